@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command: set up, lint, type-check, run the test suite, then the native tests under
+# AddressSanitizer/UndefinedBehaviorSanitizer. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== ruff"
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
+echo "== mypy (strict)"
+.venv/bin/mypy
+echo "== pytest"
+.venv/bin/python -m pytest -q -p no:cacheprovider
+echo "== native tests under ASan/UBSan"
+bash scripts/sanitize.sh

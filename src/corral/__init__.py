@@ -1,0 +1,38 @@
+"""corral: grammar-constrained structured generation.
+
+Compile a grammar (Lark, GBNF, regex, choices) for a tokenizer, then let a :class:`Matcher`
+mask, at every decoding step, every token that cannot lead to a valid output.
+
+>>> import corral
+>>> tok = corral.Tokenizer.default()                      # doctest: +SKIP
+>>> cg = corral.compile(corral.Grammar.from_regex(r"[0-9]+"), tok)  # doctest: +SKIP
+>>> m = corral.Matcher(cg)                                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from corral.constraint_engine.bitmask import (
+    allocate_token_bitmask,
+    apply_token_bitmask_inplace,
+)
+from corral.constraint_engine.compiler import CompiledGrammar
+from corral.constraint_engine.compiler import compile_grammar as compile
+from corral.constraint_engine.matcher import Matcher
+from corral.errors import CorralError, GrammarError, TokenizerError
+from corral.grammars.ir import Grammar
+from corral.tokenizers import Tokenizer
+
+__all__ = [
+    "CompiledGrammar",
+    "CorralError",
+    "Grammar",
+    "GrammarError",
+    "Matcher",
+    "Tokenizer",
+    "TokenizerError",
+    "allocate_token_bitmask",
+    "apply_token_bitmask_inplace",
+    "compile",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,179 @@
+"""Shortest completion of a matcher's input to a complete string of the language.
+
+Shortest yields of rules come from Knuth's (1977) generalisation of Dijkstra's algorithm to
+context-free grammars (a rule's value is fixed only once every symbol of its witness alternative
+is). The completion then climbs the Earley sets: an item ``A -> α • β`` with origin ``o`` is
+finished by the shortest yield of ``β`` followed by the cheapest way to finish ``A`` at ``o`` —
+an item of set ``o`` waiting on ``A`` — up to the augmented start item. Values per set are
+found by Bellman–Ford relaxation, since items predicted in a set wait on nonterminals of that
+same set.
+
+Random walks over allowed tokens end with this completion, so that what the walk produced can be
+checked, complete, by an independent parser (the compliance side of the conformance suite).
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING
+
+from corral.conformance.derivations import _INF, dfa_distances
+from corral.constraint_engine.earley import EarleySet, closure, scan_kernel
+
+if TYPE_CHECKING:
+    from corral.constraint_engine.compiler import CompiledGrammar
+    from corral.constraint_engine.matcher import Matcher
+
+__all__ = ["shortest_completion"]
+
+_CACHE: weakref.WeakKeyDictionary[CompiledGrammar, _Yields] = weakref.WeakKeyDictionary()
+
+
+class _Yields:
+    def __init__(self, cg: CompiledGrammar) -> None:
+        self.cg = cg
+        tables = cg.tables
+        self.dist = [dfa_distances(d) for d in cg.dfas]
+        self.term_str = [self._dfa_path(i, 1, need_byte=True) for i in range(len(cg.dfas))]
+        n_nt = len(tables.nonterminal_names)
+        prods: list[tuple[int, list[int]]] = []
+        for first in range(len(tables.dotted_next)):
+            if first == 0 or tables.dotted_next[first - 1] is None:
+                rhs: list[int] = []
+                d = first
+                while tables.dotted_next[d] is not None:
+                    rhs.append(tables.dotted_next[d])  # type: ignore[arg-type]
+                    d += 1
+                prods.append((tables.dotted_lhs[first], rhs))
+        self.nt_str: list[bytes | None] = [None] * n_nt
+        while True:
+            best: tuple[int, int, list[int]] | None = None
+            for lhs, rhs in prods:
+                if self.nt_str[lhs] is not None:
+                    continue
+                parts = [self._sym_str(s) for s in rhs]
+                if any(p is None for p in parts):
+                    continue
+                cost = sum(len(p) for p in parts if p is not None)
+                if best is None or cost < best[0]:
+                    best = (cost, lhs, rhs)
+            if best is None:
+                break
+            self.nt_str[best[1]] = b"".join(self._sym_str(s) or b"" for s in best[2])
+
+    def _dfa_path(self, term: int, state: int, need_byte: bool) -> bytes:
+        dfa, dist = self.cg.dfas[term], self.dist[term]
+        out = bytearray()
+        s = state
+        while need_byte or not dfa.accept_list[s]:
+            need_byte = False
+            b = min(dfa.out_bytes[s], key=lambda x: (dist[dfa.rows[s][x]], x))
+            out.append(b)
+            s = dfa.rows[s][b]
+        return bytes(out)
+
+    def _sym_str(self, sym: int) -> bytes | None:
+        return self.term_str[sym] if sym >= 0 else self.nt_str[-sym - 1]
+
+    def rest(self, dotted: int) -> bytes:
+        """Shortest yield of the symbols after the dot."""
+        tables = self.cg.tables
+        out = bytearray()
+        d = dotted
+        while tables.dotted_next[d] is not None:
+            out += self._sym_str(tables.dotted_next[d]) or b""  # type: ignore[arg-type]
+            d += 1
+        return bytes(out)
+
+
+def _finish_values(
+    y: _Yields, sets: list[EarleySet | None], pos: int, memo: dict[int, dict[int, bytes]]
+) -> dict[int, bytes]:
+    """For set ``pos``: nonterminal A -> shortest bytes finishing A started at ``pos``."""
+    got = memo.get(pos)
+    if got is not None:
+        return got
+    eset = sets[pos]
+    tables = y.cg.tables
+    values: dict[int, bytes] = {}
+    if eset is not None:
+        changed = True
+        while changed:
+            changed = False
+            for nt, waiting in eset.waiting_nt.items():
+                for d, o in waiting:
+                    lhs = tables.dotted_lhs[d]
+                    if lhs == 0 and o == 0:
+                        up: bytes | None = b""
+                    elif o < pos:
+                        up = _finish_values(y, sets, o, memo).get(lhs)
+                    else:
+                        up = values.get(lhs)
+                    if up is None:
+                        continue
+                    cand = y.rest(d + 1) + up
+                    if nt not in values or len(cand) < len(values[nt]):
+                        values[nt] = cand
+                        changed = True
+    memo[pos] = values
+    return values
+
+
+def _set_completion(
+    y: _Yields, sets: list[EarleySet | None], pos: int, memo: dict[int, dict[int, bytes]]
+) -> bytes | None:
+    eset = sets[pos]
+    if eset is None:
+        return None
+    if eset.accepting:
+        return b""
+    tables = y.cg.tables
+    best: bytes | None = None
+    for d, o in eset.items:
+        lhs = tables.dotted_lhs[d]
+        if lhs == 0 and o == 0:
+            cand: bytes | None = y.rest(d)
+        elif o < pos:
+            up = _finish_values(y, sets, o, memo).get(lhs)
+            cand = None if up is None else y.rest(d) + up
+        else:
+            continue
+        if cand is not None and (best is None or len(cand) < len(best)):
+            best = cand
+    return best
+
+
+def shortest_completion(matcher: Matcher) -> bytes | None:
+    """Shortest bytes that make the matcher's input complete, or ``None`` if there are none.
+
+    ``b""`` when the input is already complete. The matcher's state is left unchanged.
+    """
+    cg = matcher.compiled
+    y = _CACHE.get(cg)
+    if y is None:
+        y = _CACHE[cg] = _Yields(cg)
+    sets = matcher._sets
+    k = len(sets) - 1
+    memo: dict[int, dict[int, bytes]] = {}
+    best = _set_completion(y, sets, k, memo)
+    base = len(sets)
+    try:
+        for j, t, d in matcher._threads[k]:
+            tail = y._dfa_path(t, d, need_byte=d == 1)
+            if y.dist[t][d] >= _INF:
+                continue
+            src = sets[j]
+            if src is None:
+                continue
+            if t in cg.ignore_set:
+                rest = _set_completion(y, sets, j, memo)
+            else:
+                pos = len(sets)
+                sets.append(None)
+                sets[pos] = closure(cg.tables, scan_kernel(src, t), pos, sets)
+                rest = _set_completion(y, sets, pos, memo)
+            if rest is not None and (best is None or len(tail) + len(rest) < len(best)):
+                best = tail + rest
+    finally:
+        del sets[base:]
+    return best

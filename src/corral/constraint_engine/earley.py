@@ -1,0 +1,168 @@
+"""Earley parsing over lexemes: grammar tables, Earley sets, scan and closure.
+
+The recogniser is Earley's (1970) with the nullable-symbol treatment of Aycock & Horspool (2002,
+"Practical Earley Parsing"): when a nullable nonterminal is predicted, the predicting item is
+also advanced over it at once, so that completions of empty derivations never need to look back
+into the set under construction. Items are ``(dotted, origin)`` pairs where ``dotted`` indexes a
+table of LR(0) items (a production with a dot position) and ``origin`` is the *position id* of the
+Earley set where the item's production was predicted. Position ids only need to be unique; the
+matcher uses byte offsets, the mask walk appends virtual sets after them.
+
+Leo's (1991) right-recursion optimisation is not applied: right-recursive rules cost one item
+per nesting level per set, which the grammars corral compiles keep small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from corral.grammars.ir import Grammar
+
+__all__ = ["EarleySet", "EarleyTables", "closure", "scan_kernel"]
+
+Item = tuple[int, int]
+
+
+@dataclass(eq=False)
+class EarleyTables:
+    """Grammar tables indexed by integers.
+
+    Terminals are ``0..n_terminals-1``; nonterminal ``k`` is encoded as symbol ``-(k + 1)``.
+    Production 0 is the augmented start ``$start -> start``.
+    """
+
+    terminal_names: list[str]
+    nonterminal_names: list[str]
+    ignore: tuple[int, ...]
+    dotted_next: list[int | None] = field(default_factory=list)
+    dotted_lhs: list[int] = field(default_factory=list)
+    predictions: list[list[int]] = field(default_factory=list)
+    nullable: list[bool] = field(default_factory=list)
+    final_dotted: int = 0
+
+    @classmethod
+    def build(cls, grammar: Grammar) -> EarleyTables:
+        """Index a validated grammar."""
+        terms = list(grammar.terminals)
+        t_index = {name: i for i, name in enumerate(terms)}
+        nts = ["$start", *grammar.rules]
+        n_index = {name: i for i, name in enumerate(nts)}
+        tables = cls(terms, nts, tuple(t_index[n] for n in grammar.ignore))
+
+        def code(sym: str) -> int:
+            return t_index[sym] if sym in t_index else -(n_index[sym] + 1)
+
+        productions: list[tuple[int, tuple[int, ...]]] = [(0, (code(grammar.start),))]
+        for name, rule in grammar.rules.items():
+            for alt in dict.fromkeys(rule.alternatives):
+                productions.append((n_index[name], tuple(code(s) for s in alt)))
+        nullable_names = grammar.nullable_rules()
+        tables.nullable = [name in nullable_names for name in nts]
+        tables.predictions = [[] for _ in nts]
+        for lhs, rhs in productions:
+            tables.predictions[lhs].append(len(tables.dotted_next))
+            for dot in range(len(rhs) + 1):
+                tables.dotted_next.append(rhs[dot] if dot < len(rhs) else None)
+                tables.dotted_lhs.append(lhs)
+        tables.final_dotted = 1  # production 0 is "$start -> start": dotted ids 0 and 1
+        return tables
+
+    def expected_terminals_of(self, eset: EarleySet) -> tuple[int, ...]:
+        """Terminals some item of ``eset`` can scan next, ignored terminals included (sorted)."""
+        got = eset.expected
+        if got is None:
+            got = eset.expected = tuple(sorted(set(eset.waiting_t).union(self.ignore)))
+        return got
+
+
+@dataclass(eq=False)
+class EarleySet:
+    """One Earley set, indexed for scanning (by terminal) and completion (by nonterminal)."""
+
+    items: list[Item] = field(default_factory=list)
+    seen: set[Item] = field(default_factory=set)
+    waiting_t: dict[int, list[Item]] = field(default_factory=dict)
+    waiting_nt: dict[int, list[Item]] = field(default_factory=dict)
+    accepting: bool = False
+    expected: tuple[int, ...] | None = None
+
+
+def scan_kernel(eset: EarleySet, terminal: int) -> list[Item]:
+    """Items of ``eset`` advanced over ``terminal``."""
+    return [(d + 1, o) for d, o in eset.waiting_t.get(terminal, ())]
+
+
+def closure(
+    tables: EarleyTables,
+    kernel: list[Item],
+    position: int,
+    sets: list[EarleySet | None],
+    copies: list[EarleySet] = (),  # type: ignore[assignment]
+) -> EarleySet:
+    """Build the Earley set at ``position`` from scanned ``kernel`` items.
+
+    ``copies`` are sets whose (already closed) items are included as they are: an ignored
+    terminal between two lexemes leaves the parser where it was. ``sets[o]`` must be the set at
+    position id ``o`` for every origin ``o < position`` met.
+    """
+    es = EarleySet()
+    items, seen = es.items, es.seen
+    waiting_t, waiting_nt = es.waiting_t, es.waiting_nt
+    dnext, dlhs = tables.dotted_next, tables.dotted_lhs
+    for other in copies:
+        for it in other.items:
+            if it not in seen:
+                seen.add(it)
+                items.append(it)
+                sym = dnext[it[0]]
+                if sym is None:
+                    continue
+                if sym >= 0:
+                    waiting_t.setdefault(sym, []).append(it)
+                else:
+                    waiting_nt.setdefault(-sym - 1, []).append(it)
+        es.accepting = es.accepting or other.accepting
+    n_copied = len(items)
+    for it in kernel:
+        if it not in seen:
+            seen.add(it)
+            items.append(it)
+    i = n_copied
+    predicted: set[int] = set()
+    predictions, nullable, final = tables.predictions, tables.nullable, tables.final_dotted
+    while i < len(items):
+        item = items[i]
+        i += 1
+        d, o = item
+        sym = dnext[d]
+        if sym is None:
+            if d == final and o == 0:
+                es.accepting = True
+            if o == position:
+                continue  # empty derivation: handled at prediction (Aycock-Horspool)
+            origin_set = sets[o]
+            if origin_set is None:
+                continue
+            for pd, po in origin_set.waiting_nt.get(dlhs[d], ()):
+                new = (pd + 1, po)
+                if new not in seen:
+                    seen.add(new)
+                    items.append(new)
+        elif sym >= 0:
+            waiting_t.setdefault(sym, []).append(item)
+        else:
+            nt = -sym - 1
+            waiting_nt.setdefault(nt, []).append(item)
+            if nt not in predicted:
+                predicted.add(nt)
+                for pd in predictions[nt]:
+                    new = (pd, position)
+                    if new not in seen:
+                        seen.add(new)
+                        items.append(new)
+            if nullable[nt]:
+                new = (d + 1, o)
+                if new not in seen:
+                    seen.add(new)
+                    items.append(new)
+    return es

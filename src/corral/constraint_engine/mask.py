@@ -1,0 +1,285 @@
+"""Token masks: which tokens can extend the current parse.
+
+A token is allowed when its bytes can be consumed from the current state: some lexer thread
+(a terminal's automaton, started where the parser expected that terminal) either stays alive
+through all of the token's bytes, or reaches an accepting state inside the token, after which
+the parser — advanced over that lexeme by an Earley scan — must be able to consume the rest.
+Because lexing is nondeterministic (every split into terminals counts), both continuations are
+explored.
+
+The walk is over the token trie, vectorised with NumPy. The current lexer threads walk the
+whole trie from the root; those walks do not depend on the parse and are cached per
+``(terminal, state)`` (:meth:`CompiledGrammar.root_walk`). Where lexemes end inside tokens, the
+walk goes on breadth-first, one trie level (one byte position) at a time, as in Earley's
+algorithm: all lexemes ending at a node are merged into the one Earley set of that node (nodes
+with equal sets of ending lexemes share it, built once per mask), and the walkers alive at a
+node are deduplicated as ``(node, Earley set, lexer automaton, state)``. A walker runs the
+product automaton of every terminal its Earley set expects
+(:mod:`corral.constraint_engine.lexer_dfa`). The work is thus bounded by the trie size times
+the number of distinct parser configurations, however many ways a token splits into lexemes.
+
+This is the reference ("Python twin") mask: exact, and the contract a native engine must match
+bit for bit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from corral.constraint_engine.earley import EarleySet, closure, scan_kernel
+
+if TYPE_CHECKING:
+    from corral.constraint_engine.compiler import CompiledGrammar
+
+__all__ = ["Thread", "compute_allowed_tokens"]
+
+Thread = tuple[int, int, int]  # (origin position, terminal, automaton state)
+SMALL = 48  # walker counts up to this are stepped in plain Python
+
+
+class _Walk:
+    """One mask computation: lexeme ends pending by depth, configurations, walkers."""
+
+    def __init__(self, cg: CompiledGrammar, sets: list[EarleySet | None]) -> None:
+        self.cg = cg
+        self.sets = sets
+        self.sources: list[tuple[int, int]] = []
+        self.source_ids: dict[tuple[int, int], int] = {}
+        self.pending: dict[int, list[tuple[np.ndarray, int]]] = {}
+        self.configs: dict[tuple[int, ...], int] = {}
+        self.config_lexers: dict[int, tuple[int, ...]] = {}
+        self.marked: list[np.ndarray] = []
+
+    def register(self, depth: int, nodes: np.ndarray, origin: int, terminal: int) -> None:
+        """Lexemes of ``terminal`` begun at set ``origin`` end at ``nodes`` (at ``depth``)."""
+        key = (origin, terminal)
+        sid = self.source_ids.get(key)
+        if sid is None:
+            sid = self.source_ids[key] = len(self.sources)
+            self.sources.append(key)
+        self.pending.setdefault(depth, []).append((nodes, sid))
+
+    def config(self, key: tuple[int, ...]) -> int:
+        """Position id of the Earley set after the lexemes of source ids ``key``."""
+        got = self.configs.get(key)
+        if got is not None:
+            return got
+        cg, sets = self.cg, self.sets
+        kernel = []
+        copies: list[EarleySet] = []
+        copy_pos: list[int] = []
+        for sid in key:
+            origin, terminal = self.sources[sid]
+            src = sets[origin]
+            assert src is not None
+            if terminal in cg.ignore_set:
+                if src not in copies:
+                    copies.append(src)
+                    copy_pos.append(origin)
+            else:
+                kernel.extend(scan_kernel(src, terminal))
+        if not kernel and len(copies) == 1:
+            got = copy_pos[0]
+        else:
+            got = len(sets)
+            sets.append(None)
+            sets[got] = closure(cg.tables, kernel, got, sets, copies)
+        self.configs[key] = got
+        return got
+
+    def lexers_of(self, pos: int) -> tuple[int, ...]:
+        got = self.config_lexers.get(pos)
+        if got is None:
+            eset = self.sets[pos]
+            assert eset is not None
+            terms = self.cg.tables.expected_terminals_of(eset)
+            got = self.cg.lexers_for(terms) if terms else ()
+            self.config_lexers[pos] = got
+        return got
+
+    def groups(self, depth: int) -> list[tuple[tuple[int, ...], np.ndarray]]:
+        """Nodes where lexemes end at ``depth``, grouped by the set of lexemes ending there."""
+        entries = self.pending.pop(depth)
+        if len(entries) == 1:
+            nodes, sid = entries[0]
+            return [((sid,), nodes)]
+        if sum(n.shape[0] for n, _ in entries) <= SMALL:
+            per_node: dict[int, set[int]] = {}
+            for n, sid in entries:
+                for node in n.tolist():
+                    per_node.setdefault(node, set()).add(sid)
+            keyed: dict[tuple[int, ...], list[int]] = {}
+            for node, sids in per_node.items():
+                keyed.setdefault(tuple(sorted(sids)), []).append(node)
+            return [(k, np.array(v, dtype=np.int64)) for k, v in keyed.items()]
+        all_nodes = np.concatenate([n for n, _ in entries])
+        all_src = np.concatenate([np.full(n.shape[0], s, dtype=np.int64) for n, s in entries])
+        order = np.lexsort((all_src, all_nodes))
+        all_nodes, all_src = all_nodes[order], all_src[order]
+        keep = np.ones(all_nodes.shape[0], dtype=bool)
+        keep[1:] = (all_nodes[1:] != all_nodes[:-1]) | (all_src[1:] != all_src[:-1])
+        all_nodes, all_src = all_nodes[keep], all_src[keep]
+        uniq, starts, counts = np.unique(all_nodes, return_index=True, return_counts=True)
+        out: list[tuple[tuple[int, ...], np.ndarray]] = []
+        single = counts == 1
+        if single.any():
+            s_nodes, s_src = uniq[single], all_src[starts[single]]
+            for sid in np.unique(s_src).tolist():
+                out.append(((int(sid),), s_nodes[s_src == sid]))
+        multi: dict[tuple[int, ...], list[int]] = {}
+        for node, st, c in zip(
+            uniq[~single].tolist(), starts[~single].tolist(), counts[~single].tolist(), strict=True
+        ):
+            multi.setdefault(tuple(all_src[st : st + c].tolist()), []).append(node)
+        for key, nodes_list in multi.items():
+            out.append((key, np.array(nodes_list, dtype=np.int64)))
+        return out
+
+    def step(self, depth: int, walkers: np.ndarray) -> np.ndarray:
+        """Advance walkers (rows ``node, config, lexer, state``) one trie level to ``depth``."""
+        if walkers.shape[0] <= SMALL:
+            return self._step_small(depth, walkers)
+        cg, trie = self.cg, self.cg.trie
+        kids, pidx = trie.children(walkers[:, 0])
+        if not kids.shape[0]:
+            return walkers[:0]
+        parents = walkers[pidx]
+        lex_ids = parents[:, 2]
+        nxt = np.zeros(kids.shape[0], dtype=np.int64)
+        byte = trie.node_byte[kids]
+        for lid in np.unique(lex_ids).tolist():
+            sel = lex_ids == lid
+            nxt[sel] = cg.lexers[lid].table[parents[sel, 3], byte[sel]]
+        alive = nxt != 0
+        kids, parents, nxt = kids[alive], parents[alive], nxt[alive]
+        if not kids.shape[0]:
+            return walkers[:0]
+        self.marked.append(kids)
+        has_kids = trie.n_children[kids] > 0
+        for lid in np.unique(parents[:, 2]).tolist():
+            lexer = cg.lexers[lid]
+            sel = np.nonzero((parents[:, 2] == lid) & has_kids)[0]
+            sel = sel[lexer.accepting[nxt[sel]]]
+            if not sel.shape[0]:
+                continue
+            done_nodes, done_cfg, done_state = kids[sel], parents[sel, 1], nxt[sel]
+            pairs = np.unique(np.stack([done_cfg, done_state], axis=1), axis=0)
+            for cfg, st in pairs.tolist():
+                here = done_nodes[(done_cfg == cfg) & (done_state == st)]
+                for t in lexer.accept_terms[st]:
+                    self.register(depth, here, cfg, t)
+        out: np.ndarray = np.stack([kids, parents[:, 1], parents[:, 2], nxt], axis=1)[has_kids]
+        return out
+
+    def _step_small(self, depth: int, walkers: np.ndarray) -> np.ndarray:
+        """:meth:`step` in plain Python, cheaper than NumPy calls on a few walkers."""
+        cg = self.cg
+        ptr, ids, byte, nkids = cg.trie.lists()
+        lexers = cg.lexers
+        out: list[tuple[int, int, int, int]] = []
+        marked: list[int] = []
+        done: dict[tuple[int, int], list[int]] = {}
+        for node, cfg, lid, st in walkers.tolist():
+            lexer = lexers[lid]
+            row, acc = lexer.rows[st], lexer.accept_list
+            for c in ids[ptr[node] : ptr[node + 1]]:
+                s2 = row[byte[c]]
+                if not s2:
+                    continue
+                marked.append(c)
+                if nkids[c]:
+                    out.append((c, cfg, lid, s2))
+                    if acc[s2]:
+                        for t in lexer.accept_terms[s2]:
+                            done.setdefault((cfg, t), []).append(c)
+        if marked:
+            self.marked.append(np.array(marked, dtype=np.int64))
+        for (cfg, t), nodes in done.items():
+            self.register(depth, np.array(nodes, dtype=np.int64), cfg, t)
+        if not out:
+            return walkers[:0]
+        return np.array(out, dtype=np.int64)
+
+    def spawn(self, depth: int) -> list[np.ndarray]:
+        """Walkers starting at the nodes where lexemes end at ``depth``."""
+        out: list[np.ndarray] = []
+        for key, nodes in self.groups(depth):
+            pos = self.config(key)
+            for lid in self.lexers_of(pos):
+                block = np.empty((nodes.shape[0], 4), dtype=np.int64)
+                block[:, 0] = nodes
+                block[:, 1] = pos
+                block[:, 2] = lid
+                block[:, 3] = 1
+                out.append(block)
+        return out
+
+
+def _dedupe(walkers: np.ndarray) -> np.ndarray:
+    if walkers.shape[0] <= SMALL:
+        return np.array(sorted(set(map(tuple, walkers.tolist()))), dtype=np.int64).reshape(-1, 4)
+    return np.unique(walkers, axis=0)
+
+
+def compute_allowed_tokens(
+    cg: CompiledGrammar,
+    sets: list[EarleySet | None],
+    threads: list[Thread],
+    accepting: bool,
+) -> np.ndarray:
+    """Boolean mask over the model vocabulary (``cg.vocab_size``) of the allowed tokens.
+
+    ``sets`` is the matcher's position-indexed list of Earley sets; it is extended with the
+    sets of trie nodes during the walk and restored before returning.
+    """
+    trie = cg.trie
+    result = np.zeros(cg.vocab_size, dtype=bool)
+    tok_part = result[: trie.vocab_size]
+    base_len = len(sets)
+    walk = _Walk(cg, sets)
+    try:
+        fresh: dict[int, list[int]] = {}
+        for j, t, d in threads:
+            if d == 1 and sets[j] is not None:
+                fresh.setdefault(j, []).append(t)
+                continue
+            allowed, completing = cg.root_walk(t, d)
+            tok_part |= allowed
+            for level, nodes in enumerate(completing):
+                if nodes.shape[0]:
+                    walk.register(level + 1, nodes, j, t)
+        for j, terms in fresh.items():
+            for lid in cg.lexers_for(tuple(sorted(terms))):
+                allowed, levels = cg.root_walk_lexer(lid)
+                tok_part |= allowed
+                accept_terms = cg.lexers[lid].accept_terms
+                for level, (nodes, states) in enumerate(levels):
+                    if not nodes.shape[0]:
+                        continue
+                    for st in np.unique(states).tolist():
+                        here = nodes[states == st]
+                        for t in accept_terms[st]:
+                            walk.register(level + 1, here, j, t)
+        walkers = np.zeros((0, 4), dtype=np.int64)
+        depth = 0
+        while walkers.shape[0] or walk.pending:
+            depth += 1
+            if walkers.shape[0]:
+                walkers = walk.step(depth, walkers)
+            if depth in walk.pending:
+                blocks = walk.spawn(depth)
+                if blocks:
+                    walkers = _dedupe(np.concatenate([walkers, *blocks]))
+            elif not walkers.shape[0] and walk.pending:
+                depth = min(walk.pending) - 1
+        if walk.marked:
+            nodes = np.unique(np.concatenate(walk.marked))
+            tok_part[trie.tokens_at(nodes)] = True
+    finally:
+        del sets[base_len:]
+    if accepting:
+        for eos in cg.eos_ids:
+            result[eos] = True
+    return result

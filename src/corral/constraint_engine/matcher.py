@@ -1,0 +1,266 @@
+"""The incremental matcher: one generation's parse state, advanced token by token.
+
+State after ``k`` bytes (see ``docs/design/matcher.md``):
+
+* ``sets[p]`` — the Earley set (Earley 1970) at each byte position ``p`` where a lexeme ended
+  (``None`` where none did), kept as a stack indexed by position;
+* ``threads[p]`` — the lexer threads alive at ``p``: ``(origin, terminal, automaton state)``,
+  one per terminal expected at an earlier set and still matching the bytes since.
+
+A byte steps every thread through its terminal's byte automaton; a thread reaching an accepting
+state completes a lexeme, which the Earley scan step applies to the set at the thread's origin
+(an *ignored* terminal leaves that set as it was). Every split of the input into lexemes is kept
+— the lexer is nondeterministic, as lark's ``dynamic_complete`` Earley lexer — so no valid string
+is lost to a lexing decision. Rollback truncates the stacks: O(1) per token.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from corral.constraint_engine.earley import EarleySet, closure, scan_kernel
+from corral.constraint_engine.mask import Thread, compute_allowed_tokens
+
+if TYPE_CHECKING:
+    from corral.constraint_engine.compiler import CompiledGrammar
+
+__all__ = ["Matcher"]
+
+MAX_FORCED_BYTES = 4096
+
+
+class Matcher:
+    """Tracks one generation against a :class:`~corral.CompiledGrammar`.
+
+    Parameters
+    ----------
+    compiled:
+        The compiled grammar. Several matchers may share one.
+
+    Notes
+    -----
+    At run time the matcher never raises on model output: a token that cannot extend the parse
+    is refused (``accept_token`` returns ``False``) and the state is left unchanged.
+    """
+
+    def __init__(self, compiled: CompiledGrammar) -> None:
+        self.compiled = compiled
+        self._sets: list[EarleySet | None] = []
+        self._threads: list[list[Thread]] = []
+        self._marks: list[tuple[int, bool]] = []
+        self._terminated = False
+        self.reset()
+
+    # ------------------------------------------------------------------ state
+    def reset(self) -> None:
+        """Return to the initial state (nothing consumed)."""
+        cg = self.compiled
+        init = cg.initial_set
+        self._sets = [init]
+        self._threads = [[(0, t, 1) for t in cg.tables.expected_terminals_of(init)]]
+        self._marks = []
+        self._terminated = False
+
+    @property
+    def num_bytes(self) -> int:
+        """Bytes consumed so far."""
+        return len(self._sets) - 1
+
+    def is_accepting(self) -> bool:
+        """Whether the bytes consumed so far form a complete string of the language."""
+        cur = self._sets[-1]
+        return cur is not None and cur.accepting
+
+    def is_terminated(self) -> bool:
+        """Whether an end-of-sequence token has been accepted."""
+        return self._terminated
+
+    def _push_byte(self, byte: int) -> bool:
+        cg = self.compiled
+        sets = self._sets
+        k = len(sets) - 1
+        new_threads: list[Thread] = []
+        seen: set[Thread] = set()
+        done: set[tuple[int, int]] = set()
+        dfas = cg.dfas
+        for j, t, d in self._threads[k]:
+            dfa = dfas[t]
+            d2 = dfa.rows[d][byte]
+            if d2 == 0:
+                continue
+            th = (j, t, d2)
+            if th not in seen:
+                seen.add(th)
+                new_threads.append(th)
+            if dfa.accept_list[d2]:
+                done.add((j, t))
+        new_set: EarleySet | None = None
+        if done:
+            kernel = []
+            copies: list[EarleySet] = []
+            for j, t in sorted(done):
+                src = sets[j]
+                if src is None:
+                    continue
+                if t in cg.ignore_set:
+                    if src not in copies:
+                        copies.append(src)
+                else:
+                    kernel.extend(scan_kernel(src, t))
+            if kernel or len(copies) > 1:
+                new_set = closure(cg.tables, kernel, k + 1, sets, copies)
+            elif copies:
+                new_set = copies[0]
+        if new_set is not None:
+            for t in cg.tables.expected_terminals_of(new_set):
+                th = (k + 1, t, 1)
+                if th not in seen:
+                    seen.add(th)
+                    new_threads.append(th)
+        elif not new_threads:
+            return False
+        sets.append(new_set)
+        self._threads.append(new_threads)
+        return True
+
+    def _truncate(self, n_positions: int) -> None:
+        del self._sets[n_positions:]
+        del self._threads[n_positions:]
+
+    def _feed(self, data: bytes) -> bool:
+        start = len(self._sets)
+        for b in data:
+            if not self._push_byte(b):
+                self._truncate(start)
+                return False
+        return True
+
+    # ------------------------------------------------------------------ advancing
+    def accept_bytes(self, data: bytes) -> bool:
+        """Consume raw bytes (one rollback step). ``False`` leaves the state unchanged."""
+        if self._terminated:
+            return False
+        start = len(self._sets)
+        if not self._feed(bytes(data)):
+            return False
+        self._marks.append((start, False))
+        return True
+
+    def accept_token(self, token_id: int) -> bool:
+        """Consume one token (one rollback step). ``False`` leaves the state unchanged.
+
+        An end-of-sequence token is accepted only where the input so far is complete; it then
+        terminates the matcher. Special and padding tokens are always refused.
+        """
+        if self._terminated:
+            return False
+        cg = self.compiled
+        token_id = int(token_id)
+        if token_id in cg.eos_ids:
+            if not self.is_accepting():
+                return False
+            self._marks.append((len(self._sets), False))
+            self._terminated = True
+            return True
+        data = cg.token_bytes(token_id)
+        if data is None:
+            return False
+        start = len(self._sets)
+        if not self._feed(data):
+            return False
+        self._marks.append((start, False))
+        return True
+
+    def rollback(self, n_tokens: int = 1) -> None:
+        """Undo the last ``n_tokens`` successful ``accept_token``/``accept_bytes`` calls.
+
+        Raises
+        ------
+        ValueError
+            If ``n_tokens`` is negative or more steps than were taken.
+        """
+        if n_tokens < 0 or n_tokens > len(self._marks):
+            raise ValueError(
+                f"cannot roll back {n_tokens} steps: {len(self._marks)} steps were taken"
+            )
+        if n_tokens == 0:
+            return
+        start, _ = self._marks[-n_tokens]
+        del self._marks[-n_tokens:]
+        self._truncate(start)
+        self._terminated = False
+
+    def valid_prefix_length(self, data: bytes) -> int:
+        """Length of the longest prefix of ``data`` that can be consumed (state unchanged)."""
+        start = len(self._sets)
+        n = 0
+        for b in bytes(data):
+            if not self._push_byte(b):
+                break
+            n += 1
+        self._truncate(start)
+        return n
+
+    # ------------------------------------------------------------------ masks
+    def allowed_token_mask(self) -> np.ndarray:
+        """Boolean array over the vocabulary: the tokens that may come next."""
+        cg = self.compiled
+        if self._terminated:
+            result = np.zeros(cg.vocab_size, dtype=bool)
+            result[list(cg.eos_ids)] = True
+            return result
+        return compute_allowed_tokens(cg, self._sets, self._threads[-1], self.is_accepting())
+
+    def allowed_tokens(self) -> list[int]:
+        """The ids of the allowed tokens, ascending."""
+        return [int(i) for i in np.nonzero(self.allowed_token_mask())[0]]
+
+    def fill_next_token_bitmask(self, bitmask: np.ndarray, index: int = 0) -> None:
+        """Write the allowed-token mask into row ``index`` of an int32 ``bitmask``.
+
+        Bit ``i % 32`` of word ``i // 32`` is set if and only if token ``i`` is allowed (the
+        layout of XGrammar and llguidance). ``bitmask`` has shape ``(batch, words)`` or
+        ``(words,)`` with ``words >= ceil(vocab_size / 32)``; words past the vocabulary are
+        zeroed.
+        """
+        from corral.constraint_engine.bitmask import pack_bitmask
+
+        if not isinstance(bitmask, np.ndarray) or bitmask.dtype != np.int32:
+            raise TypeError("bitmask must be a numpy int32 array")
+        row = bitmask if bitmask.ndim == 1 else bitmask[index]
+        words = pack_bitmask(self.allowed_token_mask())
+        if row.shape[0] < words.shape[0]:
+            raise ValueError(
+                f"bitmask row has {row.shape[0]} words, {words.shape[0]} needed for "
+                f"vocab_size {self.compiled.vocab_size}"
+            )
+        row[: words.shape[0]] = words
+        row[words.shape[0] :] = 0
+
+    def forced_bytes(self) -> bytes:
+        """Bytes that every valid continuation must take next (for jump-forward decoding).
+
+        Empty where the input so far is complete, where several next bytes are possible, or
+        after termination.
+        """
+        if self._terminated:
+            return b""
+        start = len(self._sets)
+        out = bytearray()
+        dfas = self.compiled.dfas
+        while len(out) < MAX_FORCED_BYTES and not self.is_accepting():
+            nxt: set[int] = set()
+            for _, t, d in self._threads[-1]:
+                nxt.update(dfas[t].out_bytes[d])
+                if len(nxt) > 1:
+                    break
+            if len(nxt) != 1:
+                break
+            b = nxt.pop()
+            if not self._push_byte(b):
+                break
+            out.append(b)
+        self._truncate(start)
+        return bytes(out)

@@ -1,0 +1,150 @@
+"""The token trie: every token's bytes as a path from the root, stored as flat arrays.
+
+Tokens that share a prefix share the trie nodes of that prefix, so the mask walk
+(:mod:`corral.constraint_engine.mask`) visits each distinct prefix once per automaton state —
+the idea behind the token tries of llguidance and XGrammar, here laid out for vectorised
+level-by-level expansion: the children of node ``n`` are ``child_ids[child_ptr[n]:child_ptr[n+1]]``
+(compressed sparse rows), so the children of a whole frontier are gathered in a few NumPy calls.
+
+Special tokens, empty tokens and ids past the tokenizer's vocabulary are not in the trie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["TokenTrie"]
+
+
+@dataclass(eq=False)
+class TokenTrie:
+    """Flat token trie.
+
+    Attributes
+    ----------
+    node_byte:
+        ``uint8`` byte labelling the edge into each node (root: 0).
+    child_ptr, child_ids:
+        CSR children lists.
+    n_children:
+        Number of children per node.
+    node_tok_ptr, node_tok_ids:
+        CSR lists of the token ids ending at each node.
+    token_node:
+        Node where each token ends, ``-1`` for tokens outside the trie.
+    vocab_size:
+        Length of ``token_node``.
+    """
+
+    node_byte: np.ndarray
+    child_ptr: np.ndarray
+    child_ids: np.ndarray
+    n_children: np.ndarray
+    node_tok_ptr: np.ndarray
+    node_tok_ids: np.ndarray
+    token_node: np.ndarray
+    vocab_size: int
+    max_depth: int
+    _lists: tuple[list[int], list[int], list[int], list[int]] | None = None
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes, the root included."""
+        return int(self.node_byte.shape[0])
+
+    @classmethod
+    def build(cls, token_bytes: Sequence[bytes], excluded: frozenset[int]) -> TokenTrie:
+        """Build the trie of ``token_bytes`` (indexed by id), leaving out ``excluded`` ids."""
+        vocab = len(token_bytes)
+        order = sorted(
+            (i for i in range(vocab) if i not in excluded and token_bytes[i]),
+            key=token_bytes.__getitem__,
+        )
+        parents: list[int] = [0]
+        bytes_: list[int] = [0]
+        token_node = np.full(vocab, -1, dtype=np.int64)
+        # stack of node ids along the previous token's path: stack[k] = node at depth k
+        stack: list[int] = [0]
+        prev = b""
+        max_depth = 0
+        for tok in order:
+            data = token_bytes[tok]
+            common = 0
+            lim = min(len(prev), len(data))
+            while common < lim and prev[common] == data[common]:
+                common += 1
+            del stack[common + 1 :]
+            for k in range(common, len(data)):
+                parents.append(stack[-1])
+                bytes_.append(data[k])
+                stack.append(len(parents) - 1)
+            token_node[tok] = stack[len(data)]
+            max_depth = max(max_depth, len(data))
+            prev = data
+        parent = np.array(parents, dtype=np.int64)
+        n = parent.shape[0]
+        child_counts = np.bincount(parent[1:], minlength=n)
+        child_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(child_counts, out=child_ptr[1:])
+        # nodes were created in sorted (pre-)order, so children are already grouped by parent
+        # once stably sorted by parent id
+        child_ids = np.argsort(parent[1:], kind="stable").astype(np.int64) + 1
+        has = token_node >= 0
+        tok_ids = np.nonzero(has)[0]
+        tok_nodes = token_node[has]
+        srt = np.argsort(tok_nodes, kind="stable")
+        node_tok_ids = tok_ids[srt]
+        tok_counts = np.bincount(tok_nodes, minlength=n)
+        node_tok_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(tok_counts, out=node_tok_ptr[1:])
+        return cls(
+            node_byte=np.array(bytes_, dtype=np.uint8),
+            child_ptr=child_ptr,
+            child_ids=child_ids,
+            n_children=child_counts.astype(np.int64),
+            node_tok_ptr=node_tok_ptr,
+            node_tok_ids=node_tok_ids,
+            token_node=token_node,
+            vocab_size=vocab,
+            max_depth=max_depth,
+        )
+
+    def lists(self) -> tuple[list[int], list[int], list[int], list[int]]:
+        """``child_ptr``, ``child_ids``, ``node_byte``, ``n_children`` as Python lists (cached)."""
+        got = self._lists
+        if got is None:
+            got = self._lists = (
+                self.child_ptr.tolist(),
+                self.child_ids.tolist(),
+                self.node_byte.tolist(),
+                self.n_children.tolist(),
+            )
+        return got
+
+    def children(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Children of ``nodes`` and, for each child, the index of its parent in ``nodes``."""
+        counts = self.n_children[nodes]
+        total = int(counts.sum())
+        if total == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        parent_idx = np.repeat(np.arange(nodes.shape[0]), counts)
+        ends = np.cumsum(counts)
+        offsets = np.arange(total) - np.repeat(ends - counts, counts)
+        kids = self.child_ids[self.child_ptr[nodes][parent_idx] + offsets]
+        return kids, parent_idx
+
+    def tokens_at(self, nodes: np.ndarray) -> np.ndarray:
+        """Token ids ending at any of ``nodes``."""
+        counts = self.node_tok_ptr[nodes + 1] - self.node_tok_ptr[nodes]
+        total = int(counts.sum())
+        if total == 0:
+            return np.zeros(0, dtype=np.int64)
+        idx = np.repeat(np.arange(nodes.shape[0]), counts)
+        ends = np.cumsum(counts)
+        offsets = np.arange(total) - np.repeat(ends - counts, counts)
+        out: np.ndarray = self.node_tok_ids[self.node_tok_ptr[nodes][idx] + offsets]
+        return out

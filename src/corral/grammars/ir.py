@@ -1,0 +1,295 @@
+"""corral's grammar intermediate representation (IR).
+
+Every front-end (Lark, GBNF, regular expressions, choices, later JSON Schema) lowers to this one
+form: a context-free grammar in the sense of Chomsky (1956) whose terminals are regular languages
+given as regexes, plus a set of *ignored* terminals that may appear between any two terminals.
+
+Semantics (see ``docs/design/matcher.md``): the language of a grammar is the set of byte strings
+(UTF-8) that split, in *any* way, into a sequence of non-empty terminal matches, optionally with
+ignored-terminal matches between and around them, such that the sequence of non-ignored terminals
+is derived by the rules from the start symbol. A terminal matches the *non-empty* strings of its
+regex; a regex that also matches the empty string does not make the terminal nullable (front-ends
+that need that add an empty alternative to the rule that uses it).
+
+Validation follows the textbook reduction of a CFG (Hopcroft & Ullman 1979, §4.4): productive
+symbols by fixpoint, reachable symbols by search.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from corral.errors import GrammarError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["Grammar", "GrammarError", "Rule", "Terminal", "UnreachableRuleWarning"]
+
+_NAME_RE = re.compile(r"^[A-Za-z_$][A-Za-z0-9_\-.$]*$")
+_FLAG_CHARS = frozenset("is")
+
+
+class UnreachableRuleWarning(UserWarning):
+    """A rule can never be used from the start symbol."""
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """A named terminal: a literal string or a regular expression.
+
+    Parameters
+    ----------
+    name:
+        Unique name among terminals and rules.
+    pattern:
+        The literal text when ``literal`` is true, else a regex in Python ``re`` syntax restricted
+        to what :mod:`interegular` understands (no back-references or look-around).
+    literal:
+        Whether ``pattern`` is literal text.
+    flags:
+        Regex flags: ``"i"`` (case-insensitive) and/or ``"s"`` (dot matches newline).
+    line:
+        Source line of the definition, when known, for error messages.
+    """
+
+    name: str
+    pattern: str
+    literal: bool = False
+    flags: str = ""
+    line: int | None = None
+
+    def regex(self) -> str:
+        """Return the terminal as one regex, flags applied inline."""
+        body = re.escape(self.pattern) if self.literal else self.pattern
+        if self.flags:
+            return f"(?{''.join(sorted(self.flags))}:{body})"
+        return body
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A nonterminal with its alternatives, each a sequence of symbol names (may be empty)."""
+
+    name: str
+    alternatives: tuple[tuple[str, ...], ...]
+    line: int | None = None
+
+
+@dataclass
+class Grammar:
+    """A grammar in corral's IR.
+
+    Build one with a front-end (:meth:`from_lark`, :meth:`from_gbnf`, :meth:`from_regex`,
+    :meth:`from_choices`) or directly; call :meth:`validate` (front-ends do) before compiling.
+
+    Parameters
+    ----------
+    terminals:
+        Terminal definitions by name.
+    rules:
+        Rules by name.
+    start:
+        Name of the start rule.
+    ignore:
+        Names of terminals that may occur between (and before and after) any two terminals.
+    source:
+        A short description of where the grammar came from, for messages.
+    """
+
+    terminals: dict[str, Terminal]
+    rules: dict[str, Rule]
+    start: str
+    ignore: tuple[str, ...] = ()
+    source: str = "<ir>"
+    warnings: list[str] = field(default_factory=list)
+
+    # ----------------------------------------------------------------- front-ends
+    @classmethod
+    def from_lark(cls, text: str, *, start: str = "start", source: str = "<lark>") -> Grammar:
+        """Lower a Lark grammar (EBNF dialect of the lark library) to the IR."""
+        from corral.grammars.lark_frontend import grammar_from_lark
+
+        return grammar_from_lark(text, start=start, source=source)
+
+    @classmethod
+    def from_gbnf(cls, text: str, *, start: str = "root", source: str = "<gbnf>") -> Grammar:
+        """Lower a llama.cpp GBNF grammar to the IR."""
+        from corral.grammars.gbnf import grammar_from_gbnf
+
+        return grammar_from_gbnf(text, start=start, source=source)
+
+    @classmethod
+    def from_regex(cls, pattern: str, *, flags: str = "") -> Grammar:
+        """A grammar whose language is exactly the strings fully matched by ``pattern``."""
+        from corral.grammars.simple import grammar_from_regex
+
+        return grammar_from_regex(pattern, flags=flags)
+
+    @classmethod
+    def from_choices(cls, choices: Iterable[str]) -> Grammar:
+        """A grammar whose language is exactly the given strings."""
+        from corral.grammars.simple import grammar_from_choices
+
+        return grammar_from_choices(choices)
+
+    @classmethod
+    def from_file(cls, path: str) -> Grammar:
+        """Load a ``.lark`` or ``.gbnf`` file, choosing the front-end by extension."""
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        if path.endswith(".gbnf"):
+            return cls.from_gbnf(text, source=path)
+        if path.endswith(".lark"):
+            return cls.from_lark(text, source=path)
+        raise GrammarError(f"{path}: unknown grammar file type (expected .lark or .gbnf)")
+
+    # ----------------------------------------------------------------- queries
+    def symbol_kind(self, name: str) -> str | None:
+        """Return ``"terminal"``, ``"rule"`` or ``None`` for an unknown name."""
+        if name in self.terminals:
+            return "terminal"
+        if name in self.rules:
+            return "rule"
+        return None
+
+    def stats(self) -> dict[str, int]:
+        """Counts of rules, alternatives and terminals."""
+        return {
+            "rules": len(self.rules),
+            "alternatives": sum(len(r.alternatives) for r in self.rules.values()),
+            "terminals": len(self.terminals),
+            "ignored": len(self.ignore),
+        }
+
+    # ----------------------------------------------------------------- validation
+    def _where(self, rule: Rule | Terminal) -> str:
+        loc = f" (line {rule.line})" if rule.line is not None else ""
+        return f"{self.source}: {type(rule).__name__.lower()} {rule.name!r}{loc}"
+
+    def validate(self) -> Grammar:
+        """Check the grammar and return it.
+
+        Raises
+        ------
+        GrammarError
+            On an undefined symbol, a name used for both a terminal and a rule, an unproductive
+            rule, an empty language, a malformed terminal, or an unknown start symbol. Unreachable
+            rules only warn (:class:`UnreachableRuleWarning`).
+        """
+        for name, term in self.terminals.items():
+            if name != term.name:
+                raise GrammarError(f"{self.source}: terminal key {name!r} != name {term.name!r}")
+            if not _NAME_RE.match(name):
+                raise GrammarError(f"{self._where(term)}: invalid name")
+            if set(term.flags) - _FLAG_CHARS:
+                raise GrammarError(f"{self._where(term)}: unsupported regex flags {term.flags!r}")
+            if term.literal and term.pattern == "":
+                raise GrammarError(f"{self._where(term)}: empty literal terminal")
+        for name, rule in self.rules.items():
+            if name != rule.name:
+                raise GrammarError(f"{self.source}: rule key {name!r} != name {rule.name!r}")
+            if name in self.terminals:
+                raise GrammarError(f"{self._where(rule)}: name used for a rule and a terminal")
+            for alt in rule.alternatives:
+                for sym in alt:
+                    if sym not in self.rules and sym not in self.terminals:
+                        raise GrammarError(
+                            f"{self._where(rule)}: undefined symbol {sym!r}",
+                            rule=name,
+                            line=rule.line,
+                        )
+        if self.start not in self.rules:
+            raise GrammarError(f"{self.source}: start rule {self.start!r} is not defined")
+        for ig in self.ignore:
+            if ig not in self.terminals:
+                raise GrammarError(f"{self.source}: ignored symbol {ig!r} is not a terminal")
+
+        productive = self._productive()
+        reachable = self._reachable()
+        if self.start not in productive:
+            raise GrammarError(
+                f"{self.source}: the grammar's language is empty (start rule {self.start!r} "
+                "derives no finite string)",
+                rule=self.start,
+            )
+        for name in sorted(reachable):
+            if name in self.rules and name not in productive:
+                rule = self.rules[name]
+                raise GrammarError(
+                    f"{self._where(rule)}: unproductive rule (derives no finite string)",
+                    rule=name,
+                    line=rule.line,
+                )
+        for name, rule in self.rules.items():
+            if name not in reachable:
+                msg = f"{self._where(rule)}: unreachable from {self.start!r}"
+                self.warnings.append(msg)
+                warnings.warn(msg, UnreachableRuleWarning, stacklevel=2)
+        return self
+
+    def _productive(self) -> set[str]:
+        productive: set[str] = set(self.terminals)
+        changed = True
+        while changed:
+            changed = False
+            for name, rule in self.rules.items():
+                if name in productive:
+                    continue
+                if any(all(s in productive for s in alt) for alt in rule.alternatives):
+                    productive.add(name)
+                    changed = True
+        return productive
+
+    def _reachable(self) -> set[str]:
+        seen = {self.start}
+        todo = [self.start]
+        while todo:
+            rule = self.rules.get(todo.pop())
+            if rule is None:
+                continue
+            for alt in rule.alternatives:
+                for sym in alt:
+                    if sym not in seen:
+                        seen.add(sym)
+                        todo.append(sym)
+        return seen
+
+    def nullable_rules(self) -> set[str]:
+        """Rules that derive the empty string (terminals never do)."""
+        nullable: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for name, rule in self.rules.items():
+                if name not in nullable and any(
+                    all(s in nullable for s in alt) for alt in rule.alternatives
+                ):
+                    nullable.add(name)
+                    changed = True
+        return nullable
+
+
+def make_grammar(
+    terminals: Sequence[Terminal],
+    rules: Sequence[Rule],
+    start: str,
+    ignore: Sequence[str] = (),
+    source: str = "<ir>",
+) -> Grammar:
+    """Build and validate a :class:`Grammar` from lists; duplicate names raise."""
+    tdict: dict[str, Terminal] = {}
+    for t in terminals:
+        if t.name in tdict:
+            raise GrammarError(f"{source}: terminal {t.name!r} defined twice")
+        tdict[t.name] = t
+    rdict: dict[str, Rule] = {}
+    for r in rules:
+        if r.name in rdict:
+            raise GrammarError(f"{source}: rule {r.name!r} defined twice")
+        rdict[r.name] = r
+    return Grammar(tdict, rdict, start, tuple(ignore), source).validate()

@@ -1,0 +1,34 @@
+"""Shared fixtures: the real default tokenizer (SmolLM2, 49,152 tokens) and compiled grammars."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from corral import Grammar, Tokenizer
+from corral import compile as compile_grammar
+from corral.constraint_engine.compiler import CompiledGrammar
+from corral.grammars import library_path
+
+LIBRARY = ["json.lark", "json.gbnf", "arithmetic.lark", "sql.lark", "c.lark"]
+
+
+@functools.cache
+def smollm2() -> Tokenizer:
+    return Tokenizer.default()
+
+
+@functools.cache
+def library_grammar(name: str) -> Grammar:
+    return Grammar.from_file(library_path(name))
+
+
+@functools.cache
+def compiled_library(name: str) -> CompiledGrammar:
+    return compile_grammar(library_grammar(name), smollm2())
+
+
+@pytest.fixture(scope="session")
+def tokenizer() -> Tokenizer:
+    return smollm2()
