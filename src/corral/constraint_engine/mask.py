@@ -116,11 +116,9 @@ class _Walk:
             return [(k, np.array(v, dtype=np.int64)) for k, v in keyed.items()]
         all_nodes = np.concatenate([n for n, _ in entries])
         all_src = np.concatenate([np.full(n.shape[0], s, dtype=np.int64) for n, s in entries])
-        order = np.lexsort((all_src, all_nodes))
-        all_nodes, all_src = all_nodes[order], all_src[order]
-        keep = np.ones(all_nodes.shape[0], dtype=bool)
-        keep[1:] = (all_nodes[1:] != all_nodes[:-1]) | (all_src[1:] != all_src[:-1])
-        all_nodes, all_src = all_nodes[keep], all_src[keep]
+        n_src = len(self.sources)
+        pairs = np.unique(all_nodes * n_src + all_src)
+        all_nodes, all_src = pairs // n_src, pairs % n_src
         uniq, starts, counts = np.unique(all_nodes, return_index=True, return_counts=True)
         out: list[tuple[tuple[int, ...], np.ndarray]] = []
         single = counts == 1
@@ -133,8 +131,8 @@ class _Walk:
             uniq[~single].tolist(), starts[~single].tolist(), counts[~single].tolist(), strict=True
         ):
             multi.setdefault(tuple(all_src[st : st + c].tolist()), []).append(node)
-        for key, nodes_list in multi.items():
-            out.append((key, np.array(nodes_list, dtype=np.int64)))
+        for src_key, nodes_list in multi.items():
+            out.append((src_key, np.array(nodes_list, dtype=np.int64)))
         return out
 
     def step(self, depth: int, walkers: np.ndarray) -> np.ndarray:
@@ -218,9 +216,19 @@ class _Walk:
 
 
 def _dedupe(walkers: np.ndarray) -> np.ndarray:
+    """Remove duplicate walker rows (order is irrelevant)."""
     if walkers.shape[0] <= SMALL:
         return np.array(sorted(set(map(tuple, walkers.tolist()))), dtype=np.int64).reshape(-1, 4)
-    return np.unique(walkers, axis=0)
+    top = walkers.max(axis=0) + 1
+    bits = [int(v).bit_length() for v in top.tolist()]
+    if sum(bits) > 62:
+        out: np.ndarray = np.unique(walkers, axis=0)
+        return out
+    key = walkers[:, 0].copy()
+    for col in range(1, 4):
+        key = (key << bits[col]) | walkers[:, col]
+    _, first = np.unique(key, return_index=True)
+    return walkers[first]
 
 
 def compute_allowed_tokens(

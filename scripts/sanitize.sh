@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Build the native extension with AddressSanitizer + UndefinedBehaviorSanitizer in a scratch copy
+# of the source tree and run the native tests against it. Exits non-zero on any failure or report.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -r setup.py pyproject.toml README.md src tests "$work"/
+find "$work/src" -name '*.so' -delete
+cd "$work"
+CORRAL_SANITIZE=1 "$root/.venv/bin/python" setup.py -q build_ext --inplace >/dev/null
+asan=$(gcc -print-file-name=libasan.so)
+ubsan=$(gcc -print-file-name=libubsan.so)
+LD_PRELOAD="$asan:$ubsan" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 PYTHONPATH="$work/src:$work/tests" \
+  "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit/test_bitmask.py
