@@ -117,15 +117,8 @@ class CompiledGrammar:
         key = (terminal, state)
         got = self._root_cache.get(key)
         if got is None:
-            trie = self.trie
-            alive_parts, levels = walk_automaton(
-                trie, self.dfas[terminal], state, np.zeros(1, dtype=np.int64)
-            )
-            completing = [nodes for nodes, _ in levels]
-            allowed = np.zeros(trie.vocab_size, dtype=bool)
-            if alive_parts:
-                allowed[trie.tokens_at(np.concatenate(alive_parts))] = True
-            got = (allowed, completing)
+            allowed, levels = _walk_root(self.trie, self.dfas[terminal], state)
+            got = (allowed, [nodes for nodes, _ in levels])
             self._root_cache[key] = got
         return got
 
@@ -140,15 +133,7 @@ class CompiledGrammar:
         """
         got = self._root_lexer_cache.get(lexer_id)
         if got is None:
-            trie = self.trie
-            alive_parts, levels = walk_automaton(
-                trie, self.lexers[lexer_id], 1, np.zeros(1, dtype=np.int64)
-            )
-            allowed = np.zeros(trie.vocab_size, dtype=bool)
-            if alive_parts:
-                allowed[trie.tokens_at(np.concatenate(alive_parts))] = True
-            got = (allowed, levels)
-            self._root_lexer_cache[lexer_id] = got
+            got = self._root_lexer_cache[lexer_id] = _walk_root(self.trie, self.lexers[lexer_id], 1)
         return got
 
     def lexers_for(self, terminals: tuple[int, ...]) -> tuple[int, ...]:
@@ -232,6 +217,17 @@ def walk_automaton(
         completing.append((kids[acc], nxt[acc]))
         nodes, states = kids, nxt
     return alive_parts, completing
+
+
+def _walk_root(
+    trie: TokenTrie, dfa: ByteDFA | LexerDFA, state: int
+) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Walk the whole trie: tokens kept alive (over the vocabulary) and completions per level."""
+    alive_parts, levels = walk_automaton(trie, dfa, state, np.zeros(1, dtype=np.int64))
+    allowed = np.zeros(trie.vocab_size, dtype=bool)
+    if alive_parts:
+        allowed[trie.tokens_at(np.concatenate(alive_parts))] = True
+    return allowed, levels
 
 
 def _walk_small(

@@ -24,6 +24,7 @@ bit for bit.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -115,7 +116,10 @@ class _Walk:
                 keyed.setdefault(tuple(sorted(sids)), []).append(node)
             return [(k, np.array(v, dtype=np.int64)) for k, v in keyed.items()]
         all_nodes = np.concatenate([n for n, _ in entries])
-        all_src = np.concatenate([np.full(n.shape[0], s, dtype=np.int64) for n, s in entries])
+        all_src = np.repeat(
+            np.array([sid for _, sid in entries], dtype=np.int64),
+            [n.shape[0] for n, _ in entries],
+        )
         n_src = len(self.sources)
         pairs = np.unique(all_nodes * n_src + all_src)
         all_nodes, all_src = pairs // n_src, pairs % n_src
@@ -163,9 +167,15 @@ class _Walk:
             if not sel.shape[0]:
                 continue
             done_nodes, done_cfg, done_state = kids[sel], parents[sel, 1], nxt[sel]
-            pairs = np.unique(np.stack([done_cfg, done_state], axis=1), axis=0)
-            for cfg, st in pairs.tolist():
-                here = done_nodes[(done_cfg == cfg) & (done_state == st)]
+            n_states = lexer.table.shape[0]
+            key = done_cfg * n_states + done_state
+            order = np.argsort(key, kind="stable")
+            key, done_nodes = key[order], done_nodes[order]
+            cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
+            bounds = [0, *cuts.tolist(), key.shape[0]]
+            for a, b in itertools.pairwise(bounds):
+                cfg, st = divmod(int(key[a]), n_states)
+                here = done_nodes[a:b]
                 for t in lexer.accept_terms[st]:
                     self.register(depth, here, cfg, t)
         out: np.ndarray = np.stack([kids, parents[:, 1], parents[:, 2], nxt], axis=1)[has_kids]

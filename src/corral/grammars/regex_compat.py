@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
 
-import interegular
+from corral.constraint_engine.byte_dfa import ByteDFA, compile_regex
+from corral.errors import GrammarError
 
 __all__ = [
     "UnsupportedRegexError",
@@ -200,8 +200,11 @@ def prepare_regex(pattern: str) -> str:
     return f"(?{flags}:{rest})" if flags else rest
 
 
-def regex_fsm(pattern: str, flags: str = "") -> Any:
-    """Compile an already prepared regex with corral flags to an interegular FSM.
+def regex_fsm(pattern: str, flags: str = "") -> ByteDFA:
+    """Compile an already prepared regex with corral flags to a byte automaton.
+
+    The automaton is corral's own (:func:`corral.constraint_engine.byte_dfa.compile_regex`),
+    whose construction is bounded, so a hostile regex fails fast instead of hanging.
 
     Parameters
     ----------
@@ -212,13 +215,13 @@ def regex_fsm(pattern: str, flags: str = "") -> Any:
 
     Returns
     -------
-    interegular.fsm.FSM
+    ByteDFA
         The automaton of the regex's (full-match) language.
 
     Raises
     ------
     UnsupportedRegexError
-        When Python's :mod:`re` or interegular rejects the regex.
+        When Python's :mod:`re` or interegular rejects the regex, or it is too large.
     """
     body = f"(?{''.join(sorted(flags))}:{pattern})" if flags else pattern
     try:
@@ -226,17 +229,16 @@ def regex_fsm(pattern: str, flags: str = "") -> Any:
     except re.error as exc:
         raise UnsupportedRegexError(f"invalid regex: {exc}") from None
     try:
-        return interegular.parse_pattern(body).to_fsm()
-    except Exception as exc:  # interegular signals unsupported syntax with assorted exceptions
-        detail = str(exc).strip() or type(exc).__name__
-        raise UnsupportedRegexError(f"interegular cannot parse it ({detail})") from None
+        return compile_regex(body, "regex")
+    except GrammarError as exc:
+        raise UnsupportedRegexError(str(exc).removeprefix("regex: ")) from None
 
 
-def matches_empty(fsm: Any) -> bool:
+def matches_empty(fsm: ByteDFA) -> bool:
     """Whether the automaton accepts the empty string."""
-    return bool(fsm.initial in fsm.finals)
+    return bool(fsm.accepting[1])
 
 
-def matches_nonempty(fsm: Any) -> bool:
+def matches_nonempty(fsm: ByteDFA) -> bool:
     """Whether the automaton accepts at least one non-empty string."""
-    return any(fsm.islive(state) for state in fsm.map[fsm.initial].values())
+    return bool((fsm.table[1] != 0).any())
