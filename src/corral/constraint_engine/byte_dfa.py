@@ -348,7 +348,9 @@ def compile_regex(regex: str, what: str = "regex") -> ByteDFA:
     try:
         tree = interegular.parse_pattern(regex)
     except Exception as exc:  # interegular raises a variety of exception types
-        raise GrammarError(f"{what}: unsupported regex {regex!r}: {exc}") from exc
+        raise GrammarError(
+            f"{what}: unsupported regex {regex!r} (interegular cannot parse it: {exc})"
+        ) from exc
     builder = _Builder(what)
     start, final = builder.build(tree, 0)
     table, accepting = _determinize(builder, start, final)
