@@ -10,6 +10,6 @@ echo "== ruff"
 echo "== mypy (strict)"
 .venv/bin/mypy
 echo "== pytest"
-.venv/bin/python -m pytest -q -p no:cacheprovider -n 2
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal
 echo "== native tests under ASan/UBSan"
 bash scripts/sanitize.sh
