@@ -7,6 +7,7 @@ crash.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ from corral.constraint_engine.bitmask import (
     unpack_bitmask,
 )
 
-native = pytest.importorskip("corral.constraint_engine._native")
+native = importlib.import_module("corral.constraint_engine._native")
 APPLIES = [
     apply_token_bitmask_inplace,
     apply_token_bitmask_inplace_py,
