@@ -49,7 +49,7 @@ class Matcher:
         self.compiled = compiled
         self._sets: list[EarleySet | None] = []
         self._threads: list[list[Thread]] = []
-        self._marks: list[tuple[int, bool]] = []
+        self._marks: list[int] = []  # stack size before each step
         self._terminated = False
         self.reset()
 
@@ -145,7 +145,7 @@ class Matcher:
         start = len(self._sets)
         if not self._feed(bytes(data)):
             return False
-        self._marks.append((start, False))
+        self._marks.append(start)
         return True
 
     def accept_token(self, token_id: int) -> bool:
@@ -161,7 +161,7 @@ class Matcher:
         if token_id in cg.eos_ids:
             if not self.is_accepting():
                 return False
-            self._marks.append((len(self._sets), False))
+            self._marks.append(len(self._sets))
             self._terminated = True
             return True
         data = cg.token_bytes(token_id)
@@ -170,7 +170,7 @@ class Matcher:
         start = len(self._sets)
         if not self._feed(data):
             return False
-        self._marks.append((start, False))
+        self._marks.append(start)
         return True
 
     def rollback(self, n_tokens: int = 1) -> None:
@@ -187,7 +187,7 @@ class Matcher:
             )
         if n_tokens == 0:
             return
-        start, _ = self._marks[-n_tokens]
+        start = self._marks[-n_tokens]
         del self._marks[-n_tokens:]
         self._truncate(start)
         self._terminated = False

@@ -5,7 +5,7 @@ most of Python's ``re`` syntax but not all of it. The helpers here are shared by
 
 * :func:`prepare_regex` rewrites what can be rewritten exactly and refuses what cannot:
 
-  - ``\\uXXXX``, ``\\UXXXXXXXX``, ``\\xHH``, octal (``\\0``, ``\\101``) and ``\\N{NAME}`` escapes
+  - ``\\uHHHH``, ``\\UHHHHHHHH``, ``\\xHH``, octal (``\\0``, ``\\101``) and ``\\N{NAME}`` escapes
     become the literal character (backslash-escaped where it is a metacharacter, inside or
     outside a character class);
   - a ``]`` that opens a class (``[]a]``) is escaped, since interegular misreads it;

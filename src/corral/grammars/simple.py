@@ -32,7 +32,7 @@ def grammar_from_regex(pattern: str, *, flags: str = "") -> Grammar:
     ----------
     pattern:
         A regex in Python ``re`` syntax, within what interegular supports (see
-        :mod:`corral.grammars.regex_compat`; ``\\uXXXX``-style escapes are translated, and
+        :mod:`corral.grammars.regex_compat`; ``\\uHHHH``-style escapes are translated, and
         ``\\w``, ``\\d``, ``\\s`` are ASCII-only).
     flags:
         ``"i"`` (case-insensitive) and/or ``"s"`` (``.`` matches a newline).
