@@ -1,7 +1,8 @@
-"""The ``corral`` command line: ``mask``, ``check`` and ``match``.
+"""The ``corral`` command line: ``mask``, ``check``, ``match`` and ``explain``.
 
 Exit codes: 0 success; 1 the input text is rejected (``mask --prefix``, ``match``); 2 a grammar,
-tokenizer or usage error.
+tokenizer or usage error (a JSON Schema with refused keywords included); 3 ``explain`` found
+keywords that are not enforced.
 """
 
 from __future__ import annotations
@@ -40,14 +41,28 @@ def load_tokenizer(spec: str | None) -> Tokenizer:
     raise CorralError(f"unknown tokenizer {spec!r}: give a .gguf, .json or .tiktoken path")
 
 
+def _load_schema(path: str) -> object:
+    with open(path, encoding="utf-8") as fh:
+        try:
+            return json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise CorralError(f"{path}: not valid JSON: {exc}") from exc
+
+
 def _grammar_from_args(args: argparse.Namespace) -> Grammar:
+    if getattr(args, "json_schema", None):
+        return Grammar.from_json_schema(
+            _load_schema(args.json_schema), lenient=args.lenient, whitespace=args.whitespace
+        )
     if getattr(args, "regex", None) is not None:
         return Grammar.from_regex(args.regex)
     if getattr(args, "choices", None):
         return Grammar.from_choices(args.choices)
     path = getattr(args, "grammar", None)
     if not path:
-        raise CorralError("give a grammar: --grammar FILE, --regex R or --choices A B ...")
+        raise CorralError(
+            "give a grammar: --grammar FILE, --regex R, --choices A B ... or --json-schema FILE"
+        )
     return Grammar.from_file(path)
 
 
@@ -105,15 +120,34 @@ def _cmd_mask(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    grammar = Grammar.from_file(args.grammar)
+    grammar = _grammar_from_args(args)
     stats = grammar.stats()
+    what = args.json_schema or args.grammar
     out.write(
-        f"ok: {args.grammar}: {stats['rules']} rules, {stats['alternatives']} alternatives, "
+        f"ok: {what}: {stats['rules']} rules, {stats['alternatives']} alternatives, "
         f"{stats['terminals']} terminals ({stats['ignored']} ignored)\n"
     )
     for warning in grammar.warnings:
         out.write(f"warning: {warning}\n")
+    for issue in grammar.unenforced:
+        out.write(f"not enforced (lenient): {issue}\n")
     return 0
+
+
+def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    from corral.grammars.json_schema import explain
+
+    report = explain(_load_schema(args.schema))
+    if args.format == "json":
+        rows = [{"pointer": r.pointer, "keyword": r.keyword, "status": r.status} for r in report]
+        out.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    else:
+        for r in report:
+            out.write(f"{r.pointer or '/'}\t{r.keyword}\t{r.status}\n")
+    refused = sum(not r.enforced for r in report)
+    if args.format == "text":
+        out.write(f"{len(report)} keyword occurrences, {refused} refused\n")
+    return 0 if refused == 0 else 3
 
 
 def match_tokens(cg: CompiledGrammar, ids: Sequence[int]) -> tuple[bool, int]:
@@ -129,7 +163,7 @@ def match_tokens(cg: CompiledGrammar, ids: Sequence[int]) -> tuple[bool, int]:
 
 
 def _cmd_match(args: argparse.Namespace, out: TextIO) -> int:
-    grammar = Grammar.from_file(args.grammar)
+    grammar = _grammar_from_args(args)
     tok = load_tokenizer(args.tokenizer)
     cg = compile_grammar(grammar, tok)
     if args.file is not None:
@@ -159,28 +193,55 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--grammar", help="a .lark or .gbnf grammar file")
     src.add_argument("--regex", help="a regular expression")
     src.add_argument("--choices", nargs="+", help="a list of allowed strings")
+    src.add_argument("--json-schema", help="a JSON Schema file")
+    _schema_options(mask)
     mask.add_argument("--tokenizer", help="tokenizer path or name (default: smollm2)")
     mask.add_argument("--prefix", default="", help="text already generated")
     mask.add_argument("--format", choices=("text", "json"), default="text")
     mask.add_argument("--limit", type=int, default=None, help="list at most N tokens")
 
     check = sub.add_parser("check", help="validate a grammar")
-    check.add_argument("grammar")
+    check.add_argument("grammar", nargs="?")
+    check.add_argument("--json-schema", help="a JSON Schema file instead of a grammar")
+    _schema_options(check)
 
     match = sub.add_parser("match", help="feed a text token by token through a grammar")
-    match.add_argument("grammar")
+    match.add_argument("grammar", nargs="?")
+    match.add_argument("--json-schema", help="a JSON Schema file instead of a grammar")
+    _schema_options(match)
     txt = match.add_mutually_exclusive_group(required=True)
     txt.add_argument("--text")
     txt.add_argument("--file")
     match.add_argument("--tokenizer", help="tokenizer path or name (default: smollm2)")
+
+    expl = sub.add_parser(
+        "explain", help="what happens to each keyword of a JSON Schema (exit 3 if any is refused)"
+    )
+    expl.add_argument("schema")
+    expl.add_argument("--format", choices=("text", "json"), default="text")
     return p
+
+
+def _schema_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lenient", action="store_true", help="JSON Schema: compile despite refused keywords"
+    )
+    p.add_argument(
+        "--whitespace", choices=("compact", "flexible"), default="compact",
+        help="JSON Schema: whitespace policy",
+    )  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; returns the exit code."""
     out = out if out is not None else sys.stdout
     args = build_parser().parse_args(argv)
-    handlers = {"mask": _cmd_mask, "check": _cmd_check, "match": _cmd_match}
+    handlers = {
+        "mask": _cmd_mask,
+        "check": _cmd_check,
+        "match": _cmd_match,
+        "explain": _cmd_explain,
+    }
     try:
         return handlers[args.command](args, out)
     except (CorralError, OSError, ValueError) as exc:

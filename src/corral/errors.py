@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["CorralError", "GrammarError", "TokenizerError"]
+from dataclasses import dataclass
+
+__all__ = [
+    "CorralError",
+    "GrammarError",
+    "SchemaIssue",
+    "TokenizerError",
+    "UnsupportedSchemaError",
+]
 
 
 class CorralError(Exception):
@@ -28,3 +36,43 @@ class GrammarError(CorralError, ValueError):
 
 class TokenizerError(CorralError, ValueError):
     """A tokenizer file is malformed or of an unsupported kind."""
+
+
+@dataclass(frozen=True)
+class SchemaIssue:
+    """One JSON Schema keyword occurrence that corral does not enforce exactly.
+
+    Attributes
+    ----------
+    pointer:
+        JSON pointer (RFC 6901) of the schema object holding the keyword, e.g. ``"/properties/a"``.
+    keyword:
+        The keyword, e.g. ``"uniqueItems"``.
+    reason:
+        Why it is not enforced.
+    """
+
+    pointer: str
+    keyword: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.pointer or '/'}: {self.keyword}: {self.reason}"
+
+
+class UnsupportedSchemaError(GrammarError):
+    """A JSON Schema uses keywords that corral cannot enforce exactly (it fails closed).
+
+    Attributes
+    ----------
+    issues:
+        Every keyword occurrence not enforced, with its JSON pointer and the reason.
+    """
+
+    def __init__(self, issues: list[SchemaIssue], message: str | None = None) -> None:
+        self.issues = list(issues)
+        if message is None:
+            shown = "; ".join(str(i) for i in self.issues[:20])
+            more = f" (and {len(self.issues) - 20} more)" if len(self.issues) > 20 else ""
+            message = f"JSON Schema not enforceable exactly: {shown}{more}"
+        super().__init__(message)

@@ -15,6 +15,7 @@ character split across two tokens is handled like any other byte sequence.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -23,7 +24,34 @@ import numpy as np
 
 from corral.errors import GrammarError
 
-__all__ = ["ByteDFA", "compile_regex", "literal_dfa", "utf8_sequences"]
+__all__ = [
+    "ByteDFA",
+    "DeadlineExceeded",
+    "check_deadline",
+    "compile_regex",
+    "literal_dfa",
+    "set_deadline",
+    "utf8_sequences",
+]
+
+_DEADLINE: list[float | None] = [None]
+
+
+class DeadlineExceeded(GrammarError):
+    """A compilation ran past the time bound set with :func:`set_deadline`."""
+
+
+def set_deadline(when: float | None) -> None:
+    """Make automaton constructions raise :class:`GrammarError` after ``time.monotonic()``
+    passes ``when`` (``None``: no deadline). Compilers with a time bound set it."""
+    _DEADLINE[0] = when
+
+
+def check_deadline() -> None:
+    """Raise :class:`GrammarError` if the deadline set by :func:`set_deadline` has passed."""
+    when = _DEADLINE[0]
+    if when is not None and time.monotonic() > when:
+        raise DeadlineExceeded("compilation exceeded its time bound")
 
 MAX_DFA_STATES = 20_000
 MAX_UNICODE = 0x10FFFF
@@ -48,14 +76,40 @@ class ByteDFA:
 
     table: np.ndarray
     accepting: np.ndarray
-    rows: list[list[int]] = field(init=False)
-    accept_list: list[bool] = field(init=False)
-    out_bytes: list[tuple[int, ...]] = field(init=False)
+    _rows: list[list[int]] | None = field(default=None, init=False, repr=False)
+    _acc: list[bool] | None = field(default=None, init=False, repr=False)
+    _classes: np.ndarray | None = field(default=None, init=False, repr=False)
+    _out: list[tuple[int, ...]] | None = field(default=None, init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.rows = self.table.tolist()
-        self.accept_list = [bool(a) for a in self.accepting]
-        self.out_bytes = [tuple(np.nonzero(row)[0].tolist()) for row in self.table]
+    @property
+    def out_bytes(self) -> list[tuple[int, ...]]:
+        """Per state, the bytes that do not lead to the dead state (computed once)."""
+        if self._out is None:
+            src, col = np.nonzero(self.table)
+            bounds = np.searchsorted(src, np.arange(self.n_states + 1)).tolist()
+            cols = col.tolist()
+            self._out = [tuple(cols[bounds[i] : bounds[i + 1]]) for i in range(self.n_states)]
+        return self._out
+
+    def byte_classes(self) -> np.ndarray:
+        """``int64`` array ``(256,)``: bytes with equal class act alike in every state (cached)."""
+        if self._classes is None:
+            self._classes = _row_classes(self.table.T, self.n_states)
+        return self._classes
+
+    @property
+    def rows(self) -> list[list[int]]:
+        """``table`` as nested Python lists, for fast scalar stepping (computed once)."""
+        if self._rows is None:
+            self._rows = self.table.tolist()
+        return self._rows
+
+    @property
+    def accept_list(self) -> list[bool]:
+        """``accepting`` as a Python list (computed once)."""
+        if self._acc is None:
+            self._acc = [bool(a) for a in self.accepting]
+        return self._acc
 
     @property
     def n_states(self) -> int:
@@ -247,6 +301,8 @@ def _determinize(b: _Builder, initial: int, final: int) -> tuple[np.ndarray, np.
     rows: list[list[int]] = [[0] * 256]
     i = 1
     while i < len(order):
+        if i & 63 == 0:
+            check_deadline()
         cur = order[i]
         targets: dict[int, set[int]] = {}
         for s in cur:
@@ -278,17 +334,59 @@ def _determinize(b: _Builder, initial: int, final: int) -> tuple[np.ndarray, np.
     return table, accepting
 
 
+MAX_MOORE_ROUNDS = 48
+
+
+def _co_reachable(table: np.ndarray, accepting: np.ndarray) -> np.ndarray:
+    """States from which an accepting state is reachable (search on the reversed edges)."""
+    n = table.shape[0]
+    src, col = np.nonzero(table)
+    pairs = np.unique(src.astype(np.int64) * n + table[src, col])
+    srcs, dsts = pairs // n, pairs % n
+    order = np.argsort(dsts, kind="stable")
+    preds = srcs[order].tolist()
+    starts = np.searchsorted(dsts[order], np.arange(n + 1)).tolist()
+    live = accepting.copy()
+    live[0] = False
+    todo = np.nonzero(live)[0].tolist()
+    seen = live.tolist()
+    while todo:
+        t = todo.pop()
+        for p in preds[starts[t] : starts[t + 1]]:
+            if not seen[p] and p != 0:
+                seen[p] = True
+                todo.append(p)
+    return np.array(seen, dtype=bool)
+
+
+def _row_classes(sig: np.ndarray, n_cls: int) -> np.ndarray:
+    """Class ids of equal rows of ``sig`` (non-negative ints below ``n_cls``), exactly.
+
+    Rows are packed losslessly into a few ``int64`` words and sorted with ``lexsort``, which is
+    much faster than ``np.unique(axis=0)`` on wide rows.
+    """
+    bits = max(1, int(n_cls).bit_length())
+    per = max(1, 63 // bits)
+    words = []
+    for start in range(0, sig.shape[1], per):
+        w = np.zeros(sig.shape[0], dtype=np.int64)
+        for col in range(start, min(start + per, sig.shape[1])):
+            w = (w << bits) | sig[:, col].astype(np.int64)
+        words.append(w)
+    order = np.lexsort(words[::-1])
+    packed = np.stack(words, axis=1)[order]
+    change = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        change[1:] = (packed[1:] != packed[:-1]).any(axis=1)
+    ranks = np.cumsum(change) - 1
+    out = np.empty(len(order), dtype=np.int64)
+    out[order] = ranks
+    return out
+
+
 def _trim_and_minimize(table: np.ndarray, accepting: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = table.shape[0]
-    # co-reachability: states from which an accepting state is reachable
-    live = accepting.copy()
-    while True:
-        grow = live | live[table].any(axis=1)
-        grow[0] = False
-        if (grow == live).all():
-            break
-        live = grow
-    live[0] = False
+    live = _co_reachable(table, accepting)
     table = np.where(live[table], table, 0)
     table[~live] = 0
     # Moore partition refinement: dead, then accepting / non-accepting
@@ -298,16 +396,25 @@ def _trim_and_minimize(table: np.ndarray, accepting: np.ndarray) -> tuple[np.nda
     cls = cls.reshape(-1)
     n_cls = int(cls.max()) + 1
     # bytes that act alike in every state form one column (byte equivalence classes)
-    _, col_idx = np.unique(table.T, axis=0, return_index=True)
+    col_cls = _row_classes(table.T, n)
+    _, col_idx = np.unique(col_cls, return_index=True)
     reduced = table[:, np.sort(col_idx)]
+    rounds = 0
     while True:
         sig = np.concatenate([cls[:, None], cls[reduced]], axis=1)
-        _, new_cls = np.unique(sig, axis=0, return_inverse=True)
-        new_cls = new_cls.reshape(-1)
+        new_cls = _row_classes(sig, n_cls)
         new_n = int(new_cls.max()) + 1
         if new_n == n_cls:
             break
         cls, n_cls = new_cls, new_n
+        rounds += 1
+        if rounds > MAX_MOORE_ROUNDS and n > 2 * MAX_MOORE_ROUNDS:
+            # Long chains (counted repetitions) need one round per link: keep the trimmed
+            # automaton unminimised instead (every live state its own class); still exact.
+            _, cls = np.unique(np.where(live, np.arange(n), 0), return_inverse=True)
+            cls = cls.reshape(-1)
+            n_cls = int(cls.max()) + 1
+            break
     # renumber: dead -> 0, initial -> 1, others in order of first appearance
     remap = np.full(n_cls, -1, dtype=np.int64)
     remap[cls[0]] = 0

@@ -45,7 +45,9 @@ def _terminal_dfa(grammar: Grammar, name: str) -> ByteDFA:
     where = f"{grammar.source}: terminal {name!r}" + (
         f" (line {term.line})" if term.line is not None else ""
     )
-    if term.literal and "s" not in term.flags:
+    if isinstance(term.dfa, ByteDFA):
+        dfa = term.dfa
+    elif term.literal and "s" not in term.flags:
         dfa = literal_dfa(term.pattern, "i" in term.flags)
     else:
         dfa = compile_regex(term.regex(), where)

@@ -144,6 +144,8 @@ def _nonempty(node: _Re) -> _Re | None:
 
 
 def _terminal_tree(term: Terminal) -> _Re | None:
+    if term.dfa is not None:
+        raise GrammarError(f"terminal {term.name!r}: prebuilt automaton, no regex to export")
     flags = (re.IGNORECASE if "i" in term.flags else 0) | (re.DOTALL if "s" in term.flags else 0)
     if term.literal:
         chars = [_chars(((ord(c), ord(c)),), False, flags) for c in term.pattern]

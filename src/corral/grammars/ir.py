@@ -55,6 +55,10 @@ class Terminal:
         Regex flags: ``"i"`` (case-insensitive) and/or ``"s"`` (dot matches newline).
     line:
         Source line of the definition, when known, for error messages.
+    dfa:
+        A prebuilt :class:`~corral.constraint_engine.byte_dfa.ByteDFA` for the terminal, used
+        instead of compiling ``pattern`` (which is then only a description). Compilers that build
+        automata directly (JSON Schema: intersections, complements, digit automata) use it.
     """
 
     name: str
@@ -62,6 +66,7 @@ class Terminal:
     literal: bool = False
     flags: str = ""
     line: int | None = None
+    dfa: object | None = field(default=None, compare=False, repr=False)
 
     def regex(self) -> str:
         """Return the terminal as one regex, flags applied inline."""
@@ -99,6 +104,11 @@ class Grammar:
         Names of terminals that may occur between (and before and after) any two terminals.
     source:
         A short description of where the grammar came from, for messages.
+    warnings:
+        Non-fatal remarks of the front-end.
+    unenforced:
+        For a JSON Schema compiled with ``lenient=True``: the
+        :class:`~corral.errors.SchemaIssue` list of keywords that are not enforced.
     """
 
     terminals: dict[str, Terminal]
@@ -107,6 +117,7 @@ class Grammar:
     ignore: tuple[str, ...] = ()
     source: str = "<ir>"
     warnings: list[str] = field(default_factory=list)
+    unenforced: list[object] = field(default_factory=list)
 
     # ----------------------------------------------------------------- front-ends
     @classmethod
@@ -136,6 +147,45 @@ class Grammar:
         from corral.grammars.simple import grammar_from_choices
 
         return grammar_from_choices(choices)
+
+    @classmethod
+    def from_json_schema(
+        cls,
+        schema: object,
+        *,
+        lenient: bool = False,
+        whitespace: str = "compact",
+        max_whitespace: int = 16,
+        time_limit: float = 10.0,
+    ) -> Grammar:
+        """A grammar of exactly the instances valid against a JSON Schema.
+
+        See :func:`corral.grammars.json_schema.compile_json_schema` (parameters, the
+        fail-closed behaviour and ``lenient``) and ``docs/design/json_schema.md``.
+        """
+        from corral.grammars.json_schema import compile_json_schema
+
+        return compile_json_schema(
+            schema,
+            lenient=lenient,
+            whitespace=whitespace,
+            max_whitespace=max_whitespace,
+            time_limit=time_limit,
+        )
+
+    @classmethod
+    def from_pydantic(cls, model_or_type: object, **options: object) -> Grammar:
+        """A grammar of the JSON a Pydantic model (or any type Pydantic can adapt) validates.
+
+        The JSON Schema comes from ``pydantic.TypeAdapter(model_or_type).json_schema()``;
+        ``options`` are those of :meth:`from_json_schema`.
+        """
+        try:
+            import pydantic
+        except ImportError as exc:
+            raise GrammarError("Grammar.from_pydantic needs the 'pydantic' package") from exc
+        schema = pydantic.TypeAdapter(model_or_type).json_schema()
+        return cls.from_json_schema(schema, **options)  # type: ignore[arg-type]
 
     @classmethod
     def from_file(cls, path: str) -> Grammar:

@@ -1,0 +1,226 @@
+"""Boolean operations on byte automata: product construction, complement, concatenation.
+
+The product construction of Rabin & Scott (1959) gives intersection, union and difference of two
+:class:`~corral.constraint_engine.byte_dfa.ByteDFA`; the result is trimmed and minimised (Moore
+1956) like every automaton corral builds. Bytes are grouped into classes that act alike in both
+operands, so the work per product state is proportional to the number of classes, not to 256.
+Products are bounded by :data:`~corral.constraint_engine.byte_dfa.MAX_DFA_STATES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from corral.constraint_engine.byte_dfa import (
+    MAX_DFA_STATES,
+    ByteDFA,
+    _trim_and_minimize,
+    check_deadline,
+    compile_regex,
+)
+from corral.errors import GrammarError
+
+__all__ = [
+    "concat",
+    "difference",
+    "empty_dfa",
+    "finite_strings",
+    "intersect",
+    "is_empty",
+    "minimize",
+    "union",
+    "utf8_strings",
+]
+
+
+def minimize(table: np.ndarray, accepting: np.ndarray) -> ByteDFA:
+    """Trim and minimise a raw table (state 0 dead, state 1 initial) into a :class:`ByteDFA`."""
+    t, a = _trim_and_minimize(np.asarray(table, dtype=np.int32), np.asarray(accepting, dtype=bool))
+    return ByteDFA(t, a)
+
+
+def empty_dfa() -> ByteDFA:
+    """The automaton of the empty language."""
+    return ByteDFA(np.zeros((2, 256), dtype=np.int32), np.zeros(2, dtype=bool))
+
+
+def is_empty(dfa: ByteDFA) -> bool:
+    """Whether ``dfa`` accepts nothing (not even the empty string)."""
+    return not bool(dfa.accepting.any())
+
+
+def utf8_strings() -> ByteDFA:
+    """All well-formed UTF-8 strings, the empty string included."""
+    return compile_regex("(?s:.*)", "utf8")
+
+
+def _product(a: ByteDFA, b: ByteDFA, mode: str) -> ByteDFA:
+    """Reachable part of the product automaton, explored breadth-first one level at a time
+    with array operations (``mode``: ``"and"``, ``"or"`` or ``"minus"``)."""
+    ca, cb = a.byte_classes(), b.byte_classes()
+    _, first, inverse = np.unique(ca * (int(cb.max()) + 1) + cb, return_index=True,
+                                  return_inverse=True)  # fmt: skip
+    ta = a.table[:, first].astype(np.int64)  # (na, C)
+    tb = b.table[:, first].astype(np.int64)
+    nb = b.n_states
+    ids: dict[int, int] = {0: 0, nb + 1: 1}  # code x * nb + y -> product state
+    xs: list[int] = [0, 1]
+    ys: list[int] = [0, 1]
+    rows: list[np.ndarray] = [np.zeros(len(first), dtype=np.int64)]
+    frontier = np.array([1], dtype=np.int64)
+    while len(frontier):
+        check_deadline()
+        fx = np.asarray(xs, dtype=np.int64)[frontier]
+        fy = np.asarray(ys, dtype=np.int64)[frontier]
+        nx, ny = ta[fx], tb[fy]  # (F, C)
+        if mode == "and":
+            keep = (nx != 0) & (ny != 0)
+        elif mode == "or":
+            keep = (nx != 0) | (ny != 0)
+        else:
+            keep = nx != 0
+        codes = np.where(keep, nx * nb + ny, 0)
+        uniq, inv = np.unique(codes, return_inverse=True)
+        mapped = np.empty(len(uniq), dtype=np.int64)
+        new: list[int] = []
+        for k, code in enumerate(uniq.tolist()):
+            sid = ids.get(code)
+            if sid is None:
+                sid = len(xs)
+                if sid > MAX_DFA_STATES:
+                    raise GrammarError(f"automaton product exceeds {MAX_DFA_STATES} states")
+                ids[code] = sid
+                xs.append(code // nb)
+                ys.append(code % nb)
+                new.append(sid)
+            mapped[k] = sid
+        block = mapped[inv.reshape(codes.shape)]
+        rows.extend(block)
+        frontier = np.asarray(new, dtype=np.int64)
+    small = np.stack(rows).astype(np.int32)
+    table = small[:, np.asarray(inverse).reshape(-1)]
+    pa = a.accepting[np.asarray(xs)]
+    pb = b.accepting[np.asarray(ys)]
+    if mode == "and":
+        accepting = pa & pb
+    elif mode == "or":
+        accepting = pa | pb
+    else:
+        accepting = pa & ~pb
+    accepting[0] = False
+    return minimize(table, accepting)
+
+
+def intersect(a: ByteDFA, b: ByteDFA) -> ByteDFA:
+    """Strings accepted by both ``a`` and ``b``."""
+    if not (a.accept_list[1] and b.accept_list[1]) and not (
+        (a.table[1] != 0) & (b.table[1] != 0)
+    ).any():
+        return empty_dfa()
+    return _product(a, b, "and")
+
+
+def _disjoint_union(a: ByteDFA, b: ByteDFA) -> ByteDFA:
+    """Union of automata whose non-empty strings start with different bytes: the two state
+    sets side by side under a new initial state (no product needed)."""
+    na, nb = a.n_states, b.n_states
+    table = np.zeros((na + nb, 256), dtype=np.int32)
+    ta = np.where(a.table > 0, a.table + 1, 0)
+    tb = np.where(b.table > 0, b.table + na, 0)
+    table[1] = ta[1] + tb[1]
+    table[2 : na + 1] = ta[1:]
+    table[na + 1 :] = tb[1:]
+    accepting = np.zeros(na + nb, dtype=bool)
+    accepting[1] = a.accepting[1] or b.accepting[1]
+    accepting[2 : na + 1] = a.accepting[1:]
+    accepting[na + 1 :] = b.accepting[1:]
+    return ByteDFA(table, accepting)
+
+
+def union(a: ByteDFA, b: ByteDFA) -> ByteDFA:
+    """Strings accepted by ``a`` or ``b``."""
+    if not ((a.table[1] != 0) & (b.table[1] != 0)).any():
+        return _disjoint_union(a, b)
+    return _product(a, b, "or")
+
+
+def difference(a: ByteDFA, b: ByteDFA) -> ByteDFA:
+    """Strings accepted by ``a`` and not by ``b`` (complement of ``b`` relative to ``a``)."""
+    return _product(a, b, "minus")
+
+
+def concat(parts: Iterable[ByteDFA]) -> ByteDFA:
+    """The concatenation of the languages of ``parts``, by subset construction over their union."""
+    dfas = list(parts)
+    if not dfas:
+        raise ValueError("concat of no automata")
+    # NFA states are (part index, state); epsilon from an accepting state of part k to the start
+    # of part k+1.
+    def close(states: frozenset[tuple[int, int]]) -> frozenset[tuple[int, int]]:
+        out = set(states)
+        todo = list(states)
+        while todo:
+            k, s = todo.pop()
+            if k + 1 < len(dfas) and dfas[k].accept_list[s] and (k + 1, 1) not in out:
+                out.add((k + 1, 1))
+                todo.append((k + 1, 1))
+        return frozenset(out)
+
+    start = close(frozenset({(0, 1)}))
+    ids: dict[frozenset[tuple[int, int]], int] = {frozenset(): 0, start: 1}
+    order = [frozenset(), start]
+    rows: list[list[int]] = [[0] * 256]
+    i = 1
+    while i < len(order):
+        cur = order[i]
+        row = [0] * 256
+        for byte in range(256):
+            nxt = frozenset((k, t) for k, s in cur if (t := dfas[k].rows[s][byte]) != 0)
+            if not nxt:
+                continue
+            key = close(nxt)
+            sid = ids.get(key)
+            if sid is None:
+                sid = len(order)
+                if sid > MAX_DFA_STATES:
+                    raise GrammarError(f"automaton concatenation exceeds {MAX_DFA_STATES} states")
+                ids[key] = sid
+                order.append(key)
+            row[byte] = sid
+        rows.append(row)
+        i += 1
+    last = len(dfas) - 1
+    accepting = np.array(
+        [any(k == last and dfas[k].accept_list[s] for k, s in st) for st in order], dtype=bool
+    )
+    return minimize(np.array(rows, dtype=np.int32), accepting)
+
+
+def finite_strings(dfa: ByteDFA, limit: int) -> list[bytes] | None:
+    """All strings of ``dfa`` when its language is finite with at most ``limit`` strings.
+
+    Returns ``None`` when the language is infinite or larger than ``limit``.
+    """
+    rows, acc = dfa.rows, dfa.accept_list
+    out: list[bytes] = []
+    on_path: set[int] = set()
+
+    def walk(s: int, prefix: bytes) -> bool:
+        if s in on_path:
+            return False  # a cycle among live states: infinite language
+        if acc[s]:
+            out.append(prefix)
+            if len(out) > limit:
+                return False
+        on_path.add(s)
+        for byte in dfa.out_bytes[s]:
+            if not walk(rows[s][byte], prefix + bytes([byte])):
+                return False
+        on_path.discard(s)
+        return True
+
+    if dfa.n_states <= 1 or is_empty(dfa):
+        return []
+    return out if walk(1, b"") else None

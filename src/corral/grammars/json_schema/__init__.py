@@ -1,0 +1,150 @@
+"""JSON Schema → grammar: exact enforcement, failing closed.
+
+``compile_json_schema`` lowers a JSON Schema (draft 2020-12 semantics; draft 4/6/7 and 2019-09
+spellings accepted) to corral's grammar IR. Every keyword is either enforced exactly, ignored by
+design (annotations, unknown formats) or refused: a refused keyword raises
+:class:`~corral.errors.UnsupportedSchemaError` naming each keyword and its JSON pointer, unless
+``lenient=True``, in which case the grammar is built without it and the list is returned on the
+grammar (``Grammar.unenforced``). The modules, one concern each: :mod:`.refs` (``$ref``,
+``$id``, ``$anchor``), :mod:`.strings`/:mod:`.ecma_regex`/:mod:`.formats` (string keywords),
+:mod:`.numbers`, :mod:`.objects`, :mod:`.arrays`, :mod:`.builder` (combinators and the rest),
+:mod:`.emit` (to the IR), :mod:`.ordering` (the output shape as a serialiser). Design notes and
+every departure from the specification: ``docs/design/json_schema.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from corral.constraint_engine.byte_dfa import set_deadline
+from corral.errors import GrammarError, SchemaIssue, UnsupportedSchemaError
+from corral.grammars.ir import Grammar
+from corral.grammars.json_schema.builder import LangBuilder
+from corral.grammars.json_schema.emit import Emitter
+from corral.grammars.json_schema.ordering import Serializer
+
+__all__ = [
+    "KeywordStatus",
+    "compile_json_schema",
+    "explain",
+    "serialize_instance",
+]
+
+MAX_SCHEMA_BYTES = 8_000_000
+
+
+@dataclass(frozen=True)
+class KeywordStatus:
+    """What corral does with one keyword occurrence.
+
+    Attributes
+    ----------
+    pointer:
+        JSON pointer of the schema object holding the keyword.
+    keyword:
+        The keyword.
+    status:
+        ``"enforced"``, ``"ignored: <why>"`` or ``"refused: <why>"``.
+    """
+
+    pointer: str
+    keyword: str
+    status: str
+
+    @property
+    def enforced(self) -> bool:
+        """Whether the keyword is not refused."""
+        return not self.status.startswith("refused")
+
+
+def _load(schema: Any) -> Any:
+    if isinstance(schema, (str, bytes)):
+        if len(schema) > MAX_SCHEMA_BYTES:
+            raise GrammarError(f"JSON Schema larger than {MAX_SCHEMA_BYTES} bytes")
+        try:
+            return json.loads(schema)
+        except json.JSONDecodeError as exc:
+            raise GrammarError(f"JSON Schema is not valid JSON: {exc}") from exc
+    return schema
+
+
+def _compile(schema: Any, whitespace: str, max_whitespace: int,
+             time_limit: float) -> tuple[Grammar, LangBuilder]:  # fmt: skip
+    builder = LangBuilder(_load(schema), time_limit=time_limit)
+    emitter = Emitter(builder, whitespace, max_whitespace)
+    set_deadline(builder.deadline)
+    try:
+        grammar = emitter.build(("",), "<json-schema>")
+    except RecursionError as exc:
+        raise GrammarError("JSON Schema nested too deeply") from exc
+    finally:
+        set_deadline(None)
+    return grammar, builder
+
+
+def compile_json_schema(
+    schema: Any,
+    *,
+    lenient: bool = False,
+    whitespace: str = "compact",
+    max_whitespace: int = 16,
+    time_limit: float = 10.0,
+) -> Grammar:
+    """Compile a JSON Schema to a grammar whose language is exactly the valid instances.
+
+    Parameters
+    ----------
+    schema:
+        The schema: a dict, a boolean, or its JSON text.
+    lenient:
+        Compile even when some keywords cannot be enforced exactly; they are listed in the
+        returned grammar's ``unenforced`` attribute (and the language is then larger).
+    whitespace:
+        ``"compact"`` (default: no whitespace) or ``"flexible"`` (bounded runs of whitespace
+        around structural characters and the whole value).
+    max_whitespace:
+        Longest whitespace run in flexible mode.
+    time_limit:
+        Seconds of compilation after which :class:`~corral.errors.GrammarError` is raised.
+
+    Returns
+    -------
+    Grammar
+        The grammar (start symbol ``start``).
+
+    Raises
+    ------
+    UnsupportedSchemaError
+        Some keyword cannot be enforced exactly (and ``lenient`` is false); ``.issues`` lists
+        every one with its JSON pointer.
+    GrammarError
+        The schema is malformed, admits no value, or exceeds a size, depth or time bound.
+    """
+    grammar, builder = _compile(schema, whitespace, max_whitespace, time_limit)
+    if builder.issues and not lenient:
+        raise UnsupportedSchemaError(_dedupe(builder.issues))
+    grammar.unenforced = list(_dedupe(builder.issues))
+    return grammar
+
+
+def _dedupe(issues: list[SchemaIssue]) -> list[SchemaIssue]:
+    return list(dict.fromkeys(issues))
+
+
+def explain(schema: Any, *, time_limit: float = 10.0) -> list[KeywordStatus]:
+    """Every keyword occurrence met while compiling ``schema``, with what corral does with it."""
+    _, builder = _compile(schema, "compact", 16, time_limit)
+    return [KeywordStatus(p, k, s) for (p, k), s in sorted(builder.report.items())]
+
+
+def serialize_instance(instance: Any, schema: Any, *, whitespace: str = "compact") -> str:
+    """Serialise ``instance`` the way the grammar of ``schema`` writes it.
+
+    Object members follow the grammar's property order; numbers and strings use corral's
+    canonical texts. Raises ``ValueError`` for values without a JSON text (NaN, infinities,
+    lone surrogates).
+    """
+    builder = LangBuilder(_load(schema))
+    return Serializer(builder, whitespace).dumps(instance)

@@ -1,0 +1,347 @@
+"""Lowering of :class:`~corral.grammars.json_schema.lang.Lang` values to corral's grammar IR.
+
+Each conjunction of subschemas becomes one rule (so recursive schemas give recursive rules);
+scalars become one terminal carrying their prebuilt automaton; an object specification becomes a
+chain of rules that walks the declared properties in order (each present or, if optional,
+skipped) and then any number of undeclared members, with the member count tracked in the rule
+names when ``minProperties``/``maxProperties`` apply; arrays likewise track the position (for
+``prefixItems`` and ``minItems``/``maxItems``) and the ``contains`` counts. Separators are placed
+by the "first member or not" state, the standard way to write comma lists without empty items.
+Unproductive symbols are removed at the end (Hopcroft & Ullman 1979, §4.4), which is where empty
+subschemas (``false``, contradictory ``allOf``) disappear.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from itertools import product
+from typing import TYPE_CHECKING
+
+from corral.constraint_engine.byte_dfa import ByteDFA
+from corral.constraint_engine.dfa_ops import finite_strings, is_empty
+from corral.errors import GrammarError
+from corral.grammars.ir import Grammar, Rule, Terminal
+from corral.grammars.json_schema.lang import ArraySpec, Conj, Lang, ObjectSpec, Refuse, conj_and
+
+if TYPE_CHECKING:
+    from corral.grammars.json_schema.builder import LangBuilder
+
+__all__ = ["Emitter"]
+
+MAX_STATES = 20_000
+_WS = "[ \\t\\n\\r]"
+_PUNCT = {"{": "LBRACE", "}": "RBRACE", "[": "LBRACK", "]": "RBRACK", ",": "COMMA", ":": "COLON"}
+
+Alt = tuple[str, ...]
+
+
+class Emitter:
+    """Builds the IR grammar for one :class:`LangBuilder`.
+
+    Parameters
+    ----------
+    builder:
+        Where languages come from (and where refusals are recorded).
+    whitespace:
+        ``"compact"`` (no whitespace anywhere) or ``"flexible"`` (runs of at most
+        ``max_whitespace`` of space, tab, CR, LF around every structural character and around
+        the whole value).
+    max_whitespace:
+        Longest whitespace run in flexible mode.
+    """
+
+    def __init__(self, builder: LangBuilder, whitespace: str = "compact", max_whitespace: int = 16):
+        if whitespace not in ("compact", "flexible"):
+            raise ValueError(f"whitespace must be 'compact' or 'flexible', not {whitespace!r}")
+        self.b = builder
+        self.flexible = whitespace == "flexible"
+        self.max_ws = int(max_whitespace)
+        self.terminals: dict[str, Terminal] = {}
+        self.rules: dict[str, list[Alt]] = {}
+        self._conj: dict[Conj, str] = {}
+        self._queue: list[tuple[str, Conj]] = []
+        self._dfa_names: dict[int, str] = {}
+        self._keep: list[ByteDFA] = []
+        self._specs: dict[object, str] = {}
+        self._lits: dict[str, str] = {}
+        self._n = 0
+
+    # ------------------------------------------------------------------ names
+    def _fresh(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}{self._n}"
+
+    def punct(self, ch: str) -> str:
+        """The terminal of a structural character (with whitespace in flexible mode)."""
+        name = _PUNCT[ch]
+        if name not in self.terminals:
+            if self.flexible:
+                k = self.max_ws
+                pat = f"{_WS}{{0,{k}}}\\{ch}{_WS}{{0,{k}}}"
+                self.terminals[name] = Terminal(name, pat)
+            else:
+                self.terminals[name] = Terminal(name, ch, literal=True)
+        return name
+
+    def literal(self, text: str) -> str:
+        """A literal terminal."""
+        got = self._lits.get(text)
+        if got is None:
+            got = self._fresh("L")
+            self.terminals[got] = Terminal(got, text, literal=True)
+            self._lits[text] = got
+        return got
+
+    def dfa_terminal(self, dfa: ByteDFA, what: str) -> str:
+        """A terminal carrying a prebuilt automaton (deduplicated by identity)."""
+        got = self._dfa_names.get(id(dfa))
+        if got is None:
+            got = self._fresh("T")
+            self.terminals[got] = Terminal(got, f"<{what}>", dfa=dfa)
+            self._dfa_names[id(dfa)] = got
+            self._keep.append(dfa)
+        return got
+
+    def key(self, name: str) -> Alt:
+        """Symbols of a declared key and its colon."""
+        text = json.dumps(name, ensure_ascii=False)
+        if self.flexible:
+            return (self.literal(text), self.punct(":"))
+        return (self.literal(text + ":"),)
+
+    # ------------------------------------------------------------------ values
+    def value(self, conj: Conj) -> str:
+        """The rule of a conjunction of subschemas (built later, so recursion is fine)."""
+        got = self._conj.get(conj)
+        if got is None:
+            got = self._fresh("v")
+            self._conj[conj] = got
+            self.rules[got] = []
+            self._queue.append((got, conj))
+        return got
+
+    def _lang_rule(self, name: str, lang: Lang) -> None:
+        alts: list[Alt] = []
+        if not is_empty(lang.scalar):
+            alts.append((self.dfa_terminal(lang.scalar, "scalar"),))
+        for spec in lang.objects:
+            alts.append((self._guard(self.obj, spec),))
+        for arr in lang.arrays:
+            alts.append((self._guard(self.arr, arr),))
+        self.rules[name] = [a for a in alts if a[0]]
+
+    def _guard(self, fn, spec) -> str:  # type: ignore[no-untyped-def]
+        try:
+            return str(fn(spec))
+        except Refuse as exc:
+            self.b.refuse("", exc.keyword, exc.reason)
+            return ""
+
+    def build(self, root: Conj, source: str) -> Grammar:
+        """Emit everything reachable from ``root`` and return the validated grammar."""
+        top = self.value(root)
+        while self._queue:
+            name, conj = self._queue.pop()
+            try:
+                lang = self.b.lang_of(conj)
+            except Refuse as exc:
+                self.b.refuse(conj[0] if conj else "", exc.keyword, exc.reason)
+                lang = Lang.any()
+            self._lang_rule(name, lang)
+        if self.flexible:
+            ws = "WS"
+            self.terminals[ws] = Terminal(ws, f"{_WS}{{1,{self.max_ws}}}")
+            self.rules["start"] = [(top,), (ws, top), (top, ws), (ws, top, ws)]
+        else:
+            self.rules["start"] = [(top,)]
+        return self._finish(source)
+
+    # ------------------------------------------------------------------ objects
+    def obj(self, spec: ObjectSpec) -> str:
+        """The rule of an object specification."""
+        got = self._specs.get(spec)
+        if got is not None:
+            return got
+        name = self._fresh("o")
+        self._specs[spec] = name
+        props, lo, hi = spec.props, spec.min_props, spec.max_props
+        n = len(props)
+        if hi is not None and not spec.regions:
+            hi = min(hi, n)
+        cap = hi if hi is not None else max(lo, 1)
+        if (n + 1) * (cap + 1) > MAX_STATES:
+            raise Refuse("maxProperties", "member count too large to track exactly")
+        memo: dict[tuple[int, int], str] = {}
+        item = ""
+        if spec.regions:
+            item = self._fresh("e")
+            self.rules[item] = [
+                (self.dfa_terminal(r.keys, "key"), self.punct(":"), self.value(r.value))
+                for r in spec.regions
+            ]
+        comma = self.punct(",")
+
+        def nxt(c: int) -> int:
+            return c + 1 if hi is not None else min(c + 1, cap)
+
+        pending: list[tuple[int, int]] = []
+
+        def state(i: int, c: int) -> str:
+            got = memo.get((i, c))
+            if got is None:
+                got = memo[(i, c)] = f"{name}_{i}_{c}"
+                pending.append((i, c))
+            return got
+
+        def build(i: int, c: int) -> None:
+            rn = memo[(i, c)]
+            alts: list[Alt] = []
+            sep: Alt = (comma,) if c > 0 else ()
+            can_add = hi is None or c < hi
+            if i < n:
+                p = props[i]
+                if can_add:
+                    alts.append(sep + self.key(p.name) + (self.value(p.value), state(i + 1, nxt(c))))
+                if not p.required:
+                    alts.append((state(i + 1, c),))
+            else:
+                if c >= lo:
+                    alts.append((self.punct("}"),))
+                if item and can_add:
+                    alts.append((*sep, item, state(i, nxt(c))))
+            self.rules[rn] = alts
+
+        self.rules[name] = [(self.punct("{"), state(0, 0))]
+        while pending:
+            build(*pending.pop())
+        return name
+
+    # ------------------------------------------------------------------ arrays
+    def arr(self, spec: ArraySpec) -> str:
+        """The rule of an array specification."""
+        got = self._specs.get(spec)
+        if got is not None:
+            return got
+        name = self._fresh("a")
+        self._specs[spec] = name
+        if spec.unique and not (spec.max_items is not None and spec.max_items <= 1):
+            self.rules[name] = [(self.punct("["), self._unique(spec))]
+            return name
+        n_pre, lo, hi = len(spec.prefix), spec.min_items, spec.max_items
+        cons = [(c, mn, mx) for c, mn, mx in spec.contains if mn > 0 or mx is not None]
+        if len(cons) > 3:
+            raise Refuse("contains", "more than three contains constraints on one array")
+        k = hi if hi is not None else max(n_pre, lo, 1)
+        caps = [mx + 1 if mx is not None else mn for _, mn, mx in cons]
+        total = k + 1
+        for c in caps:
+            total *= c + 1
+        if total > MAX_STATES:
+            raise Refuse("maxItems" if hi is not None else "minItems",
+                         "array length too large to track exactly")  # fmt: skip
+        negs = [self.b.negate(c) if mx is not None else None for c, _, mx in cons]
+        comma = self.punct(",")
+        memo: dict[tuple[int, tuple[int, ...]], str] = {}
+
+        def elem_alts(i: int) -> Iterator[tuple[Conj, tuple[int, ...]]]:
+            base = spec.prefix[i] if i < n_pre else spec.items
+            if base is None:
+                return
+            for mask in product((0, 1), repeat=len(cons)):
+                conj = base
+                for j, bit in enumerate(mask):
+                    if bit:
+                        conj = conj_and(conj, cons[j][0])
+                    elif negs[j] is not None:
+                        conj = conj_and(conj, negs[j])  # type: ignore[arg-type]
+                yield conj, mask
+
+        pending: list[tuple[int, tuple[int, ...]]] = []
+
+        def state(i: int, cnt: tuple[int, ...]) -> str:
+            got = memo.get((i, cnt))
+            if got is None:
+                got = memo[(i, cnt)] = f"{name}_{i}_{'_'.join(map(str, cnt))}"
+                pending.append((i, cnt))
+            return got
+
+        def build(i: int, cnt: tuple[int, ...]) -> None:
+            rn = memo[(i, cnt)]
+            alts: list[Alt] = []
+            if i >= lo and all(c >= mn for c, (_, mn, _) in zip(cnt, cons, strict=True)):
+                alts.append((self.punct("]"),))
+            if hi is None or i < hi:
+                sep: Alt = (comma,) if i > 0 else ()
+                ni = i + 1 if hi is not None else min(i + 1, k)
+                for conj, mask in elem_alts(i):
+                    new = []
+                    ok = True
+                    for j, bit in enumerate(mask):
+                        c = cnt[j] + bit
+                        _, mn, mx = cons[j]
+                        if mx is not None and c > mx:
+                            ok = False
+                        new.append(c if mx is not None else min(c, mn))
+                    if ok:
+                        alts.append((*sep, self.value(conj), state(ni, tuple(new))))
+            self.rules[rn] = alts
+
+        self.rules[name] = [(self.punct("["), state(0, (0,) * len(cons)))]
+        while pending:
+            build(*pending.pop())
+        return name
+
+    def _unique(self, spec: ArraySpec) -> str:
+        if spec.prefix or spec.contains or spec.items is None:
+            raise Refuse("uniqueItems", "uniqueItems with prefixItems/contains")
+        lang = self.b.lang_of(spec.items)
+        texts = None if lang.objects or lang.arrays else finite_strings(lang.scalar, 8)
+        if texts is None:
+            raise Refuse("uniqueItems", "items are not a small finite set of scalars")
+        lits = [self.literal(t.decode("utf-8")) for t in texts]
+        lo, hi = spec.min_items, spec.max_items
+        base = self._fresh("u")
+        comma = self.punct(",")
+        for used in range(1 << len(lits)):
+            count = bin(used).count("1")
+            alts: list[Alt] = []
+            if count >= lo:
+                alts.append((self.punct("]"),))
+            if hi is None or count < hi:
+                sep: Alt = (comma,) if count else ()
+                for j, lit in enumerate(lits):
+                    if not used >> j & 1:
+                        alts.append((*sep, lit, f"{base}_{used | 1 << j}"))
+            self.rules[f"{base}_{used}"] = alts
+        return f"{base}_0"
+
+    # ------------------------------------------------------------------ finishing
+    def _finish(self, source: str) -> Grammar:
+        productive: set[str] = set(self.terminals)
+        changed = True
+        while changed:
+            changed = False
+            for rn, alts in self.rules.items():
+                if rn not in productive and any(all(s in productive for s in a) for a in alts):
+                    productive.add(rn)
+                    changed = True
+        if "start" not in productive:
+            raise GrammarError(f"{source}: the schema admits no JSON value")
+        reach: set[str] = set()
+        todo = ["start"]
+        while todo:
+            sym = todo.pop()
+            if sym in reach:
+                continue
+            reach.add(sym)
+            for a in self.rules.get(sym, []):
+                if all(s in productive for s in a):
+                    todo.extend(a)
+        rules = {
+            rn: Rule(rn, tuple(a for a in alts if all(s in productive for s in a)))
+            for rn, alts in self.rules.items()
+            if rn in reach and rn in productive
+        }
+        terms = {t: v for t, v in self.terminals.items() if t in reach}
+        return Grammar(terms, rules, "start", source=source).validate()

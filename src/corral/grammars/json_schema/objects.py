@@ -1,0 +1,370 @@
+"""Object keywords as :class:`~corral.grammars.json_schema.lang.ObjectSpec` values.
+
+Validation 2020-12 §10.3.2 (``properties``, ``patternProperties``, ``additionalProperties``,
+``propertyNames``) and §6.5 (``required``, ``min``/``maxProperties``, ``dependentRequired``),
+Core §10.2.2.4 (``dependentSchemas``). The undeclared key space is partitioned into regions by
+which ``patternProperties`` patterns match (one automaton product per pattern), so that a key
+that matches several patterns obeys all their schemas. ``dependentRequired`` and
+``dependentSchemas`` split a specification in two disjoint cases (the key absent / present), an
+exact rewriting. Negation follows De Morgan's laws for the forms where the complement is a finite
+union of specifications.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from corral.constraint_engine.byte_dfa import ByteDFA
+from corral.constraint_engine.dfa_ops import is_empty, minimize
+from corral.grammars.json_schema.lang import (
+    FALSE,
+    Conj,
+    ObjectSpec,
+    Prop,
+    Refuse,
+    Region,
+    any_key,
+    any_object,
+    conj_and,
+    dfa_and,
+    dfa_minus,
+)
+from corral.grammars.json_schema.refs import join_pointer
+
+__all__ = [
+    "encode_key",
+    "forbid",
+    "key_in",
+    "merge_objects",
+    "names_dfa",
+    "negate_objects",
+    "object_specs",
+    "require",
+]
+
+MAX_REGIONS = 32
+MAX_SPLITS = 64
+
+
+def encode_key(name: str) -> bytes:
+    """The canonical quoted JSON text of a key."""
+    return json.dumps(name, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def key_in(dfa: ByteDFA, name: str) -> bool:
+    """Whether the key ``name`` is in the (quoted-text) language of ``dfa``."""
+    return dfa.matches(encode_key(name))
+
+
+@lru_cache(maxsize=4096)
+def names_dfa(names: frozenset[str]) -> ByteDFA:
+    """The automaton of exactly the quoted texts of ``names`` (a trie, minimised)."""
+    rows: list[list[int]] = [[0] * 256, [0] * 256]
+    accepting = [False, False]
+    for name in sorted(names):
+        s = 1
+        for b in encode_key(name):
+            nxt = rows[s][b]
+            if nxt == 0:
+                nxt = len(rows)
+                rows.append([0] * 256)
+                accepting.append(False)
+                rows[s][b] = nxt
+            s = nxt
+        accepting[s] = True
+    return minimize(np.array(rows, dtype=np.int32), np.array(accepting, dtype=bool))
+
+
+def _region_of(spec: ObjectSpec, name: str) -> Region | None:
+    for r in spec.regions:
+        if key_in(r.keys, name):
+            return r
+    return None
+
+
+def _value_of(spec: ObjectSpec, name: str) -> tuple[Conj, bool] | None:
+    """(value conjunction, required) of ``name`` in ``spec``; ``None`` if forbidden."""
+    for p in spec.props:
+        if p.name == name:
+            return p.value, p.required
+    r = _region_of(spec, name)
+    return None if r is None else (r.value, False)
+
+
+def _subtract(regions: Iterable[Region], names: Iterable[str]) -> tuple[Region, ...]:
+    names = frozenset(names)
+    if not names:
+        return tuple(regions)
+    cut = names_dfa(names)
+    out = []
+    for r in regions:
+        keys = dfa_minus(r.keys, cut) if any(key_in(r.keys, n) for n in names) else r.keys
+        if not is_empty(keys):
+            out.append(Region(keys, r.value))
+    return tuple(out)
+
+
+def forbid(spec: ObjectSpec, name: str) -> ObjectSpec | None:
+    """``spec`` restricted to objects without ``name``; ``None`` if that is empty."""
+    props = []
+    for p in spec.props:
+        if p.name == name:
+            if p.required:
+                return None
+            continue
+        props.append(p)
+    return replace(spec, props=tuple(props), regions=_subtract(spec.regions, [name]), open=False)
+
+
+def require(spec: ObjectSpec, name: str) -> ObjectSpec | None:
+    """``spec`` restricted to objects with ``name``; ``None`` if that is empty."""
+    got = _value_of(spec, name)
+    if got is None:
+        return None
+    if any(p.name == name for p in spec.props):
+        props = tuple(replace(p, required=True) if p.name == name else p for p in spec.props)
+        return replace(spec, props=props)
+    props = (*spec.props, Prop(name, got[0], True))
+    return replace(spec, props=props, regions=_subtract(spec.regions, [name]))
+
+
+def merge_objects(a: ObjectSpec, b: ObjectSpec) -> ObjectSpec | None:
+    """The intersection of two specifications (``None`` when provably empty)."""
+    if a.is_any():
+        return b
+    if b.is_any():
+        return a
+    names = [p.name for p in a.props] + [p.name for p in b.props if p.name not in
+                                         {q.name for q in a.props}]  # fmt: skip
+    props: list[Prop] = []
+    for n in names:
+        va, vb = _value_of(a, n), _value_of(b, n)
+        if va is None or vb is None:
+            if (va is not None and va[1]) or (vb is not None and vb[1]):
+                return None
+            continue
+        props.append(Prop(n, conj_and(va[0], vb[0]), va[1] or vb[1]))
+    regions: list[Region] = []
+    declared = frozenset(names)
+    for ra in a.regions:
+        for rb in b.regions:
+            keys = dfa_and(ra.keys, rb.keys)
+            if is_empty(keys):
+                continue
+            regions.extend(_subtract([Region(keys, conj_and(ra.value, rb.value))], declared))
+            if len(regions) > MAX_REGIONS:
+                raise Refuse("patternProperties", "too many overlapping key regions to merge")
+    lo = max(a.min_props, b.min_props)
+    hi = b.max_props if a.max_props is None else a.max_props
+    if b.max_props is not None and hi is not None:
+        hi = min(hi, b.max_props)
+    if hi is not None and (hi < lo or sum(p.required for p in props) > hi):
+        return None
+    return ObjectSpec(tuple(props), tuple(regions), lo, hi, a.open and b.open)
+
+
+Lookup = Callable[[str], Any]
+LangOf = Callable[[Conj], Any]
+
+
+def object_specs(
+    node: dict[str, Any], ptr: str, draft: int, pattern_keys: Callable[[str], ByteDFA],
+    names_lang: Callable[[str], ByteDFA], dependent: Callable[[str], list[ObjectSpec]],
+    refuse: Callable[[str, str, str], None],
+) -> list[ObjectSpec]:  # fmt: skip
+    """The object specifications of one schema object's object keywords.
+
+    ``pattern_keys(pattern)`` gives the key automaton of a pattern, ``names_lang(pointer)`` the
+    key automaton of a ``propertyNames`` subschema, ``dependent(pointer)`` the object specs of a
+    dependent schema; ``refuse(pointer, keyword, reason)`` records what cannot be enforced.
+    """
+    props_kw = node.get("properties", {})
+    props_kw = props_kw if isinstance(props_kw, dict) else {}
+    patterns: list[tuple[ByteDFA, str]] = []
+    for pat in node.get("patternProperties", {}) or {}:
+        try:
+            patterns.append((pattern_keys(pat), join_pointer(ptr, "patternProperties", pat)))
+        except Refuse as exc:
+            refuse(ptr, "patternProperties", f"{pat!r}: {exc.reason}")
+    addl = node.get("additionalProperties", True)
+    addl_conj: Conj | None = None if addl is False else (
+        () if addl is True else (join_pointer(ptr, "additionalProperties"),))  # fmt: skip
+    required = [r for r in node.get("required", []) or [] if isinstance(r, str)]
+
+    def value_for(name: str, base: Conj | None) -> Conj | None:
+        extra = tuple(p for dfa, p in patterns if key_in(dfa, name))
+        if base is None:
+            if not extra:
+                return addl_conj
+            return extra
+        return conj_and(base, extra)
+
+    props: list[Prop] = []
+    for name in props_kw:
+        v = value_for(name, (join_pointer(ptr, "properties", name),))
+        props.append(Prop(name, v if v is not None else FALSE, name in required))
+    for name in dict.fromkeys(required):
+        if name not in props_kw:
+            v = value_for(name, None)
+            if v is None:
+                return []
+            props.append(Prop(name, v, True))
+    declared = [p.name for p in props]
+    regions = list(_subtract([Region(any_key(), ())], declared))
+    for dfa, pp in patterns:
+        nxt: list[Region] = []
+        for r in regions:
+            inside, outside = dfa_and(r.keys, dfa), dfa_minus(r.keys, dfa)
+            if not is_empty(inside):
+                nxt.append(Region(inside, (*r.value, pp)))
+            if not is_empty(outside):
+                nxt.append(Region(outside, r.value if r.value != () else ("@free",)))
+        regions = nxt
+        if len(regions) > MAX_REGIONS:
+            raise Refuse("patternProperties", "too many overlapping patterns")
+    final: list[Region] = []
+    for r in regions:
+        if r.value in ((), ("@free",)):
+            if addl_conj is not None:
+                final.append(Region(r.keys, addl_conj))
+        else:
+            final.append(Region(r.keys, tuple(v for v in r.value if v != "@free")))
+    is_open = not patterns and addl is True and "propertyNames" not in node
+    if "propertyNames" in node:
+        pn = names_lang(join_pointer(ptr, "propertyNames"))
+        final = [Region(k, r.value) for r in final if not is_empty(k := dfa_and(r.keys, pn))]
+        kept = []
+        for p in props:
+            if key_in(pn, p.name):
+                kept.append(p)
+            elif p.required:
+                return []
+        props = kept
+    lo = node.get("minProperties", 0)
+    hi = node.get("maxProperties")
+    lo = int(lo) if isinstance(lo, (int, float)) and not isinstance(lo, bool) else 0
+    hi = int(hi) if isinstance(hi, (int, float)) and not isinstance(hi, bool) else None
+    if hi is not None and (hi < lo or sum(p.required for p in props) > hi):
+        return []
+    specs: list[ObjectSpec] = [ObjectSpec(tuple(props), tuple(final), lo, hi, is_open)]
+    dep_req: dict[str, list[str]] = {}
+    dep_sch: dict[str, str] = {}
+    for kw in ("dependentRequired", "dependentSchemas", "dependencies"):
+        deps = node.get(kw)
+        if not isinstance(deps, dict):
+            continue
+        for key, val in deps.items():
+            if isinstance(val, list):
+                dep_req.setdefault(key, []).extend(v for v in val if isinstance(v, str))
+            else:
+                dep_sch[key] = join_pointer(ptr, kw, key)
+    for key, names in dep_req.items():
+        specs = _split(specs, key, _RequireAll(names))
+    for key, sub in dep_sch.items():
+        specs = _split(specs, key, _MergeWith(dependent, sub))
+    return specs
+
+
+class _RequireAll:
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def __call__(self, spec: ObjectSpec) -> list[ObjectSpec]:
+        return _require_all(spec, self.names)
+
+
+class _MergeWith:
+    def __init__(self, dependent: Callable[[str], list[ObjectSpec]], ptr: str) -> None:
+        self.dependent = dependent
+        self.ptr = ptr
+
+    def __call__(self, spec: ObjectSpec) -> list[ObjectSpec]:
+        return _merge_all(spec, self.dependent(self.ptr))
+
+
+def _require_all(spec: ObjectSpec, names: list[str]) -> list[ObjectSpec]:
+    cur: ObjectSpec | None = spec
+    for n in names:
+        if cur is None:
+            return []
+        cur = require(cur, n)
+    return [] if cur is None else [cur]
+
+
+def _merge_all(spec: ObjectSpec, others: list[ObjectSpec]) -> list[ObjectSpec]:
+    out = []
+    for o in others:
+        m = merge_objects(spec, o)
+        if m is not None:
+            out.append(m)
+    return out
+
+
+def _split(
+    specs: list[ObjectSpec], key: str, present: Callable[[ObjectSpec], list[ObjectSpec]]
+) -> list[ObjectSpec]:
+    out: list[ObjectSpec] = []
+    for s in specs:
+        absent = forbid(s, key)
+        if absent is not None:
+            out.append(absent)
+        with_key = require(s, key)
+        if with_key is not None:
+            out.extend(present(with_key))
+    if len(out) > MAX_SPLITS:
+        raise Refuse("dependentRequired", "too many dependency combinations")
+    return out
+
+
+def negate_objects(specs: list[ObjectSpec], negate: Callable[[Conj], Conj]) -> list[ObjectSpec]:
+    """Objects in none of ``specs`` (De Morgan), or :class:`Refuse` when not expressible."""
+    if not specs:
+        return [any_object()]
+    if any(s.is_any() for s in specs):
+        return []
+    result: list[ObjectSpec] | None = None
+    for s in specs:
+        neg = _negate_one(s, negate)
+        if result is None:
+            result = neg
+            continue
+        nxt = []
+        for x in result:
+            for y in neg:
+                m = merge_objects(x, y)
+                if m is not None:
+                    nxt.append(m)
+        if len(nxt) > MAX_SPLITS:
+            raise Refuse("not", "negated object schema too large")
+        result = nxt
+    return result or []
+
+
+def _negate_one(s: ObjectSpec, negate: Callable[[Conj], Conj]) -> list[ObjectSpec]:
+    if not s.open:
+        raise Refuse(
+            "not", "cannot negate an object schema with additionalProperties, "
+            "patternProperties or propertyNames")  # fmt: skip
+    base = any_object()
+    out: list[ObjectSpec] = []
+    for p in s.props:
+        if p.required:
+            f = forbid(base, p.name)
+            if f is not None:
+                out.append(f)
+        if p.value != ():
+            r = require(base, p.name)
+            if r is not None:
+                neg = negate(p.value)
+                out.append(replace(r, props=(Prop(p.name, neg, True),), open=False))
+    if s.min_props > 0:
+        out.append(replace(base, max_props=s.min_props - 1, open=False))
+    if s.max_props is not None:
+        out.append(replace(base, min_props=s.max_props + 1, open=False))
+    return out

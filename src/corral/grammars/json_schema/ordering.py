@@ -1,0 +1,123 @@
+"""Serialisation of instances in the shape corral's JSON Schema grammars produce.
+
+This is the output-shape policy of ``docs/design/json_schema.md`` written as a function, so that
+tests can feed any valid instance to a compiled grammar: object members come in the order of the
+object specification the grammar uses (declared properties in declaration order, then the other
+members in their own order), scalars in their canonical text (:mod:`.values`), and whitespace
+either none (compact) or one newline plus a bounded indentation after each opening bracket and
+comma (flexible).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from corral.grammars.json_schema.builder import LangBuilder
+from corral.grammars.json_schema.lang import ArraySpec, Conj, ObjectSpec, Refuse
+from corral.grammars.json_schema.objects import key_in
+from corral.grammars.json_schema.values import scalar_text
+
+__all__ = ["Serializer"]
+
+MAX_INDENT = 12
+
+
+class Serializer:
+    """Serialises instances for one schema (see the module docstring).
+
+    Parameters
+    ----------
+    builder:
+        The :class:`LangBuilder` of the schema (shared with compilation when possible).
+    whitespace:
+        ``"compact"`` or ``"flexible"``.
+    """
+
+    def __init__(self, builder: LangBuilder, whitespace: str = "compact") -> None:
+        self.b = builder
+        self.flexible = whitespace == "flexible"
+
+    def dumps(self, instance: Any) -> str:
+        """The text of ``instance``; ``ValueError`` if it has none (NaN, lone surrogates)."""
+        out: list[str] = []
+        self._value(instance, ("",), 0, out)
+        text = "".join(out)
+        text.encode("utf-8")  # raises UnicodeEncodeError (a ValueError) on lone surrogates
+        return text + ("\n" if self.flexible else "")
+
+    def _nl(self, depth: int) -> str:
+        return "\n" + " " * min(2 * depth, MAX_INDENT) if self.flexible else ""
+
+    def _specs(self, conj: Conj | None) -> tuple[list[ObjectSpec], list[ArraySpec]]:
+        if conj is None:
+            return [], []
+        try:
+            lang = self.b.lang_of(conj)
+        except Refuse:
+            return [], []
+        return lang.objects, lang.arrays
+
+    def _value(self, v: Any, conj: Conj | None, depth: int, out: list[str]) -> None:
+        if isinstance(v, dict):
+            self._object(v, conj, depth, out)
+        elif isinstance(v, (list, tuple)):
+            self._array(list(v), conj, depth, out)
+        else:
+            out.append(scalar_text(v))
+
+    def _object(self, v: dict[str, Any], conj: Conj | None, depth: int, out: list[str]) -> None:
+        objects, _ = self._specs(conj)
+        spec = next((s for s in objects if _fits(s, v)), objects[0] if objects else None)
+        order: list[str] = []
+        values: dict[str, Conj | None] = {}
+        if spec is not None:
+            for p in spec.props:
+                if p.name in v:
+                    order.append(p.name)
+                    values[p.name] = p.value
+        for k in v:
+            if k not in values:
+                order.append(k)
+                region = None if spec is None else next(
+                    (r for r in spec.regions if key_in(r.keys, k)), None)  # fmt: skip
+                values[k] = None if region is None else region.value
+        out.append("{")
+        for i, k in enumerate(order):
+            if i:
+                out.append(",")
+            out.append(self._nl(depth + 1))
+            out.append(scalar_text(k))
+            out.append(": " if self.flexible else ":")
+            self._value(v[k], values[k], depth + 1, out)
+        if order:
+            out.append(self._nl(depth))
+        out.append("}")
+
+    def _array(self, v: list[Any], conj: Conj | None, depth: int, out: list[str]) -> None:
+        _, arrays = self._specs(conj)
+        spec = next((a for a in arrays if _fits_array(a, v)), arrays[0] if arrays else None)
+        out.append("[")
+        for i, x in enumerate(v):
+            if i:
+                out.append(",")
+            out.append(self._nl(depth + 1))
+            sub: Conj | None = None
+            if spec is not None:
+                sub = spec.prefix[i] if i < len(spec.prefix) else spec.items
+            self._value(x, sub, depth + 1, out)
+        if v:
+            out.append(self._nl(depth))
+        out.append("]")
+
+
+def _fits(spec: ObjectSpec, v: dict[str, Any]) -> bool:
+    declared = {p.name for p in spec.props}
+    if any(p.required and p.name not in v for p in spec.props):
+        return False
+    return all(k in declared or any(key_in(r.keys, k) for r in spec.regions) for k in v)
+
+
+def _fits_array(spec: ArraySpec, v: list[Any]) -> bool:
+    if len(v) < spec.min_items or (spec.max_items is not None and len(v) > spec.max_items):
+        return False
+    return spec.items is not None or len(v) <= len(spec.prefix)

@@ -1,0 +1,372 @@
+"""JSON Schema string keywords as byte automata over canonical JSON string texts.
+
+*Content* automata accept the UTF-8 bytes of decoded strings (the empty string included):
+``minLength`` / ``maxLength`` (Validation 2020-12 §6.3.1-2, counted in code points like
+jsonschema's ``len``), ``pattern`` (§6.3.3, via :mod:`.ecma_regex`) and any extra automata (formats)
+are combined by the product construction (Rabin & Scott 1959); the length bound is a counter
+product over the other constraints, which counts one code point per UTF-8 lead byte.
+
+:func:`encode_json_string` maps a content automaton through the string homomorphism of corral's
+canonical JSON encoding (RFC 8259 §7 as written by ``json.dumps(s, ensure_ascii=False)``: ``\\"``,
+``\\\\``, ``\\b \\f \\n \\r \\t``, ``\\u00xx`` in lowercase hex for the other controls, every other
+byte raw), adds the quotes, and minimises. Regular languages are closed under homomorphic images
+(Hopcroft & Ullman 1979, §3.2); because each escape begins with a backslash, the image of a
+deterministic automaton stays deterministic: from state ``q`` the escape ``\\n`` resumes at
+``δ(q, 0x0A)``.
+
+Minimisation is Moore's partition refinement (Moore 1956) started from the partition by shortest
+and longest distance to acceptance, two invariants of the right language; this starting point
+separates the long counter chains of length bounds at once, where refinement from the
+accepting/rejecting split would need one round per chain step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from corral.constraint_engine.byte_dfa import ByteDFA, compile_regex
+from corral.constraint_engine.dfa_ops import empty_dfa, intersect, utf8_strings
+from corral.errors import GrammarError
+from corral.grammars.json_schema.ecma_regex import translate_pattern
+
+__all__ = [
+    "MAX_STRING_STATES",
+    "content_dfa",
+    "encode_json_string",
+    "json_string_any",
+    "json_string_dfa",
+    "literal_content_dfa",
+]
+
+MAX_STRING_STATES = 100_000
+
+_QUOTE, _BACKSLASH = 0x22, 0x5C
+_SIMPLE_ESCAPES = {0x22: '"', 0x5C: "\\", 0x08: "b", 0x0C: "f", 0x0A: "n", 0x0D: "r", 0x09: "t"}
+_RAW = [b for b in range(256) if b >= 0x20 and b not in (_QUOTE, _BACKSLASH)]
+_U_LOW = [b for b in range(0x10) if b not in _SIMPLE_ESCAPES]  # \u000x
+_U_HIGH = list(range(0x10, 0x20))  # \u001x
+_HEX = "0123456789abcdef"
+
+
+# --------------------------------------------------------------------------- minimisation
+def _byte_classes(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bytes that act alike in every state: a representative per class, the class of each byte.
+
+    Columns are grouped by a random linear hash, then checked exactly against their class's
+    representative (falling back to sorting whole columns on a collision).
+    """
+    rng = np.random.default_rng(0)
+    weights = np.asarray(rng.integers(1, 2**63, size=table.shape[0]), dtype=np.uint64)
+    hashes = (table.T.astype(np.uint64) * weights).sum(axis=1)
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    if not (table[:, first[inverse]] == table).all():
+        _, first, inverse = np.unique(table.T, axis=0, return_index=True, return_inverse=True)
+    return first, np.asarray(inverse).reshape(-1)
+
+
+def _edges(red: np.ndarray) -> tuple[list[list[int]], list[list[int]]]:
+    """Distinct successor and predecessor lists (state 0 excluded) of a class-reduced table."""
+    n, k = red.shape
+    src = np.repeat(np.arange(n, dtype=np.int64), k)
+    dst = red.reshape(-1).astype(np.int64)
+    keep = (src != 0) & (dst != 0)
+    codes = np.unique(src[keep] * n + dst[keep])
+    s, d = codes // n, codes % n
+    f_off = np.searchsorted(s, np.arange(n + 1)).tolist()
+    back = np.argsort(d, kind="stable")
+    b_off = np.searchsorted(d[back], np.arange(n + 1)).tolist()
+    d_list, s_back = d.tolist(), s[back].tolist()
+    succ = [d_list[f_off[i] : f_off[i + 1]] for i in range(n)]
+    pred = [s_back[b_off[i] : b_off[i + 1]] for i in range(n)]
+    return succ, pred
+
+
+def _distances(
+    succ: list[list[int]], pred: list[list[int]], accepting: list[bool]
+) -> tuple[list[int], list[int]]:
+    """Shortest and longest distance to acceptance (-1: dead; ``n``: unbounded)."""
+    n = len(succ)
+    reach = [False] * n
+    reach[1] = n > 1
+    stack = [1] if n > 1 else []
+    while stack:
+        for t in succ[stack.pop()]:
+            if not reach[t]:
+                reach[t] = True
+                stack.append(t)
+    dmin = [-1] * n
+    frontier = [s for s in range(1, n) if reach[s] and accepting[s]]
+    for s in frontier:
+        dmin[s] = 0
+    for s in frontier:  # breadth-first: the list grows while it is read
+        for p in pred[s]:
+            if reach[p] and dmin[p] < 0:
+                dmin[p] = dmin[s] + 1
+                frontier.append(p)
+    pending = [sum(dmin[t] >= 0 for t in succ[s]) if dmin[s] >= 0 else -1 for s in range(n)]
+    dmax = [n if d >= 0 else -1 for d in dmin]
+    best = [0 if accepting[s] else -1 for s in range(n)]
+    ready = [s for s in range(n) if pending[s] == 0]
+    for t in ready:  # Kahn's order: a state is done once all its live successors are
+        dmax[t] = best[t]
+        for p in pred[t]:
+            if dmin[p] >= 0:
+                best[p] = max(best[p], best[t] + 1)
+                pending[p] -= 1
+                if pending[p] == 0:
+                    ready.append(p)
+    return dmin, dmax
+
+
+def _minimize(table: np.ndarray, accepting: np.ndarray) -> ByteDFA:
+    """Trim and minimise a table whose state 0 is dead and state 1 initial."""
+    table = np.asarray(table, dtype=np.int32)
+    accepting = np.asarray(accepting, dtype=bool)
+    first, inverse = _byte_classes(table)
+    red = table[:, first]
+    succ, pred = _edges(red)
+    dmin, dmax = _distances(succ, pred, accepting.tolist())
+    live = np.array(dmin) >= 0
+    if not live[1]:
+        return empty_dfa()
+    red = np.where(live[red] & live[:, None], red, 0)
+    _, cls = np.unique(np.stack([dmin, dmax], axis=1), axis=0, return_inverse=True)
+    cls = cls.reshape(-1)
+    n_cls = int(cls.max()) + 1
+    while True:
+        sig = np.concatenate([cls[:, None], cls[red]], axis=1)
+        _, new = np.unique(sig, axis=0, return_inverse=True)
+        new = new.reshape(-1)
+        if int(new.max()) + 1 == n_cls:
+            break
+        cls, n_cls = new, int(new.max()) + 1
+    # number classes by first occurrence: state 0 (dead) gives 0, state 1 (initial) gives 1
+    _, reps = np.unique(cls, return_index=True)
+    order = np.argsort(reps)
+    remap = np.empty(n_cls, dtype=np.int64)
+    remap[order] = np.arange(n_cls)
+    reps = reps[order]
+    new_table = remap[cls[red[reps]]][:, inverse]
+    return ByteDFA(new_table.astype(np.int32), accepting[reps] & live[reps])
+
+
+# --------------------------------------------------------------------------- content automata
+def _count(base: ByteDFA, lo: int, hi: int | None) -> ByteDFA:
+    """Strings of ``base`` (well-formed UTF-8) with ``lo`` to ``hi`` code points."""
+    cap = lo if hi is None else hi
+    if cap >= MAX_STRING_STATES:
+        raise GrammarError(f"string length bound {cap} needs over {MAX_STRING_STATES} states")
+    lead = np.ones(256, dtype=np.int32)
+    lead[0x80:0xC0] = 0  # continuation bytes do not start a code point
+    first, inverse = _byte_classes(np.concatenate([base.table, lead[None, :]], axis=0))
+    reps = first.tolist()
+    steps = lead[first].tolist()
+    rows = base.rows
+    ids: dict[tuple[int, int], int] = {(0, 0): 0, (1, 0): 1}
+    order: list[tuple[int, int]] = [(0, 0), (1, 0)]
+    out: list[list[int]] = [[0] * len(reps)]
+    i = 1
+    while i < len(order):
+        s, c = order[i]
+        row = [0] * len(reps)
+        for j, byte in enumerate(reps):
+            t = rows[s][byte]
+            nc = min(c + steps[j], cap) if hi is None else c + steps[j]
+            if t == 0 or nc > cap:
+                continue
+            sid = ids.get((t, nc))
+            if sid is None:
+                sid = len(order)
+                if sid > MAX_STRING_STATES:
+                    raise GrammarError(f"string automaton exceeds {MAX_STRING_STATES} states")
+                ids[(t, nc)] = sid
+                order.append((t, nc))
+            row[j] = sid
+        out.append(row)
+        i += 1
+    accepting = [base.accept_list[s] and c >= lo for s, c in order]
+    table = np.array(out, dtype=np.int32)[:, inverse]
+    return _minimize(table, np.array(accepting, dtype=bool))
+
+
+@lru_cache(maxsize=1024)
+def _content(
+    min_length: int, max_length: int | None, patterns: tuple[str, ...], extra: tuple[ByteDFA, ...]
+) -> ByteDFA:
+    if max_length is not None and max_length < min_length:
+        return empty_dfa()
+    dfas = [compile_regex(translate_pattern(p), f"pattern {p!r}") for p in patterns]
+    base = dfas[0] if dfas else utf8_strings()  # compiled regexes accept well-formed UTF-8 only
+    for dfa in [*dfas[1:], *extra]:
+        base = intersect(base, dfa)
+    if min_length == 0 and max_length is None:
+        return base
+    return _count(base, min_length, max_length)
+
+
+def content_dfa(
+    *,
+    min_length: int = 0,
+    max_length: int | None = None,
+    patterns: Sequence[str] = (),
+    extra: Sequence[ByteDFA] = (),
+) -> ByteDFA:
+    """The UTF-8 texts of the strings that satisfy JSON Schema string keywords.
+
+    Parameters
+    ----------
+    min_length, max_length:
+        Bounds on the number of code points (``minLength`` / ``maxLength``); ``None``: no upper
+        bound.
+    patterns:
+        ECMA-262 patterns (``pattern``), each of which must find a match in the string.
+    extra:
+        Further content automata (e.g. formats) the string must also be accepted by.
+
+    Returns
+    -------
+    ByteDFA
+        The intersection of all constraints over well-formed UTF-8 (the empty string included
+        when it qualifies).
+
+    Raises
+    ------
+    PatternUnsupported
+        When a pattern is invalid or not translated exactly.
+    GrammarError
+        When an automaton exceeds a size bound (:data:`MAX_STRING_STATES`, or the regex and
+        product bounds of :mod:`corral.constraint_engine`).
+    """
+    if min_length < 0 or (max_length is not None and max_length < 0):
+        raise ValueError("string length bounds must be non-negative")
+    return _content(min_length, max_length, tuple(patterns), tuple(extra))
+
+
+def literal_content_dfa(values: Iterable[str]) -> ByteDFA:
+    """The automaton of exactly the UTF-8 texts of ``values``.
+
+    Strings with lone surrogates have no UTF-8 form; they contribute nothing.
+    """
+    return _literals(tuple(sorted(set(values))))
+
+
+@lru_cache(maxsize=1024)
+def _literals(values: tuple[str, ...]) -> ByteDFA:
+    rows: list[list[int]] = [[0] * 256, [0] * 256]
+    accepting = [False, False]
+    for value in values:
+        try:
+            data = value.encode("utf-8")
+        except UnicodeEncodeError:
+            continue
+        s = 1
+        for byte in data:
+            if rows[s][byte] == 0:
+                if len(rows) > MAX_STRING_STATES:
+                    raise GrammarError(f"string literals exceed {MAX_STRING_STATES} states")
+                rows[s][byte] = len(rows)
+                rows.append([0] * 256)
+                accepting.append(False)
+            s = rows[s][byte]
+        accepting[s] = True
+    return _minimize(np.array(rows, dtype=np.int32), np.array(accepting, dtype=bool))
+
+
+# --------------------------------------------------------------------------- JSON encoding
+@lru_cache(maxsize=1024)
+def encode_json_string(content: ByteDFA) -> ByteDFA:
+    """Quoted canonical JSON texts of the strings whose UTF-8 text ``content`` accepts.
+
+    Parameters
+    ----------
+    content:
+        A content automaton over well-formed UTF-8.
+
+    Returns
+    -------
+    ByteDFA
+        The minimal automaton of ``json.dumps(s, ensure_ascii=False).encode()`` for the strings
+        ``s`` of ``content``; other spellings of the same string (``\\u0041``, ``\\/``, raw
+        control characters) are rejected.
+    """
+    c_table, c_acc = content.table, content.accepting
+    n = c_table.shape[0]
+    final = n + 1  # states: 0 dead, 1 before the opening quote, q + 1 for content state q >= 1
+
+    def image(targets: np.ndarray) -> np.ndarray:
+        return np.where(targets != 0, targets + 1, 0)
+
+    body = c_table[1:]
+    alive = body != 0
+    has_low, has_high = alive[:, _U_LOW].any(axis=1), alive[:, _U_HIGH].any(axis=1)
+    has_u = has_low | has_high
+    has_esc = has_u | alive[:, list(_SIMPLE_ESCAPES)].any(axis=1)
+    next_id = n + 2
+
+    def allocate(mask: np.ndarray) -> np.ndarray:
+        nonlocal next_id
+        ids = np.zeros(n - 1, dtype=np.int64)
+        ids[mask] = np.arange(next_id, next_id + int(mask.sum()))
+        next_id += int(mask.sum())
+        return ids
+
+    esc, u1, u2, u3 = allocate(has_esc), allocate(has_u), allocate(has_u), allocate(has_u)
+    u4_low, u4_high = allocate(has_low), allocate(has_high)
+    if next_id > 2 * MAX_STRING_STATES:
+        raise GrammarError(f"JSON string automaton exceeds {2 * MAX_STRING_STATES} states")
+    table = np.zeros((next_id, 256), dtype=np.int32)
+    table[1, _QUOTE] = 2
+    states = np.arange(2, n + 1)
+    table[2 : n + 1, _RAW] = image(body[:, _RAW])
+    table[2 : n + 1, _QUOTE] = np.where(c_acc[1:], final, 0)
+    table[states[has_esc], _BACKSLASH] = esc[has_esc]
+    for byte, letter in _SIMPLE_ESCAPES.items():
+        table[esc[has_esc], ord(letter)] = image(body[has_esc, byte])
+    for src, dst, char, mask in (
+        (esc, u1, "u", has_u),
+        (u1, u2, "0", has_u),
+        (u2, u3, "0", has_u),
+        (u3, u4_low, "0", has_low),
+        (u3, u4_high, "1", has_high),
+    ):
+        table[src[mask], ord(char)] = dst[mask]
+    for last, group, mask in ((u4_low, _U_LOW, has_low), (u4_high, _U_HIGH, has_high)):
+        for byte in group:
+            table[last[mask], ord(_HEX[byte & 0xF])] = image(body[mask, byte])
+    accepting = np.zeros(next_id, dtype=bool)
+    accepting[final] = True
+    return _minimize(table, accepting)
+
+
+def json_string_dfa(
+    *,
+    min_length: int = 0,
+    max_length: int | None = None,
+    patterns: Sequence[str] = (),
+    extra: Sequence[ByteDFA] = (),
+) -> ByteDFA:
+    """Canonical quoted JSON strings satisfying the keywords of :func:`content_dfa`.
+
+    Parameters
+    ----------
+    min_length, max_length, patterns, extra:
+        As for :func:`content_dfa`.
+
+    Returns
+    -------
+    ByteDFA
+        ``encode_json_string(content_dfa(...))``.
+    """
+    content = content_dfa(
+        min_length=min_length, max_length=max_length, patterns=patterns, extra=extra
+    )
+    return encode_json_string(content)
+
+
+@lru_cache(maxsize=1)
+def json_string_any() -> ByteDFA:
+    """Every JSON string, in corral's canonical form (``json.dumps(..., ensure_ascii=False)``)."""
+    return encode_json_string(utf8_strings())

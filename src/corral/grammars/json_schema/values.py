@@ -1,0 +1,107 @@
+"""Concrete JSON values: equality, canonical texts, and finite languages of candidates.
+
+Equality is JSON Schema's (Core 2020-12 §4.2.2): numbers by mathematical value, booleans never
+equal to numbers, arrays elementwise, objects by key set and member values. The canonical text of
+a number is positional decimal notation without exponent, trailing fractional zeros or negative
+zero (integral values have no fraction): exactly one text per value, which is what makes set
+operations on scalar automata exact.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from corral.constraint_engine.byte_dfa import ByteDFA
+from corral.constraint_engine.dfa_ops import empty_dfa, minimize
+from corral.grammars.json_schema.lang import ArraySpec, Conj, Lang, ObjectSpec, Prop
+
+__all__ = ["candidates_lang", "json_equal", "number_text", "scalar_text", "texts_dfa"]
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """JSON Schema equality of two values."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return bool(a == b)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    return type(a) is type(b) and bool(a == b)
+
+
+def number_text(x: int | float) -> str:
+    """The canonical text of a number (``ValueError`` for NaN and infinities)."""
+    if isinstance(x, int):
+        return str(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{x!r} is not a JSON number")
+    if x == int(x):
+        return str(int(x))
+    text = format(Decimal(repr(x)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def scalar_text(value: Any) -> str:
+    """The canonical text of a scalar JSON value."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (int, float)):
+        return number_text(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    raise TypeError(f"not a JSON scalar: {type(value).__name__}")
+
+
+def texts_dfa(texts: list[bytes]) -> ByteDFA:
+    """The automaton of exactly the given byte strings (a trie, minimised)."""
+    if not texts:
+        return empty_dfa()
+    rows: list[list[int]] = [[0] * 256, [0] * 256]
+    accepting = [False, False]
+    for data in texts:
+        s = 1
+        for b in data:
+            nxt = rows[s][b]
+            if nxt == 0:
+                nxt = len(rows)
+                rows.append([0] * 256)
+                accepting.append(False)
+                rows[s][b] = nxt
+            s = nxt
+        accepting[s] = True
+    return minimize(np.array(rows, dtype=np.int32), np.array(accepting, dtype=bool))
+
+
+def candidates_lang(values: list[Any], synthesize: Callable[[Lang], Conj]) -> Lang:
+    """The language of exactly ``values`` (objects keep their own key order)."""
+    texts: list[bytes] = []
+    objects: list[ObjectSpec] = []
+    arrays: list[ArraySpec] = []
+    for v in values:
+        if isinstance(v, dict):
+            props = tuple(Prop(k, synthesize(candidates_lang([x], synthesize)), True)
+                          for k, x in v.items())  # fmt: skip
+            objects.append(ObjectSpec(props=props, regions=(), min_props=0, max_props=None))
+        elif isinstance(v, list):
+            prefix = tuple(synthesize(candidates_lang([x], synthesize)) for x in v)
+            arrays.append(ArraySpec(prefix=prefix, items=None, min_items=len(v), max_items=len(v)))
+        else:
+            try:
+                texts.append(scalar_text(v).encode("utf-8"))
+            except (UnicodeEncodeError, ValueError):
+                continue  # a lone surrogate or a non-finite number has no JSON text
+    return Lang(texts_dfa(texts), objects, arrays)

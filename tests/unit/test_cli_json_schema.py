@@ -1,0 +1,163 @@
+"""The command line with JSON Schemas: ``explain``, ``check``, ``mask`` and ``match``.
+
+Exit codes (``corral.cli``): 0 success, 1 text rejected, 2 errors (a schema with refused keywords
+included), 3 ``explain`` found refused keywords.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from corral.cli import main
+
+PERSON = {
+    "type": "object",
+    "title": "person",
+    "properties": {"age": {"type": "integer", "minimum": 0}, "name": {"type": "string"}},
+    "required": ["age"],
+    "additionalProperties": False,
+}
+REFUSED = {
+    "type": "object",
+    "properties": {"a": {"type": "integer"}},
+    "unevaluatedProperties": False,
+}
+
+
+def write(tmp_path: Path, schema: Any, name: str = "schema.json") -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    return str(path)
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_explain_all_enforced(tmp_path: Path) -> None:
+    code, text = run("explain", write(tmp_path, PERSON))
+    assert code == 0
+    lines = text.splitlines()
+    assert "/\ttype\tenforced" in lines
+    assert "/properties/age\tminimum\tenforced" in lines
+    assert any(line.startswith("/\ttitle\tignored") for line in lines)
+    assert lines[-1].endswith(", 0 refused")
+
+
+def test_explain_refused_exit_3(tmp_path: Path) -> None:
+    code, text = run("explain", write(tmp_path, REFUSED))
+    assert code == 3
+    assert any(line.startswith("/\tunevaluatedProperties\trefused") for line in text.splitlines())
+    assert text.splitlines()[-1].endswith(", 1 refused")
+
+
+def test_explain_json_format(tmp_path: Path) -> None:
+    code, text = run("explain", write(tmp_path, REFUSED), "--format", "json")
+    assert code == 3
+    rows = json.loads(text)
+    assert {"pointer", "keyword", "status"} == set(rows[0])
+    by_key = {(r["pointer"], r["keyword"]): r["status"] for r in rows}
+    assert by_key[("", "type")] == "enforced"
+    assert by_key[("", "unevaluatedProperties")].startswith("refused")
+    code, text = run("explain", write(tmp_path, PERSON), "--format", "json")
+    assert code == 0
+    assert all(not r["status"].startswith("refused") for r in json.loads(text))
+
+
+def test_explain_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    assert run("explain", str(bad))[0] == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert run("explain", str(tmp_path / "missing.json"))[0] == 2
+    assert run("explain", write(tmp_path, {"type": 5}))[0] == 2
+
+
+def test_check_ok(tmp_path: Path) -> None:
+    path = write(tmp_path, PERSON)
+    code, text = run("check", "--json-schema", path)
+    assert code == 0
+    assert text.startswith(f"ok: {path}: ")
+    assert "not enforced" not in text
+
+
+def test_check_refused_lists_issues(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, text = run("check", "--json-schema", write(tmp_path, REFUSED))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "unevaluatedProperties" in err
+    assert text == ""
+
+
+def test_check_lenient(tmp_path: Path) -> None:
+    code, text = run("check", "--json-schema", write(tmp_path, REFUSED), "--lenient")
+    assert code == 0
+    lenient = [line for line in text.splitlines() if line.startswith("not enforced (lenient): ")]
+    assert len(lenient) == 1
+    assert "unevaluatedProperties" in lenient[0]
+
+
+def test_mask_after_prefix(tmp_path: Path) -> None:
+    path = write(tmp_path, PERSON)
+    code, text = run("mask", "--json-schema", path, "--prefix", '{"age":', "--format", "json")
+    assert code == 0
+    doc = json.loads(text)
+    assert doc["accepting"] is False
+    assert doc["count"] == len(doc["tokens"]) > 0
+    for t in doc["tokens"]:
+        assert not t["eos"]
+        assert t["text"][0] in "0123456789", t
+    code, text = run("mask", "--json-schema", path, "--prefix", '{"age":12}')
+    assert code == 0
+    assert "accepting: yes" in text.splitlines()
+    assert "<eos>" in text
+
+
+def test_mask_forced_and_rejected_prefix(tmp_path: Path) -> None:
+    path = write(tmp_path, PERSON)
+    code, text = run("mask", "--json-schema", path)
+    assert code == 0
+    assert 'forced: {"age":' in text
+    code, text = run("mask", "--json-schema", path, "--prefix", '{"name":')
+    assert code == 1
+    assert text.startswith("error: prefix rejected at byte offset")
+
+
+def test_mask_refused_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("mask", "--json-schema", write(tmp_path, REFUSED))[0] == 2
+    assert "unevaluatedProperties" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "whitespace", "code"),
+    [
+        ('{"age":30,"name":"Ann"}', "compact", 0),
+        ('{"age":30}', "compact", 0),
+        ('{"name":"Ann","age":30}', "compact", 1),
+        ('{"age":-1}', "compact", 1),
+        ('{"age":30,"x":1}', "compact", 1),
+        ('{"age": 30}', "compact", 1),
+        ('{"age":30', "compact", 1),
+        ('{ "age": 30 }', "flexible", 0),
+        ('{\n  "age": 30,\n  "name": "Ann"\n}\n', "flexible", 0),
+    ],
+)
+def test_match(tmp_path: Path, text: str, whitespace: str, code: int) -> None:
+    path = write(tmp_path, PERSON)
+    got, out = run("match", "--json-schema", path, "--whitespace", whitespace, "--text", text)
+    assert got == code
+    assert out.startswith("accepted" if code == 0 else "rejected")
+
+
+def test_match_lenient(tmp_path: Path) -> None:
+    path = write(tmp_path, REFUSED)
+    assert run("match", "--json-schema", path, "--text", '{"a":1}')[0] == 2
+    assert run("match", "--json-schema", path, "--lenient", "--text", '{"a":1,"b":2}')[0] == 0
+    assert run("match", "--json-schema", path, "--lenient", "--text", '{"a":"x"}')[0] == 1
