@@ -33,6 +33,7 @@ from corral.grammars.json_schema.lang import (
     dfa_minus,
     dfa_or,
 )
+from corral.constraint_engine.dfa_ops import empty_dfa
 from corral.grammars.json_schema.objects import merge_objects, negate_objects, object_specs
 from corral.grammars.json_schema.refs import RefError, Resolver, join_pointer
 
@@ -285,13 +286,31 @@ class LangBuilder:
             twice = both if twice is None else dfa_or(twice, both)
             once = dfa_or(once, lang.scalar)
         scalar = once if twice is None else dfa_minus(once, twice)
-        for i, a in enumerate(langs):
-            for b in langs[i + 1 :]:
-                if not self._disjoint_structured(a, b):
-                    raise Refuse("oneOf", "branches are not provably disjoint on objects/arrays")
+        disjoint = all(
+            self._disjoint_structured(a, b) for i, a in enumerate(langs) for b in langs[i + 1 :]
+        )
+        if not disjoint:
+            return Lang(scalar).or_(self._exactly_one_structured(langs))
         out = Lang(scalar)
         for lang in langs:
             out = out.or_(Lang(out.scalar, lang.objects, lang.arrays))
+        return out
+
+    def _exactly_one_structured(self, langs: list[Lang]) -> Lang:
+        """Objects/arrays in exactly one branch: the union over i of branch i minus the others
+        (needs their complements; :class:`Refuse` when one is not expressible)."""
+        structured = [Lang(empty_dfa(), lang.objects, lang.arrays) for lang in langs]
+        try:
+            negs = [self.not_(lang) for lang in structured]
+        except Refuse as exc:
+            raise Refuse("oneOf", f"branches overlap and {exc.reason}") from exc
+        out = Lang.empty()
+        for i, lang in enumerate(structured):
+            part = lang
+            for j, neg in enumerate(negs):
+                if j != i and not part.is_empty():
+                    part = self.and_(part, neg)
+            out = out.or_(part)
         return out
 
     def _disjoint_structured(self, a: Lang, b: Lang) -> bool:

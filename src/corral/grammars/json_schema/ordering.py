@@ -57,6 +57,49 @@ class Serializer:
             return [], []
         return lang.objects, lang.arrays
 
+    # ------------------------------------------------------------------ membership
+    def accepts(self, v: Any, conj: Conj) -> bool:
+        """Whether ``v`` is in the language of ``conj`` (used to pick the specification whose
+        property order applies when a union offers several)."""
+        try:
+            lang = self.b.lang_of(conj)
+        except Refuse:
+            return True
+        if isinstance(v, dict):
+            return any(self._fits(s, v) for s in lang.objects)
+        if isinstance(v, (list, tuple)):
+            return any(self._fits_array(a, list(v)) for a in lang.arrays)
+        try:
+            return lang.scalar.matches(scalar_text(v).encode("utf-8"))
+        except (ValueError, TypeError):
+            return False
+
+    def _fits(self, spec: ObjectSpec, v: dict[str, Any]) -> bool:
+        if len(v) < spec.min_props or (spec.max_props is not None and len(v) > spec.max_props):
+            return False
+        declared = {p.name: p for p in spec.props}
+        if any(p.required and p.name not in v for p in spec.props):
+            return False
+        for k, x in v.items():
+            p = declared.get(k)
+            if p is not None:
+                if not self.accepts(x, p.value):
+                    return False
+                continue
+            region = next((r for r in spec.regions if key_in(r.keys, k)), None)
+            if region is None or not self.accepts(x, region.value):
+                return False
+        return True
+
+    def _fits_array(self, spec: ArraySpec, v: list[Any]) -> bool:
+        if len(v) < spec.min_items or (spec.max_items is not None and len(v) > spec.max_items):
+            return False
+        for i, x in enumerate(v):
+            sub = spec.prefix[i] if i < len(spec.prefix) else spec.items
+            if sub is None or not self.accepts(x, sub):
+                return False
+        return True
+
     def _value(self, v: Any, conj: Conj | None, depth: int, out: list[str]) -> None:
         if isinstance(v, dict):
             self._object(v, conj, depth, out)
@@ -67,7 +110,7 @@ class Serializer:
 
     def _object(self, v: dict[str, Any], conj: Conj | None, depth: int, out: list[str]) -> None:
         objects, _ = self._specs(conj)
-        spec = next((s for s in objects if _fits(s, v)), objects[0] if objects else None)
+        spec = next((s for s in objects if self._fits(s, v)), objects[0] if objects else None)
         order: list[str] = []
         values: dict[str, Conj | None] = {}
         if spec is not None:
@@ -95,7 +138,7 @@ class Serializer:
 
     def _array(self, v: list[Any], conj: Conj | None, depth: int, out: list[str]) -> None:
         _, arrays = self._specs(conj)
-        spec = next((a for a in arrays if _fits_array(a, v)), arrays[0] if arrays else None)
+        spec = next((a for a in arrays if self._fits_array(a, v)), arrays[0] if arrays else None)
         out.append("[")
         for i, x in enumerate(v):
             if i:
@@ -110,14 +153,3 @@ class Serializer:
         out.append("]")
 
 
-def _fits(spec: ObjectSpec, v: dict[str, Any]) -> bool:
-    declared = {p.name for p in spec.props}
-    if any(p.required and p.name not in v for p in spec.props):
-        return False
-    return all(k in declared or any(key_in(r.keys, k) for r in spec.regions) for k in v)
-
-
-def _fits_array(spec: ArraySpec, v: list[Any]) -> bool:
-    if len(v) < spec.min_items or (spec.max_items is not None and len(v) > spec.max_items):
-        return False
-    return spec.items is not None or len(v) <= len(spec.prefix)
