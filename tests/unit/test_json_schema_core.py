@@ -213,6 +213,10 @@ CASES: list[tuple[str, Any, list[Any], list[Any]]] = [
     ("one-of-overlapping-strings",
      {"oneOf": [{"type": "string", "pattern": "^a"}, {"type": "string", "pattern": "b$"}]},
      ["a", "b", "ax", "xb"], ["ab", "axb", "x", 1]),
+    ("one-of-overlapping-objects",
+     {"oneOf": [{"type": "object", "properties": {"a": {"type": "integer"}}},
+                {"type": "object", "properties": {"a": {"minimum": 5}}, "required": ["a"]}]},
+     [{}, {"a": 1}, {"a": 5.5}, {"a": "s", "b": 1}], [{"a": 5}, {"a": 7, "c": 0}, 1, []]),
     ("one-of-multiples",
      {"oneOf": [{"type": "integer", "multipleOf": 2}, {"type": "integer", "multipleOf": 3}]},
      [2, 3, 4, 9], [6, 0, 1, 12, "x"]),
@@ -350,8 +354,10 @@ REFUSED = [
     ({"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"},
       "uniqueItems": True}}}, "uniqueItems", "/properties/tags"),
     ({"type": "array", "items": {"type": "string"}, "uniqueItems": True}, "uniqueItems", ""),
-    ({"type": "object", "properties": {"x": {"oneOf": [{"type": "object"},
-      {"type": "object", "required": ["b"]}]}}}, "oneOf", "/properties/x"),
+    ({"type": "object", "properties": {"x": {"oneOf": [
+      {"type": "object", "additionalProperties": {"type": "integer"}},
+      {"type": "object", "patternProperties": {"^b": {"type": "string"}}}]}}},
+     "oneOf", "/properties/x"),
     ({"items": {"type": "string", "pattern": "(a)\\1"}}, "pattern", "/items"),
 ]  # fmt: skip
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 from corral.constraint_engine.byte_dfa import DeadlineExceeded
@@ -22,6 +23,7 @@ from corral.grammars.json_schema import scalars
 from corral.grammars.json_schema.arrays import array_spec, merge_arrays, negate_arrays
 from corral.grammars.json_schema.keywords import ANNOTATIONS, ASSERTIONS, draft_of
 from corral.grammars.json_schema.lang import (
+    MAX_COUNT_STATES,
     ArraySpec,
     Conj,
     Lang,
@@ -33,13 +35,14 @@ from corral.grammars.json_schema.lang import (
     dfa_minus,
     dfa_or,
 )
-from corral.constraint_engine.dfa_ops import empty_dfa
+from corral.constraint_engine.dfa_ops import empty_dfa, finite_strings
 from corral.grammars.json_schema.objects import merge_objects, negate_objects, object_specs
 from corral.grammars.json_schema.refs import RefError, Resolver, join_pointer
 
 __all__ = ["CompileTimeout", "LangBuilder"]
 
 MAX_SPECS = 64
+MAX_UNIQUE = 8
 _TYPES = ("null", "boolean", "object", "array", "number", "string", "integer")
 
 
@@ -156,38 +159,44 @@ class LangBuilder:
         """Flatten ``$ref`` and ``allOf``; ``None`` if a ``false`` schema is among them."""
         out: list[tuple[Any, str]] = []
         seen: set[str] = set()
-        todo = list(reversed(conj))
-        while todo:
-            ptr = todo.pop()
-            if ptr in seen:
-                continue
-            seen.add(ptr)
-            if ptr == "@F":
+        for ptr in conj:
+            if not self._expand_one(ptr, out, seen, set()):
                 return None
-            if ptr.startswith("@"):
-                out.append((None, ptr))
-                continue
-            node = self.resolver.get(ptr)
-            if node is False:
-                return None
-            if not isinstance(node, dict):
-                if node is not True:
-                    raise GrammarError(f"{ptr or '/'}: a schema must be an object or a boolean")
-                continue
-            more: list[str] = []
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                try:
-                    more.append(self.resolver.resolve(ref, ptr))
-                    self.note(ptr, "$ref", "enforced")
-                except RefError as exc:
-                    self.refuse(ptr, "$ref", str(exc))
-                if self.draft <= 7:
-                    for kw in node:
-                        if kw != "$ref":
-                            self.note(ptr, kw, "ignored: beside $ref (draft 7 and earlier)")
-                    todo.extend(reversed(more))
-                    continue
+        return out
+
+    def _expand_one(self, ptr: str, out: list[tuple[Any, str]], seen: set[str],
+                    path: set[str]) -> bool:  # fmt: skip
+        if ptr in path:
+            raise GrammarError(f"{ptr or '/'}: $ref/allOf cycle that consumes no input")
+        if ptr in seen:
+            return True
+        seen.add(ptr)
+        if ptr == "@F":
+            return False
+        if ptr.startswith("@"):
+            out.append((None, ptr))
+            return True
+        node = self.resolver.get(ptr)
+        if node is False:
+            return False
+        if not isinstance(node, dict):
+            if node is not True:
+                raise GrammarError(f"{ptr or '/'}: a schema must be an object or a boolean")
+            return True
+        _check_shapes(node, ptr)
+        more: list[str] = []
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            try:
+                more.append(self.resolver.resolve(ref, ptr))
+                self.note(ptr, "$ref", "enforced")
+            except RefError as exc:
+                self.refuse(ptr, "$ref", str(exc))
+        if isinstance(ref, str) and self.draft <= 7:
+            for kw in node:
+                if kw != "$ref":
+                    self.note(ptr, kw, "ignored: beside $ref (draft 7 and earlier)")
+        else:
             for kw in ("$dynamicRef", "$recursiveRef", "unevaluatedProperties",
                        "unevaluatedItems"):  # fmt: skip
                 if kw in node:
@@ -197,8 +206,14 @@ class LangBuilder:
             if isinstance(all_of, list):
                 more.extend(join_pointer(ptr, "allOf", i) for i in range(len(all_of)))
                 self.note(ptr, "allOf", "enforced")
-            todo.extend(reversed(more))
-        return out
+        path.add(ptr)
+        try:
+            for m in more:
+                if not self._expand_one(m, out, seen, path):
+                    return False
+        finally:
+            path.discard(ptr)
+        return True
 
     def _build(self, conj: Conj) -> Lang:
         nodes = self._expand(conj)
@@ -384,8 +399,48 @@ class LangBuilder:
         arrays: list[ArraySpec] = []
         if "array" in types:
             spec = array_spec(node, ptr, self.draft)
-            arrays = [] if spec is None else [spec]
+            arrays = [] if spec is None else [self._check_array(spec, ptr)]
         return Lang(scalar, objects, arrays)
+
+    def _check_array(self, spec: ArraySpec, ptr: str) -> ArraySpec:
+        """Refuse (with the pointer) what the emitter could not build exactly."""
+        if spec.unique and not (spec.max_items is not None and spec.max_items <= 1):
+            ok = not spec.prefix and not spec.contains and spec.items is not None
+            if ok and spec.items is not None:
+                try:
+                    lang = self.lang_of(spec.items)
+                    ok = not lang.objects and not lang.arrays and finite_strings(
+                        lang.scalar, MAX_UNIQUE) is not None  # fmt: skip
+                except Refuse:
+                    ok = False
+            if not ok:
+                self.refuse(ptr, "uniqueItems", "enforced only over a small finite set of "
+                            f"scalars (at most {MAX_UNIQUE}) without prefixItems/contains")
+                spec = replace(spec, unique=False)
+        contains = []
+        for c, mn, mx in spec.contains:
+            if mx is not None:
+                try:
+                    self.negate(c)
+                except Refuse as exc:
+                    self.refuse(ptr, "maxContains", f"needs the complement of contains: "
+                                f"{exc.reason}")  # fmt: skip
+                    mx = None
+            contains.append((c, mn, mx))
+        spec = replace(spec, contains=tuple(contains))
+        if len(spec.contains) > 3:
+            self.refuse(ptr, "contains", "more than three contains constraints on one array")
+            spec = replace(spec, contains=spec.contains[:3])
+        k = spec.max_items if spec.max_items is not None else max(
+            len(spec.prefix), spec.min_items, 1)  # fmt: skip
+        total = k + 1
+        for _, mn, mx in spec.contains:
+            total *= (mx + 2 if mx is not None else mn + 1)
+        if total > MAX_COUNT_STATES:
+            kw = "maxItems" if spec.max_items is not None else "minItems"
+            self.refuse(ptr, kw, "array length too large to track exactly")
+            spec = replace(spec, min_items=0, max_items=None)
+        return spec
 
     def _types(self, node: dict[str, Any], ptr: str) -> set[str]:
         t = node.get("type")
@@ -446,6 +501,41 @@ class LangBuilder:
             cls = jsonschema.validators.validator_for(self.root, default=jsonschema.Draft202012Validator)
             self._validator = cls(self.root, format_checker=cls.FORMAT_CHECKER)
         return self._validator
+
+
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMAS = ("not", "if", "then", "else", "additionalProperties", "propertyNames", "contains",
+            "additionalItems", "unevaluatedItems", "unevaluatedProperties")  # fmt: skip
+
+
+def _check_shapes(node: dict[str, Any], ptr: str) -> None:
+    """Malformed keyword values raise :class:`GrammarError` (a schema, not a guess)."""
+
+    def bad(kw: str, what: str) -> GrammarError:
+        return GrammarError(f"{ptr or '/'}: '{kw}' must be {what}, not {node[kw]!r:.60}")
+
+    for kw in _SCHEMA_LISTS:
+        v = node.get(kw)
+        if kw in node and not (isinstance(v, list) and v and
+                               all(isinstance(x, (dict, bool)) for x in v)):  # fmt: skip
+            raise bad(kw, "a non-empty array of schemas")
+    for kw in _SCHEMA_MAPS:
+        v = node.get(kw)
+        if kw in node and not (isinstance(v, dict) and
+                               all(isinstance(x, (dict, bool)) for x in v.values())):  # fmt: skip
+            raise bad(kw, "an object of schemas")
+    for kw in _SCHEMAS:
+        if kw in node and not isinstance(node[kw], (dict, bool)):
+            raise bad(kw, "a schema")
+    items = node.get("items")
+    if "items" in node and not isinstance(items, (dict, bool, list)):
+        raise bad("items", "a schema")
+    req = node.get("required")
+    if "required" in node and not isinstance(req, (list, bool)):
+        raise bad("required", "an array of strings")
+    if "enum" in node and not isinstance(node["enum"], list):
+        raise bad("enum", "an array")
 
 
 def _in(value: Any, pool: list[Any]) -> bool:

@@ -61,15 +61,9 @@ def _normalize(ranges: list[tuple[int, int]] | Ranges) -> Ranges:
 
 
 def _complement(ranges: Ranges) -> Ranges:
-    out: list[tuple[int, int]] = []
-    nxt = 0
-    for lo, hi in ranges:
-        if lo > nxt:
-            out.append((nxt, lo - 1))
-        nxt = hi + 1
-    if nxt <= MAX_CP:
-        out.append((nxt, MAX_CP))
-    return tuple(out)
+    starts = [0, *(hi + 1 for _, hi in ranges)]
+    ends = [*(lo - 1 for lo, _ in ranges), MAX_CP]
+    return tuple((a, b) for a, b in zip(starts, ends, strict=True) if a <= b)
 
 
 def _drop_surrogates(ranges: Ranges) -> Ranges:
@@ -97,15 +91,15 @@ _HEX4, _HEX2 = re.compile("[0-9A-Fa-f]{4}"), re.compile("[0-9A-Fa-f]{2}")
 _CODE_POINT = re.compile(r"\{([0-9A-Fa-f]+)\}")
 
 
+_EMPTY = _Node("seq")
+
+
 def _join(kind: str, items: list[_Node]) -> _Node:
     """A ``"seq"`` or ``"alt"`` node, flattening nested nodes of the same kind."""
     flat = [y for x in items for y in (x.items if x.kind == kind else (x,))]
     if len(flat) == 1:
         return flat[0]
     return _Node(kind, tuple(flat), anchored=any(x.anchored for x in flat))
-
-
-_EMPTY = _Node("seq")
 
 
 def _char(cp: int) -> Ranges:

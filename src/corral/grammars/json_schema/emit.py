@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from itertools import product
 from typing import TYPE_CHECKING
 
@@ -22,14 +23,21 @@ from corral.constraint_engine.byte_dfa import ByteDFA
 from corral.constraint_engine.dfa_ops import finite_strings, is_empty
 from corral.errors import GrammarError
 from corral.grammars.ir import Grammar, Rule, Terminal
-from corral.grammars.json_schema.lang import ArraySpec, Conj, Lang, ObjectSpec, Refuse, conj_and
+from corral.grammars.json_schema.lang import (
+    MAX_COUNT_STATES,
+    ArraySpec,
+    Conj,
+    Lang,
+    ObjectSpec,
+    Refuse,
+    conj_and,
+)
 
 if TYPE_CHECKING:
     from corral.grammars.json_schema.builder import LangBuilder
 
 __all__ = ["Emitter"]
 
-MAX_STATES = 20_000
 _WS = "[ \\t\\n\\r]"
 _PUNCT = {"{": "LBRACE", "}": "RBRACE", "[": "LBRACK", "]": "RBRACK", ",": "COMMA", ":": "COLON"}
 
@@ -126,17 +134,19 @@ class Emitter:
         if not is_empty(lang.scalar):
             alts.append((self.dfa_terminal(lang.scalar, "scalar"),))
         for spec in lang.objects:
-            alts.append((self._guard(self.obj, spec),))
+            try:
+                alts.append((self.obj(spec),))
+            except Refuse as exc:  # only after merges; the relaxed spec is larger (lenient)
+                self.b.refuse("", exc.keyword, f"{exc.reason} (after merging subschemas)")
+                alts.append((self.obj(replace(spec, min_props=0, max_props=None)),))
         for arr in lang.arrays:
-            alts.append((self._guard(self.arr, arr),))
-        self.rules[name] = [a for a in alts if a[0]]
-
-    def _guard(self, fn, spec) -> str:  # type: ignore[no-untyped-def]
-        try:
-            return str(fn(spec))
-        except Refuse as exc:
-            self.b.refuse("", exc.keyword, exc.reason)
-            return ""
+            try:
+                alts.append((self.arr(arr),))
+            except Refuse as exc:
+                self.b.refuse("", exc.keyword, f"{exc.reason} (after merging subschemas)")
+                relaxed = ArraySpec(arr.prefix, arr.items)
+                alts.append((self.arr(relaxed),))
+        self.rules[name] = alts
 
     def build(self, root: Conj, source: str) -> Grammar:
         """Emit everything reachable from ``root`` and return the validated grammar."""
@@ -170,7 +180,7 @@ class Emitter:
         if hi is not None and not spec.regions:
             hi = min(hi, n)
         cap = hi if hi is not None else max(lo, 1)
-        if (n + 1) * (cap + 1) > MAX_STATES:
+        if (lo > 0 or hi is not None) and (n + 1) * (cap + 1) > MAX_COUNT_STATES:
             raise Refuse("maxProperties", "member count too large to track exactly")
         memo: dict[tuple[int, int], str] = {}
         item = ""
@@ -237,7 +247,7 @@ class Emitter:
         total = k + 1
         for c in caps:
             total *= c + 1
-        if total > MAX_STATES:
+        if total > MAX_COUNT_STATES:
             raise Refuse("maxItems" if hi is not None else "minItems",
                          "array length too large to track exactly")  # fmt: skip
         negs = [self.b.negate(c) if mx is not None else None for c, _, mx in cons]

@@ -21,6 +21,7 @@ from corral.constraint_engine.byte_dfa import ByteDFA, compile_regex, literal_df
 from corral.constraint_engine.dfa_ops import difference, empty_dfa, intersect, is_empty, union
 
 __all__ = [
+    "MAX_COUNT_STATES",
     "ArraySpec",
     "Conj",
     "Lang",
@@ -42,6 +43,9 @@ Conj = tuple[str, ...]
 "@F" the false schema); the empty tuple is the true schema."""
 
 FALSE: Conj = ("@F",)
+
+MAX_COUNT_STATES = 20_000
+"""Most counting states (member/item counts) one object or array may need."""
 
 
 class Refuse(Exception):

@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from corral.constraint_engine.byte_dfa import ByteDFA, compile_regex
+from corral.constraint_engine.byte_dfa import ByteDFA, check_deadline, compile_regex
 from corral.constraint_engine.dfa_ops import empty_dfa, intersect, utf8_strings
 from corral.errors import GrammarError
 from corral.grammars.json_schema.ecma_regex import translate_pattern
@@ -137,6 +137,7 @@ def _minimize(table: np.ndarray, accepting: np.ndarray) -> ByteDFA:
     cls = cls.reshape(-1)
     n_cls = int(cls.max()) + 1
     while True:
+        check_deadline()
         sig = np.concatenate([cls[:, None], cls[red]], axis=1)
         _, new = np.unique(sig, axis=0, return_inverse=True)
         new = new.reshape(-1)
@@ -170,6 +171,8 @@ def _count(base: ByteDFA, lo: int, hi: int | None) -> ByteDFA:
     out: list[list[int]] = [[0] * len(reps)]
     i = 1
     while i < len(order):
+        if i & 255 == 0:
+            check_deadline()
         s, c = order[i]
         row = [0] * len(reps)
         for j, byte in enumerate(reps):
@@ -198,9 +201,11 @@ def _content(
 ) -> ByteDFA:
     if max_length is not None and max_length < min_length:
         return empty_dfa()
+    # compiled regexes and format automata accept well-formed UTF-8 only
     dfas = [compile_regex(translate_pattern(p), f"pattern {p!r}") for p in patterns]
-    base = dfas[0] if dfas else utf8_strings()  # compiled regexes accept well-formed UTF-8 only
-    for dfa in [*dfas[1:], *extra]:
+    dfas.extend(extra)
+    base = dfas[0] if dfas else utf8_strings()
+    for dfa in dfas[1:]:
         base = intersect(base, dfa)
     if min_length == 0 and max_length is None:
         return base
@@ -258,6 +263,7 @@ def _literals(values: tuple[str, ...]) -> ByteDFA:
     rows: list[list[int]] = [[0] * 256, [0] * 256]
     accepting = [False, False]
     for value in values:
+        check_deadline()
         try:
             data = value.encode("utf-8")
         except UnicodeEncodeError:
