@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from corral.jsonschemabench.expected import (
+    Expected,
     check_records,
     load_expected,
     merge_expected,
@@ -143,7 +144,7 @@ def test_summary_arithmetic() -> None:
 def test_expected_never_loses_a_pass(tmp_path: Path) -> None:
     path = tmp_path / "exp.json"
     assert load_expected(path) == {}
-    expected = {"a": {"passed": True, "status": "compiled"}, "b": {"passed": False}}
+    expected: Expected = {"a": {"passed": True, "status": "compiled"}, "b": {"passed": False}}
     records = [
         _rec("a", passed=False, status="refused"),
         _rec("b"),

@@ -37,6 +37,27 @@ __all__ = [
 _DEADLINE: list[float | None] = [None]
 
 
+LAZY_ROWS_ABOVE = 4096
+
+
+class _LazyRows:
+    """Row lists of a large table, converted on first use (a sequence of rows)."""
+
+    def __init__(self, table: np.ndarray) -> None:
+        self._table = table
+        self._cache: dict[int, list[int]] = {}
+
+    def __getitem__(self, state: int) -> list[int]:
+        row = self._cache.get(state)
+        if row is None:
+            row = self._table[state].tolist()
+            self._cache[state] = row
+        return row
+
+    def __len__(self) -> int:
+        return int(self._table.shape[0])
+
+
 class DeadlineExceeded(GrammarError):
     """A compilation ran past the time bound set with :func:`set_deadline`."""
 
@@ -99,9 +120,13 @@ class ByteDFA:
 
     @property
     def rows(self) -> list[list[int]]:
-        """``table`` as nested Python lists, for fast scalar stepping (computed once)."""
+        """``table`` as nested Python lists, for fast scalar stepping (computed once; for large
+        automata each row is converted when first used)."""
         if self._rows is None:
-            self._rows = self.table.tolist()
+            if self.n_states <= LAZY_ROWS_ABOVE:
+                self._rows = self.table.tolist()
+            else:
+                self._rows = _LazyRows(self.table)  # type: ignore[assignment]
         return self._rows
 
     @property

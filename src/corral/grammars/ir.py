@@ -156,7 +156,7 @@ class Grammar:
         lenient: bool = False,
         whitespace: str = "compact",
         max_whitespace: int = 16,
-        time_limit: float = 10.0,
+        time_limit: float = 8.0,
     ) -> Grammar:
         """A grammar of exactly the instances valid against a JSON Schema.
 

@@ -127,7 +127,7 @@ def _compile(task: Task) -> Verdict:
 def _check_instances(task: Task, verdict: Verdict, record: Record) -> None:
     for index, test in enumerate(task.case.tests):
         try:
-            data = serialize(test.data, task.case.schema, task.whitespace)
+            data = serialize(test.data, task.case.schema, task.engine, task.whitespace)
         except ValueError:
             record.unserializable += 1
             continue
@@ -210,14 +210,18 @@ def lost_record(task: Task, status: str, message: str) -> Record:
 def make_tasks(
     cases: Iterable[Case], engines: Sequence[str], whitespaces: Sequence[str]
 ) -> list[Task]:
-    """Tasks for every case: corral in each whitespace mode, llguidance in compact mode."""
+    """Tasks for every case: corral in each whitespace mode, llguidance in compact mode.
+
+    Tasks are grouped by engine and mode (all cases of one, then of the next), so that a
+    worker's caches never hold the automata of the same schema compiled in another mode.
+    """
+    cases = list(cases)
     tasks: list[Task] = []
-    for case in cases:
-        for engine in engines:
-            if engine not in ENGINES:
-                raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
-            modes = whitespaces if engine == "corral" else ("compact",)
-            tasks.extend(Task(case, engine, ws) for ws in modes)
+    for engine in engines:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+        for ws in whitespaces if engine == "corral" else ("compact",):
+            tasks.extend(Task(case, engine, ws) for case in cases)
     return tasks
 
 

@@ -90,7 +90,7 @@ def compile_json_schema(
     lenient: bool = False,
     whitespace: str = "compact",
     max_whitespace: int = 16,
-    time_limit: float = 10.0,
+    time_limit: float = 8.0,
 ) -> Grammar:
     """Compile a JSON Schema to a grammar whose language is exactly the valid instances.
 
@@ -133,7 +133,7 @@ def _dedupe(issues: list[SchemaIssue]) -> list[SchemaIssue]:
     return list(dict.fromkeys(issues))
 
 
-def explain(schema: Any, *, time_limit: float = 10.0) -> list[KeywordStatus]:
+def explain(schema: Any, *, time_limit: float = 8.0) -> list[KeywordStatus]:
     """Every keyword occurrence met while compiling ``schema``, with what corral does with it."""
     _, builder = _compile(schema, "compact", 16, time_limit)
     return [KeywordStatus(p, k, s) for (p, k), s in sorted(builder.report.items())]

@@ -13,6 +13,7 @@ the language finite, each candidate is validated against the whole conjunction w
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import replace
 from typing import Any
@@ -34,6 +35,7 @@ from corral.grammars.json_schema.lang import (
     dfa_and,
     dfa_minus,
     dfa_or,
+    use_draft,
 )
 from corral.constraint_engine.dfa_ops import empty_dfa, finite_strings
 from corral.grammars.json_schema.objects import merge_objects, negate_objects, object_specs
@@ -61,7 +63,7 @@ class LangBuilder:
         Seconds after which compilation stops with :class:`~corral.errors.GrammarError`.
     """
 
-    def __init__(self, root: Any, *, time_limit: float = 10.0) -> None:
+    def __init__(self, root: Any, *, time_limit: float = 8.0) -> None:
         if not isinstance(root, (dict, bool)):
             raise GrammarError(f"a JSON Schema is an object or a boolean, not {type(root).__name__}")
         try:
@@ -145,6 +147,7 @@ class LangBuilder:
             return got
         if conj in self.active:
             raise Refuse("$ref", "reference cycle that does not go through an object or array")
+        use_draft(self.draft)
         if time.monotonic() > self.deadline:
             raise CompileTimeout("JSON Schema compilation exceeded its time bound")
         self.active.add(conj)
@@ -183,6 +186,11 @@ class LangBuilder:
             if node is not True:
                 raise GrammarError(f"{ptr or '/'}: a schema must be an object or a boolean")
             return True
+        dropped = _NOT_IN_DRAFT.get(self.draft, frozenset()).intersection(node)
+        if dropped:
+            for kw in dropped:
+                self.note(ptr, kw, f"ignored: not a keyword of draft {self.draft}")
+            node = {k: v for k, v in node.items() if k not in dropped}
         _check_shapes(node, ptr)
         more: list[str] = []
         ref = node.get("$ref")
@@ -479,6 +487,10 @@ class LangBuilder:
             if vals is not None:
                 cands = vals if cands is None else [v for v in cands if _in(v, vals)]
         assert cands is not None
+        if self.draft <= 4:  # 5 and 5.0 are equal but of different types: try both
+            cands = [w for v in cands for w in (
+                [int(v), float(v)] if isinstance(v, (int, float)) and not isinstance(v, bool)
+                and math.isfinite(v) and v == int(v) else [v])]  # fmt: skip
         validator = self._get_validator()
         kept = []
         for v in cands:
@@ -488,7 +500,7 @@ class LangBuilder:
         for node, ptr in nodes:
             if node is not None:
                 self._note_all(node, ptr, "enforced: finite enum/const validated with jsonschema")
-        lang = candidates_lang(kept, self.synthesize)
+        lang = candidates_lang(kept, self.synthesize, self.draft <= 4)
         for node, ptr in nodes:
             if node is None:
                 lang = self.and_(lang, self.synth[int(ptr[1:])])
@@ -502,6 +514,18 @@ class LangBuilder:
             self._validator = cls(self.root, format_checker=cls.FORMAT_CHECKER)
         return self._validator
 
+
+_LATER = frozenset({"dependentRequired", "dependentSchemas", "prefixItems", "minContains",
+                    "maxContains", "unevaluatedItems", "unevaluatedProperties",
+                    "$dynamicRef", "$recursiveRef"})  # fmt: skip
+_NOT_IN_DRAFT: dict[int, frozenset[str]] = {
+    3: _LATER | {"const", "contains", "propertyNames", "if", "then", "else"},
+    4: _LATER | {"const", "contains", "propertyNames", "if", "then", "else"},
+    6: _LATER | {"if", "then", "else"},
+    7: _LATER,
+    2019: frozenset({"prefixItems", "$dynamicRef"}),
+}
+"""Keywords a validator of the declared draft does not know, hence ignores (as jsonschema's)."""
 
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")

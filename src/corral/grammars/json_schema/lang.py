@@ -36,6 +36,7 @@ __all__ = [
     "dfa_and",
     "dfa_minus",
     "dfa_or",
+    "use_draft",
 ]
 
 Conj = tuple[str, ...]
@@ -74,20 +75,40 @@ def canon_integer() -> ByteDFA:
     return compile_regex("0|-?[1-9][0-9]*", "integer")
 
 
-@lru_cache(maxsize=1)
-def canon_number() -> ByteDFA:
+_MODE = {"draft4": False}
+
+
+def use_draft(draft: int) -> None:
+    """Select the number model of ``draft``: up to draft 4, ``integer`` means "written without
+    a fraction", so an integral value written ``5.0`` is a different instance from ``5`` and has
+    its own canonical text (``5.0``); from draft 6 on they are the same value, written ``5``."""
+    _MODE["draft4"] = draft <= 4
+
+
+@lru_cache(maxsize=2)
+def _canon_number(draft4: bool) -> ByteDFA:
+    extra = "|-?(0|[1-9][0-9]*)\\.0" if draft4 else ""
+    return compile_regex("0|-?[1-9][0-9]*|-?(0|[1-9][0-9]*)\\.[0-9]*[1-9]" + extra, "number")
+
+
+def canon_number(draft4: bool | None = None) -> ByteDFA:
     """Canonical number texts: integers as :func:`canon_integer`, others positional without
-    trailing fractional zeros or exponent."""
-    return compile_regex("0|-?[1-9][0-9]*|-?(0|[1-9][0-9]*)\\.[0-9]*[1-9]", "number")
+    trailing fractional zeros or exponent (plus ``N.0`` in the draft-4 model, see
+    :func:`use_draft`)."""
+    return _canon_number(_MODE["draft4"] if draft4 is None else draft4)
 
 
-@lru_cache(maxsize=1)
-def all_scalars() -> ByteDFA:
-    """Every scalar JSON value in canonical form."""
+@lru_cache(maxsize=2)
+def _all_scalars(draft4: bool) -> ByteDFA:
     from corral.grammars.json_schema.strings import json_string_any
 
     lits = union(union(literal_dfa("true"), literal_dfa("false")), literal_dfa("null"))
-    return union(union(json_string_any(), canon_number()), lits)
+    return union(union(json_string_any(), _canon_number(draft4)), lits)
+
+
+def all_scalars() -> ByteDFA:
+    """Every scalar JSON value in canonical form (in the current number model)."""
+    return _all_scalars(_MODE["draft4"])
 
 
 _AND: dict[tuple[int, int], ByteDFA] = {}

@@ -70,7 +70,7 @@ class Serializer:
         if isinstance(v, (list, tuple)):
             return any(self._fits_array(a, list(v)) for a in lang.arrays)
         try:
-            return lang.scalar.matches(scalar_text(v).encode("utf-8"))
+            return lang.scalar.matches(scalar_text(v, self.b.draft <= 4).encode("utf-8"))
         except (ValueError, TypeError):
             return False
 
@@ -106,7 +106,7 @@ class Serializer:
         elif isinstance(v, (list, tuple)):
             self._array(list(v), conj, depth, out)
         else:
-            out.append(scalar_text(v))
+            out.append(scalar_text(v, self.b.draft <= 4))
 
     def _object(self, v: dict[str, Any], conj: Conj | None, depth: int, out: list[str]) -> None:
         objects, _ = self._specs(conj)

@@ -24,6 +24,13 @@ from corral.grammars.json_schema.strings import json_string_any, json_string_dfa
 
 __all__ = ["pattern_keys", "scalar_dfa"]
 
+SPEC_FORMATS = frozenset(
+    {"date-time", "date", "time", "duration", "email", "idn-email", "hostname", "idn-hostname",
+     "ipv4", "ipv6", "uri", "uri-reference", "iri", "iri-reference", "uuid", "uri-template",
+     "json-pointer", "relative-json-pointer", "regex"}
+)  # fmt: skip
+"""Formats the specification defines (drafts 4 to 2020-12): refused when corral lacks them."""
+
 _STRING_KWS = ("minLength", "maxLength", "pattern", "format")
 _NUMBER_KWS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 
@@ -81,6 +88,9 @@ def _string_part(key: str) -> tuple[ByteDFA, Notes]:
             dfa = format_content_dfa(fmt)
             if dfa is not None:
                 extra.append(dfa)
+        elif fmt in SPEC_FORMATS:
+            notes.append(("format", "refused", f"format {fmt!r} (defined by the JSON Schema "
+                          "specification) is not enforced by corral"))  # fmt: skip
         else:
             notes.append(("format", "note", f"ignored: unknown format {fmt!r} (an annotation)"))
     if lo == 0 and hi is None and not patterns and not extra:
@@ -128,7 +138,7 @@ def _number_part(key: str, integer: bool, draft: int) -> tuple[ByteDFA, Notes]:
             if flag is True:
                 arg = "exclusive_minimum" if kw == "minimum" else "exclusive_maximum"
         args[arg] = v
-    canon = canon_integer() if integer else canon_number()
+    canon = canon_integer() if integer else canon_number(draft <= 4)
     if not args:
         return canon, ()
     for _ in range(len(names) + 1):

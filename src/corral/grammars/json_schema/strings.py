@@ -27,7 +27,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from corral.constraint_engine.byte_dfa import ByteDFA, check_deadline, compile_regex
+from corral.constraint_engine.byte_dfa import (
+    ByteDFA,
+    _row_classes,
+    check_deadline,
+    compile_regex,
+)
 from corral.constraint_engine.dfa_ops import empty_dfa, intersect, utf8_strings
 from corral.errors import GrammarError
 from corral.grammars.json_schema.ecma_regex import translate_pattern
@@ -41,7 +46,7 @@ __all__ = [
     "literal_content_dfa",
 ]
 
-MAX_STRING_STATES = 100_000
+MAX_STRING_STATES = 30_000
 
 _QUOTE, _BACKSLASH = 0x22, 0x5C
 _SIMPLE_ESCAPES = {0x22: '"', 0x5C: "\\", 0x08: "b", 0x0C: "f", 0x0A: "n", 0x0D: "r", 0x09: "t"}
@@ -53,17 +58,9 @@ _HEX = "0123456789abcdef"
 
 # --------------------------------------------------------------------------- minimisation
 def _byte_classes(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bytes that act alike in every state: a representative per class, the class of each byte.
-
-    Columns are grouped by a random linear hash, then checked exactly against their class's
-    representative (falling back to sorting whole columns on a collision).
-    """
-    rng = np.random.default_rng(0)
-    weights = np.asarray(rng.integers(1, 2**63, size=table.shape[0]), dtype=np.uint64)
-    hashes = (table.T.astype(np.uint64) * weights).sum(axis=1)
-    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    if not (table[:, first[inverse]] == table).all():
-        _, first, inverse = np.unique(table.T, axis=0, return_index=True, return_inverse=True)
+    """Bytes that act alike in every state: a representative per class, the class of each byte."""
+    cls = _row_classes(table.T, table.shape[0])
+    _, first, inverse = np.unique(cls, return_index=True, return_inverse=True)
     return first, np.asarray(inverse).reshape(-1)
 
 
@@ -139,8 +136,7 @@ def _minimize(table: np.ndarray, accepting: np.ndarray) -> ByteDFA:
     while True:
         check_deadline()
         sig = np.concatenate([cls[:, None], cls[red]], axis=1)
-        _, new = np.unique(sig, axis=0, return_inverse=True)
-        new = new.reshape(-1)
+        new = _row_classes(sig, n_cls)
         if int(new.max()) + 1 == n_cls:
             break
         cls, n_cls = new, int(new.max()) + 1

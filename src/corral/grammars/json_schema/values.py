@@ -37,21 +37,25 @@ def json_equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and bool(a == b)
 
 
-def number_text(x: int | float) -> str:
-    """The canonical text of a number (``ValueError`` for NaN and infinities)."""
+def number_text(x: int | float, draft4: bool = False) -> str:
+    """The canonical text of a number (``ValueError`` for NaN and infinities).
+
+    In the draft-4 model an integral float is written ``N.0`` (see
+    :func:`corral.grammars.json_schema.lang.use_draft`).
+    """
     if isinstance(x, int):
         return str(x)
     if not math.isfinite(x):
         raise ValueError(f"{x!r} is not a JSON number")
     if x == int(x):
-        return str(int(x))
+        return f"{int(x)}.0" if draft4 else str(int(x))
     text = format(Decimal(repr(x)), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
 
 
-def scalar_text(value: Any) -> str:
+def scalar_text(value: Any, draft4: bool = False) -> str:
     """The canonical text of a scalar JSON value."""
     if value is None:
         return "null"
@@ -60,7 +64,7 @@ def scalar_text(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, (int, float)):
-        return number_text(value)
+        return number_text(value, draft4)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     raise TypeError(f"not a JSON scalar: {type(value).__name__}")
@@ -86,22 +90,24 @@ def texts_dfa(texts: list[bytes]) -> ByteDFA:
     return minimize(np.array(rows, dtype=np.int32), np.array(accepting, dtype=bool))
 
 
-def candidates_lang(values: list[Any], synthesize: Callable[[Lang], Conj]) -> Lang:
+def candidates_lang(
+    values: list[Any], synthesize: Callable[[Lang], Conj], draft4: bool = False
+) -> Lang:
     """The language of exactly ``values`` (objects keep their own key order)."""
     texts: list[bytes] = []
     objects: list[ObjectSpec] = []
     arrays: list[ArraySpec] = []
     for v in values:
         if isinstance(v, dict):
-            props = tuple(Prop(k, synthesize(candidates_lang([x], synthesize)), True)
+            props = tuple(Prop(k, synthesize(candidates_lang([x], synthesize, draft4)), True)
                           for k, x in v.items())  # fmt: skip
             objects.append(ObjectSpec(props=props, regions=(), min_props=0, max_props=None))
         elif isinstance(v, list):
-            prefix = tuple(synthesize(candidates_lang([x], synthesize)) for x in v)
+            prefix = tuple(synthesize(candidates_lang([x], synthesize, draft4)) for x in v)
             arrays.append(ArraySpec(prefix=prefix, items=None, min_items=len(v), max_items=len(v)))
         else:
             try:
-                texts.append(scalar_text(v).encode("utf-8"))
+                texts.append(scalar_text(v, draft4).encode("utf-8"))
             except (UnicodeEncodeError, ValueError):
                 continue  # a lone surrogate or a non-finite number has no JSON text
     return Lang(texts_dfa(texts), objects, arrays)
