@@ -74,6 +74,7 @@ def check_deadline() -> None:
     if when is not None and time.monotonic() > when:
         raise DeadlineExceeded("compilation exceeded its time bound")
 
+
 MAX_DFA_STATES = 20_000
 MAX_UNICODE = 0x10FFFF
 _SURROGATES = (0xD800, 0xDFFF)
@@ -123,10 +124,10 @@ class ByteDFA:
         """``table`` as nested Python lists, for fast scalar stepping (computed once; for large
         automata each row is converted when first used)."""
         if self._rows is None:
-            if self.n_states <= LAZY_ROWS_ABOVE:
-                self._rows = self.table.tolist()
-            else:
-                self._rows = _LazyRows(self.table)  # type: ignore[assignment]
+            big = self.n_states > LAZY_ROWS_ABOVE
+            rows: list[list[int]] = _LazyRows(self.table) if big else self.table.tolist()  # type: ignore[assignment]
+            self._rows = rows
+            return rows
         return self._rows
 
     @property

@@ -115,9 +115,10 @@ def _product(a: ByteDFA, b: ByteDFA, mode: str) -> ByteDFA:
 
 def intersect(a: ByteDFA, b: ByteDFA) -> ByteDFA:
     """Strings accepted by both ``a`` and ``b``."""
-    if not (a.accept_list[1] and b.accept_list[1]) and not (
-        (a.table[1] != 0) & (b.table[1] != 0)
-    ).any():
+    if (
+        not (a.accept_list[1] and b.accept_list[1])
+        and not ((a.table[1] != 0) & (b.table[1] != 0)).any()
+    ):
         return empty_dfa()
     return _product(a, b, "and")
 
@@ -156,6 +157,7 @@ def concat(parts: Iterable[ByteDFA]) -> ByteDFA:
     dfas = list(parts)
     if not dfas:
         raise ValueError("concat of no automata")
+
     # NFA states are (part index, state); epsilon from an accepting state of part k to the start
     # of part k+1.
     def close(states: frozenset[tuple[int, int]]) -> frozenset[tuple[int, int]]:

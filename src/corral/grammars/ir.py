@@ -184,7 +184,7 @@ class Grammar:
             import pydantic
         except ImportError as exc:
             raise GrammarError("Grammar.from_pydantic needs the 'pydantic' package") from exc
-        schema = pydantic.TypeAdapter(model_or_type).json_schema()
+        schema = pydantic.TypeAdapter(model_or_type).json_schema()  # type: ignore[call-overload,arg-type,unused-ignore]
         return cls.from_json_schema(schema, **options)  # type: ignore[arg-type]
 
     @classmethod

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from dataclasses import replace
 from typing import Any
 
 from corral.constraint_engine.byte_dfa import DeadlineExceeded
+from corral.constraint_engine.dfa_ops import empty_dfa, finite_strings
 from corral.errors import GrammarError, SchemaIssue
 from corral.grammars.json_schema import scalars
 from corral.grammars.json_schema.arrays import array_spec, merge_arrays, negate_arrays
@@ -37,7 +39,6 @@ from corral.grammars.json_schema.lang import (
     dfa_or,
     use_draft,
 )
-from corral.constraint_engine.dfa_ops import empty_dfa, finite_strings
 from corral.grammars.json_schema.objects import merge_objects, negate_objects, object_specs
 from corral.grammars.json_schema.refs import RefError, Resolver, join_pointer
 
@@ -65,13 +66,19 @@ class LangBuilder:
 
     def __init__(self, root: Any, *, time_limit: float = 8.0) -> None:
         if not isinstance(root, (dict, bool)):
-            raise GrammarError(f"a JSON Schema is an object or a boolean, not {type(root).__name__}")
+            raise GrammarError(
+                f"a JSON Schema is an object or a boolean, not {type(root).__name__}"
+            )
         try:
             self.resolver = Resolver(root)
         except RefError as exc:
             raise GrammarError(str(exc)) from exc
         self.root = root
         self.draft = draft_of(root)
+        meta = root.get("$schema") if isinstance(root, dict) else None
+        if isinstance(meta, str) and not _KNOWN_META.match(meta):
+            self.refuse("", "$schema", f"unknown meta-schema {meta!r}: its vocabularies "
+                        "(what its keywords mean) cannot be known")  # fmt: skip
         self.deadline = time.monotonic() + time_limit
         self.memo: dict[Conj, Lang] = {}
         self.active: set[Conj] = set()
@@ -359,9 +366,11 @@ class LangBuilder:
             return True
         if y.max_props is not None and x.min_props > y.max_props:
             return True
-        return merge_objects(x, y) is None or any(
-            self._prop_disjoint(p, y) for p in x.props if p.required
-        ) or any(self._prop_disjoint(q, x) for q in y.props if q.required)
+        return (
+            merge_objects(x, y) is None
+            or any(self._prop_disjoint(p, y) for p in x.props if p.required)
+            or any(self._prop_disjoint(q, x) for q in y.props if q.required)
+        )
 
     def _prop_disjoint(self, p: Prop, other: ObjectSpec) -> bool:
         for q in other.props:
@@ -422,8 +431,12 @@ class LangBuilder:
                 except Refuse:
                     ok = False
             if not ok:
-                self.refuse(ptr, "uniqueItems", "enforced only over a small finite set of "
-                            f"scalars (at most {MAX_UNIQUE}) without prefixItems/contains")
+                self.refuse(
+                    ptr,
+                    "uniqueItems",
+                    "enforced only over a small finite set of "
+                    f"scalars (at most {MAX_UNIQUE}) without prefixItems/contains",
+                )
                 spec = replace(spec, unique=False)
         contains = []
         for c, mn, mx in spec.contains:
@@ -443,7 +456,7 @@ class LangBuilder:
             len(spec.prefix), spec.min_items, 1)  # fmt: skip
         total = k + 1
         for _, mn, mx in spec.contains:
-            total *= (mx + 2 if mx is not None else mn + 1)
+            total *= mx + 2 if mx is not None else mn + 1
         if total > MAX_COUNT_STATES:
             kw = "maxItems" if spec.max_items is not None else "minItems"
             self.refuse(ptr, kw, "array length too large to track exactly")
@@ -510,11 +523,16 @@ class LangBuilder:
         if self._validator is None:
             import jsonschema
 
-            cls = jsonschema.validators.validator_for(self.root, default=jsonschema.Draft202012Validator)
+            cls = jsonschema.validators.validator_for(
+                self.root, default=jsonschema.Draft202012Validator
+            )
             self._validator = cls(self.root, format_checker=cls.FORMAT_CHECKER)
         return self._validator
 
 
+_KNOWN_META = re.compile(
+    r"^https?://json-schema\.org/(draft-0[3467]/schema|draft/(2019-09|2020-12)/schema)#?$"
+)
 _LATER = frozenset({"dependentRequired", "dependentSchemas", "prefixItems", "minContains",
                     "maxContains", "unevaluatedItems", "unevaluatedProperties",
                     "$dynamicRef", "$recursiveRef"})  # fmt: skip
@@ -566,4 +584,3 @@ def _in(value: Any, pool: list[Any]) -> bool:
     from corral.grammars.json_schema.values import json_equal
 
     return any(json_equal(value, p) for p in pool)
-

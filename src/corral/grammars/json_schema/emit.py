@@ -212,7 +212,9 @@ class Emitter:
             if i < n:
                 p = props[i]
                 if can_add:
-                    alts.append(sep + self.key(p.name) + (self.value(p.value), state(i + 1, nxt(c))))
+                    alts.append(
+                        sep + self.key(p.name) + (self.value(p.value), state(i + 1, nxt(c)))
+                    )
                 if not p.required:
                     alts.append((state(i + 1, c),))
             else:

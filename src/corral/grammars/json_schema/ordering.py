@@ -151,5 +151,3 @@ class Serializer:
         if v:
             out.append(self._nl(depth))
         out.append("]")
-
-

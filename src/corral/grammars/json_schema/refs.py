@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin
 
-__all__ = ["Resolver", "RefError", "escape_token", "join_pointer"]
+__all__ = ["RefError", "Resolver", "escape_token", "join_pointer"]
 
 ROOT_URI = "corral:root"
 MAX_NODES = 200_000
