@@ -20,8 +20,6 @@ import collections
 import ipaddress
 import json
 import re
-import subprocess
-import sys
 import tarfile
 from collections.abc import Callable
 from functools import cache
@@ -37,6 +35,7 @@ from corral.constraint_engine.byte_dfa import MAX_DFA_STATES, ByteDFA, compile_r
 from corral.constraint_engine.dfa_ops import difference, intersect, is_empty, minimize
 from corral.grammars.json_schema import formats
 from corral.grammars.json_schema.formats import KNOWN_FORMATS, format_content_dfa
+from corral.jsonschemabench.test_suite import find_sdist
 
 JSONSCHEMA_SDIST = "jsonschema-4.26.0"
 REQUIRED = {"date-time", "date", "time", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"}
@@ -47,20 +46,9 @@ SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[Heal
 
 # --------------------------------------------------------------------------- the suite
 def jsonschema_sdist() -> Path:
-    """The ``jsonschema`` sdist in ``<repo>/.cache/jsonschema-sdist/``, downloaded if missing."""
-    folder = Path(__file__).resolve().parents[2] / ".cache" / "jsonschema-sdist"
-    path = folder / f"{JSONSCHEMA_SDIST}.tar.gz"
-    if not path.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        version = JSONSCHEMA_SDIST.split("-")[1]
-        subprocess.run(
-            [
-                *(sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:"),
-                *(f"jsonschema=={version}", "-d", str(folder)),
-            ],
-            check=True,
-            capture_output=True,
-        )
+    """The ``jsonschema`` sdist in ``<repo>/.cache/`` (the set-up fetches it; pip if missing)."""
+    path = find_sdist()
+    assert path.name == f"{JSONSCHEMA_SDIST}.tar.gz"
     return path
 
 
