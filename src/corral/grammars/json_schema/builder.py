@@ -69,12 +69,12 @@ class LangBuilder:
             raise GrammarError(
                 f"a JSON Schema is an object or a boolean, not {type(root).__name__}"
             )
+        self.draft = draft_of(root)
         try:
-            self.resolver = Resolver(root)
+            self.resolver = Resolver(root, id_keyword="id" if self.draft <= 4 else "$id")
         except RefError as exc:
             raise GrammarError(str(exc)) from exc
         self.root = root
-        self.draft = draft_of(root)
         meta = root.get("$schema") if isinstance(root, dict) else None
         if isinstance(meta, str) and not _KNOWN_META.match(meta):
             self.refuse("", "$schema", f"unknown meta-schema {meta!r}: its vocabularies "

@@ -46,10 +46,13 @@ class Resolver:
     ----------
     root:
         The root schema (a dict or a boolean).
+    id_keyword:
+        ``"$id"``, or ``"id"`` for draft 4 and earlier.
     """
 
-    def __init__(self, root: Any) -> None:
+    def __init__(self, root: Any, *, id_keyword: str = "$id") -> None:
         self.root = root
+        self.id_keyword = id_keyword
         self.base: dict[str, str] = {}
         self.resources: dict[str, str] = {}  # absolute URI (no fragment) -> pointer
         self.anchors: dict[tuple[str, str], str] = {}
@@ -64,7 +67,7 @@ class Resolver:
         if depth > MAX_DEPTH:
             raise RefError(f"schema nested deeper than {MAX_DEPTH} levels at {pointer or '/'}")
         if isinstance(node, dict):
-            sid = node.get("$id")
+            sid = node.get(self.id_keyword)
             if isinstance(sid, str):
                 new_base, _ = urldefrag(urljoin(base, sid))
                 if new_base:
