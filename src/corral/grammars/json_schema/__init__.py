@@ -7,7 +7,8 @@ design (annotations, unknown formats) or refused: a refused keyword raises
 ``lenient=True``, in which case the grammar is built without it and the list is returned on the
 grammar (``Grammar.unenforced``). The modules, one concern each: :mod:`.refs` (``$ref``,
 ``$id``, ``$anchor``), :mod:`.strings`/:mod:`.ecma_regex`/:mod:`.formats` (string keywords),
-:mod:`.numbers`, :mod:`.objects`, :mod:`.arrays`, :mod:`.builder` (combinators and the rest),
+:mod:`.numbers`, :mod:`.objects`, :mod:`.arrays`, :mod:`.combinators`, :mod:`.keywords`,
+:mod:`.builder` (``$ref``/``allOf``, types, ``enum``),
 :mod:`.emit` (to the IR), :mod:`.ordering` (the output shape as a serialiser). Design notes and
 every departure from the specification: ``docs/design/json_schema.md``.
 """

@@ -12,31 +12,35 @@ the language finite, each candidate is validated against the whole conjunction w
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import time
 from dataclasses import replace
 from typing import Any
 
 from corral.constraint_engine.byte_dfa import DeadlineExceeded
-from corral.constraint_engine.dfa_ops import empty_dfa, finite_strings
+from corral.constraint_engine.dfa_ops import finite_strings
 from corral.errors import GrammarError, SchemaIssue
 from corral.grammars.json_schema import scalars
 from corral.grammars.json_schema.arrays import array_spec, merge_arrays, negate_arrays
-from corral.grammars.json_schema.keywords import ANNOTATIONS, ASSERTIONS, draft_of
+from corral.grammars.json_schema.combinators import apply_combinators
+from corral.grammars.json_schema.keywords import (
+    ANNOTATIONS,
+    ASSERTIONS,
+    KNOWN_META,
+    NOT_IN_DRAFT,
+    check_shapes,
+    draft_of,
+)
 from corral.grammars.json_schema.lang import (
     MAX_COUNT_STATES,
     ArraySpec,
     Conj,
     Lang,
     ObjectSpec,
-    Prop,
     Refuse,
     all_scalars,
     dfa_and,
     dfa_minus,
-    dfa_or,
     use_draft,
 )
 from corral.grammars.json_schema.objects import merge_objects, negate_objects, object_specs
@@ -76,7 +80,7 @@ class LangBuilder:
             raise GrammarError(str(exc)) from exc
         self.root = root
         meta = root.get("$schema") if isinstance(root, dict) else None
-        if isinstance(meta, str) and not _KNOWN_META.match(meta):
+        if isinstance(meta, str) and not KNOWN_META.match(meta):
             self.refuse("", "$schema", f"unknown meta-schema {meta!r}: its vocabularies "
                         "(what its keywords mean) cannot be known")  # fmt: skip
         self.deadline = time.monotonic() + time_limit
@@ -193,12 +197,12 @@ class LangBuilder:
             if node is not True:
                 raise GrammarError(f"{ptr or '/'}: a schema must be an object or a boolean")
             return True
-        dropped = _NOT_IN_DRAFT.get(self.draft, frozenset()).intersection(node)
+        dropped = NOT_IN_DRAFT.get(self.draft, frozenset()).intersection(node)
         if dropped:
             for kw in dropped:
                 self.note(ptr, kw, f"ignored: not a keyword of draft {self.draft}")
             node = {k: v for k, v in node.items() if k not in dropped}
-        _check_shapes(node, ptr)
+        check_shapes(node, ptr)
         more: list[str] = []
         ref = node.get("$ref")
         if isinstance(ref, str):
@@ -240,13 +244,13 @@ class LangBuilder:
         result = Lang.any()
         for node, ptr in nodes:
             part = self.synth[int(ptr[1:])] if node is None else self.plain(node, ptr)
-            result = self._and_at(result, part, ptr, "allOf")
+            result = self.and_at(result, part, ptr, "allOf")
         for node, ptr in nodes:
             if node is not None and not result.is_empty():
-                result = self._combinators(node, ptr, result)
+                result = apply_combinators(self, node, ptr, result)
         return result
 
-    def _and_at(self, a: Lang, b: Lang, ptr: str, kw: str) -> Lang:
+    def and_at(self, a: Lang, b: Lang, ptr: str, kw: str) -> Lang:
         try:
             return self.and_(a, b)
         except Refuse as exc:
@@ -258,138 +262,6 @@ class LangBuilder:
         return a
 
     # ------------------------------------------------------------------ combinators
-    def _branches(self, node: dict[str, Any], ptr: str, kw: str) -> list[Lang] | None:
-        items = node.get(kw)
-        if not isinstance(items, list) or not items:
-            return None
-        return [self.lang_of((join_pointer(ptr, kw, i),)) for i in range(len(items))]
-
-    def _combinators(self, node: dict[str, Any], ptr: str, result: Lang) -> Lang:
-        for kw in ("anyOf", "oneOf", "not", "if"):
-            if kw not in node:
-                continue
-            try:
-                part = self._combinator(node, ptr, kw)
-            except Refuse as exc:
-                self.refuse(ptr, kw, exc.reason)
-                continue
-            except DeadlineExceeded:
-                raise
-            except GrammarError as exc:
-                self.refuse(ptr, kw, f"automaton too large: {exc}")
-                continue
-            if part is not None:
-                self.note(ptr, kw, "enforced")
-                result = self._and_at(result, part, ptr, kw)
-        return result
-
-    def _combinator(self, node: dict[str, Any], ptr: str, kw: str) -> Lang | None:
-        if kw == "anyOf":
-            langs = self._branches(node, ptr, kw)
-            if langs is None:
-                return None
-            out = Lang.empty()
-            for lang in langs:
-                out = out.or_(lang)
-            return out
-        if kw == "oneOf":
-            langs = self._branches(node, ptr, kw)
-            return None if langs is None else self._one_of(langs)
-        if kw == "not":
-            return self.not_(self.lang_of((join_pointer(ptr, "not"),)))
-        if "then" not in node and "else" not in node:
-            self.note(ptr, "if", "ignored: no then/else")
-            return None
-        cond = self.lang_of((join_pointer(ptr, "if"),))
-        then = self.lang_of((join_pointer(ptr, "then"),)) if "then" in node else Lang.any()
-        other = self.lang_of((join_pointer(ptr, "else"),)) if "else" in node else Lang.any()
-        for k in ("then", "else"):
-            if k in node:
-                self.note(ptr, k, "enforced")
-        return self.and_(cond, then).or_(self.and_(self.not_(cond), other))
-
-    def _one_of(self, langs: list[Lang]) -> Lang:
-        once = langs[0].scalar
-        twice = None
-        for lang in langs[1:]:
-            both = dfa_and(once, lang.scalar)
-            twice = both if twice is None else dfa_or(twice, both)
-            once = dfa_or(once, lang.scalar)
-        scalar = once if twice is None else dfa_minus(once, twice)
-        disjoint = all(
-            self._disjoint_structured(a, b) for i, a in enumerate(langs) for b in langs[i + 1 :]
-        )
-        if not disjoint:
-            return Lang(scalar).or_(self._exactly_one_structured(langs))
-        out = Lang(scalar)
-        for lang in langs:
-            out = out.or_(Lang(out.scalar, lang.objects, lang.arrays))
-        return out
-
-    def _exactly_one_structured(self, langs: list[Lang]) -> Lang:
-        """Objects/arrays in exactly one branch: the union over i of branch i minus the others
-        (needs their complements; :class:`Refuse` when one is not expressible)."""
-        structured = [Lang(empty_dfa(), lang.objects, lang.arrays) for lang in langs]
-        try:
-            negs = [self.not_(lang) for lang in structured]
-        except Refuse as exc:
-            raise Refuse("oneOf", f"branches overlap and {exc.reason}") from exc
-        out = Lang.empty()
-        for i, lang in enumerate(structured):
-            part = lang
-            for j, neg in enumerate(negs):
-                if j != i and not part.is_empty():
-                    part = self.and_(part, neg)
-            out = out.or_(part)
-        return out
-
-    def _disjoint_structured(self, a: Lang, b: Lang) -> bool:
-        for x in a.objects:
-            for y in b.objects:
-                if not self._objects_disjoint(x, y):
-                    return False
-        for u in a.arrays:
-            for v in b.arrays:
-                if not self._arrays_disjoint(u, v):
-                    return False
-        return True
-
-    def _values_disjoint(self, p: Conj, q: Conj) -> bool:
-        try:
-            both = self.and_(self.lang_of(p), self.lang_of(q))
-        except Refuse:
-            return False
-        return both.is_empty()
-
-    def _objects_disjoint(self, x: ObjectSpec, y: ObjectSpec) -> bool:
-        if x.max_props is not None and y.min_props > x.max_props:
-            return True
-        if y.max_props is not None and x.min_props > y.max_props:
-            return True
-        return (
-            merge_objects(x, y) is None
-            or any(self._prop_disjoint(p, y) for p in x.props if p.required)
-            or any(self._prop_disjoint(q, x) for q in y.props if q.required)
-        )
-
-    def _prop_disjoint(self, p: Prop, other: ObjectSpec) -> bool:
-        for q in other.props:
-            if q.name == p.name:
-                return self._values_disjoint(p.value, q.value)
-        return not any(r.keys.matches(json.dumps(p.name, ensure_ascii=False).encode())
-                       for r in other.regions)  # fmt: skip
-
-    def _arrays_disjoint(self, u: ArraySpec, v: ArraySpec) -> bool:
-        if u.max_items is not None and v.min_items > u.max_items:
-            return True
-        if v.max_items is not None and u.min_items > v.max_items:
-            return True
-        if merge_arrays(u, v) is None:
-            return True
-        n = min(len(u.prefix), len(v.prefix), max(u.min_items, v.min_items))
-        return any(self._values_disjoint(u.prefix[i], v.prefix[i]) for i in range(n))
-
-    # ------------------------------------------------------------------ plain keywords
     def plain(self, node: dict[str, Any], ptr: str) -> Lang:
         """The language of one schema object's non-combinator keywords."""
         self._note_all(node, ptr)
@@ -528,56 +400,6 @@ class LangBuilder:
             )
             self._validator = cls(self.root, format_checker=cls.FORMAT_CHECKER)
         return self._validator
-
-
-_KNOWN_META = re.compile(
-    r"^https?://json-schema\.org/(draft-0[3467]/schema|draft/(2019-09|2020-12)/schema)#?$"
-)
-_LATER = frozenset({"dependentRequired", "dependentSchemas", "prefixItems", "minContains",
-                    "maxContains", "unevaluatedItems", "unevaluatedProperties",
-                    "$dynamicRef", "$recursiveRef"})  # fmt: skip
-_NOT_IN_DRAFT: dict[int, frozenset[str]] = {
-    3: _LATER | {"const", "contains", "propertyNames", "if", "then", "else"},
-    4: _LATER | {"const", "contains", "propertyNames", "if", "then", "else"},
-    6: _LATER | {"if", "then", "else"},
-    7: _LATER,
-    2019: frozenset({"prefixItems", "$dynamicRef"}),
-}
-"""Keywords a validator of the declared draft does not know, hence ignores (as jsonschema's)."""
-
-_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-_SCHEMAS = ("not", "if", "then", "else", "additionalProperties", "propertyNames", "contains",
-            "additionalItems", "unevaluatedItems", "unevaluatedProperties")  # fmt: skip
-
-
-def _check_shapes(node: dict[str, Any], ptr: str) -> None:
-    """Malformed keyword values raise :class:`GrammarError` (a schema, not a guess)."""
-
-    def bad(kw: str, what: str) -> GrammarError:
-        return GrammarError(f"{ptr or '/'}: '{kw}' must be {what}, not {node[kw]!r:.60}")
-
-    for kw in _SCHEMA_LISTS:
-        v = node.get(kw)
-        if kw in node and not (isinstance(v, list) and v and
-                               all(isinstance(x, (dict, bool)) for x in v)):  # fmt: skip
-            raise bad(kw, "a non-empty array of schemas")
-    for kw in _SCHEMA_MAPS:
-        v = node.get(kw)
-        if kw in node and not (isinstance(v, dict) and
-                               all(isinstance(x, (dict, bool)) for x in v.values())):  # fmt: skip
-            raise bad(kw, "an object of schemas")
-    for kw in _SCHEMAS:
-        if kw in node and not isinstance(node[kw], (dict, bool)):
-            raise bad(kw, "a schema")
-    items = node.get("items")
-    if "items" in node and not isinstance(items, (dict, bool, list)):
-        raise bad("items", "a schema")
-    req = node.get("required")
-    if "required" in node and not isinstance(req, (list, bool)):
-        raise bad("required", "an array of strings")
-    if "enum" in node and not isinstance(node["enum"], list):
-        raise bad("enum", "an array")
 
 
 def _in(value: Any, pool: list[Any]) -> bool:

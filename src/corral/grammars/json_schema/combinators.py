@@ -1,0 +1,182 @@
+"""Combinators: ``anyOf``, ``oneOf``, ``not``, ``if``/``then``/``else``.
+
+JSON Schema Core 2020-12 §10.2.1. ``anyOf`` is a union of languages; ``not`` a complement
+(:meth:`LangBuilder.not_`); ``if``/``then``/``else`` the union (if ∧ then) ∨ (¬if ∧ else);
+``oneOf`` is computed exactly: on scalars as "in exactly one branch" with automaton products,
+on objects and arrays as a plain union when the branches are provably disjoint (a required
+property with disjoint value languages, disjoint size ranges, a name one branch requires and the
+other forbids), else as the union over i of (branch i ∧ ¬ every other branch) when those
+complements are expressible — otherwise refused, never treated as ``anyOf``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from corral.constraint_engine.byte_dfa import DeadlineExceeded
+from corral.constraint_engine.dfa_ops import empty_dfa
+from corral.errors import GrammarError
+from corral.grammars.json_schema.arrays import merge_arrays
+from corral.grammars.json_schema.lang import (
+    ArraySpec,
+    Conj,
+    Lang,
+    ObjectSpec,
+    Prop,
+    Refuse,
+    dfa_and,
+    dfa_minus,
+    dfa_or,
+)
+from corral.grammars.json_schema.objects import merge_objects
+from corral.grammars.json_schema.refs import join_pointer
+
+if TYPE_CHECKING:
+    from corral.grammars.json_schema.builder import LangBuilder
+
+__all__ = ["apply_combinators"]
+
+
+def _branches(b: LangBuilder, node: dict[str, Any], ptr: str, kw: str) -> list[Lang] | None:
+    items = node.get(kw)
+    if not isinstance(items, list) or not items:
+        return None
+    return [b.lang_of((join_pointer(ptr, kw, i),)) for i in range(len(items))]
+
+
+def apply_combinators(b: LangBuilder, node: dict[str, Any], ptr: str, result: Lang) -> Lang:
+    for kw in ("anyOf", "oneOf", "not", "if"):
+        if kw not in node:
+            continue
+        try:
+            part = _combinator(b, node, ptr, kw)
+        except Refuse as exc:
+            b.refuse(ptr, kw, exc.reason)
+            continue
+        except DeadlineExceeded:
+            raise
+        except GrammarError as exc:
+            b.refuse(ptr, kw, f"automaton too large: {exc}")
+            continue
+        if part is not None:
+            b.note(ptr, kw, "enforced")
+            result = b.and_at(result, part, ptr, kw)
+    return result
+
+
+def _combinator(b: LangBuilder, node: dict[str, Any], ptr: str, kw: str) -> Lang | None:
+    if kw == "anyOf":
+        langs = _branches(b, node, ptr, kw)
+        if langs is None:
+            return None
+        out = Lang.empty()
+        for lang in langs:
+            out = out.or_(lang)
+        return out
+    if kw == "oneOf":
+        langs = _branches(b, node, ptr, kw)
+        return None if langs is None else _one_of(b, langs)
+    if kw == "not":
+        return b.not_(b.lang_of((join_pointer(ptr, "not"),)))
+    if "then" not in node and "else" not in node:
+        b.note(ptr, "if", "ignored: no then/else")
+        return None
+    cond = b.lang_of((join_pointer(ptr, "if"),))
+    then = b.lang_of((join_pointer(ptr, "then"),)) if "then" in node else Lang.any()
+    other = b.lang_of((join_pointer(ptr, "else"),)) if "else" in node else Lang.any()
+    for k in ("then", "else"):
+        if k in node:
+            b.note(ptr, k, "enforced")
+    return b.and_(cond, then).or_(b.and_(b.not_(cond), other))
+
+
+def _one_of(b: LangBuilder, langs: list[Lang]) -> Lang:
+    once = langs[0].scalar
+    twice = None
+    for lang in langs[1:]:
+        both = dfa_and(once, lang.scalar)
+        twice = both if twice is None else dfa_or(twice, both)
+        once = dfa_or(once, lang.scalar)
+    scalar = once if twice is None else dfa_minus(once, twice)
+    disjoint = all(
+        _disjoint_structured(b, x, y) for i, x in enumerate(langs) for y in langs[i + 1 :]
+    )
+    if not disjoint:
+        return Lang(scalar).or_(_exactly_one_structured(b, langs))
+    out = Lang(scalar)
+    for lang in langs:
+        out = out.or_(Lang(out.scalar, lang.objects, lang.arrays))
+    return out
+
+
+def _exactly_one_structured(b: LangBuilder, langs: list[Lang]) -> Lang:
+    """Objects/arrays in exactly one branch: the union over i of branch i minus the others
+    (needs their complements; :class:`Refuse` when one is not expressible)."""
+    structured = [Lang(empty_dfa(), lang.objects, lang.arrays) for lang in langs]
+    try:
+        negs = [b.not_(lang) for lang in structured]
+    except Refuse as exc:
+        raise Refuse("oneOf", f"branches overlap and {exc.reason}") from exc
+    out = Lang.empty()
+    for i, lang in enumerate(structured):
+        part = lang
+        for j, neg in enumerate(negs):
+            if j != i and not part.is_empty():
+                part = b.and_(part, neg)
+        out = out.or_(part)
+    return out
+
+
+def _disjoint_structured(b: LangBuilder, first: Lang, second: Lang) -> bool:
+    for x in first.objects:
+        for y in second.objects:
+            if not _objects_disjoint(b, x, y):
+                return False
+    for u in first.arrays:
+        for v in second.arrays:
+            if not _arrays_disjoint(b, u, v):
+                return False
+    return True
+
+
+def _values_disjoint(b: LangBuilder, p: Conj, q: Conj) -> bool:
+    try:
+        both = b.and_(b.lang_of(p), b.lang_of(q))
+    except Refuse:
+        return False
+    return both.is_empty()
+
+
+def _objects_disjoint(b: LangBuilder, x: ObjectSpec, y: ObjectSpec) -> bool:
+    if x.max_props is not None and y.min_props > x.max_props:
+        return True
+    if y.max_props is not None and x.min_props > y.max_props:
+        return True
+    return (
+        merge_objects(x, y) is None
+        or any(_prop_disjoint(b, p, y) for p in x.props if p.required)
+        or any(_prop_disjoint(b, q, x) for q in y.props if q.required)
+    )
+
+
+def _prop_disjoint(b: LangBuilder, p: Prop, other: ObjectSpec) -> bool:
+    for q in other.props:
+        if q.name == p.name:
+            return _values_disjoint(b, p.value, q.value)
+    return not any(r.keys.matches(json.dumps(p.name, ensure_ascii=False).encode())
+                   for r in other.regions)  # fmt: skip
+
+
+def _arrays_disjoint(b: LangBuilder, u: ArraySpec, v: ArraySpec) -> bool:
+    if u.max_items is not None and v.min_items > u.max_items:
+        return True
+    if v.max_items is not None and u.min_items > v.max_items:
+        return True
+    if merge_arrays(u, v) is None:
+        return True
+    n = min(len(u.prefix), len(v.prefix), max(u.min_items, v.min_items))
+    return any(_values_disjoint(b, u.prefix[i], v.prefix[i]) for i in range(n))
+
+
+# ------------------------------------------------------------------ plain keywords
