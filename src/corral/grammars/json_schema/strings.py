@@ -46,7 +46,7 @@ __all__ = [
     "literal_content_dfa",
 ]
 
-MAX_STRING_STATES = 30_000
+MAX_STRING_STATES = 60_000
 
 _QUOTE, _BACKSLASH = 0x22, 0x5C
 _SIMPLE_ESCAPES = {0x22: '"', 0x5C: "\\", 0x08: "b", 0x0C: "f", 0x0A: "n", 0x0D: "r", 0x09: "t"}
@@ -340,7 +340,10 @@ def encode_json_string(content: ByteDFA) -> ByteDFA:
             table[last[mask], ord(_HEX[byte & 0xF])] = image(body[mask, byte])
     accepting = np.zeros(next_id, dtype=bool)
     accepting[final] = True
-    return _minimize(table, accepting)
+    out = _minimize(table, accepting)
+    if out.n_states > MAX_STRING_STATES:
+        raise GrammarError(f"JSON string automaton exceeds {MAX_STRING_STATES} states")
+    return out
 
 
 def json_string_dfa(
