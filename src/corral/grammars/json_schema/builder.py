@@ -17,8 +17,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from corral.constraint_engine.byte_dfa import DeadlineExceeded
-from corral.constraint_engine.dfa_ops import finite_strings
+from corral.constraint_engine.byte_dfa import ByteDFA, DeadlineExceeded
+from corral.constraint_engine.dfa_ops import finite_strings, is_empty
 from corral.errors import GrammarError, SchemaIssue
 from corral.grammars.json_schema import scalars
 from corral.grammars.json_schema.arrays import array_spec, merge_arrays, negate_arrays
@@ -45,6 +45,7 @@ from corral.grammars.json_schema.lang import (
 )
 from corral.grammars.json_schema.objects import merge_objects, negate_objects, object_specs
 from corral.grammars.json_schema.refs import RefError, Resolver, join_pointer
+from corral.grammars.json_schema.strings import json_string_any
 
 __all__ = ["CompileTimeout", "LangBuilder"]
 
@@ -140,10 +141,35 @@ class LangBuilder:
                     arrs.append(w)
         if len(objs) > MAX_SPECS or len(arrs) > MAX_SPECS:
             raise Refuse("allOf", "too many combinations of alternatives")
-        return Lang(dfa_and(a.scalar, b.scalar), objs, arrs)
+        return Lang(dfa_and(a.scalar, b.scalar), objs, arrs, self._and_long(a, b))
+
+    def _and_long(self, a: Lang, b: Lang) -> tuple[tuple[int, int | None], ...]:
+        """Long-string ranges of an intersection: kept against a side that allows every
+        string, intersected with the other side's ranges, refused against partial string
+        constraints."""
+        if not a.long_strings and not b.long_strings:
+            return ()
+        out: list[tuple[int, int | None]] = []
+        for x, y in ((a, b), (b, a)):
+            if not x.long_strings:
+                continue
+            if _all_strings(y.scalar):
+                out.extend(x.long_strings)
+            elif not _no_strings(y.scalar):
+                raise Refuse("maxLength", "a very long string bound combined with other string "
+                             "constraints")  # fmt: skip
+        for lo1, hi1 in a.long_strings:
+            for lo2, hi2 in b.long_strings:
+                lo = max(lo1, lo2)
+                hi = hi1 if hi2 is None else hi2 if hi1 is None else min(hi1, hi2)
+                if hi is None or lo <= hi:
+                    out.append((lo, hi))
+        return tuple(dict.fromkeys(out))
 
     def not_(self, a: Lang) -> Lang:
         """Complement."""
+        if a.long_strings:
+            raise Refuse("maxLength", "cannot negate a very long string bound")
         return Lang(
             dfa_minus(all_scalars(), a.scalar),
             negate_objects(a.objects, self.negate),
@@ -266,7 +292,7 @@ class LangBuilder:
         """The language of one schema object's non-combinator keywords."""
         self._note_all(node, ptr)
         types = self._types(node, ptr)
-        scalar = scalars.scalar_dfa(node, ptr, types, self.draft, self)
+        scalar, longs = scalars.scalar_dfa(node, ptr, types, self.draft, self)
         objects: list[ObjectSpec] = []
         if "object" in types:
             try:
@@ -289,7 +315,7 @@ class LangBuilder:
         if "array" in types:
             spec = array_spec(node, ptr, self.draft)
             arrays = [] if spec is None else [self._check_array(spec, ptr)]
-        return Lang(scalar, objects, arrays)
+        return Lang(scalar, objects, arrays, longs)
 
     def _check_array(self, spec: ArraySpec, ptr: str) -> ArraySpec:
         """Refuse (with the pointer) what the emitter could not build exactly."""
@@ -400,6 +426,14 @@ class LangBuilder:
             )
             self._validator = cls(self.root, format_checker=cls.FORMAT_CHECKER)
         return self._validator
+
+
+def _all_strings(scalar: ByteDFA) -> bool:
+    return is_empty(dfa_minus(json_string_any(), scalar))
+
+
+def _no_strings(scalar: ByteDFA) -> bool:
+    return is_empty(dfa_and(json_string_any(), scalar))
 
 
 def _in(value: Any, pool: list[Any]) -> bool:

@@ -92,6 +92,8 @@ def _combinator(b: LangBuilder, node: dict[str, Any], ptr: str, kw: str) -> Lang
 
 
 def _one_of(b: LangBuilder, langs: list[Lang]) -> Lang:
+    if any(lang.long_strings for lang in langs):
+        raise Refuse("oneOf", "a branch has a very long string bound")
     once = langs[0].scalar
     twice = None
     for lang in langs[1:]:

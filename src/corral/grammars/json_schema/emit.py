@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import lru_cache
 from itertools import product
 from typing import TYPE_CHECKING
 
 from corral.constraint_engine.byte_dfa import ByteDFA
-from corral.constraint_engine.dfa_ops import finite_strings, is_empty
+from corral.constraint_engine.dfa_ops import finite_strings, is_empty, minimize
 from corral.errors import GrammarError
 from corral.grammars.ir import Grammar, Rule, Terminal
 from corral.grammars.json_schema.lang import (
@@ -32,11 +33,42 @@ from corral.grammars.json_schema.lang import (
     Refuse,
     conj_and,
 )
+from corral.grammars.json_schema.strings import json_string_dfa
 
 if TYPE_CHECKING:
     from corral.grammars.json_schema.builder import LangBuilder
 
-__all__ = ["Emitter"]
+__all__ = ["BLOCK", "Emitter", "string_block", "string_tail"]
+
+BLOCK = 256
+"""Characters per counted block of a very long string."""
+
+
+@lru_cache(maxsize=16)
+def string_block(k: int) -> ByteDFA:
+    """Exactly ``k`` characters of a canonical JSON string body (no quotes)."""
+    return _strip_quotes(json_string_dfa(min_length=k, max_length=k), keep_close=False)
+
+
+@lru_cache(maxsize=256)
+def string_tail(lo: int, hi: int) -> ByteDFA:
+    """``lo``..``hi`` characters of a canonical JSON string body, then the closing quote."""
+    return _strip_quotes(json_string_dfa(min_length=lo, max_length=hi), keep_close=True)
+
+
+def _strip_quotes(dfa: ByteDFA, keep_close: bool) -> ByteDFA:
+    quote = ord('"')
+    table = dfa.table.copy()
+    accepting = dfa.accepting.copy()
+    start = int(table[1, quote])
+    if not keep_close:
+        closing = accepting[table[:, quote]] & (table[:, quote] != 0)
+        table[:, quote] = 0
+        accepting = closing
+    table[1] = table[start]
+    accepting[1] = accepting[start]
+    return minimize(table, accepting)
+
 
 _WS = "[ \\t\\n\\r]"
 _PUNCT = {"{": "LBRACE", "}": "RBRACE", "[": "LBRACK", "]": "RBRACK", ",": "COMMA", ":": "COLON"}
@@ -139,6 +171,8 @@ class Emitter:
             except Refuse as exc:  # only after merges; the relaxed spec is larger (lenient)
                 self.b.refuse("", exc.keyword, f"{exc.reason} (after merging subschemas)")
                 alts.append((self.obj(replace(spec, min_props=0, max_props=None)),))
+        for lo, hi in lang.long_strings:
+            alts.append((self.long_string(lo, hi),))
         for arr in lang.arrays:
             try:
                 alts.append((self.arr(arr),))
@@ -166,6 +200,37 @@ class Emitter:
         else:
             self.rules["start"] = [(top,)]
         return self._finish(source)
+
+    # ------------------------------------------------------------------ long strings
+    def long_string(self, lo: int, hi: int | None) -> str:
+        """Strings of ``lo``..``hi`` code points, too long for one automaton: blocks of exactly
+        :data:`BLOCK` characters counted by rules, then a tail of fewer characters and the
+        closing quote (a length splits into blocks and tail in exactly one way)."""
+        key = ("long", lo, hi)
+        got = self._specs.get(key)
+        if got is not None:
+            return got
+        name = self._fresh("s")
+        self._specs[key] = name
+        k = BLOCK
+        if (hi if hi is not None else lo) // k > MAX_COUNT_STATES:
+            raise Refuse("maxLength", "string length bound too large")
+        block = self.dfa_terminal(string_block(k), f"{k} characters")
+        last = (hi // k) if hi is not None else lo // k + 1
+        for j in range(last + 1):
+            rn = f"{name}_{j}"
+            alts: list[Alt] = []
+            t_lo = max(0, lo - j * k)
+            t_hi = k - 1 if hi is None else min(k - 1, hi - j * k)
+            if t_lo <= t_hi:
+                alts.append((self.dfa_terminal(string_tail(t_lo, t_hi), "string tail"),))
+            if hi is None and j == last:
+                alts.append((block, rn))
+            elif hi is None or (j + 1) * k <= hi:
+                alts.append((block, f"{name}_{j + 1}"))
+            self.rules[rn] = alts
+        self.rules[name] = [(self.literal('"'), f"{name}_0")]
+        return name
 
     # ------------------------------------------------------------------ objects
     def obj(self, spec: ObjectSpec) -> str:

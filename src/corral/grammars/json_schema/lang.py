@@ -252,6 +252,9 @@ class Lang:
     scalar: ByteDFA
     objects: list[ObjectSpec] = field(default_factory=list)
     arrays: list[ArraySpec] = field(default_factory=list)
+    long_strings: tuple[tuple[int, int | None], ...] = ()
+    """Strings with only a length range too long for one automaton: ``(min, max)`` code points
+    (``max`` ``None``: unbounded); the language is their union with ``scalar``."""
 
     @staticmethod
     def any() -> Lang:
@@ -265,7 +268,10 @@ class Lang:
 
     def is_empty(self) -> bool:
         """Whether no value is in the language (structurally; nested emptiness is found later)."""
-        return is_empty(self.scalar) and not self.objects and not self.arrays
+        return (
+            is_empty(self.scalar) and not self.objects and not self.arrays
+            and not self.long_strings
+        )  # fmt: skip
 
     def or_(self, other: Lang) -> Lang:
         """Union."""
@@ -275,7 +281,9 @@ class Lang:
             objs = [any_object()]
         if any(a.is_any() for a in arrs):
             arrs = [ArraySpec()]
-        return Lang(dfa_or(self.scalar, other.scalar), objs, arrs)
+        longs = self.long_strings + tuple(x for x in other.long_strings
+                                          if x not in self.long_strings)  # fmt: skip
+        return Lang(dfa_or(self.scalar, other.scalar), objs, arrs, longs)
 
     def with_scalar(self, scalar: ByteDFA) -> Lang:
         """A copy with another scalar part."""

@@ -69,6 +69,10 @@ class Serializer:
             return any(self._fits(s, v) for s in lang.objects)
         if isinstance(v, (list, tuple)):
             return any(self._fits_array(a, list(v)) for a in lang.arrays)
+        if isinstance(v, str) and any(
+            lo <= len(v) and (hi is None or len(v) <= hi) for lo, hi in lang.long_strings
+        ):
+            return True
         try:
             return lang.scalar.matches(scalar_text(v, self.b.draft <= 4).encode("utf-8"))
         except (ValueError, TypeError):

@@ -31,6 +31,10 @@ SPEC_FORMATS = frozenset(
 )  # fmt: skip
 """Formats the specification defines (drafts 4 to 2020-12): refused when corral lacks them."""
 
+LONG_STRING = 1024
+"""Above this many characters, a string with only length bounds is counted in blocks by grammar
+rules instead of by one automaton (whose size grows with the bound)."""
+
 _STRING_KWS = ("minLength", "maxLength", "pattern", "format")
 _NUMBER_KWS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 
@@ -95,6 +99,8 @@ def _string_part(key: str) -> tuple[ByteDFA, Notes]:
             notes.append(("format", "note", f"ignored: unknown format {fmt!r} (an annotation)"))
     if lo == 0 and hi is None and not patterns and not extra:
         return json_string_any(), tuple(notes)
+    if not patterns and not extra and max(lo, hi or 0) > LONG_STRING:
+        return empty_dfa(), (*notes, ("long", "long", json.dumps([lo, hi])))
     for _ in range(3):
         try:
             return json_string_dfa(min_length=lo, max_length=hi, patterns=tuple(patterns),
@@ -105,6 +111,8 @@ def _string_part(key: str) -> tuple[ByteDFA, Notes]:
         except DeadlineExceeded:
             raise
         except GrammarError as exc:
+            if not patterns and not extra:
+                return empty_dfa(), (*notes, ("long", "long", json.dumps([lo, hi])))
             if patterns:
                 notes.append(("pattern", "refused", f"automaton too large: {exc}"))
                 patterns = []
@@ -164,9 +172,12 @@ def _number_part(key: str, integer: bool, draft: int) -> tuple[ByteDFA, Notes]:
 
 
 def scalar_dfa(node: dict[str, Any], ptr: str, types: set[str], draft: int,
-               rep: _Reporter) -> ByteDFA:  # fmt: skip
-    """The canonical texts of the scalar values one schema object allows."""
+               rep: _Reporter) -> tuple[ByteDFA, tuple[tuple[int, int | None], ...]]:  # fmt: skip
+    """The canonical texts of the scalar values one schema object allows, and the length ranges
+    of strings too long for one automaton (only length-constrained; see
+    :meth:`corral.grammars.json_schema.emit.Emitter.long_string`)."""
     parts: list[ByteDFA] = []
+    long: tuple[tuple[int, int | None], ...] = ()
     notes: Notes = ()
     if "null" in types:
         parts.append(literal_dfa("null"))
@@ -182,11 +193,14 @@ def scalar_dfa(node: dict[str, Any], ptr: str, types: set[str], draft: int,
         parts.append(dfa)
         notes = notes + more
     for kw, kind, text in notes:
-        if kind == "refused":
+        if kind == "long":
+            lo, hi = json.loads(text)
+            long = ((int(lo), None if hi is None else int(hi)),)
+        elif kind == "refused":
             rep.refuse(ptr, kw, text)
         else:
             rep.note(ptr, kw, text)
-    return _union_all(tuple(parts))
+    return _union_all(tuple(parts)), long
 
 
 @lru_cache(maxsize=4096)

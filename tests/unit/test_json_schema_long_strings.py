@@ -1,0 +1,58 @@
+"""Strings whose only constraints are long length bounds: counted in blocks by grammar rules."""
+
+from __future__ import annotations
+
+import pytest
+
+import corral
+from corral.errors import UnsupportedSchemaError
+from corral.grammars.json_schema import compile_json_schema, explain, serialize_instance
+
+
+@pytest.fixture(scope="module")
+def tok() -> corral.Tokenizer:
+    return corral.Tokenizer.default()
+
+
+def _accepts(tok: corral.Tokenizer, schema: object, instance: object) -> bool:
+    cg = corral.compile(compile_json_schema(schema), tok)
+    m = corral.Matcher(cg)
+    text = serialize_instance(instance, schema).encode()
+    return m.accept_bytes(text) and m.is_accepting()
+
+
+@pytest.mark.parametrize(
+    ("schema", "good", "bad"),
+    [
+        (
+            {"type": "string", "maxLength": 8192},
+            ["", "a" * 255, "a" * 256, "é" * 257, "x\n" * 4096, "a" * 8192, "😀" * 513],
+            ["a" * 8193, 5, None],
+        ),
+        ({"type": "string", "minLength": 3000}, ["a" * 3000, "b" * 3333], ["a" * 2999, ""]),
+        (
+            {"type": ["string", "null"], "minLength": 600, "maxLength": 70000},
+            ["b" * 600, None, "😀" * 1000],
+            ["b" * 599, 1],
+        ),
+    ],
+)
+def test_long_strings_exact(
+    tok: corral.Tokenizer, schema: object, good: list[object], bad: list[object]
+) -> None:
+    for v in good:
+        assert _accepts(tok, schema, v), v if not isinstance(v, str) else len(v)
+    for v in bad:
+        assert not _accepts(tok, schema, v), v if not isinstance(v, str) else len(v)
+
+
+def test_long_strings_under_allof_with_a_pattern_are_refused() -> None:
+    schema = {"allOf": [{"type": "string", "maxLength": 9000}, {"pattern": "^a"}]}
+    with pytest.raises(UnsupportedSchemaError) as info:
+        compile_json_schema(schema)
+    assert any(i.keyword == "maxLength" for i in info.value.issues)
+
+
+def test_long_strings_are_reported_enforced() -> None:
+    report = explain({"type": "string", "maxLength": 65535})
+    assert {(r.keyword, r.status) for r in report} >= {("maxLength", "enforced")}
