@@ -325,6 +325,11 @@ def _determinize(b: _Builder, initial: int, final: int) -> tuple[np.ndarray, np.
     ids: dict[frozenset[int], int] = {frozenset(): 0, start: 1}
     order: list[frozenset[int]] = [frozenset(), start]
     rows: list[list[int]] = [[0] * 256]
+    # bytes split into intervals no edge range cuts: work per interval, not per byte
+    cuts = sorted({0, 256} | {x for edges in b.edges for lo, hi, _ in edges for x in (lo, hi + 1)})
+    spans = list(zip(cuts, cuts[1:], strict=False))
+    first = {c: k for k, c in enumerate(cuts)}
+    edge_spans = [[(first[lo], first[hi + 1], t) for lo, hi, t in edges] for edges in b.edges]
     i = 1
     while i < len(order):
         if i & 63 == 0:
@@ -332,12 +337,12 @@ def _determinize(b: _Builder, initial: int, final: int) -> tuple[np.ndarray, np.
         cur = order[i]
         targets: dict[int, set[int]] = {}
         for s in cur:
-            for lo, hi, t in b.edges[s]:
-                for byte in range(lo, hi + 1):
-                    targets.setdefault(byte, set()).add(t)
+            for k0, k1, t in edge_spans[s]:
+                for k in range(k0, k1):
+                    targets.setdefault(k, set()).add(t)
         row = [0] * 256
         cache: dict[frozenset[int], int] = {}
-        for byte, tset in targets.items():
+        for k, tset in targets.items():
             raw = frozenset(tset)
             sid = cache.get(raw)
             if sid is None:
@@ -352,7 +357,8 @@ def _determinize(b: _Builder, initial: int, final: int) -> tuple[np.ndarray, np.
                     ids[key] = sid
                     order.append(key)
                 cache[raw] = sid
-            row[byte] = sid
+            lo, hi = spans[k]
+            row[lo:hi] = [sid] * (hi - lo)
         rows.append(row)
         i += 1
     table = np.array(rows, dtype=np.int32)
