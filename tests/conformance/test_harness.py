@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import os
 import time
 from pathlib import Path
@@ -260,3 +261,28 @@ def test_format_assertion_relabels_only_annotation_instances() -> None:
     ]
     assert len(changed) == 19
     assert all(d.endswith("is only an annotation by default") and v for d, v in changed)
+
+
+def test_pool_recycles_flagged_workers_and_retries_once_fresh() -> None:
+    calls: list[int] = []
+
+    def flagged(result: int) -> bool:
+        calls.append(result)
+        return result < 0
+
+    def never_lost(task: int, status: str, message: str) -> int:
+        raise AssertionError(f"task {task} lost: {status} {message}")
+
+    out = run_pool(
+        operator.neg,
+        [-1, 2, -3, 4],
+        jobs=1,
+        timeout=20.0,
+        on_lost=never_lost,
+        recycle=flagged,
+        max_tasks=2,
+    )
+    assert out == [1, -2, 3, -4]
+    # -2 and -4 are each flagged on a worker that had run a task before: each is rerun once
+    # on a fresh worker, whose (flagged again) result is kept
+    assert calls == [1, -2, -2, 3, -4, -4]

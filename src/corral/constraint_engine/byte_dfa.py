@@ -14,6 +14,7 @@ character split across two tokens is handled like any other byte sequence.
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from dataclasses import dataclass, field
@@ -327,7 +328,7 @@ def _determinize(b: _Builder, initial: int, final: int) -> tuple[np.ndarray, np.
     rows: list[list[int]] = [[0] * 256]
     # bytes split into intervals no edge range cuts: work per interval, not per byte
     cuts = sorted({0, 256} | {x for edges in b.edges for lo, hi, _ in edges for x in (lo, hi + 1)})
-    spans = list(zip(cuts, cuts[1:], strict=False))
+    spans = list(itertools.pairwise(cuts))
     first = {c: k for k, c in enumerate(cuts)}
     edge_spans = [[(first[lo], first[hi + 1], t) for lo, hi, t in edges] for edges in b.edges]
     i = 1

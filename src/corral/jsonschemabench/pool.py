@@ -76,6 +76,7 @@ class _Worker:
     ready: bool = False
     index: int | None = None
     deadline: float = 0.0
+    done: int = 0
 
 
 class _Pool(Generic[T, R]):
@@ -128,9 +129,15 @@ def run_pool(
     warmup: Callable[[], None] | None = None,
     memory_mb: int | None = None,
     start_timeout: float = 300.0,
+    recycle: Callable[[R], bool] | None = None,
+    max_tasks: int | None = None,
     progress: Callable[[int, R], None] | None = None,
 ) -> list[R]:
     """Run ``func`` on every task in worker processes; return the results in task order.
+
+    A worker that dies, or whose result ``recycle`` flags (e.g. it ran out of memory), is
+    replaced; if it had run other tasks before, the state they left may be to blame, so the
+    task is run once more in a fresh worker and that second result is kept.
 
     Parameters
     ----------
@@ -151,6 +158,10 @@ def run_pool(
         Address-space limit of each worker (``RLIMIT_AS``), or ``None``.
     start_timeout:
         Seconds a worker may take to start and warm up.
+    recycle:
+        Flags results after which the worker is replaced (see above).
+    max_tasks:
+        Replace each worker after this many tasks (bounds the growth of its caches).
     progress:
         Called with ``(task index, result)`` as each result arrives.
 
@@ -166,12 +177,24 @@ def run_pool(
     pool: _Pool[T, R] = _Pool(func, warmup, memory_mb, start_timeout)
     results: dict[int, R] = {}
     pending = deque(range(len(tasks)))
+    retried: set[int] = set()
     workers = [pool.start() for _ in range(min(jobs, len(tasks)))]
 
     def finish(index: int, result: R) -> None:
         results[index] = result
         if progress is not None:
             progress(index, result)
+
+    def replace(k: int) -> None:
+        pool.stop(workers[k], kill=True)
+        workers[k] = pool.start()
+
+    def retry(w: _Worker, index: int) -> bool:
+        if w.done == 0 or index in retried:
+            return False
+        retried.add(index)
+        pending.appendleft(index)
+        return True
 
     try:
         while len(results) < len(tasks):
@@ -182,8 +205,7 @@ def run_pool(
                         w.conn.send((index, tasks[index]))
                     except OSError:
                         pending.appendleft(index)
-                        pool.stop(w, kill=True)
-                        workers[k] = pool.start()
+                        replace(k)
                         continue
                     w.index = index
                     w.deadline = time.monotonic() + timeout
@@ -197,15 +219,16 @@ def run_pool(
                     except (EOFError, OSError):
                         message = None
                     if message is None:
-                        code = w.process.exitcode
                         w.process.join(timeout=10)
-                        code = w.process.exitcode if code is None else code
+                        code = w.process.exitcode
                         if w.index is None:
                             pool.stop(w, kill=True)
-                            raise PoolStartError(f"worker died while starting (exit code {code})")
-                        finish(w.index, on_lost(tasks[w.index], "error", f"worker died ({code})"))
-                        pool.stop(w, kill=True)
-                        workers[k] = pool.start()
+                            raise PoolStartError(f"worker died while idle (exit code {code})")
+                        if not retry(w, w.index):
+                            finish(
+                                w.index, on_lost(tasks[w.index], "error", f"worker died ({code})")
+                            )
+                        replace(k)
                     elif message[0] == "ready":
                         w.ready = True
                     elif message[0] == "failed":
@@ -214,14 +237,18 @@ def run_pool(
                     else:
                         index, result = message
                         w.index = None
-                        finish(index, result)
+                        flagged = recycle is not None and recycle(result)
+                        if not (flagged and retry(w, index)):
+                            finish(index, result)
+                        w.done += 1
+                        if flagged or (max_tasks is not None and w.done >= max_tasks):
+                            replace(k)
                 elif time.monotonic() >= w.deadline and (w.index is not None or not w.ready):
                     if w.index is None:
                         pool.stop(w, kill=True)
                         raise PoolStartError(f"worker did not start within {start_timeout} s")
                     finish(w.index, on_lost(tasks[w.index], "timeout", f"over {timeout} s"))
-                    pool.stop(w, kill=True)
-                    workers[k] = pool.start()
+                    replace(k)
     finally:
         for w in workers:
             pool.stop(w, kill=not w.ready or w.index is not None)

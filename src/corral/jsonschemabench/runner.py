@@ -48,6 +48,8 @@ COMPILE_BOUND_MS = 10_000.0
 STATUSES: tuple[str, ...] = ("compiled", "refused", "error", "timeout")
 WHITESPACE_MODES: tuple[str, ...] = ("compact", "flexible")
 MAX_FAILURES_KEPT = 5
+TASKS_PER_WORKER = 400
+OUT_OF_MEMORY = "MemoryError: the worker's memory limit was reached"
 
 
 @dataclass
@@ -183,7 +185,7 @@ def run_case(task: Task) -> Record:
     except MemoryError:
         record.status = "error"
         record.error_kind = "crash"
-        record.error = "MemoryError: the worker's memory limit was reached"
+        record.error = OUT_OF_MEMORY
     except Exception as e:
         record.status = "error"
         record.error_kind = "crash"
@@ -235,6 +237,11 @@ def run_cases(
 ) -> list[Record]:
     """Run tasks in ``jobs`` worker processes, each task under a hard ``timeout`` (seconds).
 
+    Each worker is replaced after :data:`TASKS_PER_WORKER` tasks and after running out of
+    memory (``memory_mb`` of address space); a task that ran out of memory or killed a worker
+    that had run other tasks is rerun once in a fresh worker (see
+    :func:`~corral.jsonschemabench.pool.run_pool`).
+
     Returns
     -------
     list[Record]
@@ -249,5 +256,11 @@ def run_cases(
         on_lost=lost_record,
         warmup=functools.partial(warm_up, engines),
         memory_mb=memory_mb,
+        recycle=_out_of_memory,
+        max_tasks=TASKS_PER_WORKER,
         progress=progress,
     )
+
+
+def _out_of_memory(record: Record) -> bool:
+    return record.error == OUT_OF_MEMORY

@@ -80,10 +80,6 @@ class LangBuilder:
         except RefError as exc:
             raise GrammarError(str(exc)) from exc
         self.root = root
-        meta = root.get("$schema") if isinstance(root, dict) else None
-        if isinstance(meta, str) and not KNOWN_META.match(meta):
-            self.refuse("", "$schema", f"unknown meta-schema {meta!r}: its vocabularies "
-                        "(what its keywords mean) cannot be known")  # fmt: skip
         self.deadline = time.monotonic() + time_limit
         self.memo: dict[Conj, Lang] = {}
         self.active: set[Conj] = set()
@@ -91,6 +87,10 @@ class LangBuilder:
         self.report: dict[tuple[str, str], str] = {}
         self.issues: list[SchemaIssue] = []
         self._validator: Any = None
+        meta = root.get("$schema") if isinstance(root, dict) else None
+        if isinstance(meta, str) and not KNOWN_META.match(meta):
+            self.refuse("", "$schema", f"unknown meta-schema {meta!r}: what its keywords mean "
+                        "(its vocabularies) cannot be known")  # fmt: skip
 
     # ------------------------------------------------------------------ reporting
     def refuse(self, ptr: str, keyword: str, reason: str) -> None:
