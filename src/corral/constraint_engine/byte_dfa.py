@@ -64,15 +64,16 @@ class DeadlineExceeded(GrammarError):
 
 
 def set_deadline(when: float | None) -> None:
-    """Make automaton constructions raise :class:`GrammarError` after ``time.monotonic()``
-    passes ``when`` (``None``: no deadline). Compilers with a time bound set it."""
+    """Make automaton constructions raise :class:`GrammarError` once the process CPU time
+    (``time.process_time()``, insensitive to machine load) passes ``when`` (``None``: no
+    deadline). Compilers with a time bound set it."""
     _DEADLINE[0] = when
 
 
 def check_deadline() -> None:
     """Raise :class:`GrammarError` if the deadline set by :func:`set_deadline` has passed."""
     when = _DEADLINE[0]
-    if when is not None and time.monotonic() > when:
+    if when is not None and time.process_time() > when:
         raise DeadlineExceeded("compilation exceeded its time bound")
 
 

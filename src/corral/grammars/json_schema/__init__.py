@@ -108,7 +108,8 @@ def compile_json_schema(
     max_whitespace:
         Longest whitespace run in flexible mode.
     time_limit:
-        Seconds of compilation after which :class:`~corral.errors.GrammarError` is raised.
+        Seconds of compilation (process CPU time) after which
+        :class:`~corral.errors.GrammarError` is raised.
 
     Returns
     -------
