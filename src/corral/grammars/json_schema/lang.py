@@ -122,10 +122,12 @@ def _cached(cache: dict[tuple[int, int], ByteDFA], op, a: ByteDFA, b: ByteDFA) -
     got = cache.get(key)
     if got is None:
         got = op(a, b)
+        if len(_KEEP) > 40_000:  # bounded memory: drop every cached result and operand
+            for c in (_AND, _OR, _MINUS):
+                c.clear()
+            _KEEP.clear()
         cache[key] = got
         _KEEP.extend((a, b))
-        if len(cache) > 20_000:
-            cache.clear()
     return got
 
 

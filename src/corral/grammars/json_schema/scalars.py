@@ -75,7 +75,7 @@ def _count(value: Any) -> int | None:
     return int(value) if value == int(value) and value >= 0 else None
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _string_part(key: str) -> tuple[ByteDFA, Notes]:
     kws: dict[str, Any] = json.loads(key)
     notes: list[tuple[str, str, str]] = []
@@ -203,7 +203,7 @@ def scalar_dfa(node: dict[str, Any], ptr: str, types: set[str], draft: int,
     return _union_all(tuple(parts)), long
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _union_all(parts: tuple[ByteDFA, ...]) -> ByteDFA:
     if not parts:
         return empty_dfa()

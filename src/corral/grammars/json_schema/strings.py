@@ -191,7 +191,7 @@ def _count(base: ByteDFA, lo: int, hi: int | None) -> ByteDFA:
     return _minimize(table, np.array(accepting, dtype=bool))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _content(
     min_length: int, max_length: int | None, patterns: tuple[str, ...], extra: tuple[ByteDFA, ...]
 ) -> ByteDFA:
@@ -278,7 +278,7 @@ def _literals(values: tuple[str, ...]) -> ByteDFA:
 
 
 # --------------------------------------------------------------------------- JSON encoding
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def encode_json_string(content: ByteDFA) -> ByteDFA:
     """Quoted canonical JSON texts of the strings whose UTF-8 text ``content`` accepts.
 
