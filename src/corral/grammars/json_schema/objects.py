@@ -18,10 +18,8 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
-
 from corral.constraint_engine.byte_dfa import ByteDFA
-from corral.constraint_engine.dfa_ops import is_empty, minimize
+from corral.constraint_engine.dfa_ops import is_empty
 from corral.grammars.json_schema.lang import (
     FALSE,
     Conj,
@@ -36,6 +34,7 @@ from corral.grammars.json_schema.lang import (
     dfa_minus,
 )
 from corral.grammars.json_schema.refs import join_pointer
+from corral.grammars.json_schema.values import texts_dfa
 
 __all__ = [
     "encode_key",
@@ -64,21 +63,8 @@ def key_in(dfa: ByteDFA, name: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def names_dfa(names: frozenset[str]) -> ByteDFA:
-    """The automaton of exactly the quoted texts of ``names`` (a trie, minimised)."""
-    rows: list[list[int]] = [[0] * 256, [0] * 256]
-    accepting = [False, False]
-    for name in sorted(names):
-        s = 1
-        for b in encode_key(name):
-            nxt = rows[s][b]
-            if nxt == 0:
-                nxt = len(rows)
-                rows.append([0] * 256)
-                accepting.append(False)
-                rows[s][b] = nxt
-            s = nxt
-        accepting[s] = True
-    return minimize(np.array(rows, dtype=np.int32), np.array(accepting, dtype=bool))
+    """The automaton of exactly the quoted texts of ``names``."""
+    return texts_dfa([encode_key(n) for n in sorted(names)])
 
 
 def _region_of(spec: ObjectSpec, name: str) -> Region | None:
