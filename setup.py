@@ -1,4 +1,6 @@
-"""Build script for corral's native extension (``corral.constraint_engine._native``).
+"""Build script for corral's native extension (``corral.constraint_engine._native``, built from
+the C sources in ``csrc/``: pure C11 behind ``csrc/corral/corral.h``, and ``binding.c``, the only
+file that includes ``Python.h``).
 
 Everything else lives in ``pyproject.toml``. ``CORRAL_SANITIZE=1`` adds ASan/UBSan.
 """
@@ -9,7 +11,7 @@ import os
 
 from setuptools import Extension, setup
 
-NATIVE_DIR = "src/corral/constraint_engine/_native"
+NATIVE_DIR = "csrc"
 
 compile_args = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fno-strict-aliasing"]
 link_args: list[str] = []
@@ -23,6 +25,7 @@ native = Extension(
     sources=sorted(
         os.path.join(NATIVE_DIR, name) for name in os.listdir(NATIVE_DIR) if name.endswith(".c")
     ),
+    depends=[os.path.join(NATIVE_DIR, "corral", "corral.h")],
     include_dirs=[NATIVE_DIR],
     extra_compile_args=compile_args,
     extra_link_args=link_args,

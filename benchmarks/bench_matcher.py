@@ -25,7 +25,7 @@ about 151k tokens) this measures:
   documents 2..N, and of the first document replayed at the end (same steps, warm caches; not
   counted in "all"), show the warm cache. For a grammar that does not accept the JSON documents
   (``--paths auto``), paths are instead random strings of the grammar drawn with
-  :class:`corral.conformance.derivations.DerivationSampler`.
+  :class:`corral.testing.derivations.DerivationSampler`.
 * **accept** — :meth:`corral.Matcher.accept_token` per token, on the same paths.
 
 Times are in microseconds (count, median, p90, p99, max). The garbage collector stays on during
@@ -59,9 +59,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import corral  # noqa: E402
-from corral.conformance.derivations import DerivationSampler  # noqa: E402
-from corral.constraint_engine import byte_dfa, compiler  # noqa: E402
+from corral.automata import regex as automata_regex  # noqa: E402
+from corral.constraint_engine import compiler  # noqa: E402
 from corral.constraint_engine.token_trie import TokenTrie  # noqa: E402
+from corral.testing.derivations import DerivationSampler  # noqa: E402
 
 LIBRARY = ROOT / "src" / "corral" / "grammars" / "library"
 RESULTS = ROOT / "benchmarks" / "results" / "matcher.json"
@@ -349,7 +350,7 @@ def machine_info() -> dict[str, Any]:
 # ----------------------------------------------------------------------------- benchmark
 def clear_automaton_caches() -> None:
     """Empty the process-wide caches of terminal automata, for a cold compile."""
-    for fn in (byte_dfa.compile_regex, byte_dfa.literal_dfa):
+    for fn in (automata_regex.compile_regex, automata_regex.literal_dfa):
         clear = getattr(fn, "cache_clear", None)
         if clear is not None:
             clear()

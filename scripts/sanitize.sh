@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp -r setup.py pyproject.toml README.md src tests "$work"/
+cp -r setup.py pyproject.toml README.md csrc src tests "$work"/
 find "$work/src" -name '*.so' -delete
 cd "$work"
 CORRAL_SANITIZE=1 "$root/.venv/bin/python" setup.py -q build_ext --inplace >/dev/null

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "CompileTimeout",
     "CorralError",
+    "DeadlineExceeded",
     "GrammarError",
     "SchemaIssue",
     "TokenizerError",
+    "UnsupportedRegexError",
     "UnsupportedSchemaError",
 ]
 
@@ -32,6 +35,19 @@ class GrammarError(CorralError, ValueError):
         super().__init__(message)
         self.rule = rule
         self.line = line
+
+
+class DeadlineExceeded(GrammarError):
+    """A compilation ran past its time bound."""
+
+
+class CompileTimeout(DeadlineExceeded):
+    """A JSON Schema compilation ran past its time bound."""
+
+
+class UnsupportedRegexError(CorralError, ValueError):
+    """A regex uses a construct that has no regular (automaton) equivalent or that corral's
+    regex dialects do not support (look-around, back-references, possessive quantifiers, ...)."""
 
 
 class TokenizerError(CorralError, ValueError):

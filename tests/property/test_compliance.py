@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from conftest import LIBRARY, compiled_library, smollm2
 from corral import Matcher
-from corral.conformance import shortest_completion
+from corral.constraint_engine.completion import shortest_completion
 from corral.grammars import library_path
 
 # Random steps per walk: enough to reach nested states, few enough for the reference matcher.

@@ -24,8 +24,8 @@ from jsonschema.validators import validator_for
 from conftest import smollm2
 from corral import Matcher
 from corral import compile as compile_grammar
-from corral.conformance import shortest_completion
 from corral.constraint_engine.compiler import CompiledGrammar
+from corral.constraint_engine.completion import shortest_completion
 from corral.grammars.json_schema import compile_json_schema
 
 D7 = "http://json-schema.org/draft-07/schema#"

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import LIBRARY, compiled_library, library_grammar, smollm2
-from corral.conformance import DerivationSampler
+from corral.testing.derivations import DerivationSampler
 from helpers import random_split, spellable_bytes, walk_checking_masks
 
 _SAMPLERS: dict[str, DerivationSampler] = {}

@@ -24,13 +24,9 @@ from hypothesis import strategies as st
 from conftest import smollm2
 from corral import Grammar, GrammarError, Matcher
 from corral import compile as compile_grammar
-from corral.constraint_engine.byte_dfa import (
-    MAX_UNICODE,
-    ByteDFA,
-    compile_regex,
-    literal_dfa,
-    utf8_sequences,
-)
+from corral.automata.dfa import ByteDFA
+from corral.automata.regex import compile_regex, literal_dfa
+from corral.automata.utf8 import MAX_UNICODE, utf8_sequences
 
 # (regex, re flags of the oracle). Case-insensitive regexes use ASCII letters only and are
 # compared under re.ASCII: Python's full Unicode case folding (e.g. 'ſ' ~ 's', 'ς' ~ 'σ') is

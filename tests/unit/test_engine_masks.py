@@ -16,7 +16,7 @@ import pytest
 from conftest import LIBRARY, compiled_library, library_grammar, smollm2
 from corral import Grammar, Matcher, Tokenizer
 from corral import compile as compile_grammar
-from corral.conformance import DerivationSampler
+from corral.testing.derivations import DerivationSampler
 from helpers import brute_force_mask, spellable_bytes
 
 

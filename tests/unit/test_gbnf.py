@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from corral.errors import GrammarError
 from corral.grammars import library_path
-from corral.grammars.export_lark import LARK_START, grammar_to_lark
 from corral.grammars.gbnf import grammar_from_gbnf
 from corral.grammars.ir import Grammar, Rule, Terminal, make_grammar
+from export_lark import LARK_START, grammar_to_lark
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 

@@ -31,8 +31,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corral.constraint_engine.byte_dfa import MAX_DFA_STATES, ByteDFA, compile_regex
-from corral.constraint_engine.dfa_ops import difference, intersect, is_empty, minimize
+from corral.automata.dfa import MAX_DFA_STATES, ByteDFA
+from corral.automata.ops import difference, intersect, is_empty, minimize
+from corral.automata.regex import compile_regex
 from corral.grammars.json_schema import formats
 from corral.grammars.json_schema.formats import KNOWN_FORMATS, format_content_dfa
 from corral.jsonschemabench.test_suite import find_sdist

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from corral.constraint_engine import dfa_ops
+from corral.automata import ops
 from corral.grammars.json_schema.numbers import (
     NumberUnsupported,
     integer_type_regex,
@@ -209,17 +209,17 @@ def test_zero_and_negative_zero() -> None:
     assert accepts(dfa, "0", "0.00", "-0.01") == [True] * 3
     assert accepts(dfa, "-0", "-0.00", "0.01") == [False] * 3
     dfa = number_dfa(integer=True, exclusive_maximum=1, exclusive_minimum=-1)
-    assert dfa_ops.finite_strings(dfa, 10) == [b"0"]
+    assert ops.finite_strings(dfa, 10) == [b"0"]
 
 
 def test_equal_and_empty_ranges() -> None:
     dfa = number_dfa(integer=False, minimum=2.5, maximum=Decimal("2.50"))
     assert accepts(dfa, "2.5", "2.50", "2.500") == [True] * 3
     assert accepts(dfa, "2.51", "2.49", "2", "3") == [False] * 4
-    assert dfa_ops.is_empty(number_dfa(integer=False, minimum=2.5, exclusive_maximum=2.5))
-    assert dfa_ops.is_empty(number_dfa(integer=False, minimum=3, maximum=2))
-    assert dfa_ops.is_empty(number_dfa(integer=True, minimum=1.5, maximum=1.9))
-    assert dfa_ops.is_empty(number_dfa(integer=True, multiple_of=7, minimum=1, maximum=6))
+    assert ops.is_empty(number_dfa(integer=False, minimum=2.5, exclusive_maximum=2.5))
+    assert ops.is_empty(number_dfa(integer=False, minimum=3, maximum=2))
+    assert ops.is_empty(number_dfa(integer=True, minimum=1.5, maximum=1.9))
+    assert ops.is_empty(number_dfa(integer=True, multiple_of=7, minimum=1, maximum=6))
     tie = number_dfa(integer=False, minimum=1, exclusive_minimum=1, maximum=5, exclusive_maximum=9)
     assert accepts(tie, "1", "1.0", "1.01", "5", "5.001") == [False, False, True, True, False]
 
@@ -235,7 +235,7 @@ def test_integer_with_fractional_bounds() -> None:
         "7",
     ]
     dfa = number_dfa(integer=True, exclusive_minimum=-2.5, exclusive_maximum=-0.5)
-    assert dfa_ops.finite_strings(dfa, 10) == [b"-1", b"-2"]
+    assert ops.finite_strings(dfa, 10) == [b"-1", b"-2"]
 
 
 def test_huge_and_tiny_bounds_stay_small() -> None:

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corral.constraint_engine.byte_dfa import ByteDFA
-from corral.constraint_engine.dfa_ops import minimize
+from corral.automata.dfa import ByteDFA
+from corral.automata.ops import minimize
 from corral.errors import GrammarError
 from corral.grammars.json_schema.ecma_regex import PatternUnsupported, translate_pattern
 from corral.grammars.json_schema.strings import (

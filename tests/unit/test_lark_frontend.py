@@ -15,11 +15,11 @@ from functools import cache
 import lark
 import pytest
 
-from corral.errors import GrammarError
+from corral.errors import GrammarError, UnsupportedRegexError
 from corral.grammars.ir import Grammar
 from corral.grammars.lark_frontend import grammar_from_lark
-from corral.grammars.regex_compat import UnsupportedRegexError, prepare_regex, regex_fsm
-from corral.grammars.simple import grammar_from_choices, grammar_from_regex
+from corral.grammars.regex_choices import grammar_from_choices, grammar_from_regex
+from corral.grammars.regex_compat import prepare_regex, regex_fsm
 
 IR_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_\-.$]*$")
 

@@ -1,7 +1,7 @@
 """Compilation of a grammar against a tokenizer: automata, Earley tables, token trie.
 
 ``compile(grammar, tokenizer)`` does all work that does not depend on the generation state:
-terminal automata (:mod:`corral.constraint_engine.byte_dfa`), Earley tables
+terminal automata (:mod:`corral.automata.dfa`), Earley tables
 (:mod:`corral.constraint_engine.earley`) and the token trie
 (:mod:`corral.constraint_engine.token_trie`, built once per tokenizer and shared). Per-automaton-
 state walks of the trie are cached lazily on the :class:`CompiledGrammar`, so every
@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from corral.constraint_engine.byte_dfa import ByteDFA, compile_regex, literal_dfa
+from corral.automata.dfa import ByteDFA
+from corral.automata.regex import compile_regex, literal_dfa
 from corral.constraint_engine.earley import EarleySet, EarleyTables, closure
 from corral.constraint_engine.lexer_dfa import LexerDFA, build_lexer_dfa
 from corral.constraint_engine.token_trie import TokenTrie

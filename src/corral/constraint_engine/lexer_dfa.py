@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from corral.constraint_engine.byte_dfa import ByteDFA
+from corral.automata.dfa import ByteDFA
 
 __all__ = ["LexerDFA", "build_lexer_dfa"]
 

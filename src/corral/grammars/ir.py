@@ -56,7 +56,7 @@ class Terminal:
     line:
         Source line of the definition, when known, for error messages.
     dfa:
-        A prebuilt :class:`~corral.constraint_engine.byte_dfa.ByteDFA` for the terminal, used
+        A prebuilt :class:`~corral.automata.dfa.ByteDFA` for the terminal, used
         instead of compiling ``pattern`` (which is then only a description). Compilers that build
         automata directly (JSON Schema: intersections, complements, digit automata) use it.
     """
@@ -137,14 +137,14 @@ class Grammar:
     @classmethod
     def from_regex(cls, pattern: str, *, flags: str = "") -> Grammar:
         """A grammar whose language is exactly the strings fully matched by ``pattern``."""
-        from corral.grammars.simple import grammar_from_regex
+        from corral.grammars.regex_choices import grammar_from_regex
 
         return grammar_from_regex(pattern, flags=flags)
 
     @classmethod
     def from_choices(cls, choices: Iterable[str]) -> Grammar:
         """A grammar whose language is exactly the given strings."""
-        from corral.grammars.simple import grammar_from_choices
+        from corral.grammars.regex_choices import grammar_from_choices
 
         return grammar_from_choices(choices)
 

@@ -40,10 +40,9 @@ from lark.exceptions import LarkError
 from lark.lexer import PatternStr, Token
 from lark.tree import Tree
 
-from corral.errors import GrammarError
+from corral.errors import GrammarError, UnsupportedRegexError
 from corral.grammars.ir import Grammar, Rule, Terminal, make_grammar
 from corral.grammars.regex_compat import (
-    UnsupportedRegexError,
     matches_empty,
     matches_nonempty,
     prepare_regex,

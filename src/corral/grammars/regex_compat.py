@@ -28,11 +28,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from corral.constraint_engine.byte_dfa import ByteDFA, compile_regex
-from corral.errors import GrammarError
+from corral.automata.dfa import ByteDFA
+from corral.automata.regex import compile_regex
+from corral.errors import GrammarError, UnsupportedRegexError
 
 __all__ = [
-    "UnsupportedRegexError",
     "matches_empty",
     "matches_nonempty",
     "prepare_regex",
@@ -46,10 +46,6 @@ _OCT = frozenset("01234567")
 _INLINE_FLAG_RE = re.compile(r"\(\?([aiLmsux]*)(?:-([imsx]*))?([:)])")
 _GLOBAL_FLAGS_RE = re.compile(r"(?:\(\?[is]*\))+")
 _COUNTED_RE = re.compile(r"\{(?:\d+(?:,\d*)?|,\d*)\}")
-
-
-class UnsupportedRegexError(ValueError):
-    """A regex uses syntax that corral cannot compile exactly (the message says which)."""
 
 
 def _literal(ch: str, in_class: bool) -> str:
@@ -203,7 +199,7 @@ def prepare_regex(pattern: str) -> str:
 def regex_fsm(pattern: str, flags: str = "") -> ByteDFA:
     """Compile an already prepared regex with corral flags to a byte automaton.
 
-    The automaton is corral's own (:func:`corral.constraint_engine.byte_dfa.compile_regex`),
+    The automaton is corral's own (:func:`corral.automata.dfa.compile_regex`),
     whose construction is bounded, so a hostile regex fails fast instead of hanging.
 
     Parameters

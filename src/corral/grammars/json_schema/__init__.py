@@ -9,7 +9,7 @@ grammar (``Grammar.unenforced``). The modules, one concern each: :mod:`.refs` (`
 ``$id``, ``$anchor``), :mod:`.strings`/:mod:`.ecma_regex`/:mod:`.formats` (string keywords),
 :mod:`.numbers`, :mod:`.objects`, :mod:`.arrays`, :mod:`.combinators`, :mod:`.keywords`,
 :mod:`.builder` (``$ref``/``allOf``, types, ``enum``),
-:mod:`.emit` (to the IR), :mod:`.ordering` (the output shape as a serialiser). Design notes and
+:mod:`.emit` (to the IR), :mod:`.serializer` (the output shape as a serialiser). Design notes and
 every departure from the specification: ``docs/design/json_schema.md``.
 """
 
@@ -19,12 +19,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from corral.constraint_engine.byte_dfa import set_deadline
+from corral.automata.regex import set_deadline
 from corral.errors import GrammarError, SchemaIssue, UnsupportedSchemaError
 from corral.grammars.ir import Grammar
 from corral.grammars.json_schema.builder import LangBuilder
 from corral.grammars.json_schema.emit import Emitter
-from corral.grammars.json_schema.ordering import Serializer
+from corral.grammars.json_schema.serializer import Serializer
 
 __all__ = [
     "KeywordStatus",

@@ -1,4 +1,4 @@
-"""Array keywords as :class:`~corral.grammars.json_schema.lang.ArraySpec` values.
+"""Array keywords as :class:`~corral.grammars.json_schema.algebra.ArraySpec` values.
 
 Validation 2020-12 §10.3.1 (``prefixItems``, ``items``, ``contains``) and §6.4 (``minItems``,
 ``maxItems``, ``minContains``, ``maxContains``, ``uniqueItems``), with the draft 4–2019-09 array
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from corral.grammars.json_schema.lang import ArraySpec, Conj, Refuse, conj_and
+from corral.grammars.json_schema.algebra import ArraySpec, Conj, Refuse, conj_and
 from corral.grammars.json_schema.refs import join_pointer
 
 __all__ = ["array_spec", "merge_arrays", "negate_arrays"]

@@ -1,11 +1,11 @@
-"""Schema → :class:`~corral.grammars.json_schema.lang.Lang`: the keyword semantics.
+"""Schema → :class:`~corral.grammars.json_schema.algebra.Lang`: the keyword semantics.
 
 One pass over the schema graph, memoised per conjunction of subschemas (so that recursive
 schemas terminate: member values stay lazy). ``$ref`` and ``allOf`` are flattened into one
 conjunction (JSON Schema Core 2020-12 §10.2.1.1, §8.2.3.1); ``anyOf`` is a union, ``oneOf`` an
 exactly-one combination, ``not`` a complement and ``if``/``then``/``else`` the union
 (if ∧ then) ∨ (¬if ∧ else) — all on :class:`Lang` values, exact where
-:mod:`corral.grammars.json_schema.lang` says so, refused otherwise. Where ``enum``/``const`` make
+:mod:`corral.grammars.json_schema.algebra` says so, refused otherwise. Where ``enum``/``const`` make
 the language finite, each candidate is validated against the whole conjunction with
 ``jsonschema`` (so every keyword beside them is enforced exactly).
 """
@@ -17,21 +17,11 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from corral.constraint_engine.byte_dfa import ByteDFA, DeadlineExceeded
-from corral.constraint_engine.dfa_ops import finite_strings, is_empty
-from corral.errors import GrammarError, SchemaIssue
+from corral.automata.dfa import ByteDFA
+from corral.automata.ops import finite_strings, is_empty
+from corral.errors import CompileTimeout, DeadlineExceeded, GrammarError, SchemaIssue
 from corral.grammars.json_schema import scalars
-from corral.grammars.json_schema.arrays import array_spec, merge_arrays, negate_arrays
-from corral.grammars.json_schema.combinators import apply_combinators
-from corral.grammars.json_schema.keywords import (
-    ANNOTATIONS,
-    ASSERTIONS,
-    KNOWN_META,
-    NOT_IN_DRAFT,
-    check_shapes,
-    draft_of,
-)
-from corral.grammars.json_schema.lang import (
+from corral.grammars.json_schema.algebra import (
     MAX_COUNT_STATES,
     ArraySpec,
     Conj,
@@ -43,19 +33,25 @@ from corral.grammars.json_schema.lang import (
     dfa_minus,
     use_draft,
 )
+from corral.grammars.json_schema.arrays import array_spec, merge_arrays, negate_arrays
+from corral.grammars.json_schema.combinators import apply_combinators
+from corral.grammars.json_schema.keywords import (
+    ANNOTATIONS,
+    ASSERTIONS,
+    KNOWN_META,
+    NOT_IN_DRAFT,
+    check_shapes,
+    draft_of,
+)
 from corral.grammars.json_schema.objects import merge_objects, negate_objects, object_specs
 from corral.grammars.json_schema.refs import RefError, Resolver, join_pointer
 from corral.grammars.json_schema.strings import json_string_any
 
-__all__ = ["CompileTimeout", "LangBuilder"]
+__all__ = ["LangBuilder"]
 
 MAX_SPECS = 64
 MAX_UNIQUE = 8
 _TYPES = ("null", "boolean", "object", "array", "number", "string", "integer")
-
-
-class CompileTimeout(DeadlineExceeded):
-    """Compilation ran past its time bound."""
 
 
 class LangBuilder:

@@ -14,11 +14,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from corral.constraint_engine.byte_dfa import DeadlineExceeded
-from corral.constraint_engine.dfa_ops import empty_dfa
-from corral.errors import GrammarError
-from corral.grammars.json_schema.arrays import merge_arrays
-from corral.grammars.json_schema.lang import (
+from corral.automata.ops import empty_dfa
+from corral.errors import DeadlineExceeded, GrammarError
+from corral.grammars.json_schema.algebra import (
     ArraySpec,
     Conj,
     Lang,
@@ -29,6 +27,7 @@ from corral.grammars.json_schema.lang import (
     dfa_minus,
     dfa_or,
 )
+from corral.grammars.json_schema.arrays import merge_arrays
 from corral.grammars.json_schema.objects import merge_objects
 from corral.grammars.json_schema.refs import join_pointer
 

@@ -1,4 +1,4 @@
-"""Lowering of :class:`~corral.grammars.json_schema.lang.Lang` values to corral's grammar IR.
+"""Lowering of :class:`~corral.grammars.json_schema.algebra.Lang` values to corral's grammar IR.
 
 Each conjunction of subschemas becomes one rule (so recursive schemas give recursive rules);
 scalars become one terminal carrying their prebuilt automaton; an object specification becomes a
@@ -20,11 +20,11 @@ from functools import lru_cache
 from itertools import product
 from typing import TYPE_CHECKING
 
-from corral.constraint_engine.byte_dfa import ByteDFA
-from corral.constraint_engine.dfa_ops import finite_strings, is_empty, minimize
+from corral.automata.dfa import ByteDFA
+from corral.automata.ops import finite_strings, is_empty, minimize
 from corral.errors import GrammarError
 from corral.grammars.ir import Grammar, Rule, Terminal
-from corral.grammars.json_schema.lang import (
+from corral.grammars.json_schema.algebra import (
     MAX_COUNT_STATES,
     ArraySpec,
     Conj,

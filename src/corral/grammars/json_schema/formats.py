@@ -2,7 +2,7 @@
 
 Each supported format is the regular language of its defining standard, written as regexes
 transcribed from the standard's ABNF (RFC 5234; ABNF quoted strings are case-insensitive) and
-compiled with :func:`~corral.constraint_engine.byte_dfa.compile_regex`:
+compiled with :func:`~corral.automata.dfa.compile_regex`:
 
 * ``date``, ``time``, ``date-time``: RFC 3339 §5.6, with the month/day table and the Gregorian
   leap-year rule of RFC 3339 Appendix C; ``T`` and ``Z`` in either case (RFC 3339 §5.6 note).
@@ -34,8 +34,9 @@ from functools import cache
 
 import numpy as np
 
-from corral.constraint_engine.byte_dfa import ByteDFA, compile_regex
-from corral.constraint_engine.dfa_ops import minimize
+from corral.automata.dfa import ByteDFA
+from corral.automata.ops import minimize
+from corral.automata.regex import compile_regex
 
 __all__ = ["KNOWN_FORMATS", "format_content_dfa"]
 
@@ -329,7 +330,7 @@ def format_content_dfa(name: str) -> ByteDFA | None:
     Notes
     -----
     The ``hostname`` automaton has 23,810 states: that is the minimal automaton of the
-    language, and it is larger than the bound that :mod:`~corral.constraint_engine.dfa_ops`
+    language, and it is larger than the bound that :mod:`~corral.automata.ops`
     puts on the automata it builds.
     """
     if name in _REGEXES:

@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from corral.constraint_engine import dfa_ops
-from corral.constraint_engine.byte_dfa import ByteDFA, compile_regex
+from corral.automata import ops
+from corral.automata.dfa import ByteDFA
+from corral.automata.regex import compile_regex
 from corral.errors import GrammarError
 
 __all__ = [
@@ -155,7 +156,7 @@ def _explore(
         i += 1
     table = np.array(rows, dtype=np.int32)[:, _COLUMN]
     accepting = np.array([False] + [accept(k) for k in order], dtype=bool)
-    return dfa_ops.minimize(table, accepting)
+    return ops.minimize(table, accepting)
 
 
 class _Compare:
@@ -332,10 +333,10 @@ def _number_dfa(
         regex = integer_type_regex() if integer else number_type_regex()
         return compile_regex(regex, "JSON number")
     dfa = _bounds_dfa(integer, lo, hi)
-    if multiple is None or dfa_ops.is_empty(dfa):
+    if multiple is None or ops.is_empty(dfa):
         return dfa
     try:
-        return dfa_ops.intersect(dfa, _multiple_dfa(integer, multiple))
+        return ops.intersect(dfa, _multiple_dfa(integer, multiple))
     except GrammarError as exc:
         raise NumberUnsupported("multipleOf", f"{multiple} with these bounds: {exc}") from exc
 
@@ -367,7 +368,7 @@ def number_dfa(
         Without keywords, every RFC 8259 number (``integer``: ``0|-?[1-9][0-9]*``). With any,
         exactly the positional texts ``-?(0|[1-9][0-9]*)(\\.[0-9]+)?`` (integers: no fraction),
         negative zero excluded, whose exact decimal value satisfies all keywords. It may be
-        empty (:func:`~corral.constraint_engine.dfa_ops.is_empty`).
+        empty (:func:`~corral.automata.ops.is_empty`).
 
     Raises
     ------

@@ -1,4 +1,4 @@
-"""Object keywords as :class:`~corral.grammars.json_schema.lang.ObjectSpec` values.
+"""Object keywords as :class:`~corral.grammars.json_schema.algebra.ObjectSpec` values.
 
 Validation 2020-12 §10.3.2 (``properties``, ``patternProperties``, ``additionalProperties``,
 ``propertyNames``) and §6.5 (``required``, ``min``/``maxProperties``, ``dependentRequired``),
@@ -18,9 +18,9 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from corral.constraint_engine.byte_dfa import ByteDFA
-from corral.constraint_engine.dfa_ops import is_empty
-from corral.grammars.json_schema.lang import (
+from corral.automata.dfa import ByteDFA
+from corral.automata.ops import is_empty
+from corral.grammars.json_schema.algebra import (
     FALSE,
     Conj,
     ObjectSpec,

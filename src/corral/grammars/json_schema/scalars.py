@@ -13,12 +13,13 @@ import json
 from functools import lru_cache
 from typing import Any, Protocol
 
-from corral.constraint_engine.byte_dfa import ByteDFA, DeadlineExceeded, literal_dfa
-from corral.constraint_engine.dfa_ops import empty_dfa, union
-from corral.errors import GrammarError
+from corral.automata.dfa import ByteDFA
+from corral.automata.ops import empty_dfa, union
+from corral.automata.regex import literal_dfa
+from corral.errors import DeadlineExceeded, GrammarError
+from corral.grammars.json_schema.algebra import Refuse, canon_integer, canon_number, dfa_and
 from corral.grammars.json_schema.ecma_regex import PatternUnsupported
 from corral.grammars.json_schema.formats import KNOWN_FORMATS, format_content_dfa
-from corral.grammars.json_schema.lang import Refuse, canon_integer, canon_number, dfa_and
 from corral.grammars.json_schema.numbers import NumberUnsupported, number_dfa
 from corral.grammars.json_schema.strings import json_string_any, json_string_dfa
 

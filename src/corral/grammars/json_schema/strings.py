@@ -27,13 +27,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from corral.constraint_engine.byte_dfa import (
-    ByteDFA,
-    _row_classes,
-    check_deadline,
-    compile_regex,
-)
-from corral.constraint_engine.dfa_ops import empty_dfa, intersect, utf8_strings
+from corral.automata.dfa import ByteDFA
+from corral.automata.minimize import row_classes
+from corral.automata.ops import empty_dfa, intersect, utf8_strings
+from corral.automata.regex import check_deadline, compile_regex
 from corral.errors import GrammarError
 from corral.grammars.json_schema.ecma_regex import translate_pattern
 
@@ -59,7 +56,7 @@ _HEX = "0123456789abcdef"
 # --------------------------------------------------------------------------- minimisation
 def _byte_classes(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bytes that act alike in every state: a representative per class, the class of each byte."""
-    cls = _row_classes(table.T, table.shape[0])
+    cls = row_classes(table.T, table.shape[0])
     _, first, inverse = np.unique(cls, return_index=True, return_inverse=True)
     return first, np.asarray(inverse).reshape(-1)
 
@@ -136,7 +133,7 @@ def _minimize(table: np.ndarray, accepting: np.ndarray) -> ByteDFA:
     while True:
         check_deadline()
         sig = np.concatenate([cls[:, None], cls[red]], axis=1)
-        new = _row_classes(sig, n_cls)
+        new = row_classes(sig, n_cls)
         if int(new.max()) + 1 == n_cls:
             break
         cls, n_cls = new, int(new.max()) + 1

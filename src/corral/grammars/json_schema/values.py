@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from corral.constraint_engine.byte_dfa import ByteDFA
-from corral.constraint_engine.dfa_ops import empty_dfa, minimize
-from corral.grammars.json_schema.lang import ArraySpec, Conj, Lang, ObjectSpec, Prop
+from corral.automata.dfa import ByteDFA
+from corral.automata.ops import empty_dfa, minimize
+from corral.grammars.json_schema.algebra import ArraySpec, Conj, Lang, ObjectSpec, Prop
 
 __all__ = ["candidates_lang", "json_equal", "number_text", "scalar_text", "texts_dfa"]
 
@@ -41,7 +41,7 @@ def number_text(x: int | float, draft4: bool = False) -> str:
     """The canonical text of a number (``ValueError`` for NaN and infinities).
 
     In the draft-4 model an integral float is written ``N.0`` (see
-    :func:`corral.grammars.json_schema.lang.use_draft`).
+    :func:`corral.grammars.json_schema.algebra.use_draft`).
     """
     if isinstance(x, int):
         return str(x)

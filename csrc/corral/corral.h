@@ -1,5 +1,7 @@
 /*
- * bitmask.h - apply a packed token bitmask to a buffer of logits.
+ * corral/corral.h - the plain C API of corral's native code (no Python.h).
+ *
+ * Bitmask apply: a packed token bitmask applied to a buffer of logits.
  *
  * Layout (shared with XGrammar and llguidance): token i is allowed iff bit
  * (i % 32) of 32-bit word i / 32 of the mask row is 1.  Disallowed tokens get
@@ -9,11 +11,11 @@
  * n_cols and rows that are not selected are never accessed.
  *
  * These functions take plain memory and trust their caller: every size, stride
- * and row index must already have been validated (see module.c).  Logits and
+ * and row index must already have been validated (see binding.c).  Logits and
  * mask words are accessed with memcpy, so neither needs any particular alignment.
  */
-#ifndef CORRAL_BITMASK_H
-#define CORRAL_BITMASK_H
+#ifndef CORRAL_CORRAL_H
+#define CORRAL_CORRAL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -48,4 +50,4 @@ void corral_bitmask_apply_f32(corral_logits_view logits, corral_mask_view mask, 
 void corral_bitmask_apply_f16(corral_logits_view logits, corral_mask_view mask, size_t n_cols,
                               const size_t *rows, size_t n_rows);
 
-#endif /* CORRAL_BITMASK_H */
+#endif /* CORRAL_CORRAL_H */

@@ -5,7 +5,7 @@ null) as one byte automaton over their canonical texts, and objects and arrays a
 structural specifications (:class:`ObjectSpec`, :class:`ArraySpec`) whose member values are
 given lazily as conjunctions of subschemas (:data:`Conj`). Because every scalar has exactly one
 canonical text (see ``docs/design/json_schema.md``), sets of texts are sets of values and the
-automaton operations of :mod:`corral.constraint_engine.dfa_ops` (Rabin & Scott 1959 products)
+automaton operations of :mod:`corral.automata.ops` (Rabin & Scott 1959 products)
 are exact set operations on values: this is what makes ``not``, ``oneOf`` and ``if``/``then``/
 ``else`` exact on scalars. Objects and arrays intersect by merging specifications (the way
 llguidance and XGrammar merge ``allOf``), and are negated only in the forms where De Morgan's laws
@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from corral.constraint_engine.byte_dfa import ByteDFA, compile_regex, literal_dfa
-from corral.constraint_engine.dfa_ops import difference, empty_dfa, intersect, is_empty, union
+from corral.automata.dfa import ByteDFA
+from corral.automata.ops import difference, empty_dfa, intersect, is_empty, union
+from corral.automata.regex import compile_regex, literal_dfa
 
 __all__ = [
     "MAX_COUNT_STATES",

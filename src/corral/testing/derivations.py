@@ -13,36 +13,14 @@ accept each of them, token by token, under any tokenization.
 from __future__ import annotations
 
 import random
-from collections import deque
 
-from corral.constraint_engine.byte_dfa import ByteDFA, compile_regex, literal_dfa
+from corral.automata.dfa import ByteDFA
+from corral.automata.distances import UNREACHABLE as _INF
+from corral.automata.distances import dfa_distances
+from corral.automata.regex import compile_regex, literal_dfa
 from corral.grammars.ir import Grammar
 
 __all__ = ["DerivationSampler", "dfa_distances"]
-
-_INF = 1 << 60
-
-
-def dfa_distances(dfa: ByteDFA) -> list[int]:
-    """Per state, the length of the shortest path to an accepting state (``_INF`` if none)."""
-    n = dfa.n_states
-    rev: list[list[int]] = [[] for _ in range(n)]
-    for s in range(1, n):
-        for b in dfa.out_bytes[s]:
-            rev[dfa.rows[s][b]].append(s)
-    dist = [_INF] * n
-    todo: deque[int] = deque()
-    for s in range(1, n):
-        if dfa.accept_list[s]:
-            dist[s] = 0
-            todo.append(s)
-    while todo:
-        s = todo.popleft()
-        for p in rev[s]:
-            if dist[p] == _INF:
-                dist[p] = dist[s] + 1
-                todo.append(p)
-    return dist
 
 
 class DerivationSampler:

@@ -1,10 +1,10 @@
 """Boolean operations on byte automata: product construction, complement, concatenation.
 
 The product construction of Rabin & Scott (1959) gives intersection, union and difference of two
-:class:`~corral.constraint_engine.byte_dfa.ByteDFA`; the result is trimmed and minimised (Moore
+:class:`~corral.automata.ByteDFA`; the result is trimmed and minimised (Moore
 1956) like every automaton corral builds. Bytes are grouped into classes that act alike in both
 operands, so the work per product state is proportional to the number of classes, not to 256.
-Products are bounded by :data:`~corral.constraint_engine.byte_dfa.MAX_DFA_STATES`.
+Products are bounded by :data:`~corral.automata.MAX_DFA_STATES`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from corral.constraint_engine.byte_dfa import (
-    MAX_DFA_STATES,
-    ByteDFA,
-    _trim_and_minimize,
-    check_deadline,
-    compile_regex,
-)
+from corral.automata.dfa import MAX_DFA_STATES, ByteDFA
+from corral.automata.minimize import trim_and_minimize
+from corral.automata.regex import check_deadline, compile_regex
 from corral.errors import GrammarError
 
 __all__ = [
@@ -37,7 +33,7 @@ __all__ = [
 
 def minimize(table: np.ndarray, accepting: np.ndarray) -> ByteDFA:
     """Trim and minimise a raw table (state 0 dead, state 1 initial) into a :class:`ByteDFA`."""
-    t, a = _trim_and_minimize(np.asarray(table, dtype=np.int32), np.asarray(accepting, dtype=bool))
+    t, a = trim_and_minimize(np.asarray(table, dtype=np.int32), np.asarray(accepting, dtype=bool))
     return ByteDFA(t, a)
 
 

@@ -1,9 +1,9 @@
 /*
- * module.c - CPython binding of corral.constraint_engine._native.
+ * binding.c - CPython binding of corral.constraint_engine._native.
  *
  * This is the only file of the extension that includes Python.h.  It turns
  * Python objects into validated plain buffers and hands them to the pure C
- * algorithm files (bitmask.c, ...).  Every entry point validates its inputs
+ * algorithm files (bitmask.c, ...) declared in corral/corral.h.  Every entry point validates its inputs
  * completely, whatever the caller passes, so that no Python input can crash
  * the interpreter.  Only the plain C-API and the buffer protocol are used (no
  * NumPy C-API).
@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bitmask.h"
+#include "corral/corral.h"
 
 /* ------------------------------------------------------------------------- */
 /* Shared helpers                                                            */

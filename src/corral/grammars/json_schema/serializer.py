@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from corral.grammars.json_schema.algebra import ArraySpec, Conj, ObjectSpec, Refuse
 from corral.grammars.json_schema.builder import LangBuilder
-from corral.grammars.json_schema.lang import ArraySpec, Conj, ObjectSpec, Refuse
 from corral.grammars.json_schema.objects import key_in
 from corral.grammars.json_schema.values import scalar_text
 

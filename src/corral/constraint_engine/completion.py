@@ -17,7 +17,8 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
-from corral.conformance.derivations import _INF, dfa_distances
+from corral.automata.distances import UNREACHABLE as _INF
+from corral.automata.distances import dfa_distances
 from corral.constraint_engine.earley import EarleySet, closure, scan_kernel
 
 if TYPE_CHECKING:

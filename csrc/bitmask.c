@@ -1,9 +1,9 @@
 /*
  * bitmask.c - pure C kernels that apply a packed token bitmask to logits.
  *
- * No Python here: the caller hands over validated plain buffers (bitmask.h).
+ * No Python here: the caller hands over validated plain buffers (corral/corral.h).
  */
-#include "bitmask.h"
+#include "corral/corral.h"
 
 #include <string.h>
 

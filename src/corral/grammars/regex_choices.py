@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from corral.errors import GrammarError
+from corral.errors import GrammarError, UnsupportedRegexError
 from corral.grammars.ir import Grammar, Rule, Terminal, make_grammar
 from corral.grammars.regex_compat import (
-    UnsupportedRegexError,
     matches_empty,
     matches_nonempty,
     prepare_regex,

@@ -1,0 +1,114 @@
+"""Deterministic automata over bytes: the :class:`ByteDFA` every terminal, lexer and JSON Schema
+value set is compiled to.
+
+Conventions: state ``0`` is the dead (absorbing) state, state ``1`` the initial state; tables are
+``numpy.int32`` arrays of shape ``(n_states, 256)``. Automata are trimmed (states that cannot reach
+an accepting state are merged into the dead state), so that *alive* means *can still complete a
+lexeme*. Because matching is per byte, a UTF-8 character split across two tokens is handled like
+any other byte sequence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from corral.automata.minimize import row_classes
+
+__all__ = ["LAZY_ROWS_ABOVE", "MAX_DFA_STATES", "ByteDFA"]
+
+LAZY_ROWS_ABOVE = 4096
+
+
+class _LazyRows:
+    """Row lists of a large table, converted on first use (a sequence of rows)."""
+
+    def __init__(self, table: np.ndarray) -> None:
+        self._table = table
+        self._cache: dict[int, list[int]] = {}
+
+    def __getitem__(self, state: int) -> list[int]:
+        row = self._cache.get(state)
+        if row is None:
+            row = self._table[state].tolist()
+            self._cache[state] = row
+        return row
+
+    def __len__(self) -> int:
+        return int(self._table.shape[0])
+
+
+MAX_DFA_STATES = 20_000
+
+
+@dataclass(eq=False)
+class ByteDFA:
+    """A minimal, trimmed DFA over bytes (state 0 dead, state 1 initial).
+
+    Attributes
+    ----------
+    table:
+        ``int32`` array ``(n_states, 256)`` of next states.
+    accepting:
+        ``bool`` array ``(n_states,)``.
+    rows:
+        ``table`` as nested Python lists (fast scalar stepping).
+    accept_list:
+        ``accepting`` as a Python list.
+    """
+
+    table: np.ndarray
+    accepting: np.ndarray
+    _rows: list[list[int]] | None = field(default=None, init=False, repr=False)
+    _acc: list[bool] | None = field(default=None, init=False, repr=False)
+    _classes: np.ndarray | None = field(default=None, init=False, repr=False)
+    _out: list[tuple[int, ...]] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def out_bytes(self) -> list[tuple[int, ...]]:
+        """Per state, the bytes that do not lead to the dead state (computed once)."""
+        if self._out is None:
+            src, col = np.nonzero(self.table)
+            bounds = np.searchsorted(src, np.arange(self.n_states + 1)).tolist()
+            cols = col.tolist()
+            self._out = [tuple(cols[bounds[i] : bounds[i + 1]]) for i in range(self.n_states)]
+        return self._out
+
+    def byte_classes(self) -> np.ndarray:
+        """``int64`` array ``(256,)``: bytes with equal class act alike in every state (cached)."""
+        if self._classes is None:
+            self._classes = row_classes(self.table.T, self.n_states)
+        return self._classes
+
+    @property
+    def rows(self) -> list[list[int]]:
+        """``table`` as nested Python lists, for fast scalar stepping (computed once; for large
+        automata each row is converted when first used)."""
+        if self._rows is None:
+            big = self.n_states > LAZY_ROWS_ABOVE
+            rows: list[list[int]] = _LazyRows(self.table) if big else self.table.tolist()  # type: ignore[assignment]
+            self._rows = rows
+            return rows
+        return self._rows
+
+    @property
+    def accept_list(self) -> list[bool]:
+        """``accepting`` as a Python list (computed once)."""
+        if self._acc is None:
+            self._acc = [bool(a) for a in self.accepting]
+        return self._acc
+
+    @property
+    def n_states(self) -> int:
+        """Number of states, the dead state included."""
+        return int(self.table.shape[0])
+
+    def matches(self, data: bytes) -> bool:
+        """Whether ``data`` (non-empty) is a complete lexeme."""
+        s = 1
+        for b in data:
+            s = self.rows[s][b]
+            if s == 0:
+                return False
+        return bool(data) and self.accept_list[s]

@@ -1,0 +1,118 @@
+"""Trimming and minimisation of byte automata.
+
+States that cannot reach an accepting state are merged into the dead state (a search on the
+reversed edges), then Moore's (1956) partition refinement merges equivalent states. Bytes that act
+alike in every state form one column first (byte equivalence classes), so the refinement works on
+a narrow table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["MAX_MOORE_ROUNDS", "co_reachable", "row_classes", "trim_and_minimize"]
+
+MAX_MOORE_ROUNDS = 48
+
+
+def co_reachable(table: np.ndarray, accepting: np.ndarray) -> np.ndarray:
+    """States from which an accepting state is reachable (search on the reversed edges)."""
+    n = table.shape[0]
+    src, col = np.nonzero(table)
+    pairs = np.unique(src.astype(np.int64) * n + table[src, col])
+    srcs, dsts = pairs // n, pairs % n
+    order = np.argsort(dsts, kind="stable")
+    preds = srcs[order].tolist()
+    starts = np.searchsorted(dsts[order], np.arange(n + 1)).tolist()
+    live = accepting.copy()
+    live[0] = False
+    todo = np.nonzero(live)[0].tolist()
+    seen = live.tolist()
+    while todo:
+        t = todo.pop()
+        for p in preds[starts[t] : starts[t + 1]]:
+            if not seen[p] and p != 0:
+                seen[p] = True
+                todo.append(p)
+    return np.array(seen, dtype=bool)
+
+
+def row_classes(sig: np.ndarray, n_cls: int) -> np.ndarray:
+    """Class ids of equal rows of ``sig`` (non-negative ints below ``n_cls``), exactly.
+
+    Rows are packed losslessly into a few ``int64`` words and sorted with ``lexsort``, which is
+    much faster than ``np.unique(axis=0)`` on wide rows.
+    """
+    bits = max(1, int(n_cls).bit_length())
+    per = max(1, 63 // bits)
+    words = []
+    for start in range(0, sig.shape[1], per):
+        w = np.zeros(sig.shape[0], dtype=np.int64)
+        for col in range(start, min(start + per, sig.shape[1])):
+            w = (w << bits) | sig[:, col].astype(np.int64)
+        words.append(w)
+    order = np.lexsort(words[::-1])
+    packed = np.stack(words, axis=1)[order]
+    change = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        change[1:] = (packed[1:] != packed[:-1]).any(axis=1)
+    ranks = np.cumsum(change) - 1
+    out = np.empty(len(order), dtype=np.int64)
+    out[order] = ranks
+    return out
+
+
+def trim_and_minimize(table: np.ndarray, accepting: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trim (dead-end states to 0) and minimise a raw table; state 0 dead, 1 initial."""
+    n = table.shape[0]
+    live = co_reachable(table, accepting)
+    table = np.where(live[table], table, 0)
+    table[~live] = 0
+    # Moore partition refinement: dead, then accepting / non-accepting
+    cls = np.where(live, np.where(accepting, 2, 1), 0).astype(np.int64)
+    cls[0] = 0
+    _, cls = np.unique(cls, return_inverse=True)
+    cls = cls.reshape(-1)
+    n_cls = int(cls.max()) + 1
+    # bytes that act alike in every state form one column (byte equivalence classes)
+    col_cls = row_classes(table.T, n)
+    _, col_idx = np.unique(col_cls, return_index=True)
+    reduced = table[:, np.sort(col_idx)]
+    rounds = 0
+    while True:
+        sig = np.concatenate([cls[:, None], cls[reduced]], axis=1)
+        new_cls = row_classes(sig, n_cls)
+        new_n = int(new_cls.max()) + 1
+        if new_n == n_cls:
+            break
+        cls, n_cls = new_cls, new_n
+        rounds += 1
+        if rounds > MAX_MOORE_ROUNDS and n > 2 * MAX_MOORE_ROUNDS:
+            # Long chains (counted repetitions) need one round per link: keep the trimmed
+            # automaton unminimised instead (every live state its own class); still exact.
+            _, cls = np.unique(np.where(live, np.arange(n), 0), return_inverse=True)
+            cls = cls.reshape(-1)
+            n_cls = int(cls.max()) + 1
+            break
+    # renumber: dead -> 0, initial -> 1, others in order of first appearance
+    remap = np.full(n_cls, -1, dtype=np.int64)
+    remap[cls[0]] = 0
+    nxt = 1
+    if remap[cls[1]] < 0:
+        remap[cls[1]] = 1
+        nxt = 2
+    for s in range(n):
+        c = cls[s]
+        if remap[c] < 0:
+            remap[c] = nxt
+            nxt += 1
+    new_table = np.zeros((nxt, 256), dtype=np.int32)
+    new_acc = np.zeros(nxt, dtype=bool)
+    for s in range(n):
+        r = remap[cls[s]]
+        new_table[r] = remap[cls[table[s]]]
+        new_acc[r] = accepting[s] and live[s]
+    if remap[cls[1]] == 0:  # the initial state is dead: empty language
+        new_table = np.zeros((2, 256), dtype=np.int32)
+        new_acc = np.zeros(2, dtype=bool)
+    return new_table, new_acc
