@@ -4,14 +4,15 @@ For each tokenizer (``smollm2``: SmolLM2, 49,152 tokens; ``qwen``: Qwen2 ``qwen.
 about 151k tokens) this measures:
 
 * **compile** — grammar (IR) to :class:`corral.CompiledGrammar`. The first compile for a
-  tokenizer also builds its token trie (cached per tokenizer afterwards); the trie build inside
-  that compile is reported separately (timed by wrapping ``compiler.token_trie_for`` for that
-  one call). A compile of a second grammar (default: the shipped ``json.gbnf``) shows the cost
-  with the trie cached; both are cold otherwise (the process-wide caches of terminal automata
-  are emptied first). Repeated compiles of the main grammar show the fully cached cost.
-  Compilation is lazy: lexer automata and trie walks are built and cached on the compiled
-  grammar by the first masks that need them, so that cost shows up in the mask times of the
-  first document, not here. Parsing the grammar file (Lark/GBNF to IR) is timed once.
+  tokenizer also builds its token trie (owned by the tokenizer afterwards,
+  :meth:`corral.Tokenizer.token_trie`); the trie build is timed on its own, just before that
+  compile, and the first compile is reported with and without it. A compile of a second grammar
+  (default: the shipped ``json.gbnf``) shows the cost with the trie cached; both are cold
+  otherwise (the process-wide caches of terminal automata are emptied first, where they have a
+  ``cache_clear``). Repeated compiles of the main grammar show the fully cached cost.
+  Compilation is lazy: lexer automata and trie walks are built into the compiled grammar's
+  run-time cache by the first masks that need them, so that cost shows up in the mask times of
+  the first document, not here. Parsing the grammar file (Lark/GBNF to IR) is timed once.
 * **mask** — :meth:`corral.Matcher.fill_next_token_bitmask` into a row of
   :func:`corral.allocate_token_bitmask` ``(1, vocab)``, along realistic generation paths: N JSON
   documents (``json.dumps`` of varied, deterministic, realistic-looking objects — nested objects
@@ -47,8 +48,7 @@ import platform
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -60,9 +60,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import corral  # noqa: E402
 from corral.automata import regex as automata_regex  # noqa: E402
-from corral.constraint_engine import compiler  # noqa: E402
-from corral.constraint_engine.token_trie import TokenTrie  # noqa: E402
 from corral.testing.derivations import DerivationSampler  # noqa: E402
+from corral.tokenizers.token_trie import TokenTrie  # noqa: E402
 
 LIBRARY = ROOT / "src" / "corral" / "grammars" / "library"
 RESULTS = ROOT / "benchmarks" / "results" / "matcher.json"
@@ -182,7 +181,7 @@ def user(rng: random.Random) -> dict[str, Any]:
 
 
 def order(rng: random.Random) -> dict[str, Any]:
-    items = []
+    items: list[dict[str, Any]] = []
     for _ in range(rng.randint(1, 5)):
         price = round(rng.uniform(1, 900), 2)
         items.append(
@@ -356,22 +355,14 @@ def clear_automaton_caches() -> None:
             clear()
 
 
-@contextmanager
-def timing_trie_builds(record: list[int]) -> Iterator[None]:
-    """Record the duration (ns) of each ``token_trie_for`` call made by ``compile``."""
-    original = compiler.token_trie_for
-
-    def timed(tokenizer: corral.Tokenizer) -> TokenTrie:
-        start = time.perf_counter_ns()
-        trie = original(tokenizer)
-        record.append(time.perf_counter_ns() - start)
-        return trie
-
-    compiler.token_trie_for = timed
-    try:
-        yield
-    finally:
-        compiler.token_trie_for = original
+def time_trie_build(tok: corral.Tokenizer) -> tuple[float, str]:
+    """Milliseconds to build ``tok``'s token trie, and how they were taken."""
+    start = time.perf_counter_ns()
+    if getattr(tok, "_trie", None) is None:
+        tok.token_trie()
+        return ms_since(start), "first Tokenizer.token_trie() call, before the first compile"
+    TokenTrie.build(tok.all_token_bytes(), tok.special_token_ids)
+    return ms_since(start), "standalone TokenTrie.build (the tokenizer had its trie)"
 
 
 def bench_compile(
@@ -379,24 +370,17 @@ def bench_compile(
 ) -> tuple[corral.CompiledGrammar, corral.CompiledGrammar, dict[str, Any]]:
     """Time the compiles; return the first compiled grammar, a spare one, and the timings.
 
-    The first compile builds the tokenizer's trie; its duration inside that compile is taken by
-    wrapping ``compiler.token_trie_for`` (restored afterwards). The terminal automata caches
-    are emptied before the first and the second grammar's compile, so both are cold but for the
-    trie; the recompiles of the main grammar reuse everything the library caches.
+    The tokenizer's trie is built (and timed) just before the first compile, which is reported
+    with the trie build added. The terminal automata caches are emptied before the first and
+    the second grammar's compile, so both are cold but for the trie; the recompiles of the main
+    grammar reuse everything the library caches.
     """
-    trie_ns: list[int] = []
     clear_automaton_caches()
     gc.collect()
-    with timing_trie_builds(trie_ns):
-        start = time.perf_counter_ns()
-        compiled = corral.compile(grammar, tok)
-        first_ms = ms_since(start)
-    if trie_ns:
-        trie_ms, trie_how = trie_ns[0] / 1e6, "inside the first compile"
-    else:  # compile no longer goes through token_trie_for: time a standalone build
-        start = time.perf_counter_ns()
-        TokenTrie.build(tok.all_token_bytes(), tok.special_token_ids)
-        trie_ms, trie_how = ms_since(start), "standalone TokenTrie.build"
+    trie_ms, trie_how = time_trie_build(tok)
+    start = time.perf_counter_ns()
+    compiled = corral.compile(grammar, tok)
+    first_ms = ms_since(start) + trie_ms
     clear_automaton_caches()
     gc.collect()
     start = time.perf_counter_ns()

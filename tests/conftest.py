@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,13 @@ from corral import Grammar, Tokenizer
 from corral import compile as compile_grammar
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.grammars import library_path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Where the conformance data live in this checkout (corral itself only takes them as parameters
+# or from these variables); a value already set in the environment wins.
+os.environ.setdefault("CORRAL_JSONSCHEMABENCH", str(REPO.parent / "shared" / "jsonschemabench"))
+os.environ.setdefault("CORRAL_TEST_SUITE_SDIST", str(REPO / ".cache" / "jsonschema-4.26.0.tar.gz"))
 
 LIBRARY = ["json.lark", "json.gbnf", "arithmetic.lark", "sql.lark", "c.lark"]
 

@@ -17,6 +17,8 @@ from corral.constraint_engine.bitmask import (
 )
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.constraint_engine.compiler import compile_grammar as compile
+from corral.constraint_engine.grammar_cache import GrammarCache, grammar_fingerprint
+from corral.constraint_engine.mask_cache import MaskCache
 from corral.constraint_engine.matcher import Matcher
 from corral.errors import CorralError, GrammarError, TokenizerError
 from corral.grammars.ir import Grammar
@@ -26,13 +28,16 @@ __all__ = [
     "CompiledGrammar",
     "CorralError",
     "Grammar",
+    "GrammarCache",
     "GrammarError",
+    "MaskCache",
     "Matcher",
     "Tokenizer",
     "TokenizerError",
     "allocate_token_bitmask",
     "apply_token_bitmask_inplace",
     "compile",
+    "grammar_fingerprint",
 ]
 
 __version__ = "0.1.0"

@@ -1,8 +1,8 @@
-"""The ``corral`` command line: ``mask``, ``check``, ``match`` and ``explain``.
+"""The ``corral`` command line: ``mask``, ``check``, ``match``, ``explain`` and ``conformance``.
 
 Exit codes: 0 success; 1 the input text is rejected (``mask --prefix``, ``match``); 2 a grammar,
 tokenizer or usage error (a JSON Schema with refused keywords included); 3 ``explain`` found
-keywords that are not enforced.
+keywords that are not enforced. ``conformance``: 0 all checks pass, 1 a counterexample, 2 errors.
 """
 
 from __future__ import annotations
@@ -183,6 +183,39 @@ def _cmd_match(args: argparse.Namespace, out: TextIO) -> int:
     return 1
 
 
+def _cmd_conformance(args: argparse.Namespace, out: TextIO) -> int:
+    from corral.testing.cli_report import run_command
+    from corral.testing.engines import EngineNotInstalled
+
+    try:
+        return run_command(
+            args.grammar, load_tokenizer(args.tokenizer), engines=[args.engine],
+            examples=args.examples, seed=args.seed, checks=args.checks, fmt=args.format, out=out,
+        )  # fmt: skip
+    except EngineNotInstalled as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+
+
+def _conformance_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from corral.testing.checks import CHECKS
+    from corral.testing.engines import ENGINE_NAMES
+
+    conf = sub.add_parser(
+        "conformance",
+        help="property-based conformance checks of an engine on a grammar (exit 1: counterexample)",
+    )
+    conf.add_argument(
+        "grammar", help="a .lark/.gbnf file, a JSON Schema .json file, or json|arithmetic|sql|c"
+    )
+    conf.add_argument("--engine", choices=(*ENGINE_NAMES, "all"), default="corral")
+    conf.add_argument("--examples", type=int, default=50, help="examples per check (default 50)")
+    conf.add_argument("--seed", type=int, default=0)
+    conf.add_argument("--checks", nargs="+", choices=CHECKS, default=list(CHECKS))
+    conf.add_argument("--format", choices=("text", "json"), default="text")
+    conf.add_argument("--tokenizer", help="tokenizer path or name (default: smollm2)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     p = argparse.ArgumentParser(prog="corral", description=__doc__)
@@ -219,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     expl.add_argument("schema")
     expl.add_argument("--format", choices=("text", "json"), default="text")
+    _conformance_parser(sub)
     return p
 
 
@@ -241,6 +275,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         "check": _cmd_check,
         "match": _cmd_match,
         "explain": _cmd_explain,
+        "conformance": _cmd_conformance,
     }
     try:
         return handlers[args.command](args, out)

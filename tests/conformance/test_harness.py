@@ -38,7 +38,12 @@ from corral.jsonschemabench.report import (
     summarize_by,
 )
 from corral.jsonschemabench.runner import Record, Task, lost_record, run_case
-from corral.jsonschemabench.test_suite import keyword_table, load_suite, member_keyword
+from corral.jsonschemabench.test_suite import (
+    find_sdist,
+    keyword_table,
+    load_suite,
+    member_keyword,
+)
 
 
 def _rec(name: str, split: str = "A", **kw: object) -> Record:
@@ -60,8 +65,25 @@ def test_data_dir_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("CORRAL_JSONSCHEMABENCH", str(tmp_path))
     assert find_data_dir() == tmp_path
     monkeypatch.setenv("CORRAL_JSONSCHEMABENCH", str(tmp_path / "absent"))
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="absent"):
         find_data_dir()
+    monkeypatch.delenv("CORRAL_JSONSCHEMABENCH")
+    with pytest.raises(FileNotFoundError, match="CORRAL_JSONSCHEMABENCH"):
+        find_data_dir()
+    assert find_data_dir(tmp_path) == tmp_path
+
+
+def test_sdist_parameter_and_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sdist = tmp_path / "jsonschema.tar.gz"
+    sdist.write_bytes(b"")
+    assert find_sdist(sdist) == sdist
+    monkeypatch.setenv("CORRAL_TEST_SUITE_SDIST", str(sdist))
+    assert find_sdist() == sdist
+    monkeypatch.delenv("CORRAL_TEST_SUITE_SDIST")
+    with pytest.raises(FileNotFoundError, match="CORRAL_TEST_SUITE_SDIST"):
+        find_sdist()
+    with pytest.raises(FileNotFoundError, match="missing"):
+        find_sdist(tmp_path / "absent.tar.gz")
 
 
 def test_load_case_shape(tmp_path: Path) -> None:

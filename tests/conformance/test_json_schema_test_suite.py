@@ -11,17 +11,18 @@ passes there but not now. The suite is read from the ``jsonschema`` sdist in ``.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import pytest
 
-from corral.jsonschemabench.expected import check_records, default_expected_path, load_expected
+from corral.jsonschemabench.expected import check_records, load_expected
 from corral.jsonschemabench.loader import Case
 from corral.jsonschemabench.runner import make_tasks, run_cases
 from corral.jsonschemabench.test_suite import FORMATS, load_suite
 
 SHARDS = 2
 TIMEOUT_S = 40.0
-EXPECTED = default_expected_path("json_schema_test_suite.json")
+EXPECTED = Path(__file__).parent / "expected" / "json_schema_test_suite.json"
 
 
 @functools.cache

@@ -13,17 +13,18 @@ there that does not pass now. The whole set: ``python -m corral.jsonschemabench 
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import pytest
 
-from corral.jsonschemabench.expected import check_records, default_expected_path, load_expected
+from corral.jsonschemabench.expected import check_records, load_expected
 from corral.jsonschemabench.loader import Case, find_data_dir, iter_cases, list_files, stride_for
 from corral.jsonschemabench.runner import make_tasks, run_cases
 
 SAMPLE_SIZE = 800
 SHARDS = 2
 TIMEOUT_S = 40.0
-EXPECTED = default_expected_path("jsonschemabench.json")
+EXPECTED = Path(__file__).parent / "expected" / "jsonschemabench.json"
 
 
 @functools.cache

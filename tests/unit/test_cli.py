@@ -275,3 +275,28 @@ def test_entry_point_subprocess(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "nothing_here" in proc.stderr
+
+
+def test_conformance_corral_on_json_gbnf_passes() -> None:
+    code, text = run("conformance", library_path("json.gbnf"), "--examples", "3")
+    assert code == 0, text
+    assert text.count("PASS") == 3 and "json.gbnf" in text
+
+
+def test_conformance_json_report_and_unsupported_engine(tmp_path: Path) -> None:
+    schema = tmp_path / "s.json"
+    schema.write_text(json.dumps({"type": "array", "items": {"type": "boolean"}, "maxItems": 2}))
+    code, text = run(
+        "conformance", str(schema), "--engine", "xgrammar", "--examples", "3", "--format", "json",
+        "--checks", "soundness", "compliance",
+    )  # fmt: skip
+    body = json.loads(text)
+    assert code == 0 and body["passed"], text
+    assert [r["check"] for r in body["reports"]] == ["soundness", "compliance"]
+    code, text = run("conformance", "arithmetic", "--engine", "xgrammar", "--examples", "2")
+    assert code == 0 and "UNSUPPORTED" in text and "not lark" in text
+
+
+def test_conformance_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("conformance", "no-such-grammar")[0] == 2
+    assert "neither a grammar" in capsys.readouterr().err

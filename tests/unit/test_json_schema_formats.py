@@ -31,6 +31,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from corral.automata.cache import AutomataCache
 from corral.automata.dfa import MAX_DFA_STATES, ByteDFA
 from corral.automata.ops import difference, intersect, is_empty, minimize
 from corral.automata.regex import compile_regex
@@ -89,7 +90,9 @@ def test_known_formats() -> None:
     assert REQUIRED | {"json-pointer"} <= KNOWN_FORMATS
     for name in ("regex", "idn-email", "relative-json-pointer", "no-such-format"):
         assert format_content_dfa(name) is None
-    assert format_content_dfa("uuid") is format_content_dfa("uuid")  # cached
+    shared = AutomataCache()
+    assert format_content_dfa("uuid", cache=shared) is format_content_dfa("uuid", cache=shared)
+    assert format_content_dfa("uuid") is not format_content_dfa("uuid")  # no hidden cache
     empty_ok = {name for name in KNOWN_FORMATS if accepts(_dfa(name), "")}
     assert empty_ok == {"json-pointer", "uri-reference"}
 

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from corral.automata import ops
+from corral.automata.cache import AutomataCache
 from corral.grammars.json_schema.numbers import (
     NumberUnsupported,
     integer_type_regex,
@@ -313,7 +314,9 @@ def test_refusals_name_the_keyword(kw: Keywords, keyword: str) -> None:
     assert isinstance(info.value, ValueError)
 
 
-def test_results_are_cached() -> None:
-    a = number_dfa(integer=False, minimum=1.5, multiple_of=0.5)
-    b = number_dfa(integer=False, minimum=Decimal("1.50"), multiple_of=Decimal("0.5"))
+def test_results_are_cached_in_an_explicit_cache() -> None:
+    shared = AutomataCache()
+    a = number_dfa(integer=False, minimum=1.5, multiple_of=0.5, cache=shared)
+    b = number_dfa(integer=False, minimum=Decimal("1.50"), multiple_of=Decimal("0.5"), cache=shared)
     assert a is b
+    assert number_dfa(integer=False, minimum=1.5) is not number_dfa(integer=False, minimum=1.5)

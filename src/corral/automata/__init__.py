@@ -8,6 +8,7 @@ imports from :mod:`corral.grammars` or :mod:`corral.constraint_engine`.
 
 from __future__ import annotations
 
+from corral.automata.cache import AutomataCache
 from corral.automata.dfa import MAX_DFA_STATES, ByteDFA
 from corral.automata.minimize import trim_and_minimize
 from corral.automata.ops import (
@@ -27,6 +28,7 @@ from corral.automata.utf8 import MAX_UNICODE, utf8_sequences
 __all__ = [
     "MAX_DFA_STATES",
     "MAX_UNICODE",
+    "AutomataCache",
     "ByteDFA",
     "compile_regex",
     "concat",

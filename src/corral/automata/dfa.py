@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corral.automata.minimize import row_classes
+from corral.limits import DEFAULT_LIMITS
 
 __all__ = ["LAZY_ROWS_ABOVE", "MAX_DFA_STATES", "ByteDFA"]
 
@@ -39,7 +40,9 @@ class _LazyRows:
         return int(self._table.shape[0])
 
 
-MAX_DFA_STATES = 20_000
+MAX_DFA_STATES = DEFAULT_LIMITS.max_dfa_states
+"""Default bound on the states of a constructed automaton
+(:attr:`corral.limits.Limits.max_dfa_states`)."""
 
 
 @dataclass(eq=False)

@@ -4,7 +4,8 @@ The product construction of Rabin & Scott (1959) gives intersection, union and d
 :class:`~corral.automata.ByteDFA`; the result is trimmed and minimised (Moore
 1956) like every automaton corral builds. Bytes are grouped into classes that act alike in both
 operands, so the work per product state is proportional to the number of classes, not to 256.
-Products are bounded by :data:`~corral.automata.MAX_DFA_STATES`.
+Products are bounded by :attr:`corral.limits.Limits.max_dfa_states` of the ``budget`` argument,
+which also carries the deadline (``None``: none, default bounds).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from corral.automata.dfa import MAX_DFA_STATES, ByteDFA
+from corral.automata.dfa import ByteDFA
 from corral.automata.minimize import trim_and_minimize
-from corral.automata.regex import check_deadline, compile_regex
+from corral.automata.regex import compile_regex
 from corral.errors import GrammarError
+from corral.limits import Budget, limits_of
 
 __all__ = [
     "concat",
@@ -47,12 +49,12 @@ def is_empty(dfa: ByteDFA) -> bool:
     return not bool(dfa.accepting.any())
 
 
-def utf8_strings() -> ByteDFA:
+def utf8_strings(budget: Budget | None = None) -> ByteDFA:
     """All well-formed UTF-8 strings, the empty string included."""
-    return compile_regex("(?s:.*)", "utf8")
+    return compile_regex("(?s:.*)", "utf8", budget=budget)
 
 
-def _product(a: ByteDFA, b: ByteDFA, mode: str) -> ByteDFA:
+def _product(a: ByteDFA, b: ByteDFA, mode: str, budget: Budget | None) -> ByteDFA:
     """Reachable part of the product automaton, explored breadth-first one level at a time
     with array operations (``mode``: ``"and"``, ``"or"`` or ``"minus"``)."""
     ca, cb = a.byte_classes(), b.byte_classes()
@@ -61,13 +63,15 @@ def _product(a: ByteDFA, b: ByteDFA, mode: str) -> ByteDFA:
     ta = a.table[:, first].astype(np.int64)  # (na, C)
     tb = b.table[:, first].astype(np.int64)
     nb = b.n_states
+    max_states = limits_of(budget).max_dfa_states
     ids: dict[int, int] = {0: 0, nb + 1: 1}  # code x * nb + y -> product state
     xs: list[int] = [0, 1]
     ys: list[int] = [0, 1]
     rows: list[np.ndarray] = [np.zeros(len(first), dtype=np.int64)]
     frontier = np.array([1], dtype=np.int64)
     while len(frontier):
-        check_deadline()
+        if budget is not None:
+            budget.check()
         fx = np.asarray(xs, dtype=np.int64)[frontier]
         fy = np.asarray(ys, dtype=np.int64)[frontier]
         nx, ny = ta[fx], tb[fy]  # (F, C)
@@ -85,8 +89,8 @@ def _product(a: ByteDFA, b: ByteDFA, mode: str) -> ByteDFA:
             sid = ids.get(code)
             if sid is None:
                 sid = len(xs)
-                if sid > MAX_DFA_STATES:
-                    raise GrammarError(f"automaton product exceeds {MAX_DFA_STATES} states")
+                if sid > max_states:
+                    raise GrammarError(f"automaton product exceeds {max_states} states")
                 ids[code] = sid
                 xs.append(code // nb)
                 ys.append(code % nb)
@@ -109,14 +113,14 @@ def _product(a: ByteDFA, b: ByteDFA, mode: str) -> ByteDFA:
     return minimize(table, accepting)
 
 
-def intersect(a: ByteDFA, b: ByteDFA) -> ByteDFA:
+def intersect(a: ByteDFA, b: ByteDFA, budget: Budget | None = None) -> ByteDFA:
     """Strings accepted by both ``a`` and ``b``."""
     if (
         not (a.accept_list[1] and b.accept_list[1])
         and not ((a.table[1] != 0) & (b.table[1] != 0)).any()
     ):
         return empty_dfa()
-    return _product(a, b, "and")
+    return _product(a, b, "and", budget)
 
 
 def _disjoint_union(a: ByteDFA, b: ByteDFA) -> ByteDFA:
@@ -136,23 +140,24 @@ def _disjoint_union(a: ByteDFA, b: ByteDFA) -> ByteDFA:
     return ByteDFA(table, accepting)
 
 
-def union(a: ByteDFA, b: ByteDFA) -> ByteDFA:
+def union(a: ByteDFA, b: ByteDFA, budget: Budget | None = None) -> ByteDFA:
     """Strings accepted by ``a`` or ``b``."""
     if not ((a.table[1] != 0) & (b.table[1] != 0)).any():
         return _disjoint_union(a, b)
-    return _product(a, b, "or")
+    return _product(a, b, "or", budget)
 
 
-def difference(a: ByteDFA, b: ByteDFA) -> ByteDFA:
+def difference(a: ByteDFA, b: ByteDFA, budget: Budget | None = None) -> ByteDFA:
     """Strings accepted by ``a`` and not by ``b`` (complement of ``b`` relative to ``a``)."""
-    return _product(a, b, "minus")
+    return _product(a, b, "minus", budget)
 
 
-def concat(parts: Iterable[ByteDFA]) -> ByteDFA:
+def concat(parts: Iterable[ByteDFA], budget: Budget | None = None) -> ByteDFA:
     """The concatenation of the languages of ``parts``, by subset construction over their union."""
     dfas = list(parts)
     if not dfas:
         raise ValueError("concat of no automata")
+    max_states = limits_of(budget).max_dfa_states
 
     # NFA states are (part index, state); epsilon from an accepting state of part k to the start
     # of part k+1.
@@ -172,6 +177,8 @@ def concat(parts: Iterable[ByteDFA]) -> ByteDFA:
     rows: list[list[int]] = [[0] * 256]
     i = 1
     while i < len(order):
+        if i & 63 == 0 and budget is not None:
+            budget.check()
         cur = order[i]
         row = [0] * 256
         for byte in range(256):
@@ -182,8 +189,8 @@ def concat(parts: Iterable[ByteDFA]) -> ByteDFA:
             sid = ids.get(key)
             if sid is None:
                 sid = len(order)
-                if sid > MAX_DFA_STATES:
-                    raise GrammarError(f"automaton concatenation exceeds {MAX_DFA_STATES} states")
+                if sid > max_states:
+                    raise GrammarError(f"automaton concatenation exceeds {max_states} states")
                 ids[key] = sid
                 order.append(key)
             row[byte] = sid

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
-from functools import lru_cache
 
 import interegular
 import numpy as np
 
-from corral.automata.dfa import MAX_DFA_STATES, ByteDFA
+from corral.automata.cache import AutomataCache
+from corral.automata.dfa import ByteDFA
 from corral.automata.minimize import trim_and_minimize
 from corral.automata.utf8 import (
     MAX_UNICODE,
@@ -25,43 +24,29 @@ from corral.automata.utf8 import (
     code_point_ranges,
     utf8_sequences,
 )
-from corral.errors import DeadlineExceeded, GrammarError
+from corral.errors import GrammarError
+from corral.limits import DEFAULT_LIMITS, Budget, limits_of
 
-__all__ = ["MAX_NFA_STATES", "check_deadline", "compile_regex", "literal_dfa", "set_deadline"]
-
-_DEADLINE: list[float | None] = [None]
-
-
-def set_deadline(when: float | None) -> None:
-    """Make automaton constructions raise :class:`GrammarError` once the process CPU time
-    (``time.process_time()``, insensitive to machine load) passes ``when`` (``None``: no
-    deadline). Compilers with a time bound set it."""
-    _DEADLINE[0] = when
-
-
-def check_deadline() -> None:
-    """Raise :class:`GrammarError` if the deadline set by :func:`set_deadline` has passed."""
-    when = _DEADLINE[0]
-    if when is not None and time.process_time() > when:
-        raise DeadlineExceeded("compilation exceeded its time bound")
-
+__all__ = ["MAX_NFA_STATES", "compile_regex", "literal_dfa"]
 
 _CI, _DOTALL = 1, 4  # interegular's REFlags values: CASE_INSENSITIVE, SINGLE_LINE (DOTALL)
-MAX_NFA_STATES = 100_000
+MAX_NFA_STATES = DEFAULT_LIMITS.max_nfa_states
+"""Default bound on the NFA states of one regex (:attr:`corral.limits.Limits.max_nfa_states`)."""
 
 
 class _Builder:
     """Thompson (1968) construction over interegular's regex syntax tree, then UTF-8 bytes."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, max_states: int = MAX_NFA_STATES) -> None:
         self.what = what
+        self.max_states = max_states
         self.eps: list[list[int]] = []
         self.edges: list[list[tuple[int, int, int]]] = []
         self.chain: dict[tuple[int, tuple[tuple[int, int], ...]], int] = {}
 
     def new(self) -> int:
-        if len(self.eps) >= MAX_NFA_STATES:
-            raise GrammarError(f"{self.what}: regex too large (over {MAX_NFA_STATES} NFA states)")
+        if len(self.eps) >= self.max_states:
+            raise GrammarError(f"{self.what}: regex too large (over {self.max_states} NFA states)")
         self.eps.append([])
         self.edges.append([])
         return len(self.eps) - 1
@@ -152,7 +137,10 @@ def _closure(eps: list[list[int]], states: set[int]) -> frozenset[int]:
     return frozenset(seen)
 
 
-def _determinize(b: _Builder, initial: int, final: int) -> tuple[np.ndarray, np.ndarray]:
+def _determinize(
+    b: _Builder, initial: int, final: int, budget: Budget | None
+) -> tuple[np.ndarray, np.ndarray]:
+    max_states = limits_of(budget).max_dfa_states
     start = _closure(b.eps, {initial})
     ids: dict[frozenset[int], int] = {frozenset(): 0, start: 1}
     order: list[frozenset[int]] = [frozenset(), start]
@@ -164,8 +152,8 @@ def _determinize(b: _Builder, initial: int, final: int) -> tuple[np.ndarray, np.
     edge_spans = [[(first[lo], first[hi + 1], t) for lo, hi, t in edges] for edges in b.edges]
     i = 1
     while i < len(order):
-        if i & 63 == 0:
-            check_deadline()
+        if i & 63 == 0 and budget is not None:
+            budget.check()
         cur = order[i]
         targets: dict[int, set[int]] = {}
         for s in cur:
@@ -182,10 +170,8 @@ def _determinize(b: _Builder, initial: int, final: int) -> tuple[np.ndarray, np.
                 sid = ids.get(key)
                 if sid is None:
                     sid = len(order)
-                    if sid > MAX_DFA_STATES:
-                        raise GrammarError(
-                            f"{b.what}: regex automaton exceeds {MAX_DFA_STATES} states"
-                        )
+                    if sid > max_states:
+                        raise GrammarError(f"{b.what}: regex automaton exceeds {max_states} states")
                     ids[key] = sid
                     order.append(key)
                 cache[raw] = sid
@@ -198,37 +184,66 @@ def _determinize(b: _Builder, initial: int, final: int) -> tuple[np.ndarray, np.
     return table, accepting
 
 
-@lru_cache(maxsize=4096)
-def compile_regex(regex: str, what: str = "regex") -> ByteDFA:
+def compile_regex(
+    regex: str,
+    what: str = "regex",
+    *,
+    budget: Budget | None = None,
+    cache: AutomataCache | None = None,
+) -> ByteDFA:
     """Compile a regex (interegular's Python-``re`` subset) to a :class:`ByteDFA`.
 
     interegular parses the regex; the automaton is built here (bounded), not by interegular's
     own FSM construction, whose subset construction has no size bound.
 
+    Parameters
+    ----------
+    regex:
+        The regex.
+    what:
+        What the regex is, for error messages.
+    budget:
+        Deadline and state bounds (``None``: no deadline, default bounds).
+    cache:
+        Where to find or keep the automaton (keyed by the regex and the state bounds);
+        ``None``: build it.
+
     Raises
     ------
     GrammarError
         When interegular cannot read the regex, it uses look-around, or an automaton exceeds its
-        state bound (:data:`MAX_NFA_STATES`, :data:`MAX_DFA_STATES`).
+        state bound (:attr:`~corral.limits.Limits.max_nfa_states`,
+        :attr:`~corral.limits.Limits.max_dfa_states`).
+    DeadlineExceeded
+        When ``budget``'s deadline passes.
     """
+    if cache is None:
+        return _compile(regex, what, budget)
+    limits = limits_of(budget)
+    key = ("regex", regex, limits.max_nfa_states, limits.max_dfa_states)
+    return cache.get_or_build(key, lambda: _compile(regex, what, budget))
+
+
+def _compile(regex: str, what: str, budget: Budget | None) -> ByteDFA:
     try:
         tree = interegular.parse_pattern(regex)
     except Exception as exc:  # interegular raises a variety of exception types
         raise GrammarError(
             f"{what}: unsupported regex {regex!r} (interegular cannot parse it: {exc})"
         ) from exc
-    builder = _Builder(what)
+    builder = _Builder(what, limits_of(budget).max_nfa_states)
     start, final = builder.build(tree, 0)
-    table, accepting = _determinize(builder, start, final)
+    table, accepting = _determinize(builder, start, final, budget)
     table, accepting = trim_and_minimize(table, accepting)
     return ByteDFA(table, accepting)
 
 
-@lru_cache(maxsize=4096)
-def literal_dfa(text: str, case_insensitive: bool = False) -> ByteDFA:
-    """A :class:`ByteDFA` for one literal string (no regex parsing)."""
+def literal_dfa(
+    text: str, case_insensitive: bool = False, *, budget: Budget | None = None
+) -> ByteDFA:
+    """A :class:`ByteDFA` for one literal string (no regex parsing unless case-insensitive)."""
     if case_insensitive:
-        return compile_regex("(?i:" + re.escape(text) + ")")
+        return compile_regex("(?i:" + re.escape(text) + ")", budget=budget)
     data = text.encode("utf-8")
     n = len(data)
     table = np.zeros((n + 2, 256), dtype=np.int32)

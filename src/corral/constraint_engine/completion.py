@@ -10,32 +10,44 @@ same set.
 
 Random walks over allowed tokens end with this completion, so that what the walk produced can be
 checked, complete, by an independent parser (the compliance side of the conformance suite).
+
+The shortest yields (:class:`Yields`) depend only on the compiled grammar and live in its run-time
+cache; the temporary Earley sets of a completion go onto a
+:class:`~corral.constraint_engine.earley.SetOverlay`, so the matcher's stacks are only read.
 """
 
 from __future__ import annotations
 
-import weakref
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from corral.automata.distances import UNREACHABLE as _INF
 from corral.automata.distances import dfa_distances
-from corral.constraint_engine.earley import EarleySet, closure, scan_kernel
+from corral.constraint_engine.earley import EarleySet, SetOverlay, scan_kernel
 
 if TYPE_CHECKING:
     from corral.constraint_engine.compiler import CompiledGrammar
+    from corral.constraint_engine.mask import Thread
     from corral.constraint_engine.matcher import Matcher
 
-__all__ = ["shortest_completion"]
+__all__ = ["Yields", "complete", "shortest_completion"]
 
-_CACHE: weakref.WeakKeyDictionary[CompiledGrammar, _Yields] = weakref.WeakKeyDictionary()
+Sets = Sequence[EarleySet | None] | SetOverlay
 
 
-class _Yields:
+class Yields:
+    """Shortest byte strings of every terminal and nonterminal of a compiled grammar.
+
+    Terminals: a shortest path to acceptance in the terminal's automaton (by distances to
+    acceptance); nonterminals: Knuth's (1977) shortest-derivation algorithm.
+    """
+
     def __init__(self, cg: CompiledGrammar) -> None:
-        self.cg = cg
-        tables = cg.tables
+        self.tables = tables = cg.tables
+        self.dfas = cg.dfas
         self.dist = [dfa_distances(d) for d in cg.dfas]
-        self.term_str = [self._dfa_path(i, 1, need_byte=True) for i in range(len(cg.dfas))]
+        self.nbytes = 64 * len(tables.dotted_next) + sum(8 * len(d) + 64 for d in self.dist)
+        self.term_str = [self.dfa_path(i, 1, need_byte=True) for i in range(len(cg.dfas))]
         n_nt = len(tables.nonterminal_names)
         prods: list[tuple[int, list[int]]] = []
         for first in range(len(tables.dotted_next)):
@@ -62,8 +74,12 @@ class _Yields:
                 break
             self.nt_str[best[1]] = b"".join(self._sym_str(s) or b"" for s in best[2])
 
-    def _dfa_path(self, term: int, state: int, need_byte: bool) -> bytes:
-        dfa, dist = self.cg.dfas[term], self.dist[term]
+    def dfa_path(self, term: int, state: int, need_byte: bool) -> bytes:
+        """Shortest bytes taking ``term``'s automaton from ``state`` to acceptance.
+
+        ``need_byte`` asks for at least one byte (a lexeme is never empty).
+        """
+        dfa, dist = self.dfas[term], self.dist[term]
         out = bytearray()
         s = state
         while need_byte or not dfa.accept_list[s]:
@@ -78,7 +94,7 @@ class _Yields:
 
     def rest(self, dotted: int) -> bytes:
         """Shortest yield of the symbols after the dot."""
-        tables = self.cg.tables
+        tables = self.tables
         out = bytearray()
         d = dotted
         while tables.dotted_next[d] is not None:
@@ -88,14 +104,14 @@ class _Yields:
 
 
 def _finish_values(
-    y: _Yields, sets: list[EarleySet | None], pos: int, memo: dict[int, dict[int, bytes]]
+    y: Yields, sets: Sets, pos: int, memo: dict[int, dict[int, bytes]]
 ) -> dict[int, bytes]:
     """For set ``pos``: nonterminal A -> shortest bytes finishing A started at ``pos``."""
     got = memo.get(pos)
     if got is not None:
         return got
     eset = sets[pos]
-    tables = y.cg.tables
+    tables = y.tables
     values: dict[int, bytes] = {}
     if eset is not None:
         changed = True
@@ -121,14 +137,14 @@ def _finish_values(
 
 
 def _set_completion(
-    y: _Yields, sets: list[EarleySet | None], pos: int, memo: dict[int, dict[int, bytes]]
+    y: Yields, sets: Sets, pos: int, memo: dict[int, dict[int, bytes]]
 ) -> bytes | None:
     eset = sets[pos]
     if eset is None:
         return None
     if eset.accepting:
         return b""
-    tables = y.cg.tables
+    tables = y.tables
     best: bytes | None = None
     for d, o in eset.items:
         lhs = tables.dotted_lhs[d]
@@ -144,37 +160,46 @@ def _set_completion(
     return best
 
 
+def yields_of(cg: CompiledGrammar) -> Yields:
+    """The shortest yields of ``cg``, built once into its run-time cache."""
+    return cg.cache.get_or_build(("yields",), lambda: Yields(cg), lambda y: y.nbytes)
+
+
+def complete(
+    cg: CompiledGrammar, sets: Sequence[EarleySet | None], threads: Sequence[Thread]
+) -> bytes | None:
+    """Shortest bytes completing the input whose Earley sets and last lexer threads are given.
+
+    ``sets`` is a matcher's position-indexed stack and ``threads`` its threads at the last
+    position; both are only read. ``b""`` when the input is already complete, ``None`` when no
+    completion exists.
+    """
+    y = yields_of(cg)
+    k = len(sets) - 1
+    overlay = SetOverlay(sets)
+    memo: dict[int, dict[int, bytes]] = {}
+    best = _set_completion(y, overlay, k, memo)
+    for j, t, d in threads:
+        if y.dist[t][d] >= _INF:
+            continue
+        src = overlay[j]
+        if src is None:
+            continue
+        tail = y.dfa_path(t, d, need_byte=d == 1)
+        if t in cg.ignore_set:
+            rest = _set_completion(y, overlay, j, memo)
+        else:
+            pos = overlay.push_closure(cg.tables, scan_kernel(src, t))
+            rest = _set_completion(y, overlay, pos, memo)
+        if rest is not None and (best is None or len(tail) + len(rest) < len(best)):
+            best = tail + rest
+    return best
+
+
 def shortest_completion(matcher: Matcher) -> bytes | None:
     """Shortest bytes that make the matcher's input complete, or ``None`` if there are none.
 
-    ``b""`` when the input is already complete. The matcher's state is left unchanged.
+    ``b""`` when the input is already complete. The matcher's state is left unchanged. Same as
+    :meth:`corral.Matcher.shortest_completion`.
     """
-    cg = matcher.compiled
-    y = _CACHE.get(cg)
-    if y is None:
-        y = _CACHE[cg] = _Yields(cg)
-    sets = matcher._sets
-    k = len(sets) - 1
-    memo: dict[int, dict[int, bytes]] = {}
-    best = _set_completion(y, sets, k, memo)
-    base = len(sets)
-    try:
-        for j, t, d in matcher._threads[k]:
-            tail = y._dfa_path(t, d, need_byte=d == 1)
-            if y.dist[t][d] >= _INF:
-                continue
-            src = sets[j]
-            if src is None:
-                continue
-            if t in cg.ignore_set:
-                rest = _set_completion(y, sets, j, memo)
-            else:
-                pos = len(sets)
-                sets.append(None)
-                sets[pos] = closure(cg.tables, scan_kernel(src, t), pos, sets)
-                rest = _set_completion(y, sets, pos, memo)
-            if rest is not None and (best is None or len(tail) + len(rest) < len(best)):
-                best = tail + rest
-    finally:
-        del sets[base:]
-    return best
+    return matcher.shortest_completion()

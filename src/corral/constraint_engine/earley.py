@@ -6,7 +6,8 @@ also advanced over it at once, so that completions of empty derivations never ne
 into the set under construction. Items are ``(dotted, origin)`` pairs where ``dotted`` indexes a
 table of LR(0) items (a production with a dot position) and ``origin`` is the *position id* of the
 Earley set where the item's production was predicted. Position ids only need to be unique; the
-matcher uses byte offsets, the mask walk appends virtual sets after them.
+matcher uses byte offsets, the mask walk numbers its virtual sets after them (in a
+:class:`SetOverlay`, never on the matcher's own stack).
 
 Leo's (1991) right-recursion optimisation is not applied: right-recursive rules cost one item
 per nesting level per set, which the grammars corral compiles keep small.
@@ -14,40 +15,58 @@ per nesting level per set, which the grammars corral compiles keep small.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from corral.grammars.ir import Grammar
 
-__all__ = ["EarleySet", "EarleyTables", "closure", "scan_kernel"]
+__all__ = ["EarleySet", "EarleyTables", "SetOverlay", "closure", "scan_kernel"]
 
 Item = tuple[int, int]
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class EarleyTables:
-    """Grammar tables indexed by integers.
+    """Grammar tables indexed by integers (immutable).
 
     Terminals are ``0..n_terminals-1``; nonterminal ``k`` is encoded as symbol ``-(k + 1)``.
     Production 0 is the augmented start ``$start -> start``.
+
+    Attributes
+    ----------
+    terminal_names, nonterminal_names:
+        Names by index (nonterminal 0 is ``$start``).
+    ignore:
+        Ignored terminals.
+    dotted_next:
+        Per dotted item (a production with a dot position), the symbol after the dot, ``None``
+        at the end of the production. A production's items are consecutive.
+    dotted_lhs:
+        Per dotted item, its production's left-hand nonterminal.
+    predictions:
+        Per nonterminal, the first dotted item of each of its productions.
+    nullable:
+        Per nonterminal, whether it derives the empty string.
+    final_dotted:
+        The dotted item ``$start -> start •``.
     """
 
-    terminal_names: list[str]
-    nonterminal_names: list[str]
+    terminal_names: tuple[str, ...]
+    nonterminal_names: tuple[str, ...]
     ignore: tuple[int, ...]
-    dotted_next: list[int | None] = field(default_factory=list)
-    dotted_lhs: list[int] = field(default_factory=list)
-    predictions: list[list[int]] = field(default_factory=list)
-    nullable: list[bool] = field(default_factory=list)
-    final_dotted: int = 0
+    dotted_next: tuple[int | None, ...]
+    dotted_lhs: tuple[int, ...]
+    predictions: tuple[tuple[int, ...], ...]
+    nullable: tuple[bool, ...]
+    final_dotted: int = 1  # production 0 is "$start -> start": dotted ids 0 and 1
 
     @classmethod
     def build(cls, grammar: Grammar) -> EarleyTables:
-        """Index a validated grammar."""
+        """Index a validated grammar (which is only read)."""
         terms = list(grammar.terminals)
         t_index = {name: i for i, name in enumerate(terms)}
         nts = ["$start", *grammar.rules]
         n_index = {name: i for i, name in enumerate(nts)}
-        tables = cls(terms, nts, tuple(t_index[n] for n in grammar.ignore))
 
         def code(sym: str) -> int:
             return t_index[sym] if sym in t_index else -(n_index[sym] + 1)
@@ -57,34 +76,73 @@ class EarleyTables:
             for alt in dict.fromkeys(rule.alternatives):
                 productions.append((n_index[name], tuple(code(s) for s in alt)))
         nullable_names = grammar.nullable_rules()
-        tables.nullable = [name in nullable_names for name in nts]
-        tables.predictions = [[] for _ in nts]
+        predictions: list[list[int]] = [[] for _ in nts]
+        dotted_next: list[int | None] = []
+        dotted_lhs: list[int] = []
         for lhs, rhs in productions:
-            tables.predictions[lhs].append(len(tables.dotted_next))
+            predictions[lhs].append(len(dotted_next))
             for dot in range(len(rhs) + 1):
-                tables.dotted_next.append(rhs[dot] if dot < len(rhs) else None)
-                tables.dotted_lhs.append(lhs)
-        tables.final_dotted = 1  # production 0 is "$start -> start": dotted ids 0 and 1
-        return tables
+                dotted_next.append(rhs[dot] if dot < len(rhs) else None)
+                dotted_lhs.append(lhs)
+        return cls(
+            terminal_names=tuple(terms),
+            nonterminal_names=tuple(nts),
+            ignore=tuple(t_index[n] for n in grammar.ignore),
+            dotted_next=tuple(dotted_next),
+            dotted_lhs=tuple(dotted_lhs),
+            predictions=tuple(tuple(p) for p in predictions),
+            nullable=tuple(name in nullable_names for name in nts),
+        )
 
     def expected_terminals_of(self, eset: EarleySet) -> tuple[int, ...]:
         """Terminals some item of ``eset`` can scan next, ignored terminals included (sorted)."""
-        got = eset.expected
-        if got is None:
-            got = eset.expected = tuple(sorted(set(eset.waiting_t).union(self.ignore)))
-        return got
+        return eset.expected
 
 
 @dataclass(eq=False)
 class EarleySet:
-    """One Earley set, indexed for scanning (by terminal) and completion (by nonterminal)."""
+    """One Earley set, indexed for scanning (by terminal) and completion (by nonterminal).
+
+    Built by :func:`closure` and never changed afterwards; ``expected`` holds the terminals its
+    items can scan next, ignored terminals included (sorted).
+    """
 
     items: list[Item] = field(default_factory=list)
     seen: set[Item] = field(default_factory=set)
     waiting_t: dict[int, list[Item]] = field(default_factory=dict)
     waiting_nt: dict[int, list[Item]] = field(default_factory=dict)
     accepting: bool = False
-    expected: tuple[int, ...] | None = None
+    expected: tuple[int, ...] = ()
+
+
+class SetOverlay:
+    """Earley sets by position id: a matcher's stack, then temporary sets of one computation.
+
+    Mask walks and completions build Earley sets past the matcher's last position; they push
+    them here, never onto the matcher's own stack, which is only read.
+    """
+
+    __slots__ = ("base", "extra", "n_base")
+
+    def __init__(self, base: Sequence[EarleySet | None]) -> None:
+        self.base = base
+        self.n_base = len(base)
+        self.extra: list[EarleySet | None] = []
+
+    def __len__(self) -> int:
+        return self.n_base + len(self.extra)
+
+    def __getitem__(self, pos: int) -> EarleySet | None:
+        return self.base[pos] if pos < self.n_base else self.extra[pos - self.n_base]
+
+    def push_closure(
+        self, tables: EarleyTables, kernel: list[Item], copies: Sequence[EarleySet] = ()
+    ) -> int:
+        """Close ``kernel`` (with ``copies``) as a new set at the next position id; its id."""
+        pos = len(self)
+        self.extra.append(None)
+        self.extra[-1] = closure(tables, kernel, pos, self, copies)
+        return pos
 
 
 def scan_kernel(eset: EarleySet, terminal: int) -> list[Item]:
@@ -96,8 +154,8 @@ def closure(
     tables: EarleyTables,
     kernel: list[Item],
     position: int,
-    sets: list[EarleySet | None],
-    copies: list[EarleySet] = (),  # type: ignore[assignment]
+    sets: Sequence[EarleySet | None] | SetOverlay,
+    copies: Sequence[EarleySet] = (),
 ) -> EarleySet:
     """Build the Earley set at ``position`` from scanned ``kernel`` items.
 
@@ -105,6 +163,10 @@ def closure(
     terminal between two lexemes leaves the parser where it was. ``sets[o]`` must be the set at
     position id ``o`` for every origin ``o < position`` met.
     """
+    if isinstance(sets, SetOverlay):
+        base, n_base, extra = sets.base, sets.n_base, sets.extra
+    else:
+        base, n_base, extra = sets, len(sets), []
     es = EarleySet()
     items, seen = es.items, es.seen
     waiting_t, waiting_nt = es.waiting_t, es.waiting_nt
@@ -140,7 +202,7 @@ def closure(
                 es.accepting = True
             if o == position:
                 continue  # empty derivation: handled at prediction (Aycock-Horspool)
-            origin_set = sets[o]
+            origin_set = base[o] if o < n_base else extra[o - n_base]
             if origin_set is None:
                 continue
             for pd, po in origin_set.waiting_nt.get(dlhs[d], ()):
@@ -165,4 +227,5 @@ def closure(
                 if new not in seen:
                     seen.add(new)
                     items.append(new)
+    es.expected = tuple(sorted(set(waiting_t).union(tables.ignore)))
     return es

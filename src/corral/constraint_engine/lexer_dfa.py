@@ -5,8 +5,9 @@ walk would otherwise walk the token trie once per terminal. Instead the terminal
 are run in parallel as one product automaton, restricted to the reachable tuples of states (the
 classic construction of a scanner generator's DFA from per-token DFAs, as in lex; llguidance's
 lexer builds the same object lazily from regex derivatives). Each product state records which
-terminals accept in it. Built once per set of terminals and cached on the compiled grammar;
-bounded in size, beyond which the caller falls back to one walk per terminal.
+terminals accept in it. Built once per set of terminals and kept in the compiled grammar's
+run-time cache (:mod:`corral.constraint_engine.mask_cache`); bounded in size, beyond which the
+caller falls back to one walk per terminal. A built automaton is immutable.
 """
 
 from __future__ import annotations
@@ -22,30 +23,41 @@ __all__ = ["LexerDFA", "build_lexer_dfa"]
 MAX_LEXER_STATES = 4096
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class LexerDFA:
-    """Product automaton of several terminals (state 0 dead, 1 initial).
+    """Product automaton of several terminals (state 0 dead, 1 initial); immutable.
 
     Attributes
     ----------
+    terminals:
+        The terminals it lexes (sorted).
     table:
-        ``int32`` ``(n_states, 256)``.
+        ``int32`` ``(n_states, 256)``, read-only.
     accepting:
         ``bool`` per state: some terminal accepts.
     accept_terms:
         Per state, the terminals that accept.
+    rows, accept_list:
+        ``table`` and ``accepting`` as Python lists, for scalar stepping.
     """
 
     terminals: tuple[int, ...]
     table: np.ndarray
     accepting: np.ndarray
-    accept_terms: list[tuple[int, ...]]
-    rows: list[list[int]] = field(init=False)
-    accept_list: list[bool] = field(init=False)
+    accept_terms: tuple[tuple[int, ...], ...]
+    rows: list[list[int]] = field(init=False, repr=False)
+    accept_list: list[bool] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.rows = self.table.tolist()
-        self.accept_list = [bool(a) for a in self.accepting]
+        self.table.flags.writeable = False
+        self.accepting.flags.writeable = False
+        object.__setattr__(self, "rows", self.table.tolist())
+        object.__setattr__(self, "accept_list", [bool(a) for a in self.accepting])
+
+    @property
+    def nbytes(self) -> int:
+        """Estimated memory (arrays and their list copies), for the run-time cache's bound."""
+        return int(self.table.nbytes) * 10 + 64 * len(self.accept_terms)
 
 
 def build_lexer_dfa(terminals: tuple[int, ...], dfas: list[ByteDFA]) -> LexerDFA | None:
@@ -84,10 +96,10 @@ def build_lexer_dfa(terminals: tuple[int, ...], dfas: list[ByteDFA]) -> LexerDFA
             row[b] = sid
         rows.append(row)
         i += 1
-    accept_terms = [
+    accept_terms = tuple(
         tuple(terminals[k] for k, s in enumerate(st) if s and parts[k].accept_list[s])
         for st in order
-    ]
+    )
     return LexerDFA(
         terminals=terminals,
         table=np.array(rows, dtype=np.int32),

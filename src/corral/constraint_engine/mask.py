@@ -7,9 +7,10 @@ the parser — advanced over that lexeme by an Earley scan — must be able to c
 Because lexing is nondeterministic (every split into terminals counts), both continuations are
 explored.
 
-The walk is over the token trie, vectorised with NumPy. The current lexer threads walk the
-whole trie from the root; those walks do not depend on the parse and are cached per
-``(terminal, state)`` (:meth:`CompiledGrammar.root_walk`). Where lexemes end inside tokens, the
+The walk is over the token trie, one level at a time (:mod:`corral.constraint_engine.trie_walk`).
+The current lexer threads walk the whole trie from the root; those walks do not depend on the
+parse and are kept per ``(terminal, state)`` in the compiled grammar's run-time cache
+(:meth:`CompiledGrammar.root_walk`). Where lexemes end inside tokens, the
 walk goes on breadth-first, one trie level (one byte position) at a time, as in Earley's
 algorithm: all lexemes ending at a node are merged into the one Earley set of that node (nodes
 with equal sets of ending lexemes share it, built once per mask), and the walkers alive at a
@@ -18,39 +19,49 @@ product automaton of every terminal its Earley set expects
 (:mod:`corral.constraint_engine.lexer_dfa`). The work is thus bounded by the trie size times
 the number of distinct parser configurations, however many ways a token splits into lexemes.
 
-This is the reference ("Python twin") mask: exact, and the contract a native engine must match
-bit for bit.
+The Earley sets of trie nodes are pushed onto a :class:`~corral.constraint_engine.earley.SetOverlay`
+above the matcher's stack, which is only read. This is the reference ("Python twin") mask: exact,
+and the contract a native engine must match bit for bit.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from corral.constraint_engine.earley import EarleySet, closure, scan_kernel
+from corral.constraint_engine.earley import EarleySet, SetOverlay, scan_kernel
+from corral.constraint_engine.trie_walk import SMALL, step_level, step_lists
 
 if TYPE_CHECKING:
     from corral.constraint_engine.compiler import CompiledGrammar
+    from corral.constraint_engine.lexer_dfa import LexerDFA
 
 __all__ = ["Thread", "compute_allowed_tokens"]
 
 Thread = tuple[int, int, int]  # (origin position, terminal, automaton state)
-SMALL = 48  # walker counts up to this are stepped in plain Python
 
 
 class _Walk:
-    """One mask computation: lexeme ends pending by depth, configurations, walkers."""
+    """One mask computation: lexeme ends pending by depth, configurations, walkers.
 
-    def __init__(self, cg: CompiledGrammar, sets: list[EarleySet | None]) -> None:
+    Walkers are rows ``(node, configuration, lexer, state)``: ``configuration`` is the position
+    id of an Earley set in :attr:`sets`, ``lexer`` an index into :attr:`lexers` (this walk's own
+    numbering of the cached lexer automata).
+    """
+
+    def __init__(self, cg: CompiledGrammar, sets: Sequence[EarleySet | None]) -> None:
         self.cg = cg
-        self.sets = sets
+        self.sets = SetOverlay(sets)
         self.sources: list[tuple[int, int]] = []
         self.source_ids: dict[tuple[int, int], int] = {}
         self.pending: dict[int, list[tuple[np.ndarray, int]]] = {}
         self.configs: dict[tuple[int, ...], int] = {}
         self.config_lexers: dict[int, tuple[int, ...]] = {}
+        self.lexers: list[LexerDFA] = []
+        self.lexer_ids: dict[tuple[int, ...], int] = {}
         self.marked: list[np.ndarray] = []
 
     def register(self, depth: int, nodes: np.ndarray, origin: int, terminal: int) -> None:
@@ -84,20 +95,25 @@ class _Walk:
         if not kernel and len(copies) == 1:
             got = copy_pos[0]
         else:
-            got = len(sets)
-            sets.append(None)
-            sets[got] = closure(cg.tables, kernel, got, sets, copies)
+            got = sets.push_closure(cg.tables, kernel, copies)
         self.configs[key] = got
         return got
 
     def lexers_of(self, pos: int) -> tuple[int, ...]:
+        """This walk's ids of the lexers of the terminals the set at ``pos`` expects."""
         got = self.config_lexers.get(pos)
         if got is None:
             eset = self.sets[pos]
             assert eset is not None
-            terms = self.cg.tables.expected_terminals_of(eset)
-            got = self.cg.lexers_for(terms) if terms else ()
-            self.config_lexers[pos] = got
+            terms = eset.expected
+            ids = []
+            for lexer in self.cg.lexers_for(terms) if terms else ():
+                lid = self.lexer_ids.get(lexer.terminals)
+                if lid is None:
+                    lid = self.lexer_ids[lexer.terminals] = len(self.lexers)
+                    self.lexers.append(lexer)
+                ids.append(lid)
+            got = self.config_lexers[pos] = tuple(ids)
         return got
 
     def groups(self, depth: int) -> list[tuple[tuple[int, ...], np.ndarray]]:
@@ -140,28 +156,18 @@ class _Walk:
         return out
 
     def step(self, depth: int, walkers: np.ndarray) -> np.ndarray:
-        """Advance walkers (rows ``node, config, lexer, state``) one trie level to ``depth``."""
+        """Advance walkers one trie level to ``depth``; register the lexemes ending there."""
         if walkers.shape[0] <= SMALL:
             return self._step_small(depth, walkers)
-        cg, trie = self.cg, self.cg.trie
-        kids, pidx = trie.children(walkers[:, 0])
-        if not kids.shape[0]:
-            return walkers[:0]
-        parents = walkers[pidx]
-        lex_ids = parents[:, 2]
-        nxt = np.zeros(kids.shape[0], dtype=np.int64)
-        byte = trie.node_byte[kids]
-        for lid in np.unique(lex_ids).tolist():
-            sel = lex_ids == lid
-            nxt[sel] = cg.lexers[lid].table[parents[sel, 3], byte[sel]]
-        alive = nxt != 0
-        kids, parents, nxt = kids[alive], parents[alive], nxt[alive]
+        trie = self.cg.trie
+        kids, pidx, nxt = step_level(trie, self.lexers, walkers[:, 0], walkers[:, 2], walkers[:, 3])
         if not kids.shape[0]:
             return walkers[:0]
         self.marked.append(kids)
+        parents = walkers[pidx]
         has_kids = trie.n_children[kids] > 0
         for lid in np.unique(parents[:, 2]).tolist():
-            lexer = cg.lexers[lid]
+            lexer = self.lexers[lid]
             sel = np.nonzero((parents[:, 2] == lid) & has_kids)[0]
             sel = sel[lexer.accepting[nxt[sel]]]
             if not sel.shape[0]:
@@ -182,32 +188,31 @@ class _Walk:
         return out
 
     def _step_small(self, depth: int, walkers: np.ndarray) -> np.ndarray:
-        """:meth:`step` in plain Python, cheaper than NumPy calls on a few walkers."""
-        cg = self.cg
-        ptr, ids, byte, nkids = cg.trie.lists()
-        lexers = cg.lexers
-        out: list[tuple[int, int, int, int]] = []
-        marked: list[int] = []
-        done: dict[tuple[int, int], list[int]] = {}
-        for node, cfg, lid, st in walkers.tolist():
-            lexer = lexers[lid]
-            row, acc = lexer.rows[st], lexer.accept_list
-            for c in ids[ptr[node] : ptr[node + 1]]:
-                s2 = row[byte[c]]
-                if not s2:
-                    continue
-                marked.append(c)
-                if nkids[c]:
-                    out.append((c, cfg, lid, s2))
-                    if acc[s2]:
-                        for t in lexer.accept_terms[s2]:
-                            done.setdefault((cfg, t), []).append(c)
-        if marked:
-            self.marked.append(np.array(marked, dtype=np.int64))
-        for (cfg, t), nodes in done.items():
-            self.register(depth, np.array(nodes, dtype=np.int64), cfg, t)
-        if not out:
+        """:meth:`step` on Python lists (:func:`step_lists`), cheaper for a few walkers."""
+        nodes, cfgs, lids, states = walkers.T.tolist()
+        alive, inner = step_lists(self.cg.trie, self.lexers, nodes, lids, states)
+        if not alive:
             return walkers[:0]
+        self.marked.append(np.array(alive, dtype=np.int64))
+        if not inner:
+            return walkers[:0]
+        lexers = self.lexers
+        out: list[tuple[int, int, int, int]] = []
+        done: dict[tuple[int, int], list[int]] = {}
+        last = -1
+        cfg = lid = 0
+        acc: list[bool] = []
+        terms: tuple[tuple[int, ...], ...] = ()
+        for c, s2, w in inner:
+            if w != last:
+                last, cfg, lid = w, cfgs[w], lids[w]
+                acc, terms = lexers[lid].accept_list, lexers[lid].accept_terms
+            out.append((c, cfg, lid, s2))
+            if acc[s2]:
+                for t in terms[s2]:
+                    done.setdefault((cfg, t), []).append(c)
+        for (cfg, t), done_nodes in done.items():
+            self.register(depth, np.array(done_nodes, dtype=np.int64), cfg, t)
         return np.array(out, dtype=np.int64)
 
     def spawn(self, depth: int) -> list[np.ndarray]:
@@ -243,60 +248,56 @@ def _dedupe(walkers: np.ndarray) -> np.ndarray:
 
 def compute_allowed_tokens(
     cg: CompiledGrammar,
-    sets: list[EarleySet | None],
-    threads: list[Thread],
+    sets: Sequence[EarleySet | None],
+    threads: Sequence[Thread],
     accepting: bool,
 ) -> np.ndarray:
     """Boolean mask over the model vocabulary (``cg.vocab_size``) of the allowed tokens.
 
-    ``sets`` is the matcher's position-indexed list of Earley sets; it is extended with the
-    sets of trie nodes during the walk and restored before returning.
+    ``sets`` is the matcher's position-indexed stack of Earley sets and ``threads`` its lexer
+    threads at the last position; both are only read.
     """
     trie = cg.trie
     result = np.zeros(cg.vocab_size, dtype=bool)
     tok_part = result[: trie.vocab_size]
-    base_len = len(sets)
     walk = _Walk(cg, sets)
-    try:
-        fresh: dict[int, list[int]] = {}
-        for j, t, d in threads:
-            if d == 1 and sets[j] is not None:
-                fresh.setdefault(j, []).append(t)
-                continue
-            allowed, completing = cg.root_walk(t, d)
+    fresh: dict[int, list[int]] = {}
+    for j, t, d in threads:
+        if d == 1 and sets[j] is not None:
+            fresh.setdefault(j, []).append(t)
+            continue
+        allowed, completing = cg.root_walk(t, d)
+        tok_part |= allowed
+        for level, (nodes, _) in enumerate(completing):
+            if nodes.shape[0]:
+                walk.register(level + 1, nodes, j, t)
+    for j, terms in fresh.items():
+        for lexer in cg.lexers_for(tuple(sorted(terms))):
+            allowed, levels = cg.lexer_walk(lexer)
             tok_part |= allowed
-            for level, nodes in enumerate(completing):
-                if nodes.shape[0]:
-                    walk.register(level + 1, nodes, j, t)
-        for j, terms in fresh.items():
-            for lid in cg.lexers_for(tuple(sorted(terms))):
-                allowed, levels = cg.root_walk_lexer(lid)
-                tok_part |= allowed
-                accept_terms = cg.lexers[lid].accept_terms
-                for level, (nodes, states) in enumerate(levels):
-                    if not nodes.shape[0]:
-                        continue
-                    for st in np.unique(states).tolist():
-                        here = nodes[states == st]
-                        for t in accept_terms[st]:
-                            walk.register(level + 1, here, j, t)
-        walkers = np.zeros((0, 4), dtype=np.int64)
-        depth = 0
-        while walkers.shape[0] or walk.pending:
-            depth += 1
-            if walkers.shape[0]:
-                walkers = walk.step(depth, walkers)
-            if depth in walk.pending:
-                blocks = walk.spawn(depth)
-                if blocks:
-                    walkers = _dedupe(np.concatenate([walkers, *blocks]))
-            elif not walkers.shape[0] and walk.pending:
-                depth = min(walk.pending) - 1
-        if walk.marked:
-            nodes = np.unique(np.concatenate(walk.marked))
-            tok_part[trie.tokens_at(nodes)] = True
-    finally:
-        del sets[base_len:]
+            accept_terms = lexer.accept_terms
+            for level, (nodes, states) in enumerate(levels):
+                if not nodes.shape[0]:
+                    continue
+                for st in np.unique(states).tolist():
+                    here = nodes[states == st]
+                    for t in accept_terms[st]:
+                        walk.register(level + 1, here, j, t)
+    walkers = np.zeros((0, 4), dtype=np.int64)
+    depth = 0
+    while walkers.shape[0] or walk.pending:
+        depth += 1
+        if walkers.shape[0]:
+            walkers = walk.step(depth, walkers)
+        if depth in walk.pending:
+            blocks = walk.spawn(depth)
+            if blocks:
+                walkers = _dedupe(np.concatenate([walkers, *blocks]))
+        elif not walkers.shape[0] and walk.pending:
+            depth = min(walk.pending) - 1
+    if walk.marked:
+        nodes = np.unique(np.concatenate(walk.marked))
+        tok_part[trie.tokens_at(nodes)] = True
     if accepting:
         for eos in cg.eos_ids:
             result[eos] = True

@@ -11,7 +11,9 @@ A byte steps every thread through its terminal's byte automaton; a thread reachi
 state completes a lexeme, which the Earley scan step applies to the set at the thread's origin
 (an *ignored* terminal leaves that set as it was). Every split of the input into lexemes is kept
 — the lexer is nondeterministic, as lark's ``dynamic_complete`` Earley lexer — so no valid string
-is lost to a lexing decision. Rollback truncates the stacks: O(1) per token.
+is lost to a lexing decision. Rollback truncates the stacks: O(1) per token. Masks and
+completions only read the stacks (their temporary Earley sets go onto an overlay); the compiled
+grammar they share is immutable but for its run-time cache.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from corral.constraint_engine.completion import complete
 from corral.constraint_engine.earley import EarleySet, closure, scan_kernel
 from corral.constraint_engine.mask import Thread, compute_allowed_tokens
 
@@ -238,6 +241,17 @@ class Matcher:
             )
         row[: words.shape[0]] = words
         row[words.shape[0] :] = 0
+
+    def shortest_completion(self) -> bytes | None:
+        """Shortest bytes that complete the input so far to a string of the language.
+
+        ``b""`` when the input is already complete (or the matcher is terminated), ``None``
+        when no completion exists. The state is unchanged. See
+        :mod:`corral.constraint_engine.completion`.
+        """
+        if self._terminated:
+            return b""
+        return complete(self.compiled, self._sets, self._threads[-1])
 
     def forced_bytes(self) -> bytes:
         """Bytes that every valid continuation must take next (for jump-forward decoding).

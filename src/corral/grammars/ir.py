@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from corral.errors import GrammarError
+from corral.automata.dfa import ByteDFA
+from corral.errors import GrammarError, SchemaIssue
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from corral.automata.cache import AutomataCache
+    from corral.limits import Limits
 
 __all__ = ["Grammar", "GrammarError", "Rule", "Terminal", "UnreachableRuleWarning"]
 
@@ -66,7 +68,7 @@ class Terminal:
     literal: bool = False
     flags: str = ""
     line: int | None = None
-    dfa: object | None = field(default=None, compare=False, repr=False)
+    dfa: ByteDFA | None = field(default=None, compare=False, repr=False)
 
     def regex(self) -> str:
         """Return the terminal as one regex, flags applied inline."""
@@ -90,7 +92,9 @@ class Grammar:
     """A grammar in corral's IR.
 
     Build one with a front-end (:meth:`from_lark`, :meth:`from_gbnf`, :meth:`from_regex`,
-    :meth:`from_choices`) or directly; call :meth:`validate` (front-ends do) before compiling.
+    :meth:`from_choices`, :meth:`from_json_schema`, :meth:`from_pydantic`, :meth:`from_file`;
+    defined by :mod:`corral.grammars`) or directly; call :meth:`validate` (front-ends do) or
+    :meth:`check` before compiling.
 
     Parameters
     ----------
@@ -117,86 +121,52 @@ class Grammar:
     ignore: tuple[str, ...] = ()
     source: str = "<ir>"
     warnings: list[str] = field(default_factory=list)
-    unenforced: list[object] = field(default_factory=list)
+    unenforced: list[SchemaIssue] = field(default_factory=list)
 
     # ----------------------------------------------------------------- front-ends
-    @classmethod
-    def from_lark(cls, text: str, *, start: str = "start", source: str = "<lark>") -> Grammar:
-        """Lower a Lark grammar (EBNF dialect of the lark library) to the IR."""
-        from corral.grammars.lark_frontend import grammar_from_lark
+    # The constructors are defined by the package façade (:mod:`corral.grammars`), which imports
+    # the front-ends; the front-ends import this module, so defining them here would make an
+    # import cycle. Their signatures are declared for type checkers only.
+    if TYPE_CHECKING:
 
-        return grammar_from_lark(text, start=start, source=source)
+        @classmethod
+        def from_lark(cls, text: str, *, start: str = "start", source: str = "<lark>") -> Grammar:
+            """Lower a Lark grammar (EBNF dialect of the lark library) to the IR."""
 
-    @classmethod
-    def from_gbnf(cls, text: str, *, start: str = "root", source: str = "<gbnf>") -> Grammar:
-        """Lower a llama.cpp GBNF grammar to the IR."""
-        from corral.grammars.gbnf import grammar_from_gbnf
+        @classmethod
+        def from_gbnf(cls, text: str, *, start: str = "root", source: str = "<gbnf>") -> Grammar:
+            """Lower a llama.cpp GBNF grammar to the IR."""
 
-        return grammar_from_gbnf(text, start=start, source=source)
+        @classmethod
+        def from_regex(cls, pattern: str, *, flags: str = "") -> Grammar:
+            """A grammar whose language is exactly the strings fully matched by ``pattern``."""
 
-    @classmethod
-    def from_regex(cls, pattern: str, *, flags: str = "") -> Grammar:
-        """A grammar whose language is exactly the strings fully matched by ``pattern``."""
-        from corral.grammars.regex_choices import grammar_from_regex
+        @classmethod
+        def from_choices(cls, choices: Iterable[str]) -> Grammar:
+            """A grammar whose language is exactly the given strings."""
 
-        return grammar_from_regex(pattern, flags=flags)
+        @classmethod
+        def from_json_schema(
+            cls,
+            schema: object,
+            *,
+            lenient: bool = False,
+            whitespace: str = "compact",
+            max_whitespace: int = 16,
+            time_limit: float | None = None,
+            limits: Limits | None = None,
+            cache: AutomataCache | None = None,
+        ) -> Grammar:
+            """A grammar of exactly the instances valid against a JSON Schema."""
 
-    @classmethod
-    def from_choices(cls, choices: Iterable[str]) -> Grammar:
-        """A grammar whose language is exactly the given strings."""
-        from corral.grammars.regex_choices import grammar_from_choices
+        @classmethod
+        def from_pydantic(cls, model_or_type: object, **options: Any) -> Grammar:
+            """A grammar of the JSON a Pydantic model (or any type Pydantic can adapt)
+            validates."""
 
-        return grammar_from_choices(choices)
-
-    @classmethod
-    def from_json_schema(
-        cls,
-        schema: object,
-        *,
-        lenient: bool = False,
-        whitespace: str = "compact",
-        max_whitespace: int = 16,
-        time_limit: float = 8.0,
-    ) -> Grammar:
-        """A grammar of exactly the instances valid against a JSON Schema.
-
-        See :func:`corral.grammars.json_schema.compile_json_schema` (parameters, the
-        fail-closed behaviour and ``lenient``) and ``docs/design/json_schema.md``.
-        """
-        from corral.grammars.json_schema import compile_json_schema
-
-        return compile_json_schema(
-            schema,
-            lenient=lenient,
-            whitespace=whitespace,
-            max_whitespace=max_whitespace,
-            time_limit=time_limit,
-        )
-
-    @classmethod
-    def from_pydantic(cls, model_or_type: object, **options: object) -> Grammar:
-        """A grammar of the JSON a Pydantic model (or any type Pydantic can adapt) validates.
-
-        The JSON Schema comes from ``pydantic.TypeAdapter(model_or_type).json_schema()``;
-        ``options`` are those of :meth:`from_json_schema`.
-        """
-        try:
-            import pydantic
-        except ImportError as exc:
-            raise GrammarError("Grammar.from_pydantic needs the 'pydantic' package") from exc
-        schema = pydantic.TypeAdapter(model_or_type).json_schema()  # type: ignore[call-overload,arg-type,unused-ignore]
-        return cls.from_json_schema(schema, **options)  # type: ignore[arg-type]
-
-    @classmethod
-    def from_file(cls, path: str) -> Grammar:
-        """Load a ``.lark`` or ``.gbnf`` file, choosing the front-end by extension."""
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-        if path.endswith(".gbnf"):
-            return cls.from_gbnf(text, source=path)
-        if path.endswith(".lark"):
-            return cls.from_lark(text, source=path)
-        raise GrammarError(f"{path}: unknown grammar file type (expected .lark or .gbnf)")
+        @classmethod
+        def from_file(cls, path: str) -> Grammar:
+            """Load a ``.lark`` or ``.gbnf`` file, choosing the front-end by extension."""
 
     # ----------------------------------------------------------------- queries
     def symbol_kind(self, name: str) -> str | None:
@@ -222,15 +192,37 @@ class Grammar:
         return f"{self.source}: {type(rule).__name__.lower()} {rule.name!r}{loc}"
 
     def validate(self) -> Grammar:
-        """Check the grammar and return it.
+        """Check the grammar, record its warnings, and return it.
+
+        Like :meth:`check`; in addition each unreachable rule is reported once: its message is
+        appended to :attr:`warnings` (unless already there, so validating twice adds nothing)
+        and emitted as an :class:`UnreachableRuleWarning`.
+
+        Raises
+        ------
+        GrammarError
+            As :meth:`check`.
+        """
+        for msg in self._check():
+            if msg not in self.warnings:
+                self.warnings.append(msg)
+                warnings.warn(msg, UnreachableRuleWarning, stacklevel=2)
+        return self
+
+    def check(self) -> None:
+        """Raise the errors of :meth:`validate`, without writing to the grammar or warning.
 
         Raises
         ------
         GrammarError
             On an undefined symbol, a name used for both a terminal and a rule, an unproductive
-            rule, an empty language, a malformed terminal, or an unknown start symbol. Unreachable
-            rules only warn (:class:`UnreachableRuleWarning`).
+            rule, an empty language, a malformed terminal, or an unknown start symbol.
+            Unreachable rules are not errors.
         """
+        self._check()
+
+    def _check(self) -> list[str]:
+        """The checks of :meth:`check`; returns the unreachable-rule messages."""
         for name, term in self.terminals.items():
             if name != term.name:
                 raise GrammarError(f"{self.source}: terminal key {name!r} != name {term.name!r}")
@@ -275,12 +267,11 @@ class Grammar:
                     rule=name,
                     line=rule.line,
                 )
-        for name, rule in self.rules.items():
-            if name not in reachable:
-                msg = f"{self._where(rule)}: unreachable from {self.start!r}"
-                self.warnings.append(msg)
-                warnings.warn(msg, UnreachableRuleWarning, stacklevel=2)
-        return self
+        return [
+            f"{self._where(rule)}: unreachable from {self.start!r}"
+            for name, rule in self.rules.items()
+            if name not in reachable
+        ]
 
     def _productive(self) -> set[str]:
         productive: set[str] = set(self.terminals)

@@ -5,7 +5,12 @@ Usage::
     python -m corral.jsonschemabench [--dataset jsonschemabench|test-suite]
         [--engine corral|llguidance|both] [--whitespace compact|flexible|both] [--jobs N]
         [--sample K | --full] [--splits ...] [--timeout S] [--out results.json]
-        [--update-expected] [--check-expected]
+        [--update-expected] [--check-expected] [--data DIR] [--sdist FILE] [--expected FILE]
+
+Paths default relative to the current directory (run it from the repository root): the
+schemas in ``$CORRAL_JSONSCHEMABENCH`` or ``../shared/jsonschemabench``, the test-suite sdist in
+``$CORRAL_TEST_SUITE_SDIST`` or ``.cache/jsonschema-<version>.tar.gz`` (downloaded there when
+missing), the expected files in ``tests/conformance/expected/``.
 
 Prints one markdown table per engine and whitespace mode (per split and total) and, for corral,
 the keywords its refusals name. The expected-file options act on corral's compact records.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -25,12 +31,12 @@ from pathlib import Path
 
 from corral.jsonschemabench.expected import (
     check_records,
-    default_expected_path,
     load_expected,
     merge_expected,
     save_expected,
 )
 from corral.jsonschemabench.loader import (
+    ENV_VAR,
     SPLITS,
     Case,
     find_data_dir,
@@ -40,7 +46,17 @@ from corral.jsonschemabench.loader import (
 )
 from corral.jsonschemabench.report import markdown_table, refused_keywords, summarize_by
 from corral.jsonschemabench.runner import Record, make_tasks, run_cases
-from corral.jsonschemabench.test_suite import keyword_table, load_suite
+from corral.jsonschemabench.test_suite import (
+    SDIST_ENV_VAR,
+    SDIST_NAME,
+    find_sdist,
+    keyword_table,
+    load_suite,
+)
+
+DEFAULT_DATA = Path("..") / "shared" / "jsonschemabench"
+DEFAULT_SDIST = Path(".cache") / SDIST_NAME
+DEFAULT_EXPECTED_DIR = Path("tests") / "conformance" / "expected"
 
 EXPECTED_FILES = {
     "jsonschemabench": "jsonschemabench.json",
@@ -63,7 +79,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per schema (default 60)")
     p.add_argument("--memory-mb", type=int, default=6144, help="address-space limit per worker")
     p.add_argument("--out", type=Path, help="write all records and the tables as JSON")
-    p.add_argument("--expected", type=Path, help="expected file (default: the committed one)")
+    p.add_argument(
+        "--expected", type=Path, help=f"expected file (default: under {DEFAULT_EXPECTED_DIR}/)"
+    )
+    p.add_argument("--data", type=Path, help=f"schemas (default: ${ENV_VAR} or {DEFAULT_DATA})")
+    p.add_argument(
+        "--sdist",
+        type=Path,
+        help=f"test-suite sdist (default: ${SDIST_ENV_VAR} or {DEFAULT_SDIST})",
+    )
     p.add_argument("--update-expected", action="store_true")
     p.add_argument("--check-expected", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -72,9 +96,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cases(args: argparse.Namespace) -> tuple[list[Case], list[str]]:
     if args.dataset == "test-suite":
-        cases = load_suite(keywords=args.splits)
+        sdist = args.sdist or os.environ.get(SDIST_ENV_VAR) or DEFAULT_SDIST
+        cases = load_suite(find_sdist(sdist, download=True), keywords=args.splits)
         return cases, []
-    root = find_data_dir()
+    root = find_data_dir(args.data or os.environ.get(ENV_VAR) or DEFAULT_DATA)
     splits = args.splits or list(SPLITS)
     stride = 1 if args.full else stride_for(list_files(root, splits), args.sample)
     return list(iter_cases(root, splits, stride)), list(splits)
@@ -83,7 +108,11 @@ def _cases(args: argparse.Namespace) -> tuple[list[Case], list[str]]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
-    cases, order = _cases(args)
+    try:
+        cases, order = _cases(args)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     engines = ["corral", "llguidance"] if args.engine == "both" else [args.engine]
     modes = ["compact", "flexible"] if args.whitespace == "both" else [args.whitespace]
     wants_expected = args.update_expected or args.check_expected
@@ -120,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"## {key}\n\n{table}\n")
     status = 0
     main_records = [r for r in records if r.engine == "corral" and r.whitespace == "compact"]
-    path = args.expected or default_expected_path(EXPECTED_FILES[args.dataset])
+    path = args.expected or DEFAULT_EXPECTED_DIR / EXPECTED_FILES[args.dataset]
     if args.check_expected:
         problems = check_records(main_records, load_expected(path), require_listed=False)
         for line in problems:

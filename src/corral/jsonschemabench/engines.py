@@ -15,22 +15,22 @@ the instance with object keys in the order it enforces (see :func:`serialize`).
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 __all__ = [
     "ENGINES",
     "EngineError",
     "EngineRefusal",
+    "EngineResources",
     "Verdict",
     "compile_corral",
     "compile_llguidance",
     "llguidance_tokenizer",
     "serialize",
-    "warm_up",
 ]
 
 ENGINES: tuple[str, ...] = ("corral", "llguidance")
@@ -66,23 +66,47 @@ class EngineError(Exception):
     """An engine reported a clean, deliberate error for a schema (bad schema, bound exceeded)."""
 
 
-@functools.cache
-def _corral_tokenizer() -> Any:
-    import corral
+@dataclass
+class EngineResources:
+    """What one worker loads once and reuses for every schema (nothing in module globals).
 
-    return corral.Tokenizer.default()
+    Attributes
+    ----------
+    corral_tokenizer:
+        :meth:`corral.Tokenizer.default` (its token trie built), or ``None``.
+    automata_cache:
+        A :class:`corral.automata.AutomataCache` shared by the worker's JSON Schema compiles.
+    llguidance_tokenizer:
+        An ``llguidance.LLTokenizer`` over the same vocabulary, or ``None``.
+    """
+
+    corral_tokenizer: Any = None
+    automata_cache: Any = None
+    llguidance_tokenizer: Any = None
+
+    @classmethod
+    def load(cls, engines: tuple[str, ...]) -> EngineResources:
+        """Load what ``engines`` (names from :data:`ENGINES`) need, so that compile times
+        exclude tokenizer loading and the token trie build."""
+        import corral
+        from corral.automata import AutomataCache
+
+        out = cls(corral_tokenizer=corral.Tokenizer.default(), automata_cache=AutomataCache())
+        if "corral" in engines:
+            cg = corral.compile(corral.Grammar.from_regex("[ab]"), out.corral_tokenizer)
+            corral.Matcher(cg).accept_bytes(b"a")
+        if "llguidance" in engines:
+            out.llguidance_tokenizer = llguidance_tokenizer(out.corral_tokenizer)
+        return out
 
 
-@functools.cache
-def llguidance_tokenizer() -> Any:
-    """An ``llguidance.LLTokenizer`` over corral's default (SmolLM2) vocabulary, cached.
+def llguidance_tokenizer(tok: Any) -> Any:
+    """An ``llguidance.LLTokenizer`` over the vocabulary of the corral tokenizer ``tok``.
 
-    Token bytes, special ids and end-of-sequence ids are those of
-    :meth:`corral.Tokenizer.default`; text is tokenized with corral's BPE encoder.
+    Token bytes, special ids and end-of-sequence ids are those of ``tok``; text is tokenized
+    with corral's BPE encoder.
     """
     import llguidance
-
-    tok = _corral_tokenizer()
 
     class _Wrapped:
         def __init__(self) -> None:
@@ -98,25 +122,7 @@ def llguidance_tokenizer() -> Any:
     return llguidance.LLTokenizer(wrapper, eos_token=list(tok.eos_token_ids))
 
 
-def warm_up(engines: tuple[str, ...]) -> None:
-    """Load the tokenizers (and corral's token trie) once, so compile times exclude them.
-
-    Parameters
-    ----------
-    engines:
-        Names from :data:`ENGINES`.
-    """
-    if "corral" in engines:
-        import corral
-
-        tok = _corral_tokenizer()
-        cg = corral.compile(corral.Grammar.from_regex("[ab]"), tok)
-        corral.Matcher(cg).accept_bytes(b"a")
-    if "llguidance" in engines:
-        llguidance_tokenizer()
-
-
-def compile_corral(schema: Any, whitespace: str) -> Verdict:
+def compile_corral(schema: Any, whitespace: str, resources: EngineResources) -> Verdict:
     """Compile ``schema`` with corral for its default tokenizer.
 
     Raises
@@ -131,8 +137,8 @@ def compile_corral(schema: Any, whitespace: str) -> Verdict:
     from corral.grammars.json_schema import compile_json_schema
 
     try:
-        grammar = compile_json_schema(schema, whitespace=whitespace)
-        compiled = corral.compile(grammar, _corral_tokenizer())
+        grammar = compile_json_schema(schema, whitespace=whitespace, cache=resources.automata_cache)
+        compiled = corral.compile(grammar, resources.corral_tokenizer)
     except UnsupportedSchemaError as e:
         issues = [
             {"pointer": i.pointer, "keyword": i.keyword, "reason": i.reason} for i in e.issues
@@ -150,7 +156,7 @@ def compile_corral(schema: Any, whitespace: str) -> Verdict:
     return verdict
 
 
-def compile_llguidance(schema: Any) -> Verdict:
+def compile_llguidance(schema: Any, resources: EngineResources) -> Verdict:
     """Compile ``schema`` with llguidance (see the module docstring for the options).
 
     Raises
@@ -162,7 +168,7 @@ def compile_llguidance(schema: Any) -> Verdict:
     """
     import llguidance
 
-    lltok = llguidance_tokenizer()
+    lltok = resources.llguidance_tokenizer
     try:
         grammar = llguidance.LLMatcher.grammar_from_json_schema(
             schema, defaults=cast("Any", dict(LLGUIDANCE_OPTIONS))
@@ -197,7 +203,7 @@ def _compact_dumps(instance: Any) -> str:
     return json.dumps(instance, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def serialize(instance: Any, schema: Any, engine: str, whitespace: str) -> bytes:
+def serialize(instance: Any, schema: Any, engine: str, whitespace: str, cache: Any = None) -> bytes:
     """Serialize a test instance as the engine is asked to accept it.
 
     For corral, :func:`corral.grammars.json_schema.serialize_instance`: the canonical text,
@@ -214,5 +220,5 @@ def serialize(instance: Any, schema: Any, engine: str, whitespace: str) -> bytes
         return _compact_dumps(instance).encode("utf-8")
     from corral.grammars.json_schema import serialize_instance
 
-    text: str = serialize_instance(instance, schema, whitespace=whitespace)
+    text: str = serialize_instance(instance, schema, whitespace=whitespace, cache=cache)
     return text.encode("utf-8")

@@ -11,13 +11,11 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from corral.jsonschemabench.loader import find_repo_root
 from corral.jsonschemabench.runner import Record
 
 __all__ = [
     "Expected",
     "check_records",
-    "default_expected_path",
     "load_expected",
     "merge_expected",
     "regressions",
@@ -26,21 +24,6 @@ __all__ = [
 ]
 
 Expected = dict[str, dict[str, object]]
-
-
-def default_expected_path(file_name: str) -> Path:
-    """``<repository root>/tests/conformance/expected/<file_name>``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If no repository root (a directory with ``pyproject.toml``) is found.
-    """
-    for start in (Path.cwd(), Path(__file__).parent):
-        root = find_repo_root(start)
-        if root is not None and (root / "tests").is_dir():
-            return root / "tests" / "conformance" / "expected" / file_name
-    raise FileNotFoundError("repository root (pyproject.toml beside tests/) not found")
 
 
 def load_expected(path: Path) -> Expected:

@@ -3,8 +3,9 @@
 The data are the public JSONSchemaBench / MaskBench files (Geng et al. 2025, "Generating
 Structured Outputs from Language Models: Benchmark and Studies", arXiv:2501.10868), one file per
 schema, ``{"schema": ..., "tests": [{"valid": bool, "data": ...}, ...]}``, one folder per split.
-They are read in place from ``$CORRAL_JSONSCHEMABENCH`` or ``<repository root>/../shared/
-jsonschemabench`` and never copied.
+They are read in place from a directory given as a parameter or by ``$CORRAL_JSONSCHEMABENCH``
+(the command line defaults to ``../shared/jsonschemabench`` relative to the current directory)
+and never copied.
 
 The fixed samples are systematic samples (every k-th file of each split in sorted name order),
 so that a sample is the same on every machine and keeps the proportions of the splits.
@@ -26,7 +27,6 @@ __all__ = [
     "TestInstance",
     "every_kth",
     "find_data_dir",
-    "find_repo_root",
     "iter_cases",
     "list_files",
     "load_case",
@@ -83,31 +83,13 @@ class Case:
     tests: tuple[TestInstance, ...]
 
 
-def find_repo_root(start: Path | None = None) -> Path | None:
-    """Return the nearest directory holding ``pyproject.toml`` at or above ``start``.
+def find_data_dir(root: Path | str | None = None) -> Path:
+    """Locate the JSONSchemaBench directory.
 
     Parameters
     ----------
-    start:
-        Where to begin; the current directory when ``None``.
-
-    Returns
-    -------
-    Path or None
-        The repository root, or ``None`` when no ancestor holds a ``pyproject.toml``.
-    """
-    here = (start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "pyproject.toml").is_file():
-            return candidate
-    return None
-
-
-def find_data_dir() -> Path:
-    """Locate the JSONSchemaBench directory.
-
-    ``$CORRAL_JSONSCHEMABENCH`` when set, else ``<repository root>/../shared/jsonschemabench``,
-    the repository root being searched for from the current directory, then from this file.
+    root:
+        The directory; ``$CORRAL_JSONSCHEMABENCH`` when ``None``.
 
     Returns
     -------
@@ -117,26 +99,20 @@ def find_data_dir() -> Path:
     Raises
     ------
     FileNotFoundError
-        If no such directory exists.
+        If neither ``root`` nor the environment variable names an existing directory.
     """
-    env = os.environ.get(ENV_VAR)
-    if env:
-        path = Path(env)
-        if not path.is_dir():
-            raise FileNotFoundError(f"${ENV_VAR} = {env!r} is not a directory")
-        return path
-    tried: list[str] = []
-    for start in (Path.cwd(), Path(__file__).parent):
-        root = find_repo_root(start)
-        if root is None:
-            continue
-        path = root.parent / "shared" / "jsonschemabench"
-        if path.is_dir():
-            return path
-        tried.append(str(path))
-    raise FileNotFoundError(
-        f"JSONSchemaBench data not found (set ${ENV_VAR}); tried: {', '.join(tried) or 'none'}"
-    )
+    if root is None:
+        env = os.environ.get(ENV_VAR)
+        if not env:
+            raise FileNotFoundError(
+                f"JSONSchemaBench data directory not given: pass it or set ${ENV_VAR}"
+            )
+        path, origin = Path(env), f"${ENV_VAR} = {env!r}"
+    else:
+        path, origin = Path(root), repr(str(root))
+    if not path.is_dir():
+        raise FileNotFoundError(f"JSONSchemaBench data directory {origin} is not a directory")
+    return path
 
 
 def list_files(root: Path, splits: Iterable[str] | None = None) -> list[tuple[str, Path]]:

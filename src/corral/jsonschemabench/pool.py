@@ -46,14 +46,13 @@ def _limit_memory(memory_mb: int | None) -> None:
 
 def _worker_main(
     conn: Connection,
-    func: Callable[[Any], Any],
-    warmup: Callable[[], None] | None,
+    func: Callable[..., Any],
+    warmup: Callable[[], Any] | None,
     memory_mb: int | None,
 ) -> None:
     try:
         _limit_memory(memory_mb)
-        if warmup is not None:
-            warmup()
+        resources = warmup() if warmup is not None else None
     except BaseException as e:
         conn.send(("failed", f"{type(e).__name__}: {e}"))
         return
@@ -66,7 +65,7 @@ def _worker_main(
         if message is None:
             return
         index, task = message
-        conn.send((index, func(task)))
+        conn.send((index, func(task) if warmup is None else func(task, resources)))
 
 
 @dataclass
@@ -82,8 +81,8 @@ class _Worker:
 class _Pool(Generic[T, R]):
     def __init__(
         self,
-        func: Callable[[T], R],
-        warmup: Callable[[], None] | None,
+        func: Callable[..., R],
+        warmup: Callable[[], Any] | None,
         memory_mb: int | None,
         start_timeout: float,
     ) -> None:
@@ -120,13 +119,13 @@ class _Pool(Generic[T, R]):
 
 
 def run_pool(
-    func: Callable[[T], R],
+    func: Callable[..., R],
     tasks: Sequence[T],
     *,
     jobs: int,
     timeout: float,
     on_lost: Callable[[T, str, str], R],
-    warmup: Callable[[], None] | None = None,
+    warmup: Callable[[], Any] | None = None,
     memory_mb: int | None = None,
     start_timeout: float = 300.0,
     recycle: Callable[[R], bool] | None = None,
@@ -142,7 +141,8 @@ def run_pool(
     Parameters
     ----------
     func:
-        A picklable (module-level) function; it should catch its own exceptions.
+        A picklable (module-level) function; it should catch its own exceptions. Called as
+        ``func(task)``, or ``func(task, resources)`` when ``warmup`` is given.
     tasks:
         Picklable task objects.
     jobs:
@@ -153,7 +153,9 @@ def run_pool(
         ``on_lost(task, status, message)`` makes the result of a task whose worker was lost:
         status ``"timeout"`` (killed at the deadline) or ``"error"`` (the worker died).
     warmup:
-        A picklable callable each worker runs once before taking tasks.
+        A picklable callable each worker runs once before taking tasks; what it returns (the
+        worker's resources: tokenizers, caches) is handed to every call of ``func`` in that
+        worker, so nothing is kept in module globals.
     memory_mb:
         Address-space limit of each worker (``RLIMIT_AS``), or ``None``.
     start_timeout:

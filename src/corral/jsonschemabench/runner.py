@@ -23,11 +23,11 @@ from corral.jsonschemabench.engines import (
     ENGINES,
     EngineError,
     EngineRefusal,
+    EngineResources,
     Verdict,
     compile_corral,
     compile_llguidance,
     serialize,
-    warm_up,
 )
 from corral.jsonschemabench.loader import Case
 from corral.jsonschemabench.pool import run_pool
@@ -116,20 +116,28 @@ class Task:
     whitespace: str = "compact"
 
 
-def _compile(task: Task) -> Verdict:
+def _compile(task: Task, resources: EngineResources) -> Verdict:
     if task.engine == "corral":
-        return compile_corral(task.case.schema, task.whitespace)
+        return compile_corral(task.case.schema, task.whitespace, resources)
     if task.engine == "llguidance":
         if task.whitespace != "compact":
             raise ValueError("llguidance runs in compact mode only")
-        return compile_llguidance(task.case.schema)
+        return compile_llguidance(task.case.schema, resources)
     raise ValueError(f"unknown engine {task.engine!r}; known: {', '.join(ENGINES)}")
 
 
-def _check_instances(task: Task, verdict: Verdict, record: Record) -> None:
+def _check_instances(
+    task: Task, verdict: Verdict, record: Record, resources: EngineResources
+) -> None:
     for index, test in enumerate(task.case.tests):
         try:
-            data = serialize(test.data, task.case.schema, task.engine, task.whitespace)
+            data = serialize(
+                test.data,
+                task.case.schema,
+                task.engine,
+                task.whitespace,
+                resources.automata_cache,
+            )
         except ValueError:
             record.unserializable += 1
             continue
@@ -147,13 +155,15 @@ def _check_instances(task: Task, verdict: Verdict, record: Record) -> None:
             )
 
 
-def run_case(task: Task) -> Record:
+def run_case(task: Task, resources: EngineResources | None = None) -> Record:
     """Compile the task's schema and check every test instance; never raises.
 
     Parameters
     ----------
     task:
         The case, engine and whitespace mode.
+    resources:
+        The worker's tokenizers and caches (loaded here when not given).
 
     Returns
     -------
@@ -164,16 +174,24 @@ def run_case(task: Task) -> Record:
     record = Record(task.engine, task.whitespace, case.split, case.name, "compiled")
     record.n_valid = sum(1 for t in case.tests if t.valid)
     record.n_invalid = len(case.tests) - record.n_valid
+    if resources is None:
+        try:
+            resources = EngineResources.load((task.engine,))
+        except Exception as e:
+            record.status = "error"
+            record.error_kind = "crash"
+            record.error = f"loading {task.engine}: {type(e).__name__}: {e}"[:2000]
+            return record
     started = time.perf_counter()
     cpu_started = time.process_time()
     try:
         try:
-            verdict = _compile(task)
+            verdict = _compile(task, resources)
         finally:
             record.compile_ms = (time.perf_counter() - started) * 1000.0
             record.compile_cpu_ms = (time.process_time() - cpu_started) * 1000.0
             record.slow_compile = record.compile_cpu_ms > COMPILE_BOUND_MS
-        _check_instances(task, verdict, record)
+        _check_instances(task, verdict, record, resources)
     except EngineRefusal as e:
         record.status = "refused"
         record.refused = e.issues
@@ -254,7 +272,7 @@ def run_cases(
         jobs=jobs,
         timeout=timeout,
         on_lost=lost_record,
-        warmup=functools.partial(warm_up, engines),
+        warmup=functools.partial(EngineResources.load, engines),
         memory_mb=memory_mb,
         recycle=_out_of_memory,
         max_tasks=TASKS_PER_WORKER,

@@ -13,26 +13,30 @@ semantics: its 19 instances described "invalid <format> string is only an annota
 default" are labelled valid. With ``format_assertion=True`` (the default) those instances are
 relabelled invalid, as they are under format assertion; nothing is dropped.
 
-The sdist is looked for in ``<repository root>/.cache/`` and fetched there with ``pip download``
-when missing; it is read in place with :mod:`tarfile`.
+The sdist's path is a parameter or ``$CORRAL_TEST_SUITE_SDIST`` (the command line defaults to
+``.cache/jsonschema-<version>.tar.gz`` relative to the current directory and fetches it there
+with ``pip download`` when missing); it is read in place with :mod:`tarfile`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tarfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from corral.jsonschemabench.loader import Case, TestInstance, find_repo_root
+from corral.jsonschemabench.loader import Case, TestInstance
 from corral.jsonschemabench.report import Summary, summarize_by
 from corral.jsonschemabench.runner import Record
 
 __all__ = [
     "FORMATS",
     "JSONSCHEMA_VERSION",
+    "SDIST_ENV_VAR",
+    "SDIST_NAME",
     "find_sdist",
     "keyword_table",
     "load_suite",
@@ -54,35 +58,39 @@ FORMATS: tuple[str, ...] = (
     "uri-reference",
 )
 _DRAFT_DIR = "json/tests/draft2020-12/"
+SDIST_ENV_VAR = "CORRAL_TEST_SUITE_SDIST"
+SDIST_NAME = f"jsonschema-{JSONSCHEMA_VERSION}.tar.gz"
 
 
-def _cache_dir() -> Path:
-    for start in (Path.cwd(), Path(__file__).parent):
-        root = find_repo_root(start)
-        if root is not None:
-            return root / ".cache"
-    raise FileNotFoundError("repository root (a directory with pyproject.toml) not found")
-
-
-def find_sdist(cache: Path | None = None, *, download: bool = True) -> Path:
-    """Return the path of ``jsonschema-<JSONSCHEMA_VERSION>.tar.gz``, downloading it if needed.
+def find_sdist(path: Path | str | None = None, *, download: bool = False) -> Path:
+    """Return the path of the ``jsonschema`` sdist holding the test suite.
 
     Parameters
     ----------
-    cache:
-        The directory to look in and download to; ``<repository root>/.cache`` when ``None``.
+    path:
+        The sdist file (``jsonschema-<JSONSCHEMA_VERSION>.tar.gz``); ``$CORRAL_TEST_SUITE_SDIST``
+        when ``None``.
     download:
-        Whether to run ``pip download`` when the file is missing.
+        Whether to fetch the sdist into the file's folder with ``pip download`` when missing.
 
     Raises
     ------
     FileNotFoundError
-        If the sdist is missing and could not be downloaded.
+        If no path is given or set, or the file is missing and could not be downloaded.
     """
-    folder = cache or _cache_dir()
-    path = folder / f"jsonschema-{JSONSCHEMA_VERSION}.tar.gz"
-    if path.is_file():
-        return path
+    if path is None:
+        env = os.environ.get(SDIST_ENV_VAR)
+        if not env:
+            raise FileNotFoundError(
+                f"JSON-Schema-Test-Suite sdist not given: pass its path or set ${SDIST_ENV_VAR} "
+                f"(a {SDIST_NAME} from: pip download --no-deps --no-binary=:all: "
+                f"jsonschema=={JSONSCHEMA_VERSION})"
+            )
+        path = env
+    file = Path(path)
+    if file.is_file():
+        return file
+    folder = file.parent
     if download:
         folder.mkdir(parents=True, exist_ok=True)
         command = [
@@ -97,10 +105,10 @@ def find_sdist(cache: Path | None = None, *, download: bool = True) -> Path:
             str(folder),
         ]
         subprocess.run(command, check=False, capture_output=True, timeout=300)
-        if path.is_file():
-            return path
+        if file.is_file():
+            return file
     raise FileNotFoundError(
-        f"{path} missing; run: pip download --no-deps --no-binary=:all: "
+        f"{file} missing; run: pip download --no-deps --no-binary=:all: "
         f"jsonschema=={JSONSCHEMA_VERSION} -d {folder}"
     )
 

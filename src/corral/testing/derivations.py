@@ -57,7 +57,9 @@ class DerivationSampler:
         self.max_lexeme = max_lexeme
         self.dfas: dict[str, ByteDFA] = {}
         for name, term in grammar.terminals.items():
-            if term.literal and "s" not in term.flags:
+            if term.dfa is not None:  # prebuilt automata (JSON Schema)
+                self.dfas[name] = term.dfa
+            elif term.literal and "s" not in term.flags:
                 self.dfas[name] = literal_dfa(term.pattern, "i" in term.flags)
             else:
                 self.dfas[name] = compile_regex(term.regex(), name)

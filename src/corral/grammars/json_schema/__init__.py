@@ -19,21 +19,26 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from corral.automata.regex import set_deadline
+from corral.automata.cache import AutomataCache
 from corral.errors import GrammarError, SchemaIssue, UnsupportedSchemaError
 from corral.grammars.ir import Grammar
 from corral.grammars.json_schema.builder import LangBuilder
+from corral.grammars.json_schema.context import SchemaContext
 from corral.grammars.json_schema.emit import Emitter
 from corral.grammars.json_schema.serializer import Serializer
+from corral.limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
+    "AutomataCache",
     "KeywordStatus",
+    "SchemaContext",
     "compile_json_schema",
     "explain",
     "serialize_instance",
 ]
 
-MAX_SCHEMA_BYTES = 8_000_000
+MAX_SCHEMA_BYTES = DEFAULT_LIMITS.max_schema_bytes
+"""Default bound on a schema given as text (:attr:`corral.limits.Limits.max_schema_bytes`)."""
 
 
 @dataclass(frozen=True)
@@ -60,10 +65,11 @@ class KeywordStatus:
         return not self.status.startswith("refused")
 
 
-def _load(schema: Any) -> Any:
+def _load(schema: Any, limits: Limits | None = None) -> Any:
     if isinstance(schema, (str, bytes)):
-        if len(schema) > MAX_SCHEMA_BYTES:
-            raise GrammarError(f"JSON Schema larger than {MAX_SCHEMA_BYTES} bytes")
+        most = (limits or DEFAULT_LIMITS).max_schema_bytes
+        if len(schema) > most:
+            raise GrammarError(f"JSON Schema larger than {most} bytes")
         try:
             return json.loads(schema)
         except json.JSONDecodeError as exc:
@@ -71,17 +77,16 @@ def _load(schema: Any) -> Any:
     return schema
 
 
-def _compile(schema: Any, whitespace: str, max_whitespace: int,
-             time_limit: float) -> tuple[Grammar, LangBuilder]:  # fmt: skip
-    builder = LangBuilder(_load(schema), time_limit=time_limit)
+def _compile(
+    schema: Any, whitespace: str, max_whitespace: int, time_limit: float | None,
+    limits: Limits | None, cache: AutomataCache | None,
+) -> tuple[Grammar, LangBuilder]:  # fmt: skip
+    builder = LangBuilder(_load(schema, limits), time_limit=time_limit, limits=limits, cache=cache)
     emitter = Emitter(builder, whitespace, max_whitespace)
-    set_deadline(builder.deadline)
     try:
         grammar = emitter.build(("",), "<json-schema>")
     except RecursionError as exc:
         raise GrammarError("JSON Schema nested too deeply") from exc
-    finally:
-        set_deadline(None)
     return grammar, builder
 
 
@@ -91,7 +96,9 @@ def compile_json_schema(
     lenient: bool = False,
     whitespace: str = "compact",
     max_whitespace: int = 16,
-    time_limit: float = 8.0,
+    time_limit: float | None = None,
+    limits: Limits | None = None,
+    cache: AutomataCache | None = None,
 ) -> Grammar:
     """Compile a JSON Schema to a grammar whose language is exactly the valid instances.
 
@@ -108,8 +115,16 @@ def compile_json_schema(
     max_whitespace:
         Longest whitespace run in flexible mode.
     time_limit:
-        Seconds of compilation (process CPU time) after which
-        :class:`~corral.errors.GrammarError` is raised.
+        Seconds of compilation (CPU time of the compiling thread) after which
+        :class:`~corral.errors.CompileTimeout` (a :class:`~corral.errors.GrammarError`) is
+        raised; overrides ``limits.compile_seconds`` (``None``: keep it, 8.0 by default).
+    limits:
+        Bounds on the compilation (:class:`~corral.limits.Limits`; default
+        :data:`~corral.limits.DEFAULT_LIMITS`).
+    cache:
+        An :class:`~corral.automata.cache.AutomataCache` to share automata (formats, patterns,
+        numbers, canonical automata) between compilations; thread-safe. ``None``: a private
+        one for this call. Every call has its own deadline and number model either way.
 
     Returns
     -------
@@ -124,7 +139,7 @@ def compile_json_schema(
     GrammarError
         The schema is malformed, admits no value, or exceeds a size, depth or time bound.
     """
-    grammar, builder = _compile(schema, whitespace, max_whitespace, time_limit)
+    grammar, builder = _compile(schema, whitespace, max_whitespace, time_limit, limits, cache)
     if builder.issues and not lenient:
         raise UnsupportedSchemaError(_dedupe(builder.issues))
     grammar.unenforced = list(_dedupe(builder.issues))
@@ -135,18 +150,27 @@ def _dedupe(issues: list[SchemaIssue]) -> list[SchemaIssue]:
     return list(dict.fromkeys(issues))
 
 
-def explain(schema: Any, *, time_limit: float = 8.0) -> list[KeywordStatus]:
-    """Every keyword occurrence met while compiling ``schema``, with what corral does with it."""
-    _, builder = _compile(schema, "compact", 16, time_limit)
+def explain(
+    schema: Any,
+    *,
+    time_limit: float | None = None,
+    limits: Limits | None = None,
+    cache: AutomataCache | None = None,
+) -> list[KeywordStatus]:
+    """Every keyword occurrence met while compiling ``schema``, with what corral does with it
+    (parameters as for :func:`compile_json_schema`)."""
+    _, builder = _compile(schema, "compact", 16, time_limit, limits, cache)
     return [KeywordStatus(p, k, s) for (p, k), s in sorted(builder.report.items())]
 
 
-def serialize_instance(instance: Any, schema: Any, *, whitespace: str = "compact") -> str:
+def serialize_instance(
+    instance: Any, schema: Any, *, whitespace: str = "compact", cache: AutomataCache | None = None
+) -> str:
     """Serialise ``instance`` the way the grammar of ``schema`` writes it.
 
     Object members follow the grammar's property order; numbers and strings use corral's
     canonical texts. Raises ``ValueError`` for values without a JSON text (NaN, infinities,
     lone surrogates).
     """
-    builder = LangBuilder(_load(schema))
+    builder = LangBuilder(_load(schema), cache=cache)
     return Serializer(builder, whitespace).dumps(instance)

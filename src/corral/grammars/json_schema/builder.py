@@ -13,28 +13,18 @@ the language finite, each candidate is validated against the whole conjunction w
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import replace
 from typing import Any
 
+from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA
 from corral.automata.ops import finite_strings, is_empty
 from corral.errors import CompileTimeout, DeadlineExceeded, GrammarError, SchemaIssue
 from corral.grammars.json_schema import scalars
-from corral.grammars.json_schema.algebra import (
-    MAX_COUNT_STATES,
-    ArraySpec,
-    Conj,
-    Lang,
-    ObjectSpec,
-    Refuse,
-    all_scalars,
-    dfa_and,
-    dfa_minus,
-    use_draft,
-)
+from corral.grammars.json_schema.algebra import ArraySpec, Conj, Lang, ObjectSpec, Refuse
 from corral.grammars.json_schema.arrays import array_spec, merge_arrays, negate_arrays
 from corral.grammars.json_schema.combinators import apply_combinators
+from corral.grammars.json_schema.context import SchemaContext
 from corral.grammars.json_schema.keywords import (
     ANNOTATIONS,
     ASSERTIONS,
@@ -45,7 +35,8 @@ from corral.grammars.json_schema.keywords import (
 )
 from corral.grammars.json_schema.objects import merge_objects, negate_objects, object_specs
 from corral.grammars.json_schema.refs import RefError, Resolver, join_pointer
-from corral.grammars.json_schema.strings import json_string_any
+from corral.grammars.json_schema.values import candidates_lang, json_equal
+from corral.limits import DEFAULT_LIMITS, Budget, Limits
 
 __all__ = ["LangBuilder"]
 
@@ -62,21 +53,45 @@ class LangBuilder:
     root:
         The root schema.
     time_limit:
-        Seconds after which compilation stops with :class:`~corral.errors.GrammarError`.
+        Seconds of CPU time (of the compiling thread) after which compilation stops with
+        :class:`~corral.errors.CompileTimeout` (``None``: ``limits.compile_seconds``).
+    limits:
+        Bounds (default :data:`~corral.limits.DEFAULT_LIMITS`).
+    cache:
+        An :class:`~corral.automata.cache.AutomataCache` shared between compilations (default:
+        a private one).
+
+    Attributes
+    ----------
+    ctx:
+        The :class:`~corral.grammars.json_schema.context.SchemaContext` of this compilation.
     """
 
-    def __init__(self, root: Any, *, time_limit: float = 8.0) -> None:
+    def __init__(
+        self,
+        root: Any,
+        *,
+        time_limit: float | None = None,
+        limits: Limits | None = None,
+        cache: AutomataCache | None = None,
+    ) -> None:
         if not isinstance(root, (dict, bool)):
             raise GrammarError(
                 f"a JSON Schema is an object or a boolean, not {type(root).__name__}"
             )
         self.draft = draft_of(root)
+        base = limits if limits is not None else DEFAULT_LIMITS
+        if time_limit is not None:
+            base = base.with_time(time_limit)
         try:
-            self.resolver = Resolver(root, id_keyword="id" if self.draft <= 4 else "$id")
+            self.resolver = Resolver(root, id_keyword="id" if self.draft <= 4 else "$id",
+                                     max_nodes=base.max_schema_nodes,
+                                     max_depth=base.max_schema_depth)  # fmt: skip
         except RefError as exc:
             raise GrammarError(str(exc)) from exc
         self.root = root
-        self.deadline = time.process_time() + time_limit
+        self.ctx = SchemaContext(draft=self.draft, limits=base, budget=Budget.start(base),
+                                 cache=cache)  # fmt: skip
         self.memo: dict[Conj, Lang] = {}
         self.active: set[Conj] = set()
         self.synth: list[Lang] = []
@@ -126,7 +141,7 @@ class LangBuilder:
         objs: list[ObjectSpec] = []
         for x in a.objects:
             for y in b.objects:
-                m = merge_objects(x, y)
+                m = merge_objects(self.ctx, x, y)
                 if m is not None and m not in objs:
                     objs.append(m)
         arrs: list[ArraySpec] = []
@@ -137,7 +152,7 @@ class LangBuilder:
                     arrs.append(w)
         if len(objs) > MAX_SPECS or len(arrs) > MAX_SPECS:
             raise Refuse("allOf", "too many combinations of alternatives")
-        return Lang(dfa_and(a.scalar, b.scalar), objs, arrs, self._and_long(a, b))
+        return Lang(self.ctx.dfa_and(a.scalar, b.scalar), objs, arrs, self._and_long(a, b))
 
     def _and_long(self, a: Lang, b: Lang) -> tuple[tuple[int, int | None], ...]:
         """Long-string ranges of an intersection: kept against a side that allows every
@@ -149,9 +164,9 @@ class LangBuilder:
         for x, y in ((a, b), (b, a)):
             if not x.long_strings:
                 continue
-            if _all_strings(y.scalar):
+            if _all_strings(self.ctx, y.scalar):
                 out.extend(x.long_strings)
-            elif not _no_strings(y.scalar):
+            elif not _no_strings(self.ctx, y.scalar):
                 raise Refuse("maxLength", "a very long string bound combined with other string "
                              "constraints")  # fmt: skip
         for lo1, hi1 in a.long_strings:
@@ -167,8 +182,8 @@ class LangBuilder:
         if a.long_strings:
             raise Refuse("maxLength", "cannot negate a very long string bound")
         return Lang(
-            dfa_minus(all_scalars(), a.scalar),
-            negate_objects(a.objects, self.negate),
+            self.ctx.dfa_minus(self.ctx.all_scalars(), a.scalar),
+            negate_objects(self.ctx, a.objects, self.negate),
             negate_arrays(a.arrays, self.negate),
         )
 
@@ -180,8 +195,7 @@ class LangBuilder:
             return got
         if conj in self.active:
             raise Refuse("$ref", "reference cycle that does not go through an object or array")
-        use_draft(self.draft)
-        if time.process_time() > self.deadline:
+        if self.ctx.budget.expired():
             raise CompileTimeout("JSON Schema compilation exceeded its time bound")
         self.active.add(conj)
         try:
@@ -263,7 +277,7 @@ class LangBuilder:
         finite = [n for n, p in nodes if n is not None and ("enum" in n or "const" in n)]
         if finite:
             return self._finite(nodes)
-        result = Lang.any()
+        result = self.ctx.any_lang()
         for node, ptr in nodes:
             part = self.synth[int(ptr[1:])] if node is None else self.plain(node, ptr)
             result = self.and_at(result, part, ptr, "allOf")
@@ -288,12 +302,12 @@ class LangBuilder:
         """The language of one schema object's non-combinator keywords."""
         self._note_all(node, ptr)
         types = self._types(node, ptr)
-        scalar, longs = scalars.scalar_dfa(node, ptr, types, self.draft, self)
+        scalar, longs = scalars.scalar_dfa(self.ctx, node, ptr, types, self.draft, self)
         objects: list[ObjectSpec] = []
         if "object" in types:
             try:
                 objects = object_specs(
-                    node, ptr, self.draft, scalars.pattern_keys, self._names_lang,
+                    self.ctx, node, ptr, self.draft, self._pattern_keys, self._names_lang,
                     self._dependent, self.refuse,
                 )  # fmt: skip
             except (Refuse, GrammarError) as exc:
@@ -302,9 +316,9 @@ class LangBuilder:
                 kw = exc.keyword if isinstance(exc, Refuse) else "patternProperties"
                 self.refuse(ptr, kw, exc.reason if isinstance(exc, Refuse) else str(exc))
                 objects = object_specs(
-                    {k: v for k, v in node.items() if k not in ("patternProperties",
+                    self.ctx, {k: v for k, v in node.items() if k not in ("patternProperties",
                      "dependentRequired", "dependentSchemas", "dependencies")},
-                    ptr, self.draft, scalars.pattern_keys, self._names_lang,
+                    ptr, self.draft, self._pattern_keys, self._names_lang,
                     self._dependent, self.refuse,
                 )  # fmt: skip
         arrays: list[ArraySpec] = []
@@ -351,7 +365,7 @@ class LangBuilder:
         total = k + 1
         for _, mn, mx in spec.contains:
             total *= mx + 2 if mx is not None else mn + 1
-        if total > MAX_COUNT_STATES:
+        if total > self.ctx.limits.max_count_states:
             kw = "maxItems" if spec.max_items is not None else "minItems"
             self.refuse(ptr, kw, "array length too large to track exactly")
             spec = replace(spec, min_items=0, max_items=None)
@@ -369,6 +383,9 @@ class LangBuilder:
             out.add("integer")
         return out
 
+    def _pattern_keys(self, pattern: str) -> ByteDFA:
+        return scalars.pattern_keys(self.ctx, pattern)
+
     def _names_lang(self, ptr: str) -> Any:
         return self.lang_of((ptr,)).scalar
 
@@ -377,8 +394,6 @@ class LangBuilder:
 
     # ------------------------------------------------------------------ enum / const
     def _finite(self, nodes: list[tuple[Any, str]]) -> Lang:
-        from corral.grammars.json_schema.values import candidates_lang
-
         cands: list[Any] | None = None
         for node, ptr in nodes:
             if node is None:
@@ -424,15 +439,13 @@ class LangBuilder:
         return self._validator
 
 
-def _all_strings(scalar: ByteDFA) -> bool:
-    return is_empty(dfa_minus(json_string_any(), scalar))
+def _all_strings(ctx: SchemaContext, scalar: ByteDFA) -> bool:
+    return is_empty(ctx.dfa_minus(ctx.json_string_any(), scalar))
 
 
-def _no_strings(scalar: ByteDFA) -> bool:
-    return is_empty(dfa_and(json_string_any(), scalar))
+def _no_strings(ctx: SchemaContext, scalar: ByteDFA) -> bool:
+    return is_empty(ctx.dfa_and(ctx.json_string_any(), scalar))
 
 
 def _in(value: Any, pool: list[Any]) -> bool:
-    from corral.grammars.json_schema.values import json_equal
-
     return any(json_equal(value, p) for p in pool)

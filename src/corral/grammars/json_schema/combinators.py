@@ -12,7 +12,7 @@ complements are expressible — otherwise refused, never treated as ``anyOf``.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from corral.automata.ops import empty_dfa
 from corral.errors import DeadlineExceeded, GrammarError
@@ -23,28 +23,23 @@ from corral.grammars.json_schema.algebra import (
     ObjectSpec,
     Prop,
     Refuse,
-    dfa_and,
-    dfa_minus,
-    dfa_or,
 )
 from corral.grammars.json_schema.arrays import merge_arrays
 from corral.grammars.json_schema.objects import merge_objects
+from corral.grammars.json_schema.protocols import LangSource
 from corral.grammars.json_schema.refs import join_pointer
-
-if TYPE_CHECKING:
-    from corral.grammars.json_schema.builder import LangBuilder
 
 __all__ = ["apply_combinators"]
 
 
-def _branches(b: LangBuilder, node: dict[str, Any], ptr: str, kw: str) -> list[Lang] | None:
+def _branches(b: LangSource, node: dict[str, Any], ptr: str, kw: str) -> list[Lang] | None:
     items = node.get(kw)
     if not isinstance(items, list) or not items:
         return None
     return [b.lang_of((join_pointer(ptr, kw, i),)) for i in range(len(items))]
 
 
-def apply_combinators(b: LangBuilder, node: dict[str, Any], ptr: str, result: Lang) -> Lang:
+def apply_combinators(b: LangSource, node: dict[str, Any], ptr: str, result: Lang) -> Lang:
     for kw in ("anyOf", "oneOf", "not", "if"):
         if kw not in node:
             continue
@@ -64,14 +59,14 @@ def apply_combinators(b: LangBuilder, node: dict[str, Any], ptr: str, result: La
     return result
 
 
-def _combinator(b: LangBuilder, node: dict[str, Any], ptr: str, kw: str) -> Lang | None:
+def _combinator(b: LangSource, node: dict[str, Any], ptr: str, kw: str) -> Lang | None:
     if kw == "anyOf":
         langs = _branches(b, node, ptr, kw)
         if langs is None:
             return None
         out = Lang.empty()
         for lang in langs:
-            out = out.or_(lang)
+            out = b.ctx.lang_or(out, lang)
         return out
     if kw == "oneOf":
         langs = _branches(b, node, ptr, kw)
@@ -82,36 +77,36 @@ def _combinator(b: LangBuilder, node: dict[str, Any], ptr: str, kw: str) -> Lang
         b.note(ptr, "if", "ignored: no then/else")
         return None
     cond = b.lang_of((join_pointer(ptr, "if"),))
-    then = b.lang_of((join_pointer(ptr, "then"),)) if "then" in node else Lang.any()
-    other = b.lang_of((join_pointer(ptr, "else"),)) if "else" in node else Lang.any()
+    then = b.lang_of((join_pointer(ptr, "then"),)) if "then" in node else b.ctx.any_lang()
+    other = b.lang_of((join_pointer(ptr, "else"),)) if "else" in node else b.ctx.any_lang()
     for k in ("then", "else"):
         if k in node:
             b.note(ptr, k, "enforced")
-    return b.and_(cond, then).or_(b.and_(b.not_(cond), other))
+    return b.ctx.lang_or(b.and_(cond, then), b.and_(b.not_(cond), other))
 
 
-def _one_of(b: LangBuilder, langs: list[Lang]) -> Lang:
+def _one_of(b: LangSource, langs: list[Lang]) -> Lang:
     if any(lang.long_strings for lang in langs):
         raise Refuse("oneOf", "a branch has a very long string bound")
     once = langs[0].scalar
     twice = None
     for lang in langs[1:]:
-        both = dfa_and(once, lang.scalar)
-        twice = both if twice is None else dfa_or(twice, both)
-        once = dfa_or(once, lang.scalar)
-    scalar = once if twice is None else dfa_minus(once, twice)
+        both = b.ctx.dfa_and(once, lang.scalar)
+        twice = both if twice is None else b.ctx.dfa_or(twice, both)
+        once = b.ctx.dfa_or(once, lang.scalar)
+    scalar = once if twice is None else b.ctx.dfa_minus(once, twice)
     disjoint = all(
         _disjoint_structured(b, x, y) for i, x in enumerate(langs) for y in langs[i + 1 :]
     )
     if not disjoint:
-        return Lang(scalar).or_(_exactly_one_structured(b, langs))
+        return b.ctx.lang_or(Lang(scalar), _exactly_one_structured(b, langs))
     out = Lang(scalar)
     for lang in langs:
-        out = out.or_(Lang(out.scalar, lang.objects, lang.arrays))
+        out = b.ctx.lang_or(out, Lang(out.scalar, lang.objects, lang.arrays))
     return out
 
 
-def _exactly_one_structured(b: LangBuilder, langs: list[Lang]) -> Lang:
+def _exactly_one_structured(b: LangSource, langs: list[Lang]) -> Lang:
     """Objects/arrays in exactly one branch: the union over i of branch i minus the others
     (needs their complements; :class:`Refuse` when one is not expressible)."""
     structured = [Lang(empty_dfa(), lang.objects, lang.arrays) for lang in langs]
@@ -125,11 +120,11 @@ def _exactly_one_structured(b: LangBuilder, langs: list[Lang]) -> Lang:
         for j, neg in enumerate(negs):
             if j != i and not part.is_empty():
                 part = b.and_(part, neg)
-        out = out.or_(part)
+        out = b.ctx.lang_or(out, part)
     return out
 
 
-def _disjoint_structured(b: LangBuilder, first: Lang, second: Lang) -> bool:
+def _disjoint_structured(b: LangSource, first: Lang, second: Lang) -> bool:
     for x in first.objects:
         for y in second.objects:
             if not _objects_disjoint(b, x, y):
@@ -141,7 +136,7 @@ def _disjoint_structured(b: LangBuilder, first: Lang, second: Lang) -> bool:
     return True
 
 
-def _values_disjoint(b: LangBuilder, p: Conj, q: Conj) -> bool:
+def _values_disjoint(b: LangSource, p: Conj, q: Conj) -> bool:
     try:
         both = b.and_(b.lang_of(p), b.lang_of(q))
     except Refuse:
@@ -149,19 +144,19 @@ def _values_disjoint(b: LangBuilder, p: Conj, q: Conj) -> bool:
     return both.is_empty()
 
 
-def _objects_disjoint(b: LangBuilder, x: ObjectSpec, y: ObjectSpec) -> bool:
+def _objects_disjoint(b: LangSource, x: ObjectSpec, y: ObjectSpec) -> bool:
     if x.max_props is not None and y.min_props > x.max_props:
         return True
     if y.max_props is not None and x.min_props > y.max_props:
         return True
     return (
-        merge_objects(x, y) is None
+        merge_objects(b.ctx, x, y) is None
         or any(_prop_disjoint(b, p, y) for p in x.props if p.required)
         or any(_prop_disjoint(b, q, x) for q in y.props if q.required)
     )
 
 
-def _prop_disjoint(b: LangBuilder, p: Prop, other: ObjectSpec) -> bool:
+def _prop_disjoint(b: LangSource, p: Prop, other: ObjectSpec) -> bool:
     for q in other.props:
         if q.name == p.name:
             return _values_disjoint(b, p.value, q.value)
@@ -169,7 +164,7 @@ def _prop_disjoint(b: LangBuilder, p: Prop, other: ObjectSpec) -> bool:
                    for r in other.regions)  # fmt: skip
 
 
-def _arrays_disjoint(b: LangBuilder, u: ArraySpec, v: ArraySpec) -> bool:
+def _arrays_disjoint(b: LangSource, u: ArraySpec, v: ArraySpec) -> bool:
     if u.max_items is not None and v.min_items > u.max_items:
         return True
     if v.max_items is not None and u.min_items > v.max_items:

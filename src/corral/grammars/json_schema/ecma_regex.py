@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+
+from corral.automata.cache import AutomataCache
 
 __all__ = ["PatternUnsupported", "translate_pattern"]
 
@@ -387,7 +388,6 @@ def _trim(items: list[_Node], start: bool, end: bool) -> list[_Node]:
     return items
 
 
-@lru_cache(maxsize=4096)
 def _translate(pattern: str) -> str:
     tree = _Parser(pattern).parse()
     options = tree.items if tree.kind == "alt" else (tree,)
@@ -409,13 +409,15 @@ def _translate(pattern: str) -> str:
     return "|".join(parts)
 
 
-def translate_pattern(pattern: str) -> str:
+def translate_pattern(pattern: str, *, cache: AutomataCache | None = None) -> str:
     """Translate an ECMA-262 ``pattern`` into a regex for :func:`compile_regex`.
 
     Parameters
     ----------
     pattern:
         An ECMA-262 regular expression (``pattern`` / ``patternProperties`` key), no flags.
+    cache:
+        Where to find or keep the translation (``None``: translate).
 
     Returns
     -------
@@ -431,4 +433,6 @@ def translate_pattern(pattern: str) -> str:
     """
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise PatternUnsupported(f"pattern longer than {MAX_PATTERN_LENGTH} characters")
-    return _translate(pattern)
+    if cache is None:
+        return _translate(pattern)
+    return cache.get_or_build(("ecma", pattern), lambda: _translate(pattern))

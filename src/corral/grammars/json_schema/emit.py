@@ -16,16 +16,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from functools import lru_cache
 from itertools import product
-from typing import TYPE_CHECKING
 
 from corral.automata.dfa import ByteDFA
 from corral.automata.ops import finite_strings, is_empty, minimize
 from corral.errors import GrammarError
 from corral.grammars.ir import Grammar, Rule, Terminal
 from corral.grammars.json_schema.algebra import (
-    MAX_COUNT_STATES,
     ArraySpec,
     Conj,
     Lang,
@@ -33,10 +30,9 @@ from corral.grammars.json_schema.algebra import (
     Refuse,
     conj_and,
 )
+from corral.grammars.json_schema.context import SchemaContext
+from corral.grammars.json_schema.protocols import LangSource
 from corral.grammars.json_schema.strings import json_string_dfa
-
-if TYPE_CHECKING:
-    from corral.grammars.json_schema.builder import LangBuilder
 
 __all__ = ["BLOCK", "Emitter", "string_block", "string_tail"]
 
@@ -44,16 +40,26 @@ BLOCK = 256
 """Characters per counted block of a very long string."""
 
 
-@lru_cache(maxsize=16)
-def string_block(k: int) -> ByteDFA:
+def string_block(ctx: SchemaContext, k: int) -> ByteDFA:
     """Exactly ``k`` characters of a canonical JSON string body (no quotes)."""
-    return _strip_quotes(json_string_dfa(min_length=k, max_length=k), keep_close=False)
+    return ctx.memo(
+        ("block", k),
+        lambda: _strip_quotes(
+            json_string_dfa(min_length=k, max_length=k, budget=ctx.budget, cache=ctx.cache),
+            keep_close=False,
+        ),
+    )
 
 
-@lru_cache(maxsize=256)
-def string_tail(lo: int, hi: int) -> ByteDFA:
+def string_tail(ctx: SchemaContext, lo: int, hi: int) -> ByteDFA:
     """``lo``..``hi`` characters of a canonical JSON string body, then the closing quote."""
-    return _strip_quotes(json_string_dfa(min_length=lo, max_length=hi), keep_close=True)
+    return ctx.memo(
+        ("tail", lo, hi),
+        lambda: _strip_quotes(
+            json_string_dfa(min_length=lo, max_length=hi, budget=ctx.budget, cache=ctx.cache),
+            keep_close=True,
+        ),
+    )
 
 
 def _strip_quotes(dfa: ByteDFA, keep_close: bool) -> ByteDFA:
@@ -77,7 +83,7 @@ Alt = tuple[str, ...]
 
 
 class Emitter:
-    """Builds the IR grammar for one :class:`LangBuilder`.
+    """Builds the IR grammar for one :class:`~corral.grammars.json_schema.builder.LangBuilder`.
 
     Parameters
     ----------
@@ -91,10 +97,11 @@ class Emitter:
         Longest whitespace run in flexible mode.
     """
 
-    def __init__(self, builder: LangBuilder, whitespace: str = "compact", max_whitespace: int = 16):
+    def __init__(self, builder: LangSource, whitespace: str = "compact", max_whitespace: int = 16):
         if whitespace not in ("compact", "flexible"):
             raise ValueError(f"whitespace must be 'compact' or 'flexible', not {whitespace!r}")
         self.b = builder
+        self.max_count = builder.ctx.limits.max_count_states
         self.flexible = whitespace == "flexible"
         self.max_ws = int(max_whitespace)
         self.terminals: dict[str, Terminal] = {}
@@ -191,7 +198,7 @@ class Emitter:
                 lang = self.b.lang_of(conj)
             except Refuse as exc:
                 self.b.refuse(conj[0] if conj else "", exc.keyword, exc.reason)
-                lang = Lang.any()
+                lang = self.b.ctx.any_lang()
             self._lang_rule(name, lang)
         if self.flexible:
             ws = "WS"
@@ -213,9 +220,9 @@ class Emitter:
         name = self._fresh("s")
         self._specs[key] = name
         k = BLOCK
-        if (hi if hi is not None else lo) // k > MAX_COUNT_STATES:
+        if (hi if hi is not None else lo) // k > self.max_count:
             raise Refuse("maxLength", "string length bound too large")
-        block = self.dfa_terminal(string_block(k), f"{k} characters")
+        block = self.dfa_terminal(string_block(self.b.ctx, k), f"{k} characters")
         last = (hi // k) if hi is not None else lo // k + 1
         for j in range(last + 1):
             rn = f"{name}_{j}"
@@ -223,7 +230,8 @@ class Emitter:
             t_lo = max(0, lo - j * k)
             t_hi = k - 1 if hi is None else min(k - 1, hi - j * k)
             if t_lo <= t_hi:
-                alts.append((self.dfa_terminal(string_tail(t_lo, t_hi), "string tail"),))
+                tail = string_tail(self.b.ctx, t_lo, t_hi)
+                alts.append((self.dfa_terminal(tail, "string tail"),))
             if hi is None and j == last:
                 alts.append((block, rn))
             elif hi is None or (j + 1) * k <= hi:
@@ -245,7 +253,7 @@ class Emitter:
         if hi is not None and not spec.regions:
             hi = min(hi, n)
         cap = hi if hi is not None else max(lo, 1)
-        if (lo > 0 or hi is not None) and (n + 1) * (cap + 1) > MAX_COUNT_STATES:
+        if (lo > 0 or hi is not None) and (n + 1) * (cap + 1) > self.max_count:
             raise Refuse("maxProperties", "member count too large to track exactly")
         memo: dict[tuple[int, int], str] = {}
         item = ""
@@ -314,7 +322,7 @@ class Emitter:
         total = k + 1
         for c in caps:
             total *= c + 1
-        if total > MAX_COUNT_STATES:
+        if total > self.max_count:
             raise Refuse("maxItems" if hi is not None else "minItems",
                          "array length too large to track exactly")  # fmt: skip
         negs = [self.b.negate(c) if mx is not None else None for c, _, mx in cons]

@@ -30,13 +30,14 @@ automaton directly.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from functools import cache
 
 import numpy as np
 
+from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA
 from corral.automata.ops import minimize
 from corral.automata.regex import compile_regex
+from corral.limits import Budget, limits_of
 
 __all__ = ["KNOWN_FORMATS", "format_content_dfa"]
 
@@ -204,12 +205,22 @@ def _offset_edges(local: tuple[int, int] | None) -> _Edges:
     return edges
 
 
-def _time_step(key: Hashable) -> tuple[bool, _Edges]:
-    """Transition function of RFC 3339 ``full-time`` (and ``date-time`` via ``("date", s)``)."""
+class _TimeStep:
+    """Transition function of RFC 3339 ``full-time`` (and ``date-time`` via ``("date", s)``,
+    a state of the ``date`` automaton given)."""
+
+    def __init__(self, date: ByteDFA | None) -> None:
+        self.date = date
+
+    def __call__(self, key: Hashable) -> tuple[bool, _Edges]:
+        return _time_step(self.date, key)
+
+
+def _time_step(date: ByteDFA | None, key: Hashable) -> tuple[bool, _Edges]:
     assert isinstance(key, tuple)
     kind, *arg = key
     if kind == "date":  # a state of the ``date`` automaton, then "T"
-        dfa = format_content_dfa("date")
+        dfa = date
         assert dfa is not None
         (s,) = arg
         if dfa.accept_list[s]:  # a full date: fixed length, so no edge leaves it
@@ -310,8 +321,9 @@ _HOSTNAME_LABEL_MAX = 63  # RFC 1035 §2.3.4 / RFC 1123 §2.1
 _HOSTNAME_TOTAL_MAX = 253  # RFC 1035 §3.1: 255 octets on the wire, less two length octets
 
 
-@cache
-def format_content_dfa(name: str) -> ByteDFA | None:
+def format_content_dfa(
+    name: str, *, budget: Budget | None = None, cache: AutomataCache | None = None
+) -> ByteDFA | None:
     """The automaton of exactly the strings valid for JSON Schema ``format`` ``name``.
 
     The automaton reads the UTF-8 bytes of the string's value (after JSON unescaping); it
@@ -321,6 +333,10 @@ def format_content_dfa(name: str) -> ByteDFA | None:
     ----------
     name:
         A ``format`` value, e.g. ``"date-time"``.
+    budget:
+        Deadline and state bounds of the regex compilations (``None``: none, default bounds).
+    cache:
+        Where to find or keep the automaton (``None``: build it).
 
     Returns
     -------
@@ -333,12 +349,22 @@ def format_content_dfa(name: str) -> ByteDFA | None:
     language, and it is larger than the bound that :mod:`~corral.automata.ops`
     puts on the automata it builds.
     """
+    if name not in KNOWN_FORMATS:
+        return None
+    if cache is None:
+        return _build(name, budget, cache)
+    key = ("format", name, limits_of(budget).state_bounds())
+    return cache.get_or_build(key, lambda: _build(name, budget, cache))
+
+
+def _build(name: str, budget: Budget | None, cache: AutomataCache | None) -> ByteDFA | None:
     if name in _REGEXES:
-        return compile_regex(_REGEXES[name], f"format {name!r}")
+        return compile_regex(_REGEXES[name], f"format {name!r}", budget=budget)
     if name == "time":
-        return _explore(("hour",), _time_step)
+        return _explore(("hour",), _TimeStep(None))
     if name == "date-time":
-        return _explore(("date", 1), _time_step)
+        date = format_content_dfa("date", budget=budget, cache=cache)
+        return _explore(("date", 1), _TimeStep(date))
     if name == "hostname":
         return _hostname_dfa(_HOSTNAME_LABEL_MAX, _HOSTNAME_TOTAL_MAX)
     return None

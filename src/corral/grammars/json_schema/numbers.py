@@ -27,15 +27,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from corral.automata import ops
+from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA
 from corral.automata.regex import compile_regex
 from corral.errors import GrammarError
+from corral.limits import Budget, limits_of
 
 __all__ = [
     "MAX_DIGITS",
@@ -325,18 +326,18 @@ def _multiple_dfa(integer: bool, step_value: Decimal) -> ByteDFA:
     return _explore(step, accept)
 
 
-@lru_cache(maxsize=512)
 def _number_dfa(
-    integer: bool, lo: Bound | None, hi: Bound | None, multiple: Decimal | None
-) -> ByteDFA:
+    integer: bool, lo: Bound | None, hi: Bound | None, multiple: Decimal | None,
+    budget: Budget | None,
+) -> ByteDFA:  # fmt: skip
     if lo is None and hi is None and multiple is None:
         regex = integer_type_regex() if integer else number_type_regex()
-        return compile_regex(regex, "JSON number")
+        return compile_regex(regex, "JSON number", budget=budget)
     dfa = _bounds_dfa(integer, lo, hi)
     if multiple is None or ops.is_empty(dfa):
         return dfa
     try:
-        return ops.intersect(dfa, _multiple_dfa(integer, multiple))
+        return ops.intersect(dfa, _multiple_dfa(integer, multiple), budget)
     except GrammarError as exc:
         raise NumberUnsupported("multipleOf", f"{multiple} with these bounds: {exc}") from exc
 
@@ -349,6 +350,8 @@ def number_dfa(
     exclusive_minimum: Num | None = None,
     exclusive_maximum: Num | None = None,
     multiple_of: Num | None = None,
+    budget: Budget | None = None,
+    cache: AutomataCache | None = None,
 ) -> ByteDFA:
     """The automaton of the JSON number texts whose value satisfies numeric keywords.
 
@@ -361,6 +364,10 @@ def number_dfa(
         shortest ``repr``, so ``0.1`` is the decimal 0.1.
     multiple_of:
         ``multipleOf``, a positive number, or ``None``.
+    budget:
+        Deadline and state bounds (``None``: no deadline, default bounds).
+    cache:
+        Where to find or keep the automaton (``None``: build it).
 
     Returns
     -------
@@ -395,4 +402,7 @@ def number_dfa(
     # the tightest bound on each side; on a tie the exclusive one
     lo = max(lows, key=lambda b: (b[0], b[1]), default=None)
     hi = min(highs, key=lambda b: (b[0], not b[1]), default=None)
-    return _number_dfa(integer, lo, hi, multiple)
+    if cache is None:
+        return _number_dfa(integer, lo, hi, multiple, budget)
+    key = ("number", integer, lo, hi, multiple, limits_of(budget).state_bounds())
+    return cache.get_or_build(key, lambda: _number_dfa(integer, lo, hi, multiple, budget))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from functools import lru_cache
 from typing import Any
 
 from corral.automata.dfa import ByteDFA
@@ -27,12 +26,9 @@ from corral.grammars.json_schema.algebra import (
     Prop,
     Refuse,
     Region,
-    any_key,
-    any_object,
     conj_and,
-    dfa_and,
-    dfa_minus,
 )
+from corral.grammars.json_schema.context import SchemaContext
 from corral.grammars.json_schema.refs import join_pointer
 from corral.grammars.json_schema.values import texts_dfa
 
@@ -61,10 +57,9 @@ def key_in(dfa: ByteDFA, name: str) -> bool:
     return dfa.matches(encode_key(name))
 
 
-@lru_cache(maxsize=4096)
-def names_dfa(names: frozenset[str]) -> ByteDFA:
-    """The automaton of exactly the quoted texts of ``names``."""
-    return texts_dfa([encode_key(n) for n in sorted(names)])
+def names_dfa(ctx: SchemaContext, names: frozenset[str]) -> ByteDFA:
+    """The automaton of exactly the quoted texts of ``names`` (memoised in ``ctx``)."""
+    return ctx.memo(("names", names), lambda: texts_dfa([encode_key(n) for n in sorted(names)]))
 
 
 def _region_of(spec: ObjectSpec, name: str) -> Region | None:
@@ -83,20 +78,22 @@ def _value_of(spec: ObjectSpec, name: str) -> tuple[Conj, bool] | None:
     return None if r is None else (r.value, False)
 
 
-def _subtract(regions: Iterable[Region], names: Iterable[str]) -> tuple[Region, ...]:
+def _subtract(
+    ctx: SchemaContext, regions: Iterable[Region], names: Iterable[str]
+) -> tuple[Region, ...]:
     names = frozenset(names)
     if not names:
         return tuple(regions)
-    cut = names_dfa(names)
+    cut = names_dfa(ctx, names)
     out = []
     for r in regions:
-        keys = dfa_minus(r.keys, cut) if any(key_in(r.keys, n) for n in names) else r.keys
+        keys = ctx.dfa_minus(r.keys, cut) if any(key_in(r.keys, n) for n in names) else r.keys
         if not is_empty(keys):
             out.append(Region(keys, r.value))
     return tuple(out)
 
 
-def forbid(spec: ObjectSpec, name: str) -> ObjectSpec | None:
+def forbid(ctx: SchemaContext, spec: ObjectSpec, name: str) -> ObjectSpec | None:
     """``spec`` restricted to objects without ``name``; ``None`` if that is empty."""
     props = []
     for p in spec.props:
@@ -105,10 +102,11 @@ def forbid(spec: ObjectSpec, name: str) -> ObjectSpec | None:
                 return None
             continue
         props.append(p)
-    return replace(spec, props=tuple(props), regions=_subtract(spec.regions, [name]), open=False)
+    regions = _subtract(ctx, spec.regions, [name])
+    return replace(spec, props=tuple(props), regions=regions, open=False)
 
 
-def require(spec: ObjectSpec, name: str) -> ObjectSpec | None:
+def require(ctx: SchemaContext, spec: ObjectSpec, name: str) -> ObjectSpec | None:
     """``spec`` restricted to objects with ``name``; ``None`` if that is empty."""
     got = _value_of(spec, name)
     if got is None:
@@ -117,14 +115,14 @@ def require(spec: ObjectSpec, name: str) -> ObjectSpec | None:
         props = tuple(replace(p, required=True) if p.name == name else p for p in spec.props)
         return replace(spec, props=props)
     props = (*spec.props, Prop(name, got[0], True))
-    return replace(spec, props=props, regions=_subtract(spec.regions, [name]))
+    return replace(spec, props=props, regions=_subtract(ctx, spec.regions, [name]))
 
 
-def merge_objects(a: ObjectSpec, b: ObjectSpec) -> ObjectSpec | None:
+def merge_objects(ctx: SchemaContext, a: ObjectSpec, b: ObjectSpec) -> ObjectSpec | None:
     """The intersection of two specifications (``None`` when provably empty)."""
-    if a.is_any():
+    if a.is_any(ctx.any_key()):
         return b
-    if b.is_any():
+    if b.is_any(ctx.any_key()):
         return a
     names = [p.name for p in a.props] + [p.name for p in b.props if p.name not in
                                          {q.name for q in a.props}]  # fmt: skip
@@ -140,10 +138,10 @@ def merge_objects(a: ObjectSpec, b: ObjectSpec) -> ObjectSpec | None:
     declared = frozenset(names)
     for ra in a.regions:
         for rb in b.regions:
-            keys = dfa_and(ra.keys, rb.keys)
+            keys = ctx.dfa_and(ra.keys, rb.keys)
             if is_empty(keys):
                 continue
-            regions.extend(_subtract([Region(keys, conj_and(ra.value, rb.value))], declared))
+            regions.extend(_subtract(ctx, [Region(keys, conj_and(ra.value, rb.value))], declared))
             if len(regions) > MAX_REGIONS:
                 raise Refuse("patternProperties", "too many overlapping key regions to merge")
     lo = max(a.min_props, b.min_props)
@@ -160,7 +158,8 @@ LangOf = Callable[[Conj], Any]
 
 
 def object_specs(
-    node: dict[str, Any], ptr: str, draft: int, pattern_keys: Callable[[str], ByteDFA],
+    ctx: SchemaContext, node: dict[str, Any], ptr: str, draft: int,
+    pattern_keys: Callable[[str], ByteDFA],
     names_lang: Callable[[str], ByteDFA], dependent: Callable[[str], list[ObjectSpec]],
     refuse: Callable[[str, str, str], None],
 ) -> list[ObjectSpec]:  # fmt: skip
@@ -202,11 +201,11 @@ def object_specs(
                 return []
             props.append(Prop(name, v, True))
     declared = [p.name for p in props]
-    regions = list(_subtract([Region(any_key(), ())], declared))
+    regions = list(_subtract(ctx, [Region(ctx.any_key(), ())], declared))
     for dfa, pp in patterns:
         nxt: list[Region] = []
         for r in regions:
-            inside, outside = dfa_and(r.keys, dfa), dfa_minus(r.keys, dfa)
+            inside, outside = ctx.dfa_and(r.keys, dfa), ctx.dfa_minus(r.keys, dfa)
             if not is_empty(inside):
                 nxt.append(Region(inside, (*r.value, pp)))
             if not is_empty(outside):
@@ -224,7 +223,8 @@ def object_specs(
     is_open = not patterns and addl is True and "propertyNames" not in node
     if "propertyNames" in node:
         pn = names_lang(join_pointer(ptr, "propertyNames"))
-        final = [Region(k, r.value) for r in final if not is_empty(k := dfa_and(r.keys, pn))]
+        final = [Region(k, r.value) for r in final
+                 if not is_empty(k := ctx.dfa_and(r.keys, pn))]  # fmt: skip
         kept = []
         for p in props:
             if key_in(pn, p.name):
@@ -251,56 +251,61 @@ def object_specs(
             else:
                 dep_sch[key] = join_pointer(ptr, kw, key)
     for key, names in dep_req.items():
-        specs = _split(specs, key, _RequireAll(names))
+        specs = _split(ctx, specs, key, _RequireAll(ctx, names))
     for key, sub in dep_sch.items():
-        specs = _split(specs, key, _MergeWith(dependent, sub))
+        specs = _split(ctx, specs, key, _MergeWith(ctx, dependent, sub))
     return specs
 
 
 class _RequireAll:
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, ctx: SchemaContext, names: list[str]) -> None:
+        self.ctx = ctx
         self.names = names
 
     def __call__(self, spec: ObjectSpec) -> list[ObjectSpec]:
-        return _require_all(spec, self.names)
+        return _require_all(self.ctx, spec, self.names)
 
 
 class _MergeWith:
-    def __init__(self, dependent: Callable[[str], list[ObjectSpec]], ptr: str) -> None:
+    def __init__(
+        self, ctx: SchemaContext, dependent: Callable[[str], list[ObjectSpec]], ptr: str
+    ) -> None:
+        self.ctx = ctx
         self.dependent = dependent
         self.ptr = ptr
 
     def __call__(self, spec: ObjectSpec) -> list[ObjectSpec]:
-        return _merge_all(spec, self.dependent(self.ptr))
+        return _merge_all(self.ctx, spec, self.dependent(self.ptr))
 
 
-def _require_all(spec: ObjectSpec, names: list[str]) -> list[ObjectSpec]:
+def _require_all(ctx: SchemaContext, spec: ObjectSpec, names: list[str]) -> list[ObjectSpec]:
     cur: ObjectSpec | None = spec
     for n in names:
         if cur is None:
             return []
-        cur = require(cur, n)
+        cur = require(ctx, cur, n)
     return [] if cur is None else [cur]
 
 
-def _merge_all(spec: ObjectSpec, others: list[ObjectSpec]) -> list[ObjectSpec]:
+def _merge_all(ctx: SchemaContext, spec: ObjectSpec, others: list[ObjectSpec]) -> list[ObjectSpec]:
     out = []
     for o in others:
-        m = merge_objects(spec, o)
+        m = merge_objects(ctx, spec, o)
         if m is not None:
             out.append(m)
     return out
 
 
 def _split(
-    specs: list[ObjectSpec], key: str, present: Callable[[ObjectSpec], list[ObjectSpec]]
-) -> list[ObjectSpec]:
+    ctx: SchemaContext, specs: list[ObjectSpec], key: str,
+    present: Callable[[ObjectSpec], list[ObjectSpec]],
+) -> list[ObjectSpec]:  # fmt: skip
     out: list[ObjectSpec] = []
     for s in specs:
-        absent = forbid(s, key)
+        absent = forbid(ctx, s, key)
         if absent is not None:
             out.append(absent)
-        with_key = require(s, key)
+        with_key = require(ctx, s, key)
         if with_key is not None:
             out.extend(present(with_key))
     if len(out) > MAX_SPLITS:
@@ -308,22 +313,24 @@ def _split(
     return out
 
 
-def negate_objects(specs: list[ObjectSpec], negate: Callable[[Conj], Conj]) -> list[ObjectSpec]:
+def negate_objects(
+    ctx: SchemaContext, specs: list[ObjectSpec], negate: Callable[[Conj], Conj]
+) -> list[ObjectSpec]:
     """Objects in none of ``specs`` (De Morgan), or :class:`Refuse` when not expressible."""
     if not specs:
-        return [any_object()]
-    if any(s.is_any() for s in specs):
+        return [ctx.any_object()]
+    if any(s.is_any(ctx.any_key()) for s in specs):
         return []
     result: list[ObjectSpec] | None = None
     for s in specs:
-        neg = _negate_one(s, negate)
+        neg = _negate_one(ctx, s, negate)
         if result is None:
             result = neg
             continue
         nxt = []
         for x in result:
             for y in neg:
-                m = merge_objects(x, y)
+                m = merge_objects(ctx, x, y)
                 if m is not None:
                     nxt.append(m)
         if len(nxt) > MAX_SPLITS:
@@ -332,20 +339,22 @@ def negate_objects(specs: list[ObjectSpec], negate: Callable[[Conj], Conj]) -> l
     return result or []
 
 
-def _negate_one(s: ObjectSpec, negate: Callable[[Conj], Conj]) -> list[ObjectSpec]:
+def _negate_one(
+    ctx: SchemaContext, s: ObjectSpec, negate: Callable[[Conj], Conj]
+) -> list[ObjectSpec]:
     if not s.open:
         raise Refuse(
             "not", "cannot negate an object schema with additionalProperties, "
             "patternProperties or propertyNames")  # fmt: skip
-    base = any_object()
+    base = ctx.any_object()
     out: list[ObjectSpec] = []
     for p in s.props:
         if p.required:
-            f = forbid(base, p.name)
+            f = forbid(ctx, base, p.name)
             if f is not None:
                 out.append(f)
         if p.value != ():
-            r = require(base, p.name)
+            r = require(ctx, base, p.name)
             if r is not None:
                 neg = negate(p.value)
                 out.append(replace(r, props=(Prop(p.name, neg, True),), open=False))

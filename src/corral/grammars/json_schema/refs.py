@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin
 
+from corral.limits import DEFAULT_LIMITS
+
 __all__ = ["RefError", "Resolver", "escape_token", "join_pointer"]
 
 ROOT_URI = "corral:root"
-MAX_NODES = 200_000
-MAX_DEPTH = 200
+MAX_NODES = DEFAULT_LIMITS.max_schema_nodes
+MAX_DEPTH = DEFAULT_LIMITS.max_schema_depth
 
 # Keywords whose values are data, not schemas: never searched for $id/$anchor.
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "example"})
@@ -48,11 +50,19 @@ class Resolver:
         The root schema (a dict or a boolean).
     id_keyword:
         ``"$id"``, or ``"id"`` for draft 4 and earlier.
+    max_nodes, max_depth:
+        Bounds on the document (:class:`~corral.limits.Limits` ``max_schema_nodes`` and
+        ``max_schema_depth``).
     """
 
-    def __init__(self, root: Any, *, id_keyword: str = "$id") -> None:
+    def __init__(
+        self, root: Any, *, id_keyword: str = "$id", max_nodes: int = MAX_NODES,
+        max_depth: int = MAX_DEPTH,
+    ) -> None:  # fmt: skip
         self.root = root
         self.id_keyword = id_keyword
+        self.max_nodes = max_nodes
+        self.max_depth = max_depth
         self.base: dict[str, str] = {}
         self.resources: dict[str, str] = {}  # absolute URI (no fragment) -> pointer
         self.anchors: dict[tuple[str, str], str] = {}
@@ -62,10 +72,10 @@ class Resolver:
 
     def _index(self, node: Any, pointer: str, base: str, depth: int) -> None:
         self.n_nodes += 1
-        if self.n_nodes > MAX_NODES:
-            raise RefError(f"schema too large (over {MAX_NODES} nodes)")
-        if depth > MAX_DEPTH:
-            raise RefError(f"schema nested deeper than {MAX_DEPTH} levels at {pointer or '/'}")
+        if self.n_nodes > self.max_nodes:
+            raise RefError(f"schema too large (over {self.max_nodes} nodes)")
+        if depth > self.max_depth:
+            raise RefError(f"schema nested deeper than {self.max_depth} levels at {pointer or '/'}")
         if isinstance(node, dict):
             sid = node.get(self.id_keyword)
             if isinstance(sid, str):

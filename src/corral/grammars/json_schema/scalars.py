@@ -3,25 +3,26 @@
 String keywords (Validation 2020-12 §6.3, §7) become a content automaton (length ∩ pattern ∩
 format) encoded as canonical JSON strings; numeric keywords (§6.2) become digit-string automata
 (:mod:`corral.grammars.json_schema.numbers`) restricted to canonical number texts. The parts for
-the allowed types are united. Results are cached by the keyword values, refusals included, so
-that the thousands of ``{"type": "string"}`` in a benchmark cost one automaton.
+the allowed types are united. Results are cached by the keyword values, refusals included, in the
+compile context's :class:`~corral.automata.cache.AutomataCache` (shared between compilations when
+the caller passes one), so that the thousands of ``{"type": "string"}`` in a benchmark cost one
+automaton.
 """
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any, Protocol
 
 from corral.automata.dfa import ByteDFA
 from corral.automata.ops import empty_dfa, union
-from corral.automata.regex import literal_dfa
 from corral.errors import DeadlineExceeded, GrammarError
-from corral.grammars.json_schema.algebra import Refuse, canon_integer, canon_number, dfa_and
+from corral.grammars.json_schema.algebra import Refuse
+from corral.grammars.json_schema.context import SchemaContext
 from corral.grammars.json_schema.ecma_regex import PatternUnsupported
 from corral.grammars.json_schema.formats import KNOWN_FORMATS, format_content_dfa
 from corral.grammars.json_schema.numbers import NumberUnsupported, number_dfa
-from corral.grammars.json_schema.strings import json_string_any, json_string_dfa
+from corral.grammars.json_schema.strings import json_string_dfa
 
 __all__ = ["pattern_keys", "scalar_dfa"]
 
@@ -48,15 +49,11 @@ class _Reporter(Protocol):
 Notes = tuple[tuple[str, str, str], ...]  # (keyword, "refused"/"note", text)
 
 
-@lru_cache(maxsize=1)
-def _booleans() -> ByteDFA:
-    return union(literal_dfa("true"), literal_dfa("false"))
-
-
-def pattern_keys(pattern: str) -> ByteDFA:
+def pattern_keys(ctx: SchemaContext, pattern: str) -> ByteDFA:
     """Canonical quoted keys whose decoded text contains a match of ECMA ``pattern``."""
     try:
-        return _pattern_keys(pattern)
+        return ctx.memo(("pattern_keys", pattern), lambda: json_string_dfa(
+            patterns=(pattern,), budget=ctx.budget, cache=ctx.cache))  # fmt: skip
     except PatternUnsupported as exc:
         raise Refuse("patternProperties", str(exc)) from exc
     except DeadlineExceeded:
@@ -65,19 +62,13 @@ def pattern_keys(pattern: str) -> ByteDFA:
         raise Refuse("patternProperties", str(exc)) from exc
 
 
-@lru_cache(maxsize=4096)
-def _pattern_keys(pattern: str) -> ByteDFA:
-    return json_string_dfa(patterns=(pattern,))
-
-
 def _count(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return int(value) if value == int(value) and value >= 0 else None
 
 
-@lru_cache(maxsize=512)
-def _string_part(key: str) -> tuple[ByteDFA, Notes]:
+def _string_part(ctx: SchemaContext, key: str) -> tuple[ByteDFA, Notes]:
     kws: dict[str, Any] = json.loads(key)
     notes: list[tuple[str, str, str]] = []
     lo = _count(kws.get("minLength", 0)) or 0
@@ -90,7 +81,7 @@ def _string_part(key: str) -> tuple[ByteDFA, Notes]:
     fmt = kws.get("format")
     if isinstance(fmt, str):
         if fmt in KNOWN_FORMATS:
-            dfa = format_content_dfa(fmt)
+            dfa = format_content_dfa(fmt, budget=ctx.budget, cache=ctx.cache)
             if dfa is not None:
                 extra.append(dfa)
         elif fmt in SPEC_FORMATS:
@@ -99,13 +90,14 @@ def _string_part(key: str) -> tuple[ByteDFA, Notes]:
         else:
             notes.append(("format", "note", f"ignored: unknown format {fmt!r} (an annotation)"))
     if lo == 0 and hi is None and not patterns and not extra:
-        return json_string_any(), tuple(notes)
+        return ctx.json_string_any(), tuple(notes)
     if not patterns and not extra and max(lo, hi or 0) > LONG_STRING:
         return empty_dfa(), (*notes, ("long", "long", json.dumps([lo, hi])))
     for _ in range(3):
         try:
             return json_string_dfa(min_length=lo, max_length=hi, patterns=tuple(patterns),
-                                   extra=tuple(extra)), tuple(notes)  # fmt: skip
+                                   extra=tuple(extra), budget=ctx.budget,
+                                   cache=ctx.cache), tuple(notes)  # fmt: skip
         except PatternUnsupported as exc:
             notes.append(("pattern", "refused", str(exc)))
             patterns = []
@@ -123,11 +115,10 @@ def _string_part(key: str) -> tuple[ByteDFA, Notes]:
             else:
                 notes.append(("format", "refused", f"automaton too large: {exc}"))
                 extra = []
-    return json_string_any(), tuple(notes)
+    return ctx.json_string_any(), tuple(notes)
 
 
-@lru_cache(maxsize=4096)
-def _number_part(key: str, integer: bool, draft: int) -> tuple[ByteDFA, Notes]:
+def _number_part(ctx: SchemaContext, key: str, integer: bool, draft: int) -> tuple[ByteDFA, Notes]:
     kws: dict[str, Any] = json.loads(key)
     notes: list[tuple[str, str, str]] = []
     args: dict[str, Any] = {}
@@ -147,12 +138,13 @@ def _number_part(key: str, integer: bool, draft: int) -> tuple[ByteDFA, Notes]:
             if flag is True:
                 arg = "exclusive_minimum" if kw == "minimum" else "exclusive_maximum"
         args[arg] = v
-    canon = canon_integer() if integer else canon_number(draft <= 4)
+    canon = ctx.canon_integer() if integer else ctx.canon_number(draft <= 4)
     if not args:
         return canon, ()
     for _ in range(len(names) + 1):
         try:
-            return dfa_and(number_dfa(integer=integer, **args), canon), tuple(notes)
+            num = number_dfa(integer=integer, budget=ctx.budget, cache=ctx.cache, **args)
+            return ctx.dfa_and(num, canon), tuple(notes)
         except NumberUnsupported as exc:
             kw = exc.keyword
             notes.append((kw, "refused", str(exc)))
@@ -172,7 +164,7 @@ def _number_part(key: str, integer: bool, draft: int) -> tuple[ByteDFA, Notes]:
     return canon, tuple(notes)
 
 
-def scalar_dfa(node: dict[str, Any], ptr: str, types: set[str], draft: int,
+def scalar_dfa(ctx: SchemaContext, node: dict[str, Any], ptr: str, types: set[str], draft: int,
                rep: _Reporter) -> tuple[ByteDFA, tuple[tuple[int, int | None], ...]]:  # fmt: skip
     """The canonical texts of the scalar values one schema object allows, and the length ranges
     of strings too long for one automaton (only length-constrained; see
@@ -181,16 +173,18 @@ def scalar_dfa(node: dict[str, Any], ptr: str, types: set[str], draft: int,
     long: tuple[tuple[int, int | None], ...] = ()
     notes: Notes = ()
     if "null" in types:
-        parts.append(literal_dfa("null"))
+        parts.append(ctx.null())
     if "boolean" in types:
-        parts.append(_booleans())
+        parts.append(ctx.booleans())
     if "string" in types:
         key = json.dumps({k: node[k] for k in _STRING_KWS if k in node}, sort_keys=True)
-        dfa, notes = _string_part(key)
+        dfa, notes = ctx.memo(("string_part", key), lambda: _string_part(ctx, key))
         parts.append(dfa)
     if "integer" in types:
         key = json.dumps({k: node[k] for k in _NUMBER_KWS if k in node}, sort_keys=True)
-        dfa, more = _number_part(key, "number" not in types, draft)
+        integer = "number" not in types
+        dfa, more = ctx.memo(("number_part", key, integer, draft),
+                             lambda: _number_part(ctx, key, integer, draft))  # fmt: skip
         parts.append(dfa)
         notes = notes + more
     for kw, kind, text in notes:
@@ -201,14 +195,14 @@ def scalar_dfa(node: dict[str, Any], ptr: str, types: set[str], draft: int,
             rep.refuse(ptr, kw, text)
         else:
             rep.note(ptr, kw, text)
-    return _union_all(tuple(parts)), long
+    united = tuple(parts)
+    return ctx.memo(("union", united), lambda: _union_all(ctx, united)), long
 
 
-@lru_cache(maxsize=512)
-def _union_all(parts: tuple[ByteDFA, ...]) -> ByteDFA:
+def _union_all(ctx: SchemaContext, parts: tuple[ByteDFA, ...]) -> ByteDFA:
     if not parts:
         return empty_dfa()
     out = parts[0]
     for p in parts[1:]:
-        out = union(out, p)
+        out = union(out, p, ctx.budget)
     return out

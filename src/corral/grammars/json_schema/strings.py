@@ -22,17 +22,19 @@ accepting/rejecting split would need one round per chain step.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
+from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA
 from corral.automata.minimize import row_classes
 from corral.automata.ops import empty_dfa, intersect, utf8_strings
-from corral.automata.regex import check_deadline, compile_regex
+from corral.automata.regex import compile_regex
 from corral.errors import GrammarError
 from corral.grammars.json_schema.ecma_regex import translate_pattern
+from corral.limits import DEFAULT_LIMITS, Budget, limits_of
 
 __all__ = [
     "MAX_STRING_STATES",
@@ -43,7 +45,10 @@ __all__ = [
     "literal_content_dfa",
 ]
 
-MAX_STRING_STATES = 60_000
+MAX_STRING_STATES = DEFAULT_LIMITS.max_string_states
+"""Default bound on string automata (:attr:`corral.limits.Limits.max_string_states`)."""
+
+T = TypeVar("T")
 
 _QUOTE, _BACKSLASH = 0x22, 0x5C
 _SIMPLE_ESCAPES = {0x22: '"', 0x5C: "\\", 0x08: "b", 0x0C: "f", 0x0A: "n", 0x0D: "r", 0x09: "t"}
@@ -115,7 +120,17 @@ def _distances(
     return dmin, dmax
 
 
-def _minimize(table: np.ndarray, accepting: np.ndarray) -> ByteDFA:
+def _memo(
+    cache: AutomataCache | None, key: tuple[Hashable, ...], budget: Budget | None,
+    build: Callable[[], T],
+) -> T:  # fmt: skip
+    """``build()``, through ``cache`` when there is one (the state bounds join the key)."""
+    if cache is None:
+        return build()
+    return cache.get_or_build((limits_of(budget).state_bounds(), *key), build)
+
+
+def _minimize(table: np.ndarray, accepting: np.ndarray, budget: Budget | None = None) -> ByteDFA:
     """Trim and minimise a table whose state 0 is dead and state 1 initial."""
     table = np.asarray(table, dtype=np.int32)
     accepting = np.asarray(accepting, dtype=bool)
@@ -131,7 +146,8 @@ def _minimize(table: np.ndarray, accepting: np.ndarray) -> ByteDFA:
     cls = cls.reshape(-1)
     n_cls = int(cls.max()) + 1
     while True:
-        check_deadline()
+        if budget is not None:
+            budget.check()
         sig = np.concatenate([cls[:, None], cls[red]], axis=1)
         new = row_classes(sig, n_cls)
         if int(new.max()) + 1 == n_cls:
@@ -148,11 +164,12 @@ def _minimize(table: np.ndarray, accepting: np.ndarray) -> ByteDFA:
 
 
 # --------------------------------------------------------------------------- content automata
-def _count(base: ByteDFA, lo: int, hi: int | None) -> ByteDFA:
+def _count(base: ByteDFA, lo: int, hi: int | None, budget: Budget | None) -> ByteDFA:
     """Strings of ``base`` (well-formed UTF-8) with ``lo`` to ``hi`` code points."""
     cap = lo if hi is None else hi
-    if cap >= MAX_STRING_STATES:
-        raise GrammarError(f"string length bound {cap} needs over {MAX_STRING_STATES} states")
+    max_states = limits_of(budget).max_string_states
+    if cap >= max_states:
+        raise GrammarError(f"string length bound {cap} needs over {max_states} states")
     lead = np.ones(256, dtype=np.int32)
     lead[0x80:0xC0] = 0  # continuation bytes do not start a code point
     first, inverse = _byte_classes(np.concatenate([base.table, lead[None, :]], axis=0))
@@ -164,8 +181,8 @@ def _count(base: ByteDFA, lo: int, hi: int | None) -> ByteDFA:
     out: list[list[int]] = [[0] * len(reps)]
     i = 1
     while i < len(order):
-        if i & 255 == 0:
-            check_deadline()
+        if i & 255 == 0 and budget is not None:
+            budget.check()
         s, c = order[i]
         row = [0] * len(reps)
         for j, byte in enumerate(reps):
@@ -176,8 +193,8 @@ def _count(base: ByteDFA, lo: int, hi: int | None) -> ByteDFA:
             sid = ids.get((t, nc))
             if sid is None:
                 sid = len(order)
-                if sid > MAX_STRING_STATES:
-                    raise GrammarError(f"string automaton exceeds {MAX_STRING_STATES} states")
+                if sid > max_states:
+                    raise GrammarError(f"string automaton exceeds {max_states} states")
                 ids[(t, nc)] = sid
                 order.append((t, nc))
             row[j] = sid
@@ -185,24 +202,25 @@ def _count(base: ByteDFA, lo: int, hi: int | None) -> ByteDFA:
         i += 1
     accepting = [base.accept_list[s] and c >= lo for s, c in order]
     table = np.array(out, dtype=np.int32)[:, inverse]
-    return _minimize(table, np.array(accepting, dtype=bool))
+    return _minimize(table, np.array(accepting, dtype=bool), budget)
 
 
-@lru_cache(maxsize=256)
 def _content(
-    min_length: int, max_length: int | None, patterns: tuple[str, ...], extra: tuple[ByteDFA, ...]
-) -> ByteDFA:
+    min_length: int, max_length: int | None, patterns: tuple[str, ...],
+    extra: tuple[ByteDFA, ...], budget: Budget | None, cache: AutomataCache | None,
+) -> ByteDFA:  # fmt: skip
     if max_length is not None and max_length < min_length:
         return empty_dfa()
     # compiled regexes and format automata accept well-formed UTF-8 only
-    dfas = [compile_regex(translate_pattern(p), f"pattern {p!r}") for p in patterns]
+    dfas = [compile_regex(translate_pattern(p, cache=cache), f"pattern {p!r}", budget=budget,
+                          cache=cache) for p in patterns]  # fmt: skip
     dfas.extend(extra)
-    base = dfas[0] if dfas else utf8_strings()
+    base = dfas[0] if dfas else utf8_strings(budget)
     for dfa in dfas[1:]:
-        base = intersect(base, dfa)
+        base = intersect(base, dfa, budget)
     if min_length == 0 and max_length is None:
         return base
-    return _count(base, min_length, max_length)
+    return _count(base, min_length, max_length, budget)
 
 
 def content_dfa(
@@ -211,6 +229,8 @@ def content_dfa(
     max_length: int | None = None,
     patterns: Sequence[str] = (),
     extra: Sequence[ByteDFA] = (),
+    budget: Budget | None = None,
+    cache: AutomataCache | None = None,
 ) -> ByteDFA:
     """The UTF-8 texts of the strings that satisfy JSON Schema string keywords.
 
@@ -223,6 +243,10 @@ def content_dfa(
         ECMA-262 patterns (``pattern``), each of which must find a match in the string.
     extra:
         Further content automata (e.g. formats) the string must also be accepted by.
+    budget:
+        Deadline and state bounds (``None``: no deadline, default bounds).
+    cache:
+        Where to find or keep the automaton (``None``: build it).
 
     Returns
     -------
@@ -235,28 +259,27 @@ def content_dfa(
     PatternUnsupported
         When a pattern is invalid or not translated exactly.
     GrammarError
-        When an automaton exceeds a size bound (:data:`MAX_STRING_STATES`, or the regex and
-        product bounds of :mod:`corral.constraint_engine`).
+        When an automaton exceeds a size bound (:attr:`~corral.limits.Limits.max_string_states`,
+        or the regex and product bounds of :class:`~corral.limits.Limits`).
     """
     if min_length < 0 or (max_length is not None and max_length < 0):
         raise ValueError("string length bounds must be non-negative")
-    return _content(min_length, max_length, tuple(patterns), tuple(extra))
+    pats, more = tuple(patterns), tuple(extra)
+    return _memo(cache, ("content", min_length, max_length, pats, more), budget,
+                 lambda: _content(min_length, max_length, pats, more, budget, cache))  # fmt: skip
 
 
-def literal_content_dfa(values: Iterable[str]) -> ByteDFA:
-    """The automaton of exactly the UTF-8 texts of ``values``.
+def literal_content_dfa(values: Iterable[str], budget: Budget | None = None) -> ByteDFA:
+    """The automaton of exactly the UTF-8 texts of ``values`` (a trie, minimised).
 
     Strings with lone surrogates have no UTF-8 form; they contribute nothing.
     """
-    return _literals(tuple(sorted(set(values))))
-
-
-@lru_cache(maxsize=1024)
-def _literals(values: tuple[str, ...]) -> ByteDFA:
+    max_states = limits_of(budget).max_string_states
     rows: list[list[int]] = [[0] * 256, [0] * 256]
     accepting = [False, False]
-    for value in values:
-        check_deadline()
+    for value in sorted(set(values)):
+        if budget is not None:
+            budget.check()
         try:
             data = value.encode("utf-8")
         except UnicodeEncodeError:
@@ -264,25 +287,26 @@ def _literals(values: tuple[str, ...]) -> ByteDFA:
         s = 1
         for byte in data:
             if rows[s][byte] == 0:
-                if len(rows) > MAX_STRING_STATES:
-                    raise GrammarError(f"string literals exceed {MAX_STRING_STATES} states")
+                if len(rows) > max_states:
+                    raise GrammarError(f"string literals exceed {max_states} states")
                 rows[s][byte] = len(rows)
                 rows.append([0] * 256)
                 accepting.append(False)
             s = rows[s][byte]
         accepting[s] = True
-    return _minimize(np.array(rows, dtype=np.int32), np.array(accepting, dtype=bool))
+    return _minimize(np.array(rows, dtype=np.int32), np.array(accepting, dtype=bool), budget)
 
 
 # --------------------------------------------------------------------------- JSON encoding
-@lru_cache(maxsize=256)
-def encode_json_string(content: ByteDFA) -> ByteDFA:
+def encode_json_string(content: ByteDFA, budget: Budget | None = None) -> ByteDFA:
     """Quoted canonical JSON texts of the strings whose UTF-8 text ``content`` accepts.
 
     Parameters
     ----------
     content:
         A content automaton over well-formed UTF-8.
+    budget:
+        Deadline and state bounds (``None``: no deadline, default bounds).
 
     Returns
     -------
@@ -291,6 +315,7 @@ def encode_json_string(content: ByteDFA) -> ByteDFA:
         ``s`` of ``content``; other spellings of the same string (``\\u0041``, ``\\/``, raw
         control characters) are rejected.
     """
+    max_states = limits_of(budget).max_string_states
     c_table, c_acc = content.table, content.accepting
     n = c_table.shape[0]
     final = n + 1  # states: 0 dead, 1 before the opening quote, q + 1 for content state q >= 1
@@ -314,8 +339,8 @@ def encode_json_string(content: ByteDFA) -> ByteDFA:
 
     esc, u1, u2, u3 = allocate(has_esc), allocate(has_u), allocate(has_u), allocate(has_u)
     u4_low, u4_high = allocate(has_low), allocate(has_high)
-    if next_id > 2 * MAX_STRING_STATES:
-        raise GrammarError(f"JSON string automaton exceeds {2 * MAX_STRING_STATES} states")
+    if next_id > 2 * max_states:
+        raise GrammarError(f"JSON string automaton exceeds {2 * max_states} states")
     table = np.zeros((next_id, 256), dtype=np.int32)
     table[1, _QUOTE] = 2
     states = np.arange(2, n + 1)
@@ -337,9 +362,9 @@ def encode_json_string(content: ByteDFA) -> ByteDFA:
             table[last[mask], ord(_HEX[byte & 0xF])] = image(body[mask, byte])
     accepting = np.zeros(next_id, dtype=bool)
     accepting[final] = True
-    out = _minimize(table, accepting)
-    if out.n_states > MAX_STRING_STATES:
-        raise GrammarError(f"JSON string automaton exceeds {MAX_STRING_STATES} states")
+    out = _minimize(table, accepting, budget)
+    if out.n_states > max_states:
+        raise GrammarError(f"JSON string automaton exceeds {max_states} states")
     return out
 
 
@@ -349,12 +374,14 @@ def json_string_dfa(
     max_length: int | None = None,
     patterns: Sequence[str] = (),
     extra: Sequence[ByteDFA] = (),
+    budget: Budget | None = None,
+    cache: AutomataCache | None = None,
 ) -> ByteDFA:
     """Canonical quoted JSON strings satisfying the keywords of :func:`content_dfa`.
 
     Parameters
     ----------
-    min_length, max_length, patterns, extra:
+    min_length, max_length, patterns, extra, budget, cache:
         As for :func:`content_dfa`.
 
     Returns
@@ -362,13 +389,16 @@ def json_string_dfa(
     ByteDFA
         ``encode_json_string(content_dfa(...))``.
     """
-    content = content_dfa(
-        min_length=min_length, max_length=max_length, patterns=patterns, extra=extra
-    )
-    return encode_json_string(content)
+    pats, more = tuple(patterns), tuple(extra)
+
+    def build() -> ByteDFA:
+        content = content_dfa(min_length=min_length, max_length=max_length, patterns=pats,
+                              extra=more, budget=budget, cache=cache)  # fmt: skip
+        return encode_json_string(content, budget)
+
+    return _memo(cache, ("json_string", min_length, max_length, pats, more), budget, build)
 
 
-@lru_cache(maxsize=1)
-def json_string_any() -> ByteDFA:
+def json_string_any(budget: Budget | None = None) -> ByteDFA:
     """Every JSON string, in corral's canonical form (``json.dumps(..., ensure_ascii=False)``)."""
-    return encode_json_string(utf8_strings())
+    return encode_json_string(utf8_strings(budget), budget)

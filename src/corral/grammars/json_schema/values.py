@@ -41,7 +41,7 @@ def number_text(x: int | float, draft4: bool = False) -> str:
     """The canonical text of a number (``ValueError`` for NaN and infinities).
 
     In the draft-4 model an integral float is written ``N.0`` (see
-    :func:`corral.grammars.json_schema.algebra.use_draft`).
+    :class:`corral.grammars.json_schema.context.SchemaContext`).
     """
     if isinstance(x, int):
         return str(x)

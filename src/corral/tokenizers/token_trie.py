@@ -1,12 +1,14 @@
 """The token trie: every token's bytes as a path from the root, stored as flat arrays.
 
-Tokens that share a prefix share the trie nodes of that prefix, so the mask walk
-(:mod:`corral.constraint_engine.mask`) visits each distinct prefix once per automaton state —
+Tokens that share a prefix share the trie nodes of that prefix, so the mask walk of the
+constraint engine visits each distinct prefix once per automaton state —
 the idea behind the token tries of llguidance and XGrammar, here laid out for vectorised
 level-by-level expansion: the children of node ``n`` are ``child_ids[child_ptr[n]:child_ptr[n+1]]``
 (compressed sparse rows), so the children of a whole frontier are gathered in a few NumPy calls.
 
-Special tokens, empty tokens and ids past the tokenizer's vocabulary are not in the trie.
+Special tokens, empty tokens and ids past the tokenizer's vocabulary are not in the trie. The
+trie belongs to its tokenizer (:meth:`corral.Tokenizer.token_trie`, built once per tokenizer) and
+is immutable: a frozen dataclass whose arrays are read-only.
 """
 
 from __future__ import annotations
@@ -19,9 +21,14 @@ import numpy as np
 __all__ = ["TokenTrie"]
 
 
-@dataclass(eq=False)
+def _frozen(arr: np.ndarray) -> np.ndarray:
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
 class TokenTrie:
-    """Flat token trie.
+    """Flat, immutable token trie.
 
     Attributes
     ----------
@@ -37,6 +44,11 @@ class TokenTrie:
         Node where each token ends, ``-1`` for tokens outside the trie.
     vocab_size:
         Length of ``token_node``.
+    max_depth:
+        Length in bytes of the longest token in the trie.
+    py_lists:
+        ``child_ptr``, ``child_ids``, ``node_byte``, ``n_children`` as Python lists, for levels
+        walked in plain Python (see :meth:`lists`).
     """
 
     node_byte: np.ndarray
@@ -48,7 +60,7 @@ class TokenTrie:
     token_node: np.ndarray
     vocab_size: int
     max_depth: int
-    _lists: tuple[list[int], list[int], list[int], list[int]] | None = None
+    py_lists: tuple[list[int], list[int], list[int], list[int]]
 
     @property
     def n_nodes(self) -> int:
@@ -100,29 +112,24 @@ class TokenTrie:
         tok_counts = np.bincount(tok_nodes, minlength=n)
         node_tok_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(tok_counts, out=node_tok_ptr[1:])
+        node_byte = np.array(bytes_, dtype=np.uint8)
+        n_children = child_counts.astype(np.int64)
         return cls(
-            node_byte=np.array(bytes_, dtype=np.uint8),
-            child_ptr=child_ptr,
-            child_ids=child_ids,
-            n_children=child_counts.astype(np.int64),
-            node_tok_ptr=node_tok_ptr,
-            node_tok_ids=node_tok_ids,
-            token_node=token_node,
+            node_byte=_frozen(node_byte),
+            child_ptr=_frozen(child_ptr),
+            child_ids=_frozen(child_ids),
+            n_children=_frozen(n_children),
+            node_tok_ptr=_frozen(node_tok_ptr),
+            node_tok_ids=_frozen(node_tok_ids),
+            token_node=_frozen(token_node),
             vocab_size=vocab,
             max_depth=max_depth,
+            py_lists=(child_ptr.tolist(), child_ids.tolist(), bytes_, n_children.tolist()),
         )
 
     def lists(self) -> tuple[list[int], list[int], list[int], list[int]]:
-        """``child_ptr``, ``child_ids``, ``node_byte``, ``n_children`` as Python lists (cached)."""
-        got = self._lists
-        if got is None:
-            got = self._lists = (
-                self.child_ptr.tolist(),
-                self.child_ids.tolist(),
-                self.node_byte.tolist(),
-                self.n_children.tolist(),
-            )
-        return got
+        """``child_ptr``, ``child_ids``, ``node_byte``, ``n_children`` as Python lists."""
+        return self.py_lists
 
     def children(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Children of ``nodes`` and, for each child, the index of its parent in ``nodes``."""

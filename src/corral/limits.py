@@ -1,0 +1,127 @@
+"""Resource bounds of grammar compilation, as explicit objects (no process-wide state).
+
+:class:`Limits` gathers the bounds that keep compilation finite and small: the CPU time one
+compilation may take, and the state bounds of the automaton constructions (Thompson NFAs, subset
+and product constructions, string counters, counting rules of JSON Schema objects and arrays).
+:class:`Budget` is one compilation's running account: a deadline in CPU time of the compiling thread
+(``time.thread_time()``: insensitive to machine load, and to other threads, so that compilations
+running side by side do not spend each other's time) fixed when the compilation starts, plus the
+limits in force. Constructions take a ``budget`` argument and call :meth:`Budget.check` in their
+loops; ``None`` means "no deadline, default bounds". Nothing here is shared between compilations,
+so two threads (or a re-entrant compilation) never see each other's deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+from corral.errors import DeadlineExceeded
+
+__all__ = ["DEFAULT_LIMITS", "Budget", "Limits", "limits_of"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one grammar compilation.
+
+    Attributes
+    ----------
+    compile_seconds:
+        CPU seconds (of the compiling thread) one compilation may take (``None``:
+        unbounded). JSON Schema compilation uses 8.0 by default.
+    max_dfa_states:
+        States of one automaton built by a subset or product construction (regexes,
+        intersection, union, difference, concatenation).
+    max_nfa_states:
+        States of the Thompson (1968) NFA of one regex.
+    max_string_states:
+        States of one JSON Schema string automaton (length counters, literal tries, the JSON
+        encoding; the encoding's intermediate table may take twice as many).
+    max_count_states:
+        Counting states (member or item counts, long-string blocks) of one JSON Schema object or
+        array.
+    max_schema_bytes:
+        Length of a JSON Schema given as text.
+    max_schema_depth:
+        Nesting depth of a JSON Schema document.
+    max_schema_nodes:
+        Schema objects in one JSON Schema document.
+    """
+
+    compile_seconds: float | None = 8.0
+    max_dfa_states: int = 20_000
+    max_nfa_states: int = 100_000
+    max_string_states: int = 60_000
+    max_count_states: int = 20_000
+    max_schema_bytes: int = 8_000_000
+    max_schema_depth: int = 200
+    max_schema_nodes: int = 200_000
+
+    def with_time(self, seconds: float | None) -> Limits:
+        """A copy with another :attr:`compile_seconds`."""
+        return replace(self, compile_seconds=seconds)
+
+    def state_bounds(self) -> Limits:
+        """The limits without the time bound: what a cached automaton depends on."""
+        return replace(self, compile_seconds=None)
+
+    def budget(self) -> Budget:
+        """A :class:`Budget` whose deadline is :attr:`compile_seconds` from now."""
+        return Budget.start(self)
+
+
+DEFAULT_LIMITS = Limits()
+"""The default bounds (a frozen, immutable value)."""
+
+
+class Budget:
+    """One compilation's deadline (thread CPU time) and the limits in force.
+
+    Parameters
+    ----------
+    deadline:
+        ``time.thread_time()`` value after which :meth:`check` raises; ``None``: never.
+    limits:
+        The bounds constructions read (default :data:`DEFAULT_LIMITS`).
+
+    Notes
+    -----
+    :meth:`check` costs one clock read; constructions call it every few dozen steps. The clock
+    is the CPU time of the calling thread, so a budget belongs to the thread that started it
+    (compilation is single-threaded).
+    """
+
+    __slots__ = ("deadline", "limits")
+
+    def __init__(self, deadline: float | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.deadline = deadline
+        self.limits = limits
+
+    @classmethod
+    def start(cls, limits: Limits = DEFAULT_LIMITS) -> Budget:
+        """A budget starting now, with ``limits.compile_seconds`` to run."""
+        secs = limits.compile_seconds
+        return cls(None if secs is None else time.thread_time() + secs, limits)
+
+    @classmethod
+    def unlimited(cls, limits: Limits = DEFAULT_LIMITS) -> Budget:
+        """A budget without a deadline (state bounds still apply)."""
+        return cls(None, limits)
+
+    def expired(self) -> bool:
+        """Whether the deadline has passed."""
+        return self.deadline is not None and time.thread_time() > self.deadline
+
+    def check(self) -> None:
+        """Raise :class:`~corral.errors.DeadlineExceeded` if the deadline has passed."""
+        if self.deadline is not None and time.thread_time() > self.deadline:
+            raise DeadlineExceeded("compilation exceeded its time bound")
+
+    def __repr__(self) -> str:
+        return f"Budget(deadline={self.deadline!r}, limits={self.limits!r})"
+
+
+def limits_of(budget: Budget | None) -> Limits:
+    """The limits of ``budget`` (:data:`DEFAULT_LIMITS` for ``None``)."""
+    return DEFAULT_LIMITS if budget is None else budget.limits
