@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: set up, lint, type-check, run the test suite, then the native tests under
+# The test command: set up, lint, type-check, run the test suite (the hostile-input corpus
+# included), a bounded fuzz run over the front-ends, then the native tests under
 # AddressSanitizer/UndefinedBehaviorSanitizer. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,5 +12,7 @@ echo "== mypy (strict)"
 .venv/bin/mypy
 echo "== pytest"
 .venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal
+echo "== fuzz: front-ends (atheris, bounded)"
+bash scripts/fuzz.sh 60
 echo "== native tests under ASan/UBSan"
 bash scripts/sanitize.sh

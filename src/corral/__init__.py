@@ -11,6 +11,7 @@ mask, at every decoding step, every token that cannot lead to a valid output.
 
 from __future__ import annotations
 
+from corral.automata import AutomataCache
 from corral.constraint_engine.bitmask import (
     allocate_token_bitmask,
     apply_token_bitmask_inplace,
@@ -20,20 +21,34 @@ from corral.constraint_engine.compiler import compile_grammar as compile
 from corral.constraint_engine.grammar_cache import GrammarCache, grammar_fingerprint
 from corral.constraint_engine.mask_cache import MaskCache
 from corral.constraint_engine.matcher import Matcher
-from corral.errors import CorralError, GrammarError, TokenizerError
+from corral.errors import (
+    CorralError,
+    GrammarError,
+    LimitExceeded,
+    SchemaIssue,
+    TokenizerError,
+    UnsupportedSchemaError,
+)
 from corral.grammars.ir import Grammar
+from corral.limits import Budget, Limits
 from corral.tokenizers import Tokenizer
 
 __all__ = [
+    "AutomataCache",
+    "Budget",
     "CompiledGrammar",
     "CorralError",
     "Grammar",
     "GrammarCache",
     "GrammarError",
+    "LimitExceeded",
+    "Limits",
     "MaskCache",
     "Matcher",
+    "SchemaIssue",
     "Tokenizer",
     "TokenizerError",
+    "UnsupportedSchemaError",
     "allocate_token_bitmask",
     "apply_token_bitmask_inplace",
     "compile",

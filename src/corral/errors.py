@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "CompileLimitExceeded",
     "CompileTimeout",
     "CorralError",
     "DeadlineExceeded",
     "GrammarError",
+    "LimitExceeded",
     "SchemaIssue",
     "TokenizerError",
     "UnsupportedRegexError",
@@ -29,12 +31,26 @@ class GrammarError(CorralError, ValueError):
         The rule (or terminal) concerned, when there is one.
     line:
         The source line, when known.
+    column:
+        The source column (1-based), when known.
+    pointer:
+        The JSON pointer of the schema location concerned, when there is one.
     """
 
-    def __init__(self, message: str, *, rule: str | None = None, line: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        pointer: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.rule = rule
         self.line = line
+        self.column = column
+        self.pointer = pointer
 
 
 class DeadlineExceeded(GrammarError):
@@ -43,6 +59,29 @@ class DeadlineExceeded(GrammarError):
 
 class CompileTimeout(DeadlineExceeded):
     """A JSON Schema compilation ran past its time bound."""
+
+
+class CompileLimitExceeded(GrammarError):
+    """A compilation passed a size bound of :class:`corral.limits.Limits` (the message names
+    the field)."""
+
+
+class LimitExceeded(CorralError, ValueError):
+    """An explicit matcher call (``accept_bytes``, ``valid_prefix_length``) went past a run-time
+    bound of :class:`corral.limits.Limits`; the matcher's state is left unchanged.
+
+    Attributes
+    ----------
+    limit:
+        The name of the :class:`~corral.limits.Limits` field, e.g. ``"max_input_bytes"``.
+    value:
+        Its value.
+    """
+
+    def __init__(self, message: str, *, limit: str, value: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
 
 
 class UnsupportedRegexError(CorralError, ValueError):

@@ -47,6 +47,25 @@ class Limits:
         Nesting depth of a JSON Schema document.
     max_schema_nodes:
         Schema objects in one JSON Schema document.
+    max_grammar_bytes:
+        Length of a grammar text (Lark, GBNF), of a regex, or of all choices together.
+    max_nesting_depth:
+        Nesting depth of brackets in a grammar text or regex (groups, alternatives,
+        repetitions): the parsers descend recursively, so deeper input is refused up front.
+    max_enum_values:
+        Values of one JSON Schema ``enum`` (and of one ``enum``/``const`` conjunction).
+    max_number_digits:
+        Digits of an integer in a JSON Schema (``const``, ``enum``, bounds, ``multipleOf``).
+    max_input_bytes:
+        Run time: bytes one explicit ``Matcher.accept_bytes`` or ``valid_prefix_length`` call
+        may take (more raises :class:`~corral.errors.LimitExceeded`; tokens are never bounded).
+    max_earley_set_work:
+        Run time: item steps (items added or found already present) of building one Earley set
+        in an explicit ``accept_bytes`` or ``valid_prefix_length`` call (more raises
+        :class:`~corral.errors.LimitExceeded`). Ambiguous grammars such as
+        ``start: start "+" start | "1"`` cost about ``n**2 / 2`` per set after ``n`` terms;
+        real grammars take a few hundred. ``accept_token`` and masks are never bounded: the
+        matcher does not raise on model output.
     """
 
     compile_seconds: float | None = 8.0
@@ -57,6 +76,12 @@ class Limits:
     max_schema_bytes: int = 8_000_000
     max_schema_depth: int = 200
     max_schema_nodes: int = 200_000
+    max_grammar_bytes: int = 8_000_000
+    max_nesting_depth: int = 100
+    max_enum_values: int = 10_000
+    max_number_digits: int = 1_000
+    max_input_bytes: int = 8_000_000
+    max_earley_set_work: int = 100_000
 
     def with_time(self, seconds: float | None) -> Limits:
         """A copy with another :attr:`compile_seconds`."""

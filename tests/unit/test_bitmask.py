@@ -379,3 +379,41 @@ def test_pack_unpack_errors() -> None:
         unpack_bitmask(np.zeros(1, np.float32), 3)
     with pytest.raises(ValueError, match="dimension"):
         pack_bitmask(True)
+
+
+@pytest.mark.parametrize("apply", APPLIES[:2], ids=APPLY_IDS[:2])
+def test_torch_cpu_tensors_are_written_in_place(apply: Callable[..., None]) -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    for dtype, tdtype in ((np.float32, torch.float32), (np.float16, torch.float16)):
+        logits = rng.standard_normal((3, 100)).astype(dtype)
+        mask = rng.integers(-(2**31), 2**31, size=(3, 4), dtype=np.int64).astype(np.int32)
+        expected = logits.copy()
+        apply_token_bitmask_inplace_py(expected, mask, indices=[0, 2])
+        tensor = torch.from_numpy(logits.copy())
+        apply(tensor, torch.from_numpy(mask), indices=[0, 2])
+        assert tensor.dtype == tdtype
+        assert np.array_equal(tensor.numpy(), expected, equal_nan=True)
+        row = torch.from_numpy(logits[1].copy())
+        apply(row, mask[1])  # a NumPy bitmask with a tensor, and the other way round
+        one = logits[1].copy()
+        apply(one, torch.from_numpy(mask[1]))
+        assert np.array_equal(row.numpy(), one)
+
+
+@pytest.mark.parametrize("apply", APPLIES[:2], ids=APPLY_IDS[:2])
+def test_torch_tensor_errors(apply: Callable[..., None]) -> None:
+    torch = pytest.importorskip("torch")
+    mask = torch.zeros(1, dtype=torch.int32)
+    with pytest.raises(TypeError, match="dtype not supported"):
+        apply(torch.zeros(8, dtype=torch.bfloat16), mask)
+    with pytest.raises(TypeError, match="logits dtype must be float32 or float16"):
+        apply(torch.zeros(8, dtype=torch.float64), mask)
+    with pytest.raises(TypeError, match="bitmask dtype must be int32"):
+        apply(torch.zeros(8), torch.zeros(1, dtype=torch.int64))
+    with pytest.raises(ValueError, match="must be on the CPU"):
+        apply(torch.zeros(8, device="meta"), mask)
+    with pytest.raises(ValueError, match="cannot export"):
+        apply(torch.zeros(8, requires_grad=True), mask)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        apply(torch.zeros(16)[::2], mask)

@@ -1,7 +1,8 @@
 """The command line with JSON Schemas: ``explain``, ``check``, ``mask`` and ``match``.
 
-Exit codes (``corral.cli``): 0 success, 1 text rejected, 2 errors (a schema with refused keywords
-included), 3 ``explain`` found refused keywords.
+Exit codes (``corral.cli``): 0 success, 1 text rejected, 2 usage (a missing file, an option that
+needs ``--json-schema``), 3 refused keywords (``explain``, and ``check``/``mask``/``match`` without
+``--lenient``), 4 a schema that is not valid (not JSON, not UTF-8, a bad keyword value).
 """
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ def test_explain_all_enforced(tmp_path: Path) -> None:
     assert lines[-1].endswith(", 0 refused")
 
 
-def test_explain_refused_exit_3(tmp_path: Path) -> None:
+def test_explain_refused_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, text = run("explain", write(tmp_path, REFUSED))
     assert code == 3
+    assert "--lenient" in capsys.readouterr().err
     assert any(line.startswith("/\tunevaluatedProperties\trefused") for line in text.splitlines())
     assert text.splitlines()[-1].endswith(", 1 refused")
 
@@ -71,13 +73,50 @@ def test_explain_json_format(tmp_path: Path) -> None:
     assert all(not r["status"].startswith("refused") for r in json.loads(text))
 
 
-def test_explain_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text("{not json", encoding="utf-8")
-    assert run("explain", str(bad))[0] == 2
-    assert "not valid JSON" in capsys.readouterr().err
+    bad.write_text('{\n  "type": not json', encoding="utf-8")
+    assert run("explain", str(bad))[0] == 4
+    assert capsys.readouterr().err == f"error: {bad}:2:11: not valid JSON: Expecting value\n"
     assert run("explain", str(tmp_path / "missing.json"))[0] == 2
-    assert run("explain", write(tmp_path, {"type": 5}))[0] == 2
+    assert "missing.json: No such file" in capsys.readouterr().err
+    path = write(tmp_path, {"type": 5})
+    assert run("explain", path)[0] == 4
+    assert capsys.readouterr().err.startswith(f"error: {path}: ")
+
+
+def test_schema_file_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"enum": ["café"]}'.encode("latin-1"))
+    for argv in (["explain", str(path)], ["check", "--json-schema", str(path)]):
+        assert run(*argv) == (4, "")
+        err = capsys.readouterr().err
+        assert err == f"error: {path}:1:15: not valid UTF-8 (byte 0xe9)\n"
+
+
+def test_schema_errors_name_the_pointer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, {"properties": {"a": {"type": 5}}})
+    assert run("check", "--json-schema", path)[0] == 4
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: ") and "/properties/a" in err
+
+
+def test_schema_options_need_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    for option, argv in (
+        ("--lenient", ["check", "--regex", "a", "--lenient"]),
+        ("--whitespace", ["match", "json", "--whitespace", "flexible", "--text", "1"]),
+        ("--whitespace", ["mask", "--choices", "a", "--whitespace", "compact"]),
+    ):
+        assert run(*argv) == (2, "")
+        assert capsys.readouterr().err == f"error: {option} applies only with --json-schema\n"
+
+
+def test_json_file_as_grammar_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, PERSON)
+    assert run("check", path)[0] == 2
+    assert f"--json-schema {path}" in capsys.readouterr().err
 
 
 def test_check_ok(tmp_path: Path) -> None:
@@ -89,11 +128,15 @@ def test_check_ok(tmp_path: Path) -> None:
 
 
 def test_check_refused_lists_issues(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, text = run("check", "--json-schema", write(tmp_path, REFUSED))
-    assert code == 2
-    err = capsys.readouterr().err
-    assert "unevaluatedProperties" in err
+    path = write(tmp_path, REFUSED)
+    code, text = run("check", "--json-schema", path)
+    assert code == 3
     assert text == ""
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith(f"error: {path}: JSON Schema not enforceable exactly: 1 keyword")
+    assert "--lenient" in lines[0]
+    assert lines[1].startswith("  refused: /: unevaluatedProperties: ")
+    assert len(lines) == 2
 
 
 def test_check_lenient(tmp_path: Path) -> None:
@@ -131,7 +174,7 @@ def test_mask_forced_and_rejected_prefix(tmp_path: Path) -> None:
 
 
 def test_mask_refused_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("mask", "--json-schema", write(tmp_path, REFUSED))[0] == 2
+    assert run("mask", "--json-schema", write(tmp_path, REFUSED))[0] == 3
     assert "unevaluatedProperties" in capsys.readouterr().err
 
 
@@ -158,6 +201,6 @@ def test_match(tmp_path: Path, text: str, whitespace: str, code: int) -> None:
 
 def test_match_lenient(tmp_path: Path) -> None:
     path = write(tmp_path, REFUSED)
-    assert run("match", "--json-schema", path, "--text", '{"a":1}')[0] == 2
+    assert run("match", "--json-schema", path, "--text", '{"a":1}')[0] == 3
     assert run("match", "--json-schema", path, "--lenient", "--text", '{"a":1,"b":2}')[0] == 0
     assert run("match", "--json-schema", path, "--lenient", "--text", '{"a":"x"}')[0] == 1

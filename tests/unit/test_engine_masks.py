@@ -14,8 +14,11 @@ import numpy as np
 import pytest
 
 from conftest import LIBRARY, compiled_library, library_grammar, smollm2
-from corral import Grammar, Matcher, Tokenizer
+from corral import Grammar, GrammarError, Matcher, Tokenizer, grammar_fingerprint
 from corral import compile as compile_grammar
+from corral.automata.regex import compile_regex
+from corral.constraint_engine.compiler import spellable_bytes as compiler_spellable
+from corral.grammars.ir import Rule, Terminal
 from corral.testing.derivations import DerivationSampler
 from helpers import brute_force_mask, spellable_bytes
 
@@ -134,3 +137,81 @@ def test_mask_equals_brute_force_tiny_vocab(grammar_text: str, tiny_tok: Tokeniz
             continue
         mask = m.allowed_token_mask()
         assert np.array_equal(mask, brute_force_mask(m, ids))
+
+
+# ---------------------------------------------------------------- bytes in no token
+
+
+SMOLLM2_UNSPELLABLE = [0x04, 0x06, 0x13, 0x14, 0x16, 0x1D, 0xC0, 0xC1, 0xF1, 0xF2]
+SMOLLM2_UNSPELLABLE += list(range(0xF5, 0x100))
+
+
+def test_spellable_bytes_precondition() -> None:
+    """Every byte of a (non-special) token is a one-byte token: SmolLM2 and Qwen."""
+    for tok in (smollm2(), Tokenizer.qwen()):
+        spellable, single = compiler_spellable(tok.all_token_bytes(), tok.special_token_ids)
+        assert (spellable == single).all(), tok.name
+    spellable, _ = compiler_spellable(smollm2().all_token_bytes(), smollm2().special_token_ids)
+    assert np.flatnonzero(~spellable).tolist() == SMOLLM2_UNSPELLABLE
+    assert spellable_bytes(smollm2()) == frozenset(np.flatnonzero(spellable).tolist())
+
+
+def test_unspellable_language_is_refused() -> None:
+    tok = smollm2()
+    with pytest.raises(GrammarError, match=r"terminal 'PATTERN' .*bytes 0x04 are in no token"):
+        compile_grammar(Grammar.from_regex("a\x04b"), tok)
+    lark = Grammar.from_lark('start: "x" A\nA: /[\\x13\\x14]+/\n')
+    with pytest.raises(GrammarError, match=r"terminal 'A' .*0x13, 0x14") as info:
+        compile_grammar(lark, tok)
+    assert info.value.rule == "A"
+
+
+@pytest.mark.parametrize("pattern", ["(a\x04)|b", "a\x04b|b", "b(\x06c)?"])
+def test_unspellable_branches_are_cut(pattern: str) -> None:
+    tok = smollm2()
+    m = Matcher(compile_grammar(Grammar.from_regex(pattern), tok))
+    allowed = {tok.all_token_bytes()[i] for i in m.allowed_tokens()}
+    assert allowed == {b"b"}
+    assert not m.accept_bytes(b"a")
+    assert m.accept_bytes(b"b") and m.is_accepting()
+    assert m.allowed_tokens() == list(tok.eos_token_ids)
+
+
+def test_unspellable_alternatives_are_pruned() -> None:
+    tok = smollm2()
+    grammar = Grammar.from_lark(
+        'start: x | "k" y\nx: "p" BAD "q"\ny: "v" | BAD\nBAD: /\\x16/\n%ignore /\\x1d/\n'
+    )
+    before = grammar_fingerprint(grammar)
+    cg = compile_grammar(grammar, tok)
+    assert grammar_fingerprint(grammar) == before  # the input grammar is only read
+    assert not cg.tables.ignore
+    m = Matcher(cg)
+    assert {tok.all_token_bytes()[i] for i in m.allowed_tokens()} <= {b"k", b"kv"}
+    assert m.accept_bytes(b"k")
+    assert {tok.all_token_bytes()[i] for i in m.allowed_tokens()} == {b"v"}
+    assert m.shortest_completion() == b"v"
+
+
+def test_prebuilt_automaton_is_not_changed() -> None:
+    tok = smollm2()
+    grammar = Grammar.from_regex("[a\\x04]+")
+    term = next(iter(grammar.terminals.values()))
+    dfa = compile_regex(term.regex())
+    table = dfa.table.copy()
+    prebuilt = Grammar(
+        terminals={"T": Terminal("T", term.pattern, dfa=dfa)},
+        rules={"start": Rule("start", (("T",),))},
+        start="start",
+    )
+    m = Matcher(compile_grammar(prebuilt, tok))
+    assert (dfa.table == table).all()
+    assert not m.accept_bytes(b"a\x04") and m.accept_bytes(b"aa")
+
+
+def test_tokenizer_without_eos_is_refused() -> None:
+    tok = Tokenizer.from_token_bytes([b"a", b"b", b"ab"])
+    with pytest.raises(GrammarError, match="no end-of-sequence token"):
+        compile_grammar(Grammar.from_regex("a+"), tok)
+    with_eos = Tokenizer.from_token_bytes([b"a", b"<e>"], special_ids=[1], eos_ids=[1])
+    assert compile_grammar(Grammar.from_regex("a+"), with_eos, vocab_size=64).eos_ids

@@ -11,7 +11,9 @@ import pytest
 import corral
 from corral.constraint_engine.completion import shortest_completion
 from corral.constraint_engine.mask_cache import MaskCache
+from corral.errors import LimitExceeded
 from corral.grammars.ir import Grammar, Rule, Terminal
+from corral.limits import Limits
 
 JSON = "src/corral/grammars/library/json.lark"
 
@@ -39,6 +41,18 @@ def test_grammar_cache_hits_misses_and_bound(tok: corral.Tokenizer) -> None:
     assert cache.compile(_numbers(), tok) is not a  # evicted (least recently used)
     with pytest.raises(ValueError):
         corral.GrammarCache(max_entries=0)
+
+
+def test_grammar_cache_keys_limits(tok: corral.Tokenizer) -> None:
+    cache = corral.GrammarCache()
+    a = cache.compile(_numbers(), tok)
+    assert cache.compile(_numbers(), tok, limits=Limits()) is a  # the default value
+    tight = cache.compile(_numbers(), tok, limits=Limits(max_input_bytes=4))
+    assert tight is not a and tight.limits.max_input_bytes == 4 and a.limits == Limits()
+    assert cache.compile(_numbers(), tok, limits=Limits(max_input_bytes=4)) is tight
+    with pytest.raises(LimitExceeded, match="max_input_bytes"):
+        corral.Matcher(tight).accept_bytes(b"[1, 2]")
+    assert corral.Matcher(a).accept_bytes(b"[1, 2]")
 
 
 def test_fingerprint_is_content() -> None:

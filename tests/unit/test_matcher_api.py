@@ -21,6 +21,8 @@ from corral import (
     allocate_token_bitmask,
 )
 from corral import compile as compile_grammar
+from corral.errors import LimitExceeded
+from corral.limits import Limits
 
 JSON_PREFIXES = [b"", b"{", b'{"a"', b'{"a": ', b'{"a": [1, tr', b"[1.5e", b'"x\\u00', b"{}"]
 
@@ -449,3 +451,145 @@ def test_json_mask_after_key(json_cg: CompiledGrammar, ids: dict[bytes, int]) ->
     for tid in random.Random(0).sample(sorted(allowed), 40):
         assert m.accept_token(tid), json_cg.token_bytes(tid)
         m.rollback(1)
+
+
+# ---------------------------------------------------------------- strict arguments
+
+
+@pytest.mark.parametrize("bad", [True, False, 35.9, 35.0, "35", b"5", None, [35], np.bool_(True)])
+def test_accept_token_refuses_non_integers(choices_cg: CompiledGrammar, bad: object) -> None:
+    m = Matcher(choices_cg)
+    with pytest.raises(TypeError, match="token_id must be an integer"):
+        m.accept_token(bad)  # type: ignore[arg-type]
+    assert m.num_bytes == 0
+
+
+def test_accept_token_takes_numpy_integers(
+    choices_cg: CompiledGrammar, ids: dict[bytes, int]
+) -> None:
+    m = Matcher(choices_cg)
+    assert m.accept_token(np.int64(ids[b"yes"]))
+    assert m.accept_token(np.int32(choices_cg.eos_ids[0]))
+    m.rollback(np.int16(2))  # type: ignore[arg-type]
+    assert m.num_bytes == 0
+    assert not m.accept_token(-1) and not m.accept_token(10**12)
+
+
+@pytest.mark.parametrize("bad", [5, "yes", None, [121, 101, 115], np.int64(3)])
+def test_accept_bytes_refuses_non_bytes(choices_cg: CompiledGrammar, bad: object) -> None:
+    m = Matcher(choices_cg)
+    with pytest.raises(TypeError, match="bytes, bytearray or memoryview"):
+        m.accept_bytes(bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="bytes, bytearray or memoryview"):
+        m.valid_prefix_length(bad)  # type: ignore[arg-type]
+    assert m.num_bytes == 0
+
+
+def test_accept_bytes_takes_bytes_likes(choices_cg: CompiledGrammar) -> None:
+    m = Matcher(choices_cg)
+    assert m.accept_bytes(bytearray(b"ma"))
+    assert m.accept_bytes(memoryview(b"ybe"))
+    assert m.is_accepting()
+    assert Matcher(choices_cg).valid_prefix_length(memoryview(b"nox")) == 2
+
+
+def test_rollback_argument_checks(choices_cg: CompiledGrammar) -> None:
+    m = Matcher(choices_cg)
+    assert m.accept_bytes(b"y")
+    for bad in (True, 0.5, 1.0, "1", None):
+        with pytest.raises(TypeError, match="n_tokens must be an integer"):
+            m.rollback(bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="n_tokens must be >= 0"):
+        m.rollback(-1)
+    with pytest.raises(ValueError, match="cannot roll back 2 steps"):
+        m.rollback(2)
+    assert m.num_bytes == 1
+    m.rollback(0)
+    assert m.num_bytes == 1
+
+
+def test_fill_bitmask_argument_checks(choices_cg: CompiledGrammar) -> None:
+    m = Matcher(choices_cg)
+    words = (choices_cg.vocab_size + 31) // 32
+    good = allocate_token_bitmask(2, choices_cg.vocab_size)
+    cases: list[tuple[object, object, type, str]] = [
+        (good, -1, ValueError, "index -1 is out of range"),
+        (good, 2, ValueError, "index 2 is out of range"),
+        (good, 0.0, TypeError, "index must be an integer"),
+        (good, True, TypeError, "index must be an integer"),
+        (good[0], 1, ValueError, "index must be 0 for a 1-D bitmask"),
+        (np.zeros((0, words), np.int32), 0, ValueError, "out of range for a bitmask of 0 rows"),
+        (np.zeros((), np.int32), 0, ValueError, "got ndim=0"),
+        (np.zeros((1, 1, words), np.int32), 0, ValueError, "got ndim=3"),
+        (np.zeros((1, words - 1), np.int32), 0, ValueError, f"{words} needed"),
+        (np.zeros((1, words), np.int64), 0, TypeError, "dtype must be int32"),
+        (np.zeros((1, words), np.uint32), 0, TypeError, "dtype must be int32"),
+        ([[0] * words], 0, TypeError, "numpy.ndarray or a CPU tensor"),
+    ]
+    for bitmask, index, exc, words_re in cases:
+        with pytest.raises(exc, match=words_re):
+            m.fill_next_token_bitmask(bitmask, index)  # type: ignore[arg-type]
+    assert (good == -1).all()  # nothing written on an error
+    readonly = allocate_token_bitmask(1, choices_cg.vocab_size)
+    readonly.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        m.fill_next_token_bitmask(readonly)
+    m.fill_next_token_bitmask(good, np.int64(1))
+    assert (good[0] == -1).all() and not (good[1] == -1).all()
+
+
+def test_fill_bitmask_writes_torch_tensors(choices_cg: CompiledGrammar) -> None:
+    torch = pytest.importorskip("torch")
+    m = Matcher(choices_cg)
+    expected = allocate_token_bitmask(1, choices_cg.vocab_size)
+    m.fill_next_token_bitmask(expected)
+    words = expected.shape[1]
+    batch = torch.full((3, words), -1, dtype=torch.int32)
+    m.fill_next_token_bitmask(batch, 2)
+    assert batch[2].numpy().tolist() == expected[0].tolist()
+    assert bool((batch[:2] == -1).all())
+    row = torch.zeros(words + 4, dtype=torch.int32)
+    m.fill_next_token_bitmask(row)
+    assert row[:words].numpy().tolist() == expected[0].tolist() and not bool(row[words:].any())
+    with pytest.raises(TypeError, match="dtype must be int32"):
+        m.fill_next_token_bitmask(torch.zeros((1, words), dtype=torch.int64))
+    meta = torch.zeros((1, words), dtype=torch.int32, device="meta")
+    with pytest.raises(ValueError, match="must be on the CPU"):
+        m.fill_next_token_bitmask(meta)
+
+
+# ---------------------------------------------------------------- run-time limits
+
+
+def test_input_bytes_limit(json_cg: CompiledGrammar) -> None:
+    m = Matcher(json_cg, limits=Limits(max_input_bytes=8))
+    assert m.accept_bytes(b"[1, 2]")
+    m.rollback(1)
+    with pytest.raises(LimitExceeded, match="max_input_bytes") as info:
+        m.accept_bytes(b"[1, 2, 3, 4]")
+    assert info.value.limit == "max_input_bytes" and info.value.value == 8
+    with pytest.raises(LimitExceeded, match="max_input_bytes"):
+        m.valid_prefix_length(b"[1, 2, 3, 4]")
+    assert m.num_bytes == 0
+    for tid in json_cg.tokenizer.encode("[1, 2, 3, 4, 5]"):  # tokens are never bounded
+        assert m.accept_token(tid)
+
+
+def test_earley_set_work_limit(tok: Tokenizer) -> None:
+    grammar = Grammar.from_lark('start: start "+" start | "1"\n')
+    terms = b"1" + b"+1" * 60
+    cg = compile_grammar(grammar, tok, limits=Limits(max_earley_set_work=500))
+    assert cg.limits.max_earley_set_work == 500
+    m = Matcher(cg)
+    assert m.accept_bytes(b"1+1+1")
+    with pytest.raises(LimitExceeded, match="max_earley_set_work") as info:
+        m.accept_bytes(terms[1:])
+    assert info.value.limit == "max_earley_set_work"
+    with pytest.raises(LimitExceeded, match="max_earley_set_work"):
+        m.valid_prefix_length(terms[1:])
+    assert m.num_bytes == 5  # left as it was
+    for tid in tok.encode(terms[1:].decode()):  # model output never raises
+        assert m.accept_token(tid)
+    assert m.is_accepting()
+    assert Matcher(cg, limits=Limits()).accept_bytes(terms)
+    assert Matcher(compile_grammar(grammar, tok)).valid_prefix_length(terms) == len(terms)

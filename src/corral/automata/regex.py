@@ -18,6 +18,7 @@ import numpy as np
 from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA
 from corral.automata.minimize import trim_and_minimize
+from corral.automata.nesting import REGEX_TOKENS, check_nesting
 from corral.automata.utf8 import (
     MAX_UNICODE,
     code_point_complement,
@@ -225,14 +226,21 @@ def compile_regex(
 
 
 def _compile(regex: str, what: str, budget: Budget | None) -> ByteDFA:
+    limits = limits_of(budget)
+    check_nesting(regex, REGEX_TOKENS, limits.max_nesting_depth, what)
+    shown = repr(regex) if len(regex) <= 200 else repr(regex[:200]) + "..."
     try:
         tree = interegular.parse_pattern(regex)
+        builder = _Builder(what, limits.max_nfa_states)
+        start, final = builder.build(tree, 0)
+    except RecursionError:
+        raise GrammarError(f"{what}: regex {shown} nested too deeply") from None
+    except GrammarError:
+        raise
     except Exception as exc:  # interegular raises a variety of exception types
         raise GrammarError(
-            f"{what}: unsupported regex {regex!r} (interegular cannot parse it: {exc})"
+            f"{what}: unsupported regex {shown} (interegular cannot parse it: {exc})"
         ) from exc
-    builder = _Builder(what, limits_of(budget).max_nfa_states)
-    start, final = builder.build(tree, 0)
     table, accepting = _determinize(builder, start, final, budget)
     table, accepting = trim_and_minimize(table, accepting)
     return ByteDFA(table, accepting)

@@ -10,6 +10,9 @@ Applying a mask sets the logits of disallowed tokens to ``-inf`` in place.
 when the extension is built and falls back to :func:`apply_token_bitmask_inplace_py`, a pure
 NumPy twin with bit-identical results, when it is not. Both reject bad arguments with the same
 exception types (``TypeError`` for types and dtypes, ``ValueError`` for shapes and values).
+Logits and bitmasks may be NumPy arrays or CPU tensors of another library (PyTorch): those are
+viewed as NumPy arrays through DLPack (:func:`corral.constraint_engine.args.as_array`), so the
+tensor itself is written; a tensor on another device is refused.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
+
+from corral.constraint_engine.args import as_array
 
 __all__ = [
     "HAS_NATIVE",
@@ -164,7 +169,8 @@ def apply_token_bitmask_inplace(
     Parameters
     ----------
     logits
-        Writable C-contiguous ``float32`` or ``float16`` array, ``(V,)`` or ``(B, V)``.
+        Writable C-contiguous ``float32`` or ``float16`` array (or CPU tensor), ``(V,)`` or
+        ``(B, V)``.
     bitmask
         ``int32`` (or ``uint32``) words: ``(W,)`` or ``(1, W)`` for 1-D logits, ``(B, W)`` for
         2-D logits, with ``32 * W >= vocab_size``. Token ``i`` is disallowed when bit ``i % 32``
@@ -178,11 +184,13 @@ def apply_token_bitmask_inplace(
     Raises
     ------
     TypeError
-        A non-NumPy argument or a wrong dtype.
+        An argument that is neither a NumPy array nor a CPU tensor, or a wrong dtype.
     ValueError
         A wrong ndim, mismatched shapes, a too-small bitmask, out-of-range indices, or
-        non-C-contiguous or read-only logits.
+        non-C-contiguous or read-only logits, a tensor off the CPU.
     """
+    logits = as_array(logits, "logits")
+    bitmask = as_array(bitmask, "bitmask")
     if _NATIVE_APPLY is None:
         _apply_numpy(_validate(logits, bitmask, vocab_size, indices))
         return
@@ -211,6 +219,8 @@ def apply_token_bitmask_inplace_py(
     TypeError, ValueError
         As for :func:`apply_token_bitmask_inplace`.
     """
+    logits = as_array(logits, "logits")
+    bitmask = as_array(bitmask, "bitmask")
     _apply_numpy(_validate(logits, bitmask, vocab_size, indices))
 
 

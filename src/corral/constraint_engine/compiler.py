@@ -6,6 +6,14 @@ tables (:mod:`corral.constraint_engine.earley`), the initial Earley set, and the
 token trie (:meth:`corral.Tokenizer.token_trie`, built once per tokenizer and shared). These
 frozen tables are the future native boundary (``docs/design/engine.md``).
 
+No dead end: the language is cut to the strings the tokenizer can spell. Each terminal automaton
+loses its transitions on bytes that occur in no (non-special) token and is trimmed and minimised
+again (Moore 1956, :func:`corral.automata.ops.minimize`), which intersects it with
+``(spellable bytes)*``; terminals left empty make their alternatives unproductive, and those are
+pruned from the Earley tables (:func:`~corral.constraint_engine.earley.productive_symbols`).
+When every spellable byte is also a one-byte token (SmolLM2, Qwen), the spellable strings are
+exactly the token strings, so every state the matcher can reach has a token path to acceptance.
+
 What masks build on demand — lexer product automata, walks of the whole trie from an automaton
 state, completion tables — goes into the compiled grammar's run-time cache, an explicit, bounded,
 thread-safe :class:`~corral.constraint_engine.mask_cache.MaskCache` that every
@@ -14,26 +22,68 @@ thread-safe :class:`~corral.constraint_engine.mask_cache.MaskCache` that every
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from corral.automata.dfa import ByteDFA
+from corral.automata.ops import minimize
 from corral.automata.regex import compile_regex, literal_dfa
-from corral.constraint_engine.earley import EarleySet, EarleyTables, closure
+from corral.constraint_engine.earley import (
+    EarleySet,
+    EarleyTables,
+    closure,
+    productive_symbols,
+)
 from corral.constraint_engine.lexer_dfa import LexerDFA, build_lexer_dfa
 from corral.constraint_engine.mask_cache import DEFAULT_MAX_BYTES, MaskCache
 from corral.constraint_engine.trie_walk import RootWalk, walk_root
 from corral.errors import GrammarError
+from corral.limits import DEFAULT_LIMITS, Budget, Limits
 from corral.tokenizers.token_trie import TokenTrie
 
 if TYPE_CHECKING:
     from corral.grammars.ir import Grammar
     from corral.tokenizers import Tokenizer
 
-__all__ = ["CompiledGrammar", "compile_grammar"]
+__all__ = ["CompiledGrammar", "compile_grammar", "spellable_bytes"]
 
 
-def _terminal_dfa(grammar: Grammar, name: str) -> ByteDFA:
+def spellable_bytes(
+    token_bytes: Sequence[bytes], special_ids: frozenset[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Byte values that occur in some non-special token, and those that are one-byte tokens.
+
+    Returns
+    -------
+    spellable, single:
+        ``bool`` arrays ``(256,)``. Where ``spellable == single`` (the precondition of the
+        no-dead-end guarantee), the strings made of spellable bytes are exactly the strings
+        made of tokens.
+    """
+    usable = [b for i, b in enumerate(token_bytes) if b and i not in special_ids]
+    spellable = np.zeros(256, dtype=bool)
+    if usable:
+        spellable[np.frombuffer(b"".join(usable), dtype=np.uint8)] = True
+    single = np.zeros(256, dtype=bool)
+    single[[b[0] for b in usable if len(b) == 1]] = True
+    return spellable, single
+
+
+def _restrict(dfa: ByteDFA, unspellable: np.ndarray) -> tuple[ByteDFA, list[int]]:
+    """``dfa`` without its transitions on the ``unspellable`` bytes (trimmed and minimised);
+    the unspellable bytes it had transitions on. ``dfa`` itself is only read."""
+    used = dfa.table[:, unspellable].any(axis=0)
+    if not used.any():
+        return dfa, []
+    table = dfa.table.copy()
+    table[:, unspellable] = 0
+    return minimize(table, dfa.accepting), unspellable[used].tolist()
+
+
+def _terminal_dfa(grammar: Grammar, name: str, budget: Budget) -> ByteDFA:
     term = grammar.terminals[name]
     where = f"{grammar.source}: terminal {name!r}" + (
         f" (line {term.line})" if term.line is not None else ""
@@ -43,7 +93,7 @@ def _terminal_dfa(grammar: Grammar, name: str) -> ByteDFA:
     elif term.literal and "s" not in term.flags:
         dfa = literal_dfa(term.pattern, "i" in term.flags)
     else:
-        dfa = compile_regex(term.regex(), where)
+        dfa = compile_regex(term.regex(), where, budget=budget)
     if dfa.n_states <= 1 or not dfa.accepting.any():
         raise GrammarError(f"{where}: matches no non-empty string", rule=name, line=term.line)
     return dfa
@@ -88,6 +138,9 @@ class CompiledGrammar:
         The Earley set before any input.
     cache:
         The run-time cache shared by the matchers of this compiled grammar.
+    limits:
+        The bounds in force (:class:`corral.limits.Limits`); matchers read their run-time
+        bounds (input bytes and Earley work per explicit call) from it.
     """
 
     grammar: Grammar
@@ -102,6 +155,7 @@ class CompiledGrammar:
     token_byte_strings: tuple[bytes, ...] = field(repr=False)
     initial_set: EarleySet = field(repr=False)
     cache: MaskCache = field(repr=False)
+    limits: Limits = field(default=DEFAULT_LIMITS, repr=False)
 
     def token_bytes(self, token_id: int) -> bytes | None:
         """Bytes of a grammar-visible token, or ``None`` for special/padding/out-of-range ids."""
@@ -173,8 +227,12 @@ def compile_grammar(
     *,
     vocab_size: int | None = None,
     cache_bytes: int = DEFAULT_MAX_BYTES,
+    limits: Limits | None = None,
 ) -> CompiledGrammar:
     """Compile ``grammar`` for ``tokenizer``.
+
+    Terminal automata lose the bytes that occur in no token (module docstring); productions
+    left unproductive by that are pruned from the Earley tables.
 
     Parameters
     ----------
@@ -187,15 +245,23 @@ def compile_grammar(
         The model's vocabulary size when larger than the tokenizer's (padding ids are masked).
     cache_bytes:
         Bound on the memory of the run-time cache (:class:`MaskCache`) of the compiled grammar.
+    limits:
+        Automaton state bounds for compiling terminals, and the run-time bounds of the
+        matchers (:attr:`corral.limits.Limits.max_input_bytes`,
+        :attr:`~corral.limits.Limits.max_earley_work`); default :data:`DEFAULT_LIMITS`.
 
     Raises
     ------
     GrammarError
-        For any problem in the grammar; nothing raises later, at generation time.
+        For any problem in the grammar; nothing raises later, at generation time. Also when
+        the language has no string this tokenizer can spell (naming the terminals left empty
+        and their unspellable bytes), and when the tokenizer has no end-of-sequence id below
+        ``vocab_size`` (a complete output could then be followed by nothing).
     ValueError
         If ``vocab_size`` is smaller than the tokenizer's vocabulary.
     """
     grammar.check()
+    limits = DEFAULT_LIMITS if limits is None else limits
     tok_vocab = int(tokenizer.vocab_size)
     if vocab_size is None:
         vocab_size = tok_vocab
@@ -203,19 +269,62 @@ def compile_grammar(
         raise ValueError(
             f"vocab_size {vocab_size} is smaller than the tokenizer's vocabulary ({tok_vocab})"
         )
-    tables = EarleyTables.build(grammar)
-    dfas = tuple(_terminal_dfa(grammar, n) for n in tables.terminal_names)
+    eos_ids = tuple(int(i) for i in tokenizer.eos_token_ids if 0 <= i < vocab_size)
+    if not eos_ids:
+        raise GrammarError(
+            f"tokenizer {tokenizer.name!r} has no end-of-sequence token below vocab_size "
+            f"{vocab_size}: a complete output that nothing may follow would leave no token "
+            "allowed"
+        )
+    special_ids = frozenset(int(i) for i in tokenizer.special_token_ids)
+    token_byte_strings = tuple(tokenizer.all_token_bytes())
+    spellable, _ = spellable_bytes(token_byte_strings, special_ids)
+    unspellable = np.flatnonzero(~spellable)
+    budget = Budget.unlimited(limits)
+    names = list(grammar.terminals)
+    dfas_list: list[ByteDFA] = []
+    emptied: dict[str, list[int]] = {}
+    for name in names:
+        dfa, cut = _restrict(_terminal_dfa(grammar, name, budget), unspellable)
+        if not dfa.accepting.any():
+            emptied[name] = cut
+        dfas_list.append(dfa)
+    unusable = frozenset(emptied)
+    if grammar.start not in productive_symbols(grammar, unusable):
+        raise _unspellable_error(grammar, emptied)
+    tables = EarleyTables.build(grammar, unusable)
+    assert tables.terminal_names == tuple(names)
     return CompiledGrammar(
         grammar=grammar,
         tokenizer=tokenizer,
         vocab_size=int(vocab_size),
         tables=tables,
-        dfas=dfas,
+        dfas=tuple(dfas_list),
         ignore_set=frozenset(tables.ignore),
         trie=tokenizer.token_trie(),
-        eos_ids=tuple(int(i) for i in tokenizer.eos_token_ids if 0 <= i < vocab_size),
-        special_ids=frozenset(int(i) for i in tokenizer.special_token_ids),
-        token_byte_strings=tuple(tokenizer.all_token_bytes()),
+        eos_ids=eos_ids,
+        special_ids=special_ids,
+        token_byte_strings=token_byte_strings,
         initial_set=closure(tables, [(0, 0)], 0, [None]),
         cache=MaskCache(cache_bytes),
+        limits=limits,
+    )
+
+
+def _unspellable_error(grammar: Grammar, emptied: dict[str, list[int]]) -> GrammarError:
+    """The error for a language left empty by the tokenizer's unspellable bytes."""
+    parts = [
+        f"terminal {name!r} matches no string this tokenizer can spell (bytes "
+        + ", ".join(f"0x{b:02X}" for b in cut)
+        + " are in no token)"
+        for name, cut in list(emptied.items())[:5]
+    ]
+    more = f" (and {len(emptied) - 5} more)" if len(emptied) > 5 else ""
+    first = next(iter(emptied), None)
+    return GrammarError(
+        f"{grammar.source}: the language has no string this tokenizer can spell: "
+        + "; ".join(parts)
+        + more,
+        rule=first,
+        line=grammar.terminals[first].line if first is not None else None,
     )

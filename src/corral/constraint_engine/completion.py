@@ -47,7 +47,10 @@ class Yields:
         self.dfas = cg.dfas
         self.dist = [dfa_distances(d) for d in cg.dfas]
         self.nbytes = 64 * len(tables.dotted_next) + sum(8 * len(d) + 64 for d in self.dist)
-        self.term_str = [self.dfa_path(i, 1, need_byte=True) for i in range(len(cg.dfas))]
+        self.term_str: list[bytes | None] = [
+            self.dfa_path(i, 1, need_byte=True) if d.accepting.any() else None
+            for i, d in enumerate(cg.dfas)
+        ]
         n_nt = len(tables.nonterminal_names)
         prods: list[tuple[int, list[int]]] = []
         for first in range(len(tables.dotted_next)):

@@ -20,9 +20,36 @@ from dataclasses import dataclass, field
 
 from corral.grammars.ir import Grammar
 
-__all__ = ["EarleySet", "EarleyTables", "SetOverlay", "closure", "scan_kernel"]
+__all__ = [
+    "EarleySet",
+    "EarleyTables",
+    "SetOverlay",
+    "closure",
+    "productive_symbols",
+    "scan_kernel",
+]
 
 Item = tuple[int, int]
+
+
+def productive_symbols(grammar: Grammar, unusable: frozenset[str] = frozenset()) -> set[str]:
+    """Terminals and rules that derive some string, the ``unusable`` terminals left out.
+
+    The classic least fixed point (a rule is productive when one of its alternatives has only
+    productive symbols). ``unusable`` are terminals whose language is empty for the tokenizer
+    (see :func:`corral.constraint_engine.compiler.compile_grammar`).
+    """
+    productive: set[str] = set(grammar.terminals) - unusable
+    changed = True
+    while changed:
+        changed = False
+        for name, rule in grammar.rules.items():
+            if name not in productive and any(
+                all(s in productive for s in alt) for alt in rule.alternatives
+            ):
+                productive.add(name)
+                changed = True
+    return productive
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,8 +88,13 @@ class EarleyTables:
     final_dotted: int = 1  # production 0 is "$start -> start": dotted ids 0 and 1
 
     @classmethod
-    def build(cls, grammar: Grammar) -> EarleyTables:
-        """Index a validated grammar (which is only read)."""
+    def build(cls, grammar: Grammar, unusable: frozenset[str] = frozenset()) -> EarleyTables:
+        """Index a validated grammar (which is only read).
+
+        Productions that use an ``unusable`` terminal or a rule that became unproductive
+        without them (:func:`productive_symbols`) are left out, so that every item of the
+        tables can be completed; ignored terminals among ``unusable`` are dropped.
+        """
         terms = list(grammar.terminals)
         t_index = {name: i for i, name in enumerate(terms)}
         nts = ["$start", *grammar.rules]
@@ -71,10 +103,14 @@ class EarleyTables:
         def code(sym: str) -> int:
             return t_index[sym] if sym in t_index else -(n_index[sym] + 1)
 
-        productions: list[tuple[int, tuple[int, ...]]] = [(0, (code(grammar.start),))]
+        productive = productive_symbols(grammar, unusable)
+        productions: list[tuple[int, tuple[int, ...]]] = []
+        if grammar.start in productive:
+            productions.append((0, (code(grammar.start),)))
         for name, rule in grammar.rules.items():
             for alt in dict.fromkeys(rule.alternatives):
-                productions.append((n_index[name], tuple(code(s) for s in alt)))
+                if all(s in productive for s in alt):
+                    productions.append((n_index[name], tuple(code(s) for s in alt)))
         nullable_names = grammar.nullable_rules()
         predictions: list[list[int]] = [[] for _ in nts]
         dotted_next: list[int | None] = []
@@ -87,7 +123,7 @@ class EarleyTables:
         return cls(
             terminal_names=tuple(terms),
             nonterminal_names=tuple(nts),
-            ignore=tuple(t_index[n] for n in grammar.ignore),
+            ignore=tuple(t_index[n] for n in grammar.ignore if n not in unusable),
             dotted_next=tuple(dotted_next),
             dotted_lhs=tuple(dotted_lhs),
             predictions=tuple(tuple(p) for p in predictions),
@@ -104,7 +140,12 @@ class EarleySet:
     """One Earley set, indexed for scanning (by terminal) and completion (by nonterminal).
 
     Built by :func:`closure` and never changed afterwards; ``expected`` holds the terminals its
-    items can scan next, ignored terminals included (sorted).
+    items can scan next, ignored terminals included (sorted); ``work`` counts the item steps its
+    closure took (items added or found present: the measure
+    :attr:`corral.limits.Limits.max_earley_set_work` bounds). ``advanced`` is a memo, filled on
+    first use: per nonterminal, the items waiting on it advanced over it, as one frozenset, so
+    that a completion adds them with one set difference (a pure memo: two threads filling it
+    at once store equal values).
     """
 
     items: list[Item] = field(default_factory=list)
@@ -113,6 +154,16 @@ class EarleySet:
     waiting_nt: dict[int, list[Item]] = field(default_factory=dict)
     accepting: bool = False
     expected: tuple[int, ...] = ()
+    work: int = 0
+    advanced: dict[int, frozenset[Item]] = field(default_factory=dict, repr=False)
+
+    def advanced_over(self, nt: int) -> frozenset[Item]:
+        """The items waiting on nonterminal ``nt``, with the dot moved past it (memoised)."""
+        got = self.advanced.get(nt)
+        if got is None:
+            got = frozenset((d + 1, o) for d, o in self.waiting_nt.get(nt, ()))
+            self.advanced[nt] = got
+        return got
 
 
 class SetOverlay:
@@ -162,6 +213,11 @@ def closure(
     ``copies`` are sets whose (already closed) items are included as they are: an ignored
     terminal between two lexemes leaves the parser where it was. ``sets[o]`` must be the set at
     position id ``o`` for every origin ``o < position`` met.
+
+    Completion is done once per ``(nonterminal, origin)`` and adds the origin set's memoised
+    :meth:`EarleySet.advanced_over` with one set difference. Ambiguous grammars still cost up
+    to quadratic work per set (Earley is cubic there); the set's ``work`` counts it, for
+    :attr:`corral.limits.Limits.max_earley_set_work`.
     """
     if isinstance(sets, SetOverlay):
         base, n_base, extra = sets.base, sets.n_base, sets.extra
@@ -190,7 +246,9 @@ def closure(
             seen.add(it)
             items.append(it)
     i = n_copied
+    work = len(items)
     predicted: set[int] = set()
+    completed: set[Item] = set()
     predictions, nullable, final = tables.predictions, tables.nullable, tables.final_dotted
     while i < len(items):
         item = items[i]
@@ -202,14 +260,19 @@ def closure(
                 es.accepting = True
             if o == position:
                 continue  # empty derivation: handled at prediction (Aycock-Horspool)
+            key = (dlhs[d], o)
+            if key in completed:
+                continue  # another production of the same nonterminal and origin did it
+            completed.add(key)
             origin_set = base[o] if o < n_base else extra[o - n_base]
             if origin_set is None:
                 continue
-            for pd, po in origin_set.waiting_nt.get(dlhs[d], ()):
-                new = (pd + 1, po)
-                if new not in seen:
-                    seen.add(new)
-                    items.append(new)
+            adv = origin_set.advanced_over(key[0])
+            work += len(adv)
+            fresh = adv - seen
+            if fresh:
+                seen |= fresh
+                items.extend(sorted(fresh))
         elif sym >= 0:
             waiting_t.setdefault(sym, []).append(item)
         else:
@@ -228,4 +291,5 @@ def closure(
                     seen.add(new)
                     items.append(new)
     es.expected = tuple(sorted(set(waiting_t).union(tables.ignore)))
+    es.work = work + len(items)
     return es

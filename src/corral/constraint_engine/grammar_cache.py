@@ -25,6 +25,7 @@ import numpy as np
 from corral.automata.dfa import ByteDFA
 from corral.constraint_engine.compiler import CompiledGrammar, compile_grammar
 from corral.constraint_engine.mask_cache import DEFAULT_MAX_BYTES
+from corral.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
     from corral.grammars.ir import Grammar
@@ -77,7 +78,8 @@ class GrammarCache:
     Notes
     -----
     Entries are keyed by :func:`grammar_fingerprint`, the tokenizer's identity (the entry holds
-    the tokenizer, so the identity cannot be reused while it is cached) and the vocabulary size.
+    the tokenizer, so the identity cannot be reused while it is cached), the vocabulary size
+    and the :class:`~corral.limits.Limits` (a frozen value).
     A compile runs outside the lock; when two threads compile the same grammar at once, the
     first result published is kept and returned to both.
     """
@@ -87,7 +89,7 @@ class GrammarCache:
             raise ValueError(f"max_entries must be at least 1, got {max_entries}")
         self.max_entries = int(max_entries)
         self.cache_bytes = int(cache_bytes)
-        self._entries: OrderedDict[tuple[str, int, int], CompiledGrammar] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int, int, Limits], CompiledGrammar] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -96,14 +98,20 @@ class GrammarCache:
         return len(self._entries)
 
     def compile(
-        self, grammar: Grammar, tokenizer: Tokenizer, *, vocab_size: int | None = None
+        self,
+        grammar: Grammar,
+        tokenizer: Tokenizer,
+        *,
+        vocab_size: int | None = None,
+        limits: Limits | None = None,
     ) -> CompiledGrammar:
         """The compiled grammar of ``grammar`` for ``tokenizer``, compiled once per content.
 
         Same parameters and errors as :func:`compile_grammar`; errors are not cached.
         """
         size = int(tokenizer.vocab_size if vocab_size is None else vocab_size)
-        key = (grammar_fingerprint(grammar), id(tokenizer), size)
+        limits = DEFAULT_LIMITS if limits is None else limits
+        key = (grammar_fingerprint(grammar), id(tokenizer), size, limits)
         with self._lock:
             got = self._entries.get(key)
             if got is not None and got.tokenizer is tokenizer:
@@ -112,7 +120,7 @@ class GrammarCache:
                 return got
             self.misses += 1
         compiled = compile_grammar(
-            grammar, tokenizer, vocab_size=vocab_size, cache_bytes=self.cache_bytes
+            grammar, tokenizer, vocab_size=vocab_size, cache_bytes=self.cache_bytes, limits=limits
         )
         with self._lock:
             got = self._entries.get(key)

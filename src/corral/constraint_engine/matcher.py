@@ -22,12 +22,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from corral.constraint_engine.args import bytes_arg, count_arg, int_arg, mask_row
+from corral.constraint_engine.bitmask import bitmask_words, pack_bitmask
 from corral.constraint_engine.completion import complete
 from corral.constraint_engine.earley import EarleySet, closure, scan_kernel
 from corral.constraint_engine.mask import Thread, compute_allowed_tokens
+from corral.errors import LimitExceeded
 
 if TYPE_CHECKING:
     from corral.constraint_engine.compiler import CompiledGrammar
+    from corral.limits import Limits
 
 __all__ = ["Matcher"]
 
@@ -41,15 +45,22 @@ class Matcher:
     ----------
     compiled:
         The compiled grammar. Several matchers may share one.
+    limits:
+        Run-time bounds of the explicit calls ``accept_bytes`` and ``valid_prefix_length``
+        (:attr:`~corral.limits.Limits.max_input_bytes`,
+        :attr:`~corral.limits.Limits.max_earley_set_work`); default: the compiled grammar's.
 
     Notes
     -----
     At run time the matcher never raises on model output: a token that cannot extend the parse
-    is refused (``accept_token`` returns ``False``) and the state is left unchanged.
+    is refused (``accept_token`` returns ``False``) and the state is left unchanged. Arguments
+    of the wrong type raise ``TypeError`` (:mod:`corral.constraint_engine.args`).
     """
 
-    def __init__(self, compiled: CompiledGrammar) -> None:
+    def __init__(self, compiled: CompiledGrammar, *, limits: Limits | None = None) -> None:
         self.compiled = compiled
+        self.limits = compiled.limits if limits is None else limits
+        self._last_work = 0
         self._sets: list[EarleySet | None] = []
         self._threads: list[list[Thread]] = []
         self._marks: list[int] = []  # stack size before each step
@@ -100,6 +111,7 @@ class Matcher:
             if dfa.accept_list[d2]:
                 done.add((j, t))
         new_set: EarleySet | None = None
+        self._last_work = 0
         if done:
             kernel = []
             copies: list[EarleySet] = []
@@ -114,6 +126,7 @@ class Matcher:
                     kernel.extend(scan_kernel(src, t))
             if kernel or len(copies) > 1:
                 new_set = closure(cg.tables, kernel, k + 1, sets, copies)
+                self._last_work = new_set.work
             elif copies:
                 new_set = copies[0]
         if new_set is not None:
@@ -140,13 +153,55 @@ class Matcher:
                 return False
         return True
 
+    def _feed_bounded(self, data: bytes, call: str) -> int:
+        """Push the bytes of ``data`` while they extend the input, under the limits; the
+        number pushed. The caller truncates. Raises :class:`LimitExceeded` (after truncating
+        to where it started)."""
+        limits = self.limits
+        if len(data) > limits.max_input_bytes:
+            raise LimitExceeded(
+                f"{call}: {len(data)} bytes exceed Limits.max_input_bytes "
+                f"({limits.max_input_bytes})",
+                limit="max_input_bytes",
+                value=limits.max_input_bytes,
+            )
+        bound = limits.max_earley_set_work
+        start = len(self._sets)
+        n = 0
+        for b in data:
+            if not self._push_byte(b):
+                break
+            if self._last_work > bound:
+                self._truncate(start)
+                raise LimitExceeded(
+                    f"{call}: building the Earley set after byte {n} took {self._last_work} "
+                    f"item steps, over Limits.max_earley_set_work ({bound}); the grammar is "
+                    "too ambiguous for this input",
+                    limit="max_earley_set_work",
+                    value=bound,
+                )
+            n += 1
+        return n
+
     # ------------------------------------------------------------------ advancing
-    def accept_bytes(self, data: bytes) -> bool:
-        """Consume raw bytes (one rollback step). ``False`` leaves the state unchanged."""
+    def accept_bytes(self, data: bytes | bytearray | memoryview) -> bool:
+        """Consume raw bytes (one rollback step). ``False`` leaves the state unchanged.
+
+        Raises
+        ------
+        TypeError
+            If ``data`` is not bytes-like (``bytes``, ``bytearray``, ``memoryview``).
+        LimitExceeded
+            Past :attr:`~corral.limits.Limits.max_input_bytes` bytes, or where one Earley set
+            takes more than :attr:`~corral.limits.Limits.max_earley_set_work` item steps; the
+            state is left unchanged.
+        """
+        raw = bytes_arg(data, "data")
         if self._terminated:
             return False
         start = len(self._sets)
-        if not self._feed(bytes(data)):
+        if self._feed_bounded(raw, "accept_bytes") < len(raw):
+            self._truncate(start)
             return False
         self._marks.append(start)
         return True
@@ -159,8 +214,8 @@ class Matcher:
         """
         if self._terminated:
             return False
+        token_id = int_arg(token_id, "token_id")
         cg = self.compiled
-        token_id = int(token_id)
         if token_id in cg.eos_ids:
             if not self.is_accepting():
                 return False
@@ -181,10 +236,13 @@ class Matcher:
 
         Raises
         ------
+        TypeError
+            If ``n_tokens`` is not an integer (``bool`` included).
         ValueError
             If ``n_tokens`` is negative or more steps than were taken.
         """
-        if n_tokens < 0 or n_tokens > len(self._marks):
+        n_tokens = count_arg(n_tokens, "n_tokens")
+        if n_tokens > len(self._marks):
             raise ValueError(
                 f"cannot roll back {n_tokens} steps: {len(self._marks)} steps were taken"
             )
@@ -195,14 +253,17 @@ class Matcher:
         self._truncate(start)
         self._terminated = False
 
-    def valid_prefix_length(self, data: bytes) -> int:
-        """Length of the longest prefix of ``data`` that can be consumed (state unchanged)."""
+    def valid_prefix_length(self, data: bytes | bytearray | memoryview) -> int:
+        """Length of the longest prefix of ``data`` that can be consumed (state unchanged).
+
+        Raises
+        ------
+        TypeError, LimitExceeded
+            As :meth:`accept_bytes`.
+        """
+        raw = bytes_arg(data, "data")
         start = len(self._sets)
-        n = 0
-        for b in bytes(data):
-            if not self._push_byte(b):
-                break
-            n += 1
+        n = self._feed_bounded(raw, "valid_prefix_length")
         self._truncate(start)
         return n
 
@@ -220,25 +281,25 @@ class Matcher:
         """The ids of the allowed tokens, ascending."""
         return [int(i) for i in np.nonzero(self.allowed_token_mask())[0]]
 
-    def fill_next_token_bitmask(self, bitmask: np.ndarray, index: int = 0) -> None:
+    def fill_next_token_bitmask(self, bitmask: object, index: int = 0) -> None:
         """Write the allowed-token mask into row ``index`` of an int32 ``bitmask``.
 
         Bit ``i % 32`` of word ``i // 32`` is set if and only if token ``i`` is allowed (the
-        layout of XGrammar and llguidance). ``bitmask`` has shape ``(batch, words)`` or
-        ``(words,)`` with ``words >= ceil(vocab_size / 32)``; words past the vocabulary are
-        zeroed.
-        """
-        from corral.constraint_engine.bitmask import pack_bitmask
+        layout of XGrammar and llguidance). ``bitmask`` — a NumPy array or a CPU tensor
+        (PyTorch, through DLPack; written in place) — has shape ``(batch, words)`` with
+        ``0 <= index < batch``, or ``(words,)`` with ``index == 0``, and
+        ``words >= ceil(vocab_size / 32)``; words past the vocabulary are zeroed.
 
-        if not isinstance(bitmask, np.ndarray) or bitmask.dtype != np.int32:
-            raise TypeError("bitmask must be a numpy int32 array")
-        row = bitmask if bitmask.ndim == 1 else bitmask[index]
+        Raises
+        ------
+        TypeError
+            Not an array or CPU tensor, dtype not ``int32``, ``index`` not an integer.
+        ValueError
+            ndim not 1 or 2, too few words, ``index`` out of range, a tensor off the CPU, a
+            read-only array. Nothing is written then.
+        """
+        row = mask_row(bitmask, index, bitmask_words(self.compiled.vocab_size))
         words = pack_bitmask(self.allowed_token_mask())
-        if row.shape[0] < words.shape[0]:
-            raise ValueError(
-                f"bitmask row has {row.shape[0]} words, {words.shape[0]} needed for "
-                f"vocab_size {self.compiled.vocab_size}"
-            )
         row[: words.shape[0]] = words
         row[words.shape[0] :] = 0
 

@@ -14,11 +14,30 @@ from corral.errors import GrammarError
 from corral.grammars import constructors
 from corral.grammars.ir import Grammar, Rule, Terminal
 
-__all__ = ["Grammar", "GrammarError", "Rule", "Terminal", "library_path"]
+__all__ = ["LIBRARY", "Grammar", "GrammarError", "Rule", "Terminal", "library_path"]
+
+LIBRARY: tuple[str, ...] = ("json.lark", "json.gbnf", "arithmetic.lark", "sql.lark", "c.lark")
+"""The shipped grammars (files of :mod:`corral.grammars.library`)."""
 
 constructors.install(Grammar)
 
 
 def library_path(name: str) -> str:
-    """Path of a shipped grammar in :mod:`corral.grammars.library` (e.g. ``"json.lark"``)."""
-    return os.path.join(os.path.dirname(__file__), "library", name)
+    """Path of a shipped grammar.
+
+    Parameters
+    ----------
+    name:
+        A file of :data:`LIBRARY` (``"json.gbnf"``) or a name without extension, which means
+        its Lark file: ``"json"``, ``"arithmetic"``, ``"sql"``, ``"c"``.
+
+    Raises
+    ------
+    GrammarError
+        For a name that is not a shipped grammar (the message lists them).
+    """
+    file = name if name in LIBRARY else f"{name}.lark"
+    if file not in LIBRARY:
+        known = ", ".join(sorted({f.rsplit(".", 1)[0] for f in LIBRARY} | set(LIBRARY)))
+        raise GrammarError(f"no shipped grammar {name!r} (shipped: {known})")
+    return os.path.join(os.path.dirname(__file__), "library", file)

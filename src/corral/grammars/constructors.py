@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from corral.automata.cache import AutomataCache
+from corral.automata.nesting import GBNF_TOKENS, check_text
 from corral.errors import GrammarError
 from corral.grammars.gbnf import grammar_from_gbnf
 from corral.grammars.ir import Grammar
 from corral.grammars.json_schema import compile_json_schema
 from corral.grammars.lark_frontend import grammar_from_lark
 from corral.grammars.regex_choices import grammar_from_choices, grammar_from_regex
-from corral.limits import Limits
+from corral.limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
     "from_choices",
@@ -34,27 +35,41 @@ __all__ = [
 
 
 def from_lark(
-    cls: type[Grammar], text: str, *, start: str = "start", source: str = "<lark>"
-) -> Grammar:
-    """Lower a Lark grammar (EBNF dialect of the lark library) to the IR."""
-    return grammar_from_lark(text, start=start, source=source)
+    cls: type[Grammar], text: str, *, start: str = "start", source: str = "<lark>",
+    limits: Limits | None = None,
+) -> Grammar:  # fmt: skip
+    """Lower a Lark grammar (EBNF dialect of the lark library) to the IR (``limits``: size and
+    nesting bounds, default :data:`~corral.limits.DEFAULT_LIMITS`)."""
+    return grammar_from_lark(text, start=start, source=source, limits=limits)
 
 
 def from_gbnf(
-    cls: type[Grammar], text: str, *, start: str = "root", source: str = "<gbnf>"
+    cls: type[Grammar], text: str, *, start: str = "root", source: str = "<gbnf>",
+    limits: Limits | None = None,
+) -> Grammar:  # fmt: skip
+    """Lower a llama.cpp GBNF grammar to the IR (``limits``: size and nesting bounds)."""
+    check_text(text, GBNF_TOKENS, limits, source)  # the GBNF parser recurses
+    try:
+        return grammar_from_gbnf(text, start=start, source=source)
+    except RecursionError:
+        raise GrammarError(f"{source}: grammar nested too deeply") from None
+
+
+def from_regex(
+    cls: type[Grammar], pattern: str, *, flags: str = "", limits: Limits | None = None
 ) -> Grammar:
-    """Lower a llama.cpp GBNF grammar to the IR."""
-    return grammar_from_gbnf(text, start=start, source=source)
-
-
-def from_regex(cls: type[Grammar], pattern: str, *, flags: str = "") -> Grammar:
     """A grammar whose language is exactly the strings fully matched by ``pattern``."""
-    return grammar_from_regex(pattern, flags=flags)
+    try:
+        return grammar_from_regex(pattern, flags=flags, limits=limits)
+    except RecursionError:
+        raise GrammarError("<regex>: pattern nested too deeply") from None
 
 
-def from_choices(cls: type[Grammar], choices: Iterable[str]) -> Grammar:
+def from_choices(
+    cls: type[Grammar], choices: Iterable[str], *, limits: Limits | None = None
+) -> Grammar:
     """A grammar whose language is exactly the given strings."""
-    return grammar_from_choices(choices)
+    return grammar_from_choices(choices, limits=limits)
 
 
 def from_json_schema(
@@ -99,14 +114,19 @@ def from_pydantic(cls: type[Grammar], model_or_type: object, **options: Any) -> 
     return from_json_schema(cls, schema, **options)
 
 
-def from_file(cls: type[Grammar], path: str) -> Grammar:
-    """Load a ``.lark`` or ``.gbnf`` file, choosing the front-end by extension."""
+def from_file(cls: type[Grammar], path: str, *, limits: Limits | None = None) -> Grammar:
+    """Load a ``.lark`` or ``.gbnf`` file, choosing the front-end by extension (files larger
+    than ``limits.max_grammar_bytes`` are refused unread)."""
+    most = (limits if limits is not None else DEFAULT_LIMITS).max_grammar_bytes
     with open(path, encoding="utf-8") as fh:
-        text = fh.read()
+        text = fh.read(most + 1)
+    if len(text) > most:
+        raise GrammarError(f"{path}: grammar larger than {most} characters "
+                           "(Limits.max_grammar_bytes)")  # fmt: skip
     if path.endswith(".gbnf"):
-        return from_gbnf(cls, text, source=path)
+        return from_gbnf(cls, text, source=path, limits=limits)
     if path.endswith(".lark"):
-        return from_lark(cls, text, source=path)
+        return from_lark(cls, text, source=path, limits=limits)
     raise GrammarError(f"{path}: unknown grammar file type (expected .lark or .gbnf)")
 
 

@@ -30,7 +30,14 @@ if TYPE_CHECKING:
     from corral.automata.cache import AutomataCache
     from corral.limits import Limits
 
-__all__ = ["Grammar", "GrammarError", "Rule", "Terminal", "UnreachableRuleWarning"]
+__all__ = [
+    "Grammar",
+    "GrammarError",
+    "Rule",
+    "Terminal",
+    "UnreachableRuleWarning",
+    "productive_symbols",
+]
 
 _NAME_RE = re.compile(r"^[A-Za-z_$][A-Za-z0-9_\-.$]*$")
 _FLAG_CHARS = frozenset("is")
@@ -130,19 +137,27 @@ class Grammar:
     if TYPE_CHECKING:
 
         @classmethod
-        def from_lark(cls, text: str, *, start: str = "start", source: str = "<lark>") -> Grammar:
+        def from_lark(
+            cls, text: str, *, start: str = "start", source: str = "<lark>",
+            limits: Limits | None = None,
+        ) -> Grammar:  # fmt: skip
             """Lower a Lark grammar (EBNF dialect of the lark library) to the IR."""
 
         @classmethod
-        def from_gbnf(cls, text: str, *, start: str = "root", source: str = "<gbnf>") -> Grammar:
+        def from_gbnf(
+            cls, text: str, *, start: str = "root", source: str = "<gbnf>",
+            limits: Limits | None = None,
+        ) -> Grammar:  # fmt: skip
             """Lower a llama.cpp GBNF grammar to the IR."""
 
         @classmethod
-        def from_regex(cls, pattern: str, *, flags: str = "") -> Grammar:
+        def from_regex(
+            cls, pattern: str, *, flags: str = "", limits: Limits | None = None
+        ) -> Grammar:
             """A grammar whose language is exactly the strings fully matched by ``pattern``."""
 
         @classmethod
-        def from_choices(cls, choices: Iterable[str]) -> Grammar:
+        def from_choices(cls, choices: Iterable[str], *, limits: Limits | None = None) -> Grammar:
             """A grammar whose language is exactly the given strings."""
 
         @classmethod
@@ -165,7 +180,7 @@ class Grammar:
             validates."""
 
         @classmethod
-        def from_file(cls, path: str) -> Grammar:
+        def from_file(cls, path: str, *, limits: Limits | None = None) -> Grammar:
             """Load a ``.lark`` or ``.gbnf`` file, choosing the front-end by extension."""
 
     # ----------------------------------------------------------------- queries
@@ -274,17 +289,9 @@ class Grammar:
         ]
 
     def _productive(self) -> set[str]:
-        productive: set[str] = set(self.terminals)
-        changed = True
-        while changed:
-            changed = False
-            for name, rule in self.rules.items():
-                if name in productive:
-                    continue
-                if any(all(s in productive for s in alt) for alt in rule.alternatives):
-                    productive.add(name)
-                    changed = True
-        return productive
+        return productive_symbols(
+            self.terminals, ((n, r.alternatives) for n, r in self.rules.items())
+        )
 
     def _reachable(self) -> set[str]:
         seen = {self.start}
@@ -334,3 +341,35 @@ def make_grammar(
             raise GrammarError(f"{source}: rule {r.name!r} defined twice")
         rdict[r.name] = r
     return Grammar(tdict, rdict, start, tuple(ignore), source).validate()
+
+
+def productive_symbols(
+    terminals: Iterable[str], rules: Iterable[tuple[str, Iterable[tuple[str, ...]]]]
+) -> set[str]:
+    """The productive symbols (terminals, and rules with an alternative of productive symbols),
+    in time linear in the grammar's size (a worklist: each alternative counts the symbols it
+    still waits for)."""
+    productive: set[str] = set(terminals)
+    waiting: list[int] = []
+    owner: list[str] = []
+    users: dict[str, list[int]] = {}
+    todo: list[str] = []
+    for name, alts in rules:
+        for alt in alts:
+            idx = len(waiting)
+            missing = {s for s in alt if s not in productive}
+            waiting.append(len(missing))
+            owner.append(name)
+            for sym in missing:
+                users.setdefault(sym, []).append(idx)
+            if not missing and name not in productive:
+                productive.add(name)
+                todo.append(name)
+    while todo:
+        sym = todo.pop()
+        for idx in users.pop(sym, ()):
+            waiting[idx] -= 1
+            if waiting[idx] == 0 and owner[idx] not in productive:
+                productive.add(owner[idx])
+                todo.append(owner[idx])
+    return productive

@@ -40,6 +40,13 @@ from lark.exceptions import LarkError
 from lark.lexer import PatternStr, Token
 from lark.tree import Tree
 
+from corral.automata.nesting import (
+    LARK_TOKENS,
+    REGEX_TOKENS,
+    check_nesting,
+    check_text,
+    line_column,
+)
 from corral.errors import GrammarError, UnsupportedRegexError
 from corral.grammars.ir import Grammar, Rule, Terminal, make_grammar
 from corral.grammars.regex_compat import (
@@ -48,6 +55,7 @@ from corral.grammars.regex_compat import (
     prepare_regex,
     regex_fsm,
 )
+from corral.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["grammar_from_lark"]
 
@@ -279,7 +287,19 @@ def _inherit_lines(
                     changed = True
 
 
-def grammar_from_lark(text: str, *, start: str = "start", source: str = "<lark>") -> Grammar:
+def _check_nesting(text: str, source: str, limit: int) -> None:
+    """Refuse regex terminals nested deeper than ``limit`` (the regex parsers recurse)."""
+    if text.count("(") <= limit:
+        return
+    for m in LARK_TOKENS.finditer(text):
+        if m.group().startswith("/") and not m.group().startswith("//"):
+            line, col = line_column(text, m.start())
+            check_nesting(m.group(), REGEX_TOKENS, limit, source, (line - 1, col - 1))
+
+
+def grammar_from_lark(
+    text: str, *, start: str = "start", source: str = "<lark>", limits: Limits | None = None
+) -> Grammar:
     """Lower a Lark grammar to corral's IR.
 
     Parameters
@@ -290,6 +310,10 @@ def grammar_from_lark(text: str, *, start: str = "start", source: str = "<lark>"
         The start rule.
     source:
         Where the text came from: used in messages and as the base of relative ``%import``.
+    limits:
+        Bounds: ``max_grammar_bytes`` (text length) and ``max_nesting_depth`` (brackets, and
+        groups in regex terminals), checked before Lark parses the text; default
+        :data:`~corral.limits.DEFAULT_LIMITS`.
 
     Returns
     -------
@@ -303,8 +327,17 @@ def grammar_from_lark(text: str, *, start: str = "start", source: str = "<lark>"
     ------
     GrammarError
         On a Lark syntax or semantic error, or a construct corral does not support (see the
-        module docstring).
+        module docstring), or a text beyond a bound of ``limits``.
     """
+    check_text(text, LARK_TOKENS, limits, source)
+    _check_nesting(text, source, (limits or DEFAULT_LIMITS).max_nesting_depth)
+    try:
+        return _lower(text, start, source)
+    except RecursionError:
+        raise GrammarError(f"{source}: grammar nested too deeply") from None
+
+
+def _lower(text: str, start: str, source: str) -> Grammar:
     info: _SourceInfo | None = None
     try:
         info = _SourceInfo(text, source)

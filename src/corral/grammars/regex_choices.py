@@ -18,13 +18,14 @@ from corral.grammars.regex_compat import (
     prepare_regex,
     regex_fsm,
 )
+from corral.limits import DEFAULT_LIMITS, Limits
 
 __all__ = ["grammar_from_choices", "grammar_from_regex"]
 
 _START = "start"
 
 
-def grammar_from_regex(pattern: str, *, flags: str = "") -> Grammar:
+def grammar_from_regex(pattern: str, *, flags: str = "", limits: Limits | None = None) -> Grammar:
     """Build a grammar whose language is exactly the strings that ``pattern`` fully matches.
 
     Parameters
@@ -35,6 +36,9 @@ def grammar_from_regex(pattern: str, *, flags: str = "") -> Grammar:
         ``\\w``, ``\\d``, ``\\s`` are ASCII-only).
     flags:
         ``"i"`` (case-insensitive) and/or ``"s"`` (``.`` matches a newline).
+    limits:
+        Bounds (:class:`~corral.limits.Limits`: ``max_grammar_bytes``, ``max_nesting_depth``,
+        automaton states, ``compile_seconds``); default :data:`~corral.limits.DEFAULT_LIMITS`.
 
     Returns
     -------
@@ -46,17 +50,22 @@ def grammar_from_regex(pattern: str, *, flags: str = "") -> Grammar:
     ------
     GrammarError
         On unknown flags, a regex that Python or interegular cannot parse, or a non-regular
-        construct (look-around, back-references), or a regex that matches no string.
+        construct (look-around, back-references), a regex that matches no string, or one beyond
+        a bound of ``limits``.
     """
+    lim = limits if limits is not None else DEFAULT_LIMITS
+    if len(pattern) > lim.max_grammar_bytes:
+        raise GrammarError(f"<regex>: pattern longer than {lim.max_grammar_bytes} characters "
+                           "(Limits.max_grammar_bytes)")  # fmt: skip
     bad = sorted(set(flags) - {"i", "s"})
     if bad:
         raise GrammarError(f"<regex>: unsupported regex flag {bad[0]!r} (expected 'i' and/or 's')")
     flags = "".join(sorted(set(flags)))
     try:
         prepared = prepare_regex(pattern)
-        fsm = regex_fsm(prepared, flags)
+        fsm = regex_fsm(prepared, flags, budget=lim.budget())
     except UnsupportedRegexError as exc:
-        raise GrammarError(f"<regex>: pattern {pattern!r} is not supported: {exc}") from None
+        raise GrammarError(f"<regex>: pattern {_short(pattern)} is not supported: {exc}") from None
     alternatives: list[tuple[str, ...]] = []
     terminals: list[Terminal] = []
     if matches_nonempty(fsm):
@@ -65,11 +74,15 @@ def grammar_from_regex(pattern: str, *, flags: str = "") -> Grammar:
     if matches_empty(fsm):
         alternatives.append(())
     if not alternatives:
-        raise GrammarError(f"<regex>: pattern {pattern!r} matches no string")
+        raise GrammarError(f"<regex>: pattern {_short(pattern)} matches no string")
     return make_grammar(terminals, [Rule(_START, tuple(alternatives))], _START, source="<regex>")
 
 
-def grammar_from_choices(choices: Iterable[str]) -> Grammar:
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:60]) + "..."
+
+
+def grammar_from_choices(choices: Iterable[str], *, limits: Limits | None = None) -> Grammar:
     """Build a grammar whose language is exactly the given strings.
 
     Parameters
@@ -87,13 +100,20 @@ def grammar_from_choices(choices: Iterable[str]) -> Grammar:
     Raises
     ------
     GrammarError
-        When ``choices`` is empty or holds something other than strings.
+        When ``choices`` is empty, holds something other than strings, or is larger than
+        ``limits.max_grammar_bytes``.
     """
+    most = (limits if limits is not None else DEFAULT_LIMITS).max_grammar_bytes
     distinct: list[str] = []
     seen: set[str] = set()
+    total = 0
     for choice in choices:
         if not isinstance(choice, str):
             raise GrammarError(f"<choices>: choices must be strings, got {type(choice).__name__}")
+        total += len(choice) + 1
+        if total > most:
+            raise GrammarError(f"<choices>: the choices hold more than {most} characters "
+                               "(Limits.max_grammar_bytes)")  # fmt: skip
         if choice not in seen:
             seen.add(choice)
             distinct.append(choice)

@@ -29,8 +29,10 @@ import re
 import unicodedata
 
 from corral.automata.dfa import ByteDFA
+from corral.automata.nesting import REGEX_TOKENS, check_nesting
 from corral.automata.regex import compile_regex
-from corral.errors import GrammarError, UnsupportedRegexError
+from corral.errors import DeadlineExceeded, GrammarError, UnsupportedRegexError
+from corral.limits import Budget, limits_of
 
 __all__ = [
     "matches_empty",
@@ -196,7 +198,7 @@ def prepare_regex(pattern: str) -> str:
     return f"(?{flags}:{rest})" if flags else rest
 
 
-def regex_fsm(pattern: str, flags: str = "") -> ByteDFA:
+def regex_fsm(pattern: str, flags: str = "", *, budget: Budget | None = None) -> ByteDFA:
     """Compile an already prepared regex with corral flags to a byte automaton.
 
     The automaton is corral's own (:func:`corral.automata.dfa.compile_regex`),
@@ -208,6 +210,9 @@ def regex_fsm(pattern: str, flags: str = "") -> ByteDFA:
         Output of :func:`prepare_regex` (or any regex in interegular's dialect).
     flags:
         corral flags: ``"i"`` and/or ``"s"``.
+    budget:
+        Deadline and bounds (``None``: no deadline, default bounds); the nesting depth
+        (:attr:`~corral.limits.Limits.max_nesting_depth`) is checked before any parser runs.
 
     Returns
     -------
@@ -221,11 +226,18 @@ def regex_fsm(pattern: str, flags: str = "") -> ByteDFA:
     """
     body = f"(?{''.join(sorted(flags))}:{pattern})" if flags else pattern
     try:
+        check_nesting(body, REGEX_TOKENS, limits_of(budget).max_nesting_depth, "regex")
         re.compile(body)
     except re.error as exc:
         raise UnsupportedRegexError(f"invalid regex: {exc}") from None
+    except (GrammarError, RecursionError) as exc:
+        raise UnsupportedRegexError(
+            str(exc).removeprefix("regex: ") or "nested too deeply"
+        ) from None
     try:
-        return compile_regex(body, "regex")
+        return compile_regex(body, "regex", budget=budget)
+    except DeadlineExceeded:
+        raise
     except GrammarError as exc:
         raise UnsupportedRegexError(str(exc).removeprefix("regex: ")) from None
 

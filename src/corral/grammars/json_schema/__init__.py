@@ -15,7 +15,6 @@ every departure from the specification: ``docs/design/json_schema.md``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +24,14 @@ from corral.grammars.ir import Grammar
 from corral.grammars.json_schema.builder import LangBuilder
 from corral.grammars.json_schema.context import SchemaContext
 from corral.grammars.json_schema.emit import Emitter
+from corral.grammars.json_schema.guard import load_schema
+from corral.grammars.json_schema.refs import join_pointer
 from corral.grammars.json_schema.serializer import Serializer
 from corral.limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
     "AutomataCache",
+    "Explanation",
     "KeywordStatus",
     "SchemaContext",
     "compile_json_schema",
@@ -39,6 +41,8 @@ __all__ = [
 
 MAX_SCHEMA_BYTES = DEFAULT_LIMITS.max_schema_bytes
 """Default bound on a schema given as text (:attr:`corral.limits.Limits.max_schema_bytes`)."""
+
+_DATA = frozenset({"enum", "const", "default", "examples", "example"})
 
 
 @dataclass(frozen=True)
@@ -65,29 +69,30 @@ class KeywordStatus:
         return not self.status.startswith("refused")
 
 
-def _load(schema: Any, limits: Limits | None = None) -> Any:
-    if isinstance(schema, (str, bytes)):
-        most = (limits or DEFAULT_LIMITS).max_schema_bytes
-        if len(schema) > most:
-            raise GrammarError(f"JSON Schema larger than {most} bytes")
-        try:
-            return json.loads(schema)
-        except json.JSONDecodeError as exc:
-            raise GrammarError(f"JSON Schema is not valid JSON: {exc}") from exc
-    return schema
-
-
 def _compile(
     schema: Any, whitespace: str, max_whitespace: int, time_limit: float | None,
     limits: Limits | None, cache: AutomataCache | None,
 ) -> tuple[Grammar, LangBuilder]:  # fmt: skip
-    builder = LangBuilder(_load(schema, limits), time_limit=time_limit, limits=limits, cache=cache)
-    emitter = Emitter(builder, whitespace, max_whitespace)
+    builder = _builder(schema, time_limit, limits, cache)
+    return _emit(builder, whitespace, max_whitespace), builder
+
+
+def _builder(
+    schema: Any, time_limit: float | None, limits: Limits | None, cache: AutomataCache | None
+) -> LangBuilder:
     try:
-        grammar = emitter.build(("",), "<json-schema>")
+        return LangBuilder(load_schema(schema, limits), time_limit=time_limit, limits=limits,
+                           cache=cache)  # fmt: skip
     except RecursionError as exc:
         raise GrammarError("JSON Schema nested too deeply") from exc
-    return grammar, builder
+
+
+def _emit(builder: LangBuilder, whitespace: str, max_whitespace: int) -> Grammar:
+    emitter = Emitter(builder, whitespace, max_whitespace)
+    try:
+        return emitter.build(("",), "<json-schema>")
+    except RecursionError as exc:
+        raise GrammarError("JSON Schema nested too deeply") from exc
 
 
 def compile_json_schema(
@@ -139,7 +144,14 @@ def compile_json_schema(
     GrammarError
         The schema is malformed, admits no value, or exceeds a size, depth or time bound.
     """
-    grammar, builder = _compile(schema, whitespace, max_whitespace, time_limit, limits, cache)
+    builder = _builder(schema, time_limit, limits, cache)
+    try:
+        grammar = _emit(builder, whitespace, max_whitespace)
+    except GrammarError as exc:
+        if builder.issues and not lenient and not isinstance(exc, UnsupportedSchemaError):
+            # the refusals come first: what failed may be a consequence of a dropped keyword
+            raise UnsupportedSchemaError(_dedupe(builder.issues)) from exc
+        raise
     if builder.issues and not lenient:
         raise UnsupportedSchemaError(_dedupe(builder.issues))
     grammar.unenforced = list(_dedupe(builder.issues))
@@ -150,17 +162,65 @@ def _dedupe(issues: list[SchemaIssue]) -> list[SchemaIssue]:
     return list(dict.fromkeys(issues))
 
 
+class Explanation(list[KeywordStatus]):
+    """The list :func:`explain` returns: every keyword occurrence, plus the compile error.
+
+    Attributes
+    ----------
+    error:
+        The :class:`~corral.errors.GrammarError` that stopped compilation after the keywords
+        were read (e.g. an empty language or a time bound), or ``None``.
+    """
+
+    error: GrammarError | None = None
+
+
 def explain(
     schema: Any,
     *,
     time_limit: float | None = None,
     limits: Limits | None = None,
     cache: AutomataCache | None = None,
-) -> list[KeywordStatus]:
-    """Every keyword occurrence met while compiling ``schema``, with what corral does with it
-    (parameters as for :func:`compile_json_schema`)."""
-    _, builder = _compile(schema, "compact", 16, time_limit, limits, cache)
-    return [KeywordStatus(p, k, s) for (p, k), s in sorted(builder.report.items())]
+) -> Explanation:
+    """Every keyword occurrence of ``schema``, with what corral does with it (parameters as for
+    :func:`compile_json_schema`).
+
+    Keywords are listed even when compilation fails after the schema was read: the error is
+    then the result's ``error`` attribute, and keywords compilation did not reach are listed
+    as ``"not reached: ..."``. A schema that cannot be read at all (not JSON, beyond a size or
+    depth bound) raises :class:`~corral.errors.GrammarError`.
+    """
+    builder = _builder(schema, time_limit, limits, cache)
+    error: GrammarError | None = None
+    try:
+        _emit(builder, "compact", 16)
+    except GrammarError as exc:
+        error = exc
+    report = dict(builder.report)
+    if error is not None:
+        for ptr, node in _schema_objects(builder.resolver.root):
+            for kw in node:
+                report.setdefault((ptr, kw), f"not reached: compilation stopped: {error}")
+    out = Explanation(KeywordStatus(p, k, s) for (p, k), s in sorted(report.items()))
+    out.error = error
+    return out
+
+
+def _schema_objects(root: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Every schema object of the document with its pointer (data keywords not entered)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, ptr = stack.pop()
+        if isinstance(node, dict):
+            out.append((ptr, node))
+            kids = [(v, join_pointer(ptr, k)) for k, v in node.items() if k not in _DATA]
+        elif isinstance(node, list):
+            kids = [(v, join_pointer(ptr, i)) for i, v in enumerate(node)]
+        else:
+            continue
+        stack.extend(kid for kid in reversed(kids) if isinstance(kid[0], (dict, list)))
+    return out
 
 
 def serialize_instance(
@@ -172,5 +232,5 @@ def serialize_instance(
     canonical texts. Raises ``ValueError`` for values without a JSON text (NaN, infinities,
     lone surrogates).
     """
-    builder = LangBuilder(_load(schema), cache=cache)
+    builder = LangBuilder(load_schema(schema), cache=cache)
     return Serializer(builder, whitespace).dumps(instance)

@@ -12,19 +12,28 @@ the language finite, each candidate is validated against the whole conjunction w
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA
 from corral.automata.ops import finite_strings, is_empty
-from corral.errors import CompileTimeout, DeadlineExceeded, GrammarError, SchemaIssue
+from corral.errors import (
+    CompileLimitExceeded,
+    CompileTimeout,
+    DeadlineExceeded,
+    GrammarError,
+    SchemaIssue,
+)
 from corral.grammars.json_schema import scalars
 from corral.grammars.json_schema.algebra import ArraySpec, Conj, Lang, ObjectSpec, Refuse
 from corral.grammars.json_schema.arrays import array_spec, merge_arrays, negate_arrays
 from corral.grammars.json_schema.combinators import apply_combinators
 from corral.grammars.json_schema.context import SchemaContext
+from corral.grammars.json_schema.finite import finite_lang
+from corral.grammars.json_schema.guard import check_document
 from corral.grammars.json_schema.keywords import (
     ANNOTATIONS,
     ASSERTIONS,
@@ -35,7 +44,6 @@ from corral.grammars.json_schema.keywords import (
 )
 from corral.grammars.json_schema.objects import merge_objects, negate_objects, object_specs
 from corral.grammars.json_schema.refs import RefError, Resolver, join_pointer
-from corral.grammars.json_schema.values import candidates_lang, json_equal
 from corral.limits import DEFAULT_LIMITS, Budget, Limits
 
 __all__ = ["LangBuilder"]
@@ -83,6 +91,8 @@ class LangBuilder:
         base = limits if limits is not None else DEFAULT_LIMITS
         if time_limit is not None:
             base = base.with_time(time_limit)
+        budget = Budget.start(base)
+        check_document(root, base, budget)
         try:
             self.resolver = Resolver(root, id_keyword="id" if self.draft <= 4 else "$id",
                                      max_nodes=base.max_schema_nodes,
@@ -90,13 +100,14 @@ class LangBuilder:
         except RefError as exc:
             raise GrammarError(str(exc)) from exc
         self.root = root
-        self.ctx = SchemaContext(draft=self.draft, limits=base, budget=Budget.start(base),
-                                 cache=cache)  # fmt: skip
+        self.ctx = SchemaContext(draft=self.draft, limits=base, budget=budget, cache=cache)
         self.memo: dict[Conj, Lang] = {}
         self.active: set[Conj] = set()
         self.synth: list[Lang] = []
         self.report: dict[tuple[str, str], str] = {}
         self.issues: list[SchemaIssue] = []
+        self.inexact: set[Conj] = set()  # conjunctions built with some keyword refused
+        self._dropped: list[bool] = []  # per open lang_of/tracking: was something refused?
         self._validator: Any = None
         meta = root.get("$schema") if isinstance(root, dict) else None
         if isinstance(meta, str) and not KNOWN_META.match(meta):
@@ -106,6 +117,8 @@ class LangBuilder:
     # ------------------------------------------------------------------ reporting
     def refuse(self, ptr: str, keyword: str, reason: str) -> None:
         """Record that ``keyword`` at ``ptr`` is not enforced."""
+        if self._dropped:
+            self._dropped[-1] = True
         if (ptr, keyword) not in self.report or not self.report[(ptr, keyword)].startswith("ref"):
             self.report[(ptr, keyword)] = f"refused: {reason}"
             self.issues.append(SchemaIssue(ptr, keyword, reason))
@@ -116,7 +129,8 @@ class LangBuilder:
         if old is None or (old == "enforced" and status != "enforced"):
             self.report[(ptr, keyword)] = status
 
-    def _note_all(self, node: dict[str, Any], ptr: str, how: str = "enforced") -> None:
+    def note_all(self, node: dict[str, Any], ptr: str, how: str = "enforced") -> None:
+        """Record every keyword of ``node``: assertions as ``how``, the others as ignored."""
         for kw in node:
             if kw in ASSERTIONS:
                 self.report.setdefault((ptr, kw), how)
@@ -124,6 +138,20 @@ class LangBuilder:
                 self.note(ptr, kw, "ignored: annotation")
             else:
                 self.note(ptr, kw, "ignored: not a JSON Schema 2020-12 assertion keyword")
+
+    @contextmanager
+    def tracking(self) -> Iterator[list[bool]]:
+        """A scope whose one-element list says, on exit, whether a keyword was refused while
+        computing the languages inside it (then they are larger than the schema's: sound under
+        ``anyOf``/``allOf``, not under a complement)."""
+        flag = [False]
+        self._dropped.append(False)
+        try:
+            yield flag
+        finally:
+            flag[0] = self._dropped.pop()
+            if flag[0] and self._dropped:
+                self._dropped[-1] = True
 
     # ------------------------------------------------------------------ synthesized values
     def synthesize(self, lang: Lang) -> Conj:
@@ -192,6 +220,8 @@ class LangBuilder:
         """The language of a conjunction of subschemas (memoised)."""
         got = self.memo.get(conj)
         if got is not None:
+            if conj in self.inexact and self._dropped:
+                self._dropped[-1] = True
             return got
         if conj in self.active:
             raise Refuse("$ref", "reference cycle that does not go through an object or array")
@@ -199,9 +229,12 @@ class LangBuilder:
             raise CompileTimeout("JSON Schema compilation exceeded its time bound")
         self.active.add(conj)
         try:
-            lang = self._build(conj)
+            with self.tracking() as dropped:
+                lang = self._build(conj)
         finally:
             self.active.discard(conj)
+        if dropped[0]:
+            self.inexact.add(conj)
         self.memo[conj] = lang
         return lang
 
@@ -276,7 +309,7 @@ class LangBuilder:
             return Lang.empty()
         finite = [n for n, p in nodes if n is not None and ("enum" in n or "const" in n)]
         if finite:
-            return self._finite(nodes)
+            return finite_lang(self, nodes, self.ctx.budget)
         result = self.ctx.any_lang()
         for node, ptr in nodes:
             part = self.synth[int(ptr[1:])] if node is None else self.plain(node, ptr)
@@ -300,7 +333,7 @@ class LangBuilder:
     # ------------------------------------------------------------------ combinators
     def plain(self, node: dict[str, Any], ptr: str) -> Lang:
         """The language of one schema object's non-combinator keywords."""
-        self._note_all(node, ptr)
+        self.note_all(node, ptr)
         types = self._types(node, ptr)
         scalar, longs = scalars.scalar_dfa(self.ctx, node, ptr, types, self.draft, self)
         objects: list[ObjectSpec] = []
@@ -311,7 +344,7 @@ class LangBuilder:
                     self._dependent, self.refuse,
                 )  # fmt: skip
             except (Refuse, GrammarError) as exc:
-                if isinstance(exc, DeadlineExceeded):
+                if isinstance(exc, (DeadlineExceeded, CompileLimitExceeded)):
                     raise
                 kw = exc.keyword if isinstance(exc, Refuse) else "patternProperties"
                 self.refuse(ptr, kw, exc.reason if isinstance(exc, Refuse) else str(exc))
@@ -350,7 +383,10 @@ class LangBuilder:
         for c, mn, mx in spec.contains:
             if mx is not None:
                 try:
-                    self.negate(c)
+                    with self.tracking() as dropped:
+                        self.negate(c)
+                    if dropped[0]:
+                        raise Refuse("maxContains", "contains has keywords corral does not enforce")
                 except Refuse as exc:
                     self.refuse(ptr, "maxContains", f"needs the complement of contains: "
                                 f"{exc.reason}")  # fmt: skip
@@ -393,42 +429,8 @@ class LangBuilder:
         return self.lang_of((ptr,)).objects
 
     # ------------------------------------------------------------------ enum / const
-    def _finite(self, nodes: list[tuple[Any, str]]) -> Lang:
-        cands: list[Any] | None = None
-        for node, ptr in nodes:
-            if node is None:
-                continue
-            vals: list[Any] | None = None
-            if "const" in node:
-                vals = [node["const"]]
-            if "enum" in node:
-                enum = node["enum"]
-                if not isinstance(enum, list):
-                    raise GrammarError(f"{ptr or '/'}: 'enum' must be an array")
-                vals = enum if vals is None else [v for v in vals if _in(v, enum)]
-            if vals is not None:
-                cands = vals if cands is None else [v for v in cands if _in(v, vals)]
-        assert cands is not None
-        if self.draft <= 4:  # 5 and 5.0 are equal but of different types: try both
-            cands = [w for v in cands for w in (
-                [int(v), float(v)] if isinstance(v, (int, float)) and not isinstance(v, bool)
-                and math.isfinite(v) and v == int(v) else [v])]  # fmt: skip
-        validator = self._get_validator()
-        kept = []
-        for v in cands:
-            if all(node is None or validator.evolve(schema=node).is_valid(v)
-                   for node, _ in nodes):  # fmt: skip
-                kept.append(v)
-        for node, ptr in nodes:
-            if node is not None:
-                self._note_all(node, ptr, "enforced: finite enum/const validated with jsonschema")
-        lang = candidates_lang(kept, self.synthesize, self.draft <= 4)
-        for node, ptr in nodes:
-            if node is None:
-                lang = self.and_(lang, self.synth[int(ptr[1:])])
-        return lang
-
-    def _get_validator(self) -> Any:
+    def validator(self) -> Any:
+        """The ``jsonschema`` validator of the root schema (with its format checker)."""
         if self._validator is None:
             import jsonschema
 
@@ -445,7 +447,3 @@ def _all_strings(ctx: SchemaContext, scalar: ByteDFA) -> bool:
 
 def _no_strings(ctx: SchemaContext, scalar: ByteDFA) -> bool:
     return is_empty(ctx.dfa_and(ctx.json_string_any(), scalar))
-
-
-def _in(value: Any, pool: list[Any]) -> bool:
-    return any(json_equal(value, p) for p in pool)

@@ -69,20 +69,37 @@ def _combinator(b: LangSource, node: dict[str, Any], ptr: str, kw: str) -> Lang 
             out = b.ctx.lang_or(out, lang)
         return out
     if kw == "oneOf":
-        langs = _branches(b, node, ptr, kw)
-        return None if langs is None else _one_of(b, langs)
+        with b.tracking() as dropped:
+            langs = _branches(b, node, ptr, kw)
+            one = None if langs is None else _one_of(b, langs)
+        _check_exact(dropped, "oneOf", "a branch")
+        return one
     if kw == "not":
-        return b.not_(b.lang_of((join_pointer(ptr, "not"),)))
+        with b.tracking() as dropped:
+            out = b.not_(b.lang_of((join_pointer(ptr, "not"),)))
+        _check_exact(dropped, "not", "the negated schema")
+        return out
     if "then" not in node and "else" not in node:
         b.note(ptr, "if", "ignored: no then/else")
         return None
-    cond = b.lang_of((join_pointer(ptr, "if"),))
+    with b.tracking() as dropped:
+        cond = b.lang_of((join_pointer(ptr, "if"),))
+        not_cond = b.not_(cond)
+    _check_exact(dropped, "if", "the condition")
     then = b.lang_of((join_pointer(ptr, "then"),)) if "then" in node else b.ctx.any_lang()
     other = b.lang_of((join_pointer(ptr, "else"),)) if "else" in node else b.ctx.any_lang()
     for k in ("then", "else"):
         if k in node:
             b.note(ptr, k, "enforced")
-    return b.ctx.lang_or(b.and_(cond, then), b.and_(b.not_(cond), other))
+    return b.ctx.lang_or(b.and_(cond, then), b.and_(not_cond, other))
+
+
+def _check_exact(dropped: list[bool], kw: str, what: str) -> None:
+    """Refuse ``kw`` when a keyword under it was refused: dropping it would make ``what``
+    larger, and the complement (or "exactly one") smaller than the schema says."""
+    if dropped[0]:
+        raise Refuse(kw, f"{what} has keywords corral does not enforce, so {kw} cannot be "
+                     "computed exactly")  # fmt: skip
 
 
 def _one_of(b: LangSource, langs: list[Lang]) -> Lang:

@@ -21,7 +21,7 @@ from itertools import product
 from corral.automata.dfa import ByteDFA
 from corral.automata.ops import finite_strings, is_empty, minimize
 from corral.errors import GrammarError
-from corral.grammars.ir import Grammar, Rule, Terminal
+from corral.grammars.ir import Grammar, Rule, Terminal, productive_symbols
 from corral.grammars.json_schema.algebra import (
     ArraySpec,
     Conj,
@@ -63,13 +63,17 @@ def string_tail(ctx: SchemaContext, lo: int, hi: int) -> ByteDFA:
 
 
 def _strip_quotes(dfa: ByteDFA, keep_close: bool) -> ByteDFA:
+    """The string automaton without its opening quote (and without its closing quote when not
+    ``keep_close``). Only a quote that *closes* the string leads to an accepting state; an
+    escaped quote (``\\"``, after a backslash) leads inside the string and stays."""
     quote = ord('"')
     table = dfa.table.copy()
     accepting = dfa.accepting.copy()
     start = int(table[1, quote])
     if not keep_close:
-        closing = accepting[table[:, quote]] & (table[:, quote] != 0)
-        table[:, quote] = 0
+        targets = table[:, quote]
+        closing = accepting[targets] & (targets != 0)
+        table[closing, quote] = 0
         accepting = closing
     table[1] = table[start]
     accepting[1] = accepting[start]
@@ -403,14 +407,7 @@ class Emitter:
 
     # ------------------------------------------------------------------ finishing
     def _finish(self, source: str) -> Grammar:
-        productive: set[str] = set(self.terminals)
-        changed = True
-        while changed:
-            changed = False
-            for rn, alts in self.rules.items():
-                if rn not in productive and any(all(s in productive for s in a) for a in alts):
-                    productive.add(rn)
-                    changed = True
+        productive = productive_symbols(self.terminals, self.rules.items())
         if "start" not in productive:
             raise GrammarError(f"{source}: the schema admits no JSON value")
         reach: set[str] = set()

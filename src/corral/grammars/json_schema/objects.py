@@ -59,7 +59,10 @@ def key_in(dfa: ByteDFA, name: str) -> bool:
 
 def names_dfa(ctx: SchemaContext, names: frozenset[str]) -> ByteDFA:
     """The automaton of exactly the quoted texts of ``names`` (memoised in ``ctx``)."""
-    return ctx.memo(("names", names), lambda: texts_dfa([encode_key(n) for n in sorted(names)]))
+    return ctx.memo(
+        ("names", names),
+        lambda: texts_dfa([encode_key(n) for n in sorted(names)], ctx.budget, "properties"),
+    )
 
 
 def _region_of(spec: ObjectSpec, name: str) -> Region | None:

@@ -9,6 +9,7 @@ them: the import graph of the package has no cycle.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from corral.grammars.json_schema.algebra import Conj, Lang
@@ -49,4 +50,8 @@ class LangSource(Protocol):
 
     def note(self, ptr: str, keyword: str, status: str) -> None:
         """Record what happens to ``keyword`` at ``ptr``."""
+        ...
+
+    def tracking(self) -> AbstractContextManager[list[bool]]:
+        """A scope that says on exit whether a keyword was refused inside it."""
         ...

@@ -19,7 +19,9 @@ import numpy as np
 
 from corral.automata.dfa import ByteDFA
 from corral.automata.ops import empty_dfa, minimize
+from corral.errors import CompileLimitExceeded
 from corral.grammars.json_schema.algebra import ArraySpec, Conj, Lang, ObjectSpec, Prop
+from corral.limits import Budget, limits_of
 
 __all__ = ["candidates_lang", "json_equal", "number_text", "scalar_text", "texts_dfa"]
 
@@ -70,44 +72,67 @@ def scalar_text(value: Any, draft4: bool = False) -> str:
     raise TypeError(f"not a JSON scalar: {type(value).__name__}")
 
 
-def texts_dfa(texts: list[bytes]) -> ByteDFA:
-    """The automaton of exactly the given byte strings (a trie, minimised)."""
+def texts_dfa(
+    texts: list[bytes], budget: Budget | None = None, what: str = "enum/const"
+) -> ByteDFA:
+    """The automaton of exactly the given byte strings (a trie, minimised).
+
+    Raises
+    ------
+    CompileLimitExceeded
+        When the trie needs more than ``max_string_states`` states
+        (:class:`~corral.limits.Limits`).
+    DeadlineExceeded
+        When ``budget``'s deadline passes.
+    """
     if not texts:
         return empty_dfa()
-    rows: list[list[int]] = [[0] * 256, [0] * 256]
+    most = limits_of(budget).max_string_states
+    children: list[dict[int, int]] = [{}, {}]
     accepting = [False, False]
-    for data in texts:
+    for i, data in enumerate(texts):
+        if budget is not None and i & 255 == 0:
+            budget.check()
         s = 1
         for b in data:
-            nxt = rows[s][b]
-            if nxt == 0:
-                nxt = len(rows)
-                rows.append([0] * 256)
+            nxt = children[s].get(b)
+            if nxt is None:
+                nxt = children[s][b] = len(children)
+                children.append({})
                 accepting.append(False)
-                rows[s][b] = nxt
             s = nxt
         accepting[s] = True
-    return minimize(np.array(rows, dtype=np.int32), np.array(accepting, dtype=bool))
+        if len(children) > most:
+            raise CompileLimitExceeded(f"{what}: the texts need more than {most} automaton states "
+                                "(Limits.max_string_states)")  # fmt: skip
+    table = np.zeros((len(children), 256), dtype=np.int32)
+    for s, row in enumerate(children):
+        for b, t in row.items():
+            table[s, b] = t
+    return minimize(table, np.array(accepting, dtype=bool))
 
 
 def candidates_lang(
-    values: list[Any], synthesize: Callable[[Lang], Conj], draft4: bool = False
-) -> Lang:
+    values: list[Any], synthesize: Callable[[Lang], Conj], draft4: bool = False,
+    budget: Budget | None = None,
+) -> Lang:  # fmt: skip
     """The language of exactly ``values`` (objects keep their own key order)."""
     texts: list[bytes] = []
     objects: list[ObjectSpec] = []
     arrays: list[ArraySpec] = []
-    for v in values:
+    for i, v in enumerate(values):
+        if budget is not None and i & 255 == 0:
+            budget.check()
         if isinstance(v, dict):
-            props = tuple(Prop(k, synthesize(candidates_lang([x], synthesize, draft4)), True)
-                          for k, x in v.items())  # fmt: skip
+            props = tuple(Prop(k, synthesize(candidates_lang([x], synthesize, draft4, budget)),
+                               True) for k, x in v.items())  # fmt: skip
             objects.append(ObjectSpec(props=props, regions=(), min_props=0, max_props=None))
         elif isinstance(v, list):
-            prefix = tuple(synthesize(candidates_lang([x], synthesize, draft4)) for x in v)
+            prefix = tuple(synthesize(candidates_lang([x], synthesize, draft4, budget)) for x in v)
             arrays.append(ArraySpec(prefix=prefix, items=None, min_items=len(v), max_items=len(v)))
         else:
             try:
                 texts.append(scalar_text(v, draft4).encode("utf-8"))
             except (UnicodeEncodeError, ValueError):
                 continue  # a lone surrogate or a non-finite number has no JSON text
-    return Lang(texts_dfa(texts), objects, arrays)
+    return Lang(texts_dfa(texts, budget), objects, arrays)

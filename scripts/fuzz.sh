@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# A bounded atheris (libFuzzer) run over corral's front-ends: tests/fuzz/fuzz_frontends.py,
+# seeded from tests/fuzz/corpus/ (read only; new inputs go to a temporary directory).
+#   bash scripts/fuzz.sh [SECONDS]     # default 60; exits non-zero on a finding
+# A finding (an exception other than CorralError, a hang past the per-input timeout, or memory
+# past the RSS limit) leaves its input as .cache/fuzz-artifacts/crash-* (or timeout-*, oom-*);
+# reproduce with: .venv/bin/python tests/fuzz/fuzz_frontends.py --replay .cache/fuzz-artifacts/FILE
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_TOTAL="${1:-60}"
+PY=.venv/bin/python
+if ! "$PY" -c "import atheris" 2>/dev/null; then
+    echo "fuzz.sh: atheris is not installed (pip install -e '.[test]')" >&2
+    exit 2
+fi
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p .cache/fuzz-artifacts
+"$PY" tests/fuzz/fuzz_frontends.py "$WORK" tests/fuzz/corpus \
+    -max_total_time="$SECONDS_TOTAL" -timeout=10 -rss_limit_mb=3072 -max_len=4096 \
+    -artifact_prefix=.cache/fuzz-artifacts/ -print_final_stats=1

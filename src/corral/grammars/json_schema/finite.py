@@ -1,0 +1,132 @@
+"""Finite languages: ``enum`` and ``const`` in a conjunction of subschemas.
+
+The candidates are the values every ``enum``/``const`` of the conjunction allows (JSON Schema
+equality, :func:`~corral.grammars.json_schema.values.json_equal`, looked up through a hash of a
+coarse key so that large enums cost linear time); each is then validated with ``jsonschema``
+against the other keywords of the conjunction (``enum``/``const`` themselves are already
+satisfied and are left out: ``jsonschema`` checks an ``enum`` by linear search, which made large
+enums quadratic). The deadline is checked as the loops go.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+from typing import Any, Protocol
+
+from corral.errors import GrammarError
+from corral.grammars.json_schema.algebra import Conj, Lang
+from corral.grammars.json_schema.keywords import ANNOTATIONS
+from corral.grammars.json_schema.values import candidates_lang, json_equal
+from corral.limits import Budget
+
+__all__ = ["FiniteSource", "finite_lang", "intersect_values"]
+
+_SKIP = frozenset({"enum", "const"}) | ANNOTATIONS
+
+
+class FiniteSource(Protocol):
+    """What :func:`finite_lang` needs of the builder."""
+
+    draft: int
+    synth: list[Lang]
+
+    def synthesize(self, lang: Lang) -> Conj:
+        """A conjunction naming a computed language."""
+        ...
+
+    def and_(self, a: Lang, b: Lang) -> Lang:
+        """Intersection."""
+        ...
+
+    def validator(self) -> Any:
+        """The ``jsonschema`` validator of the root schema."""
+        ...
+
+    def note_all(self, node: dict[str, Any], ptr: str, how: str) -> None:
+        """Record every keyword of ``node`` with status ``how``."""
+        ...
+
+
+def _key(value: Any) -> Hashable:
+    """A key equal for values :func:`json_equal` calls equal (not conversely)."""
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, (int, float)):
+        return ("n", value)  # 1 and 1.0 hash alike
+    if isinstance(value, str):
+        return ("s", value)
+    if isinstance(value, list):
+        return ("l", len(value))
+    if isinstance(value, dict):
+        return ("d", frozenset(value))
+    return ("o", type(value).__name__)
+
+
+def intersect_values(cands: list[Any], pool: list[Any], budget: Budget) -> list[Any]:
+    """The values of ``cands`` equal to some value of ``pool`` (in ``cands`` order)."""
+    index: dict[Hashable, list[Any]] = {}
+    for i, p in enumerate(pool):
+        if i & 1023 == 0:
+            budget.check()
+        index.setdefault(_key(p), []).append(p)
+    out = []
+    for i, v in enumerate(cands):
+        if i & 1023 == 0:
+            budget.check()
+        if any(json_equal(v, p) for p in index.get(_key(v), ())):
+            out.append(v)
+    return out
+
+
+def finite_lang(b: FiniteSource, nodes: list[tuple[Any, str]], budget: Budget) -> Lang:
+    """The language of a conjunction some member of which has ``enum`` or ``const``.
+
+    Parameters
+    ----------
+    b:
+        The builder.
+    nodes:
+        The conjunction, flattened: schema objects with their pointers, and ``(None, "@n")``
+        for synthesized languages.
+    budget:
+        The compilation's budget.
+    """
+    cands: list[Any] | None = None
+    for node, ptr in nodes:
+        if node is None:
+            continue
+        vals: list[Any] | None = None
+        if "const" in node:
+            vals = [node["const"]]
+        if "enum" in node:
+            enum = node["enum"]
+            if not isinstance(enum, list):
+                raise GrammarError(f"{ptr or '/'}: 'enum' must be an array", pointer=ptr)
+            vals = enum if vals is None else intersect_values(vals, enum, budget)
+        if vals is not None:
+            cands = vals if cands is None else intersect_values(cands, vals, budget)
+    assert cands is not None
+    if b.draft <= 4:  # 5 and 5.0 are equal but of different types: try both
+        cands = [w for v in cands for w in (
+            [int(v), float(v)] if isinstance(v, (int, float)) and not isinstance(v, bool)
+            and math.isfinite(v) and v == int(v) else [v])]  # fmt: skip
+    rest = [{k: x for k, x in node.items() if k not in _SKIP} for node, _ in nodes if node]
+    rest = [r for r in rest if any(not k.startswith("x-") for k in r)]
+    kept = cands
+    if rest:
+        validators = [b.validator().evolve(schema=r) for r in rest]
+        kept = []
+        for i, v in enumerate(cands):
+            if i & 63 == 0:
+                budget.check()
+            if all(val.is_valid(v) for val in validators):
+                kept.append(v)
+    for node, ptr in nodes:
+        if node is not None:
+            b.note_all(node, ptr, "enforced: finite enum/const validated with jsonschema")
+    lang = candidates_lang(kept, b.synthesize, b.draft <= 4, budget)
+    for node, ptr in nodes:
+        if node is None:
+            lang = b.and_(lang, b.synth[int(ptr[1:])])
+    return lang
