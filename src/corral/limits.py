@@ -66,6 +66,13 @@ class Limits:
         ``start: start "+" start | "1"`` cost about ``n**2 / 2`` per set after ``n`` terms;
         real grammars take a few hundred. ``accept_token`` and masks are never bounded: the
         matcher does not raise on model output.
+    max_alternatives:
+        Alternatives of one grammar: ``|`` separators of a Lark or GBNF text (counted before
+        parsing), distinct strings of a choices list, and alternatives of all rules of a
+        grammar given to ``corral.compile``. Each alternative costs Lark's loader and the
+        compiler some CPU time, so this bound refuses in a moment what
+        :attr:`compile_seconds` would refuse only after seconds (or, inside Lark's own
+        loader, which cannot be interrupted, never).
     """
 
     compile_seconds: float | None = 8.0
@@ -82,6 +89,7 @@ class Limits:
     max_number_digits: int = 1_000
     max_input_bytes: int = 8_000_000
     max_earley_set_work: int = 100_000
+    max_alternatives: int = 10_000
 
     def with_time(self, seconds: float | None) -> Limits:
         """A copy with another :attr:`compile_seconds`."""

@@ -440,7 +440,8 @@ def test_wide_schema_is_large() -> None:
 @pytest.mark.parametrize(
     "schema",
     [5, "[1,", {"type": 5}, {"type": "strung"}, {"enum": 3}, {"properties": {"a": 7}},
-     {"items": "x"}, {"anyOf": {"type": "string"}}],
+     {"items": "x"}, {"anyOf": {"type": "string"}}, {"type": "string", "minLength": -5},
+     {"maxLength": 1.5}, {"minItems": True}, {"maxProperties": "3"}, {"maxContains": -1}],
 )  # fmt: skip
 def test_malformed_schemas_raise_grammar_error(schema: Any) -> None:
     with pytest.raises(GrammarError):

@@ -56,3 +56,25 @@ def test_long_strings_under_allof_with_a_pattern_are_refused() -> None:
 def test_long_strings_are_reported_enforced() -> None:
     report = explain({"type": "string", "maxLength": 65535})
     assert {(r.keyword, r.status) for r in report} >= {("maxLength", "enforced")}
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "string", "minLength": 1_000_000},
+        {"type": "string", "minLength": 1025, "maxLength": 5_000_000},
+    ],
+)
+def test_long_string_grammar_is_logarithmic(schema: object) -> None:
+    # blocks are counted in binary: O(log n) rules, not one rule per block
+    assert len(compile_json_schema(schema).rules) < 64
+
+
+def test_long_string_bounds_are_exact_at_block_boundaries(tok: corral.Tokenizer) -> None:
+    schema = {"type": "string", "minLength": 1280, "maxLength": 2303}
+    cg = corral.compile(compile_json_schema(schema), tok)
+    for n in (1279, 1280, 1535, 1536, 2047, 2048, 2303, 2304):
+        for ch in ("a", '\\"', "\\u0001"):
+            m = corral.Matcher(cg)
+            ok = m.accept_bytes(('"' + ch * n + '"').encode()) and m.is_accepting()
+            assert ok == (1280 <= n <= 2303), (n, ch)

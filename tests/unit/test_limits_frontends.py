@@ -258,3 +258,68 @@ def test_explain_lists_keywords_of_a_schema_that_fails_later() -> None:
     assert report.error is not None and "admits no JSON value" in str(report.error)
     keywords = {(k.pointer, k.keyword) for k in report}
     assert {("", "allOf"), ("/allOf/0", "type"), ("/allOf/1", "minimum")} <= keywords
+
+
+# ------------------------------------------------------------------ literals and alternatives
+def test_huge_lark_literal_is_refused_before_its_automaton() -> None:
+    text = 'start: "' + "ab" * 500_000 + '"\n'
+    error = _raises(lambda: Grammar.from_lark(text, source="big.lark"), "Limits.max_dfa_states", 6)
+    assert isinstance(error, CompileLimitExceeded)
+    assert "big.lark" in str(error) and len(str(error)) < 300  # the terminal name is cut short
+
+
+def test_literal_at_the_state_bound_compiles() -> None:
+    limits = Limits(max_dfa_states=100)
+    grammar = Grammar.from_lark('start: "' + "a" * 98 + '"', limits=limits)
+    assert grammar.terminals
+    _raises(lambda: Grammar.from_lark('start: "' + "a" * 99 + '"', limits=limits), "max_dfa")
+
+
+def test_literal_dfa_refuses_before_allocating() -> None:
+    from corral.automata.regex import literal_dfa
+    from corral.limits import Budget
+
+    with bounded(1.0, 64), pytest.raises(CompileLimitExceeded, match=r"Limits\.max_dfa_states"):
+        literal_dfa("x" * 50_000_000, what="terminal 'X'")
+    assert literal_dfa("abc", budget=Budget.unlimited(Limits(max_dfa_states=5))).n_states >= 4
+
+
+def _alternatives(n: int) -> str:
+    return " | ".join(f'"w{i}"' for i in range(n))
+
+
+def test_lark_alternatives_bound_fires_before_lark_loads() -> None:
+    text = f"start: {_alternatives(100_000)}\n"
+    _raises(lambda: Grammar.from_lark(text, source="many.lark"), "Limits.max_alternatives")
+    # ``|`` inside literals, regexes and comments does not count.
+    small = Limits(max_alternatives=2)
+    Grammar.from_lark('start: "a|b" | /c|d/ | "e" // x | y | z\n', limits=small)
+    _raises(lambda: Grammar.from_lark('start: "a" | "b" | "c" | "d"', limits=small), "max_alt")
+
+
+def test_gbnf_alternatives_bound() -> None:
+    from corral.grammars.gbnf import grammar_from_gbnf
+
+    text = f"root ::= {_alternatives(100_000)}\n"
+    error = _raises(lambda: Grammar.from_gbnf(text, source="many.gbnf"), "Limits.max_alternatives")
+    assert isinstance(error, CompileLimitExceeded) and error.line == 1
+    small = Limits(max_alternatives=3)
+    assert grammar_from_gbnf(f"root ::= {_alternatives(4)}", limits=small).rules
+    _raises(lambda: grammar_from_gbnf(f"root ::= {_alternatives(5)}", limits=small), "max_alt")
+
+
+def test_choices_alternatives_bound() -> None:
+    choices = [f"w{i}" for i in range(100_000)]
+    _raises(lambda: Grammar.from_choices(choices), "Limits.max_alternatives")
+    small = Limits(max_alternatives=3)
+    assert len(Grammar.from_choices(["a", "b", "a", "c"], limits=small).terminals) == 3
+    _raises(lambda: Grammar.from_choices(["a", "b", "c", "d"], limits=small), "max_alt")
+
+
+def test_compile_bounds_alternatives_and_time() -> None:
+    grammar = Grammar.from_lark('start: "a" | "b" | /[0-9]+x/')
+    with pytest.raises(CompileLimitExceeded, match=r"Limits\.max_alternatives"):
+        compile_grammar(grammar, smollm2(), limits=Limits(max_alternatives=2))
+    with pytest.raises(GrammarError, match=r"Limits\.compile_seconds"):
+        compile_grammar(grammar, smollm2(), limits=Limits(compile_seconds=-1.0))
+    assert Matcher(compile_grammar(grammar, smollm2())).accept_bytes(b"12x")

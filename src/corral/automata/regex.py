@@ -25,7 +25,7 @@ from corral.automata.utf8 import (
     code_point_ranges,
     utf8_sequences,
 )
-from corral.errors import GrammarError
+from corral.errors import CompileLimitExceeded, GrammarError
 from corral.limits import DEFAULT_LIMITS, Budget, limits_of
 
 __all__ = ["MAX_NFA_STATES", "compile_regex", "literal_dfa"]
@@ -247,13 +247,42 @@ def _compile(regex: str, what: str, budget: Budget | None) -> ByteDFA:
 
 
 def literal_dfa(
-    text: str, case_insensitive: bool = False, *, budget: Budget | None = None
+    text: str,
+    case_insensitive: bool = False,
+    *,
+    budget: Budget | None = None,
+    what: str = "literal",
 ) -> ByteDFA:
-    """A :class:`ByteDFA` for one literal string (no regex parsing unless case-insensitive)."""
-    if case_insensitive:
-        return compile_regex("(?i:" + re.escape(text) + ")", budget=budget)
-    data = text.encode("utf-8")
+    """A :class:`ByteDFA` for one literal string (no regex parsing unless case-insensitive).
+
+    Parameters
+    ----------
+    text:
+        The literal.
+    case_insensitive:
+        Whether letters match in either case.
+    budget:
+        Deadline and state bounds (``None``: no deadline, default bounds).
+    what:
+        What the literal is, for error messages.
+
+    Raises
+    ------
+    CompileLimitExceeded
+        When the automaton (one state per UTF-8 byte, plus two) would have more than
+        :attr:`~corral.limits.Limits.max_dfa_states` states; checked before anything is
+        allocated.
+    """
+    data = text.encode("utf-8", "surrogatepass")
     n = len(data)
+    most = limits_of(budget).max_dfa_states
+    if n + 2 > most:
+        raise CompileLimitExceeded(
+            f"{what}: literal of {n} bytes needs more than {most} automaton states "
+            "(Limits.max_dfa_states)"
+        )
+    if case_insensitive:
+        return compile_regex("(?i:" + re.escape(text) + ")", what, budget=budget)
     table = np.zeros((n + 2, 256), dtype=np.int32)
     for i, b in enumerate(data):
         table[i + 1, b] = i + 2

@@ -108,8 +108,9 @@ def _location(exc: GrammarError) -> str:
     where = []
     if line is not None and f"line {line}" not in message:
         where.append(f"line {line}" + (f", column {column}" if column is not None else ""))
-    if pointer is not None and pointer not in message:
-        where.append(f"at {pointer or '/'}")
+    if pointer is not None and pointer not in message and " at /" not in message:
+        shown = pointer if len(pointer) <= 120 else pointer[:60] + "/.../" + pointer[-55:]
+        where.append(f"at {shown or '/'}")
     return f" ({'; '.join(where)})" if where else ""
 
 

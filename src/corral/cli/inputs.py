@@ -19,6 +19,7 @@ from corral.cli.exits import UsageError
 from corral.errors import GrammarError
 from corral.grammars import LIBRARY, library_path
 from corral.grammars.ir import Grammar
+from corral.grammars.json_schema import guard
 from corral.limits import DEFAULT_LIMITS
 from corral.tokenizers import Tokenizer
 
@@ -92,8 +93,13 @@ def load_schema(path: str) -> object:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise GrammarError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
-    except RecursionError:
-        raise GrammarError(f"{path}: JSON nested too deeply to read") from None
+    except (RecursionError, ValueError):  # too deep, or an integer too long for ``int``
+        pass
+    try:
+        guard.load_schema(text)
+    except GrammarError as exc:
+        raise GrammarError(f"{path}: {exc}", line=exc.line, column=exc.column) from None
+    raise GrammarError(f"{path}: JSON nested too deeply to read")
 
 
 def library_names() -> list[str]:

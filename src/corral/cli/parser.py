@@ -16,8 +16,9 @@ from corral.cli.exits import EXIT_CODES_HELP, EXIT_USAGE, UsageError, printable
 
 __all__ = ["DEFAULT_MAX_BYTES", "build_parser", "validate"]
 
-DEFAULT_MAX_BYTES = 1 << 20
-"""Default bound on the text ``corral match`` reads (1 MiB; ``--max-bytes`` raises it)."""
+DEFAULT_MAX_BYTES = 64 << 10
+"""Default bound on the text ``corral match`` reads (64 KiB; ``--max-bytes`` raises it): the
+reference matcher reads about 15 KB/s and keeps per-byte state for rollback."""
 
 _SIZE = re.compile(r"([0-9]+)([KMG]i?B?)?", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
@@ -36,6 +37,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"error: {printable(message)} (see: {self.prog} --help)\n")
 
 
+MAX_COUNT = 10**9
+"""Largest count a numeric option takes (``--limit``)."""
+MAX_EXAMPLES = 100_000
+"""Largest ``--examples`` of ``conformance``."""
+
+
 def _size(text: str) -> int:
     m = _SIZE.fullmatch(text.strip())
     if m is None:
@@ -48,11 +55,20 @@ def _size(text: str) -> int:
 
 def _count(text: str) -> int:
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 12 else MAX_COUNT + 1
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    if value > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"at most {MAX_COUNT}: {text[:20]!r}")
+    return value
+
+
+def _examples(text: str) -> int:
+    value = _count(text)
+    if value > MAX_EXAMPLES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_EXAMPLES} examples per check: {value}")
     return value
 
 
@@ -123,7 +139,7 @@ def _add_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     txt.add_argument("--file", metavar="PATH", help="a file with the text (- for stdin)")
     match.add_argument(
         "--max-bytes", type=_size, default=DEFAULT_MAX_BYTES, metavar="SIZE",
-        help=f"read at most SIZE bytes, e.g. 64K, 16M (default {DEFAULT_MAX_BYTES} = 1M)",
+        help=f"read at most SIZE bytes, e.g. 64K, 16M (default {DEFAULT_MAX_BYTES} = 64K)",
     )  # fmt: skip
     _tokenizer(match, "the vocabulary compiled for (the verdict does not depend on it)")
 
@@ -159,7 +175,11 @@ def _conformance_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="the engine to check (default corral)",
     )  # fmt: skip
     conf.add_argument(
-        "--examples", type=_count, default=50, metavar="N", help="examples per check (default 50)"
+        "--examples",
+        type=_examples,
+        default=50,
+        metavar="N",
+        help="examples per check (default 50)",
     )
     conf.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     conf.add_argument(

@@ -40,7 +40,7 @@ from corral.constraint_engine.earley import (
 from corral.constraint_engine.lexer_dfa import LexerDFA, build_lexer_dfa
 from corral.constraint_engine.mask_cache import DEFAULT_MAX_BYTES, MaskCache
 from corral.constraint_engine.trie_walk import RootWalk, walk_root
-from corral.errors import GrammarError
+from corral.errors import CompileLimitExceeded, DeadlineExceeded, GrammarError
 from corral.limits import DEFAULT_LIMITS, Budget, Limits
 from corral.tokenizers.token_trie import TokenTrie
 
@@ -91,7 +91,7 @@ def _terminal_dfa(grammar: Grammar, name: str, budget: Budget) -> ByteDFA:
     if isinstance(term.dfa, ByteDFA):
         dfa = term.dfa
     elif term.literal and "s" not in term.flags:
-        dfa = literal_dfa(term.pattern, "i" in term.flags)
+        dfa = literal_dfa(term.pattern, "i" in term.flags, budget=budget, what=where)
     else:
         dfa = compile_regex(term.regex(), where, budget=budget)
     if dfa.n_states <= 1 or not dfa.accepting.any():
@@ -246,7 +246,9 @@ def compile_grammar(
     cache_bytes:
         Bound on the memory of the run-time cache (:class:`MaskCache`) of the compiled grammar.
     limits:
-        Automaton state bounds for compiling terminals, and the run-time bounds of the
+        Automaton state bounds for compiling terminals, the CPU time of the compilation
+        (:attr:`~corral.limits.Limits.compile_seconds`), the number of alternatives
+        (:attr:`~corral.limits.Limits.max_alternatives`), and the run-time bounds of the
         matchers (:attr:`corral.limits.Limits.max_input_bytes`,
         :attr:`~corral.limits.Limits.max_earley_work`); default :data:`DEFAULT_LIMITS`.
 
@@ -257,6 +259,13 @@ def compile_grammar(
         the language has no string this tokenizer can spell (naming the terminals left empty
         and their unspellable bytes), and when the tokenizer has no end-of-sequence id below
         ``vocab_size`` (a complete output could then be followed by nothing).
+    CompileLimitExceeded
+        (A ``GrammarError``.) When the grammar has more alternatives than
+        ``limits.max_alternatives``, or a literal terminal needs more automaton states than
+        ``limits.max_dfa_states``.
+    DeadlineExceeded
+        (A ``GrammarError``.) When compiling the terminals takes more CPU time than
+        ``limits.compile_seconds``.
     ValueError
         If ``vocab_size`` is smaller than the tokenizer's vocabulary.
     """
@@ -280,12 +289,30 @@ def compile_grammar(
     token_byte_strings = tuple(tokenizer.all_token_bytes())
     spellable, _ = spellable_bytes(token_byte_strings, special_ids)
     unspellable = np.flatnonzero(~spellable)
-    budget = Budget.unlimited(limits)
+    budget = Budget.start(limits)
+    n_alternatives = sum(len(rule.alternatives) for rule in grammar.rules.values())
+    if n_alternatives > limits.max_alternatives:
+        raise CompileLimitExceeded(
+            f"{grammar.source}: the grammar has {n_alternatives} alternatives, more than "
+            f"{limits.max_alternatives} (Limits.max_alternatives)"
+        )
     names = list(grammar.terminals)
     dfas_list: list[ByteDFA] = []
     emptied: dict[str, list[int]] = {}
     for name in names:
-        dfa, cut = _restrict(_terminal_dfa(grammar, name, budget), unspellable)
+        if budget.expired():
+            raise DeadlineExceeded(
+                f"{grammar.source}: compilation took more than {limits.compile_seconds} s of "
+                "CPU time (Limits.compile_seconds)"
+            )
+        try:
+            terminal_dfa = _terminal_dfa(grammar, name, budget)
+        except DeadlineExceeded:
+            raise DeadlineExceeded(
+                f"{grammar.source}: terminal {name!r}: compilation took more than "
+                f"{limits.compile_seconds} s of CPU time (Limits.compile_seconds)"
+            ) from None
+        dfa, cut = _restrict(terminal_dfa, unspellable)
         if not dfa.accepting.any():
             emptied[name] = cut
         dfas_list.append(dfa)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from corral.grammars.ir import Grammar
+from corral.grammars.ir import productive_symbols as ir_productive_symbols
 
 __all__ = [
     "EarleySet",
@@ -35,21 +36,14 @@ Item = tuple[int, int]
 def productive_symbols(grammar: Grammar, unusable: frozenset[str] = frozenset()) -> set[str]:
     """Terminals and rules that derive some string, the ``unusable`` terminals left out.
 
-    The classic least fixed point (a rule is productive when one of its alternatives has only
-    productive symbols). ``unusable`` are terminals whose language is empty for the tokenizer
-    (see :func:`corral.constraint_engine.compiler.compile_grammar`).
+    The least fixed point of "a rule is productive when one of its alternatives has only
+    productive symbols", by the linear-time worklist of
+    :func:`corral.grammars.ir.productive_symbols`.
+    ``unusable`` are terminals whose language is empty for the tokenizer (see
+    :func:`corral.constraint_engine.compiler.compile_grammar`).
     """
-    productive: set[str] = set(grammar.terminals) - unusable
-    changed = True
-    while changed:
-        changed = False
-        for name, rule in grammar.rules.items():
-            if name not in productive and any(
-                all(s in productive for s in alt) for alt in rule.alternatives
-            ):
-                productive.add(name)
-                changed = True
-    return productive
+    rules = ((name, rule.alternatives) for name, rule in grammar.rules.items())
+    return ir_productive_symbols(set(grammar.terminals) - unusable, rules)
 
 
 @dataclass(frozen=True, eq=False)

@@ -50,7 +50,7 @@ def from_gbnf(
     """Lower a llama.cpp GBNF grammar to the IR (``limits``: size and nesting bounds)."""
     check_text(text, GBNF_TOKENS, limits, source)  # the GBNF parser recurses
     try:
-        return grammar_from_gbnf(text, start=start, source=source)
+        return grammar_from_gbnf(text, start=start, source=source, limits=limits)
     except RecursionError:
         raise GrammarError(f"{source}: grammar nested too deeply") from None
 

@@ -25,8 +25,9 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from corral.errors import GrammarError
+from corral.errors import CompileLimitExceeded, DeadlineExceeded, GrammarError
 from corral.grammars.ir import Grammar, Rule, Terminal, make_grammar
+from corral.limits import DEFAULT_LIMITS, Budget, Limits
 
 __all__ = ["MAX_REPETITION", "grammar_from_gbnf"]
 
@@ -91,8 +92,10 @@ def _rep(node: _Node, lo: int, hi: int | None) -> _Node:
 class _Parser:
     """Recursive-descent parser from GBNF text to one syntax tree per rule."""
 
-    def __init__(self, text: str, source: str) -> None:
+    def __init__(self, text: str, source: str, budget: Budget) -> None:
         self.text, self.source, self.pos = text.removeprefix("\ufeff"), source, 0
+        self.budget, self.n_alternatives = budget, 0
+        self.max_alternatives = budget.limits.max_alternatives
         self.line_starts = [0] + [i + 1 for i, c in enumerate(self.text) if c == "\n"]
         self.refs: list[tuple[str, int]] = []
 
@@ -128,6 +131,7 @@ class _Parser:
                 first = self.line(rules[name[0]][1])
                 raise self.error(f"rule {name[0]!r} defined twice (first at line {first})", start)
             rules[name[0]] = (body, start)
+            self.budget.check()
             self.match(_SPACE)
         return rules
 
@@ -143,6 +147,16 @@ class _Parser:
                 branches.append(_seq(items))
                 if end or self.peek() != "|":
                     return _alt(branches)
+                self.n_alternatives += 1
+                if self.n_alternatives & 63 == 0:
+                    self.budget.check()
+                if self.n_alternatives > self.max_alternatives:
+                    line = self.line(self.pos)
+                    raise CompileLimitExceeded(
+                        f"{self.source}: line {line}: more than {self.max_alternatives} "
+                        "alternatives ('|') in the grammar (Limits.max_alternatives)",
+                        line=line,
+                    )
                 self.pos, items = self.pos + 1, []
             else:
                 items.append(self.postfix(self.primary()))
@@ -360,7 +374,9 @@ class _Lowerer:
         return [(sym,) * lo + chain]
 
 
-def grammar_from_gbnf(text: str, *, start: str = "root", source: str = "<gbnf>") -> Grammar:
+def grammar_from_gbnf(
+    text: str, *, start: str = "root", source: str = "<gbnf>", limits: Limits | None = None
+) -> Grammar:
     """Parse a llama.cpp GBNF grammar and lower it to corral's IR.
 
     Parameters
@@ -371,6 +387,10 @@ def grammar_from_gbnf(text: str, *, start: str = "root", source: str = "<gbnf>")
         Name of the start rule (GBNF's convention is ``root``).
     source:
         Where the text came from, used in error messages.
+    limits:
+        Bounds: ``max_alternatives`` (``|`` separators, counted while parsing) and
+        ``compile_seconds`` (CPU time, checked while parsing and lowering); default
+        :data:`~corral.limits.DEFAULT_LIMITS`.
 
     Returns
     -------
@@ -383,9 +403,24 @@ def grammar_from_gbnf(text: str, *, start: str = "root", source: str = "<gbnf>")
     GrammarError
         On a syntax error, a rule defined twice, an undefined rule or start rule, or a grammar
         the IR rejects (e.g. a reachable unproductive rule). Errors located in the text give
-        line and column in the message, and set ``line``.
+        line and column in the message, and set ``line``. A
+        :class:`~corral.errors.CompileLimitExceeded` (a ``GrammarError``) when the text has
+        more alternatives than ``limits.max_alternatives``, a
+        :class:`~corral.errors.DeadlineExceeded` (also one) when it takes more CPU time than
+        ``limits.compile_seconds``.
     """
-    parser = _Parser(text, source)
+    lim = limits or DEFAULT_LIMITS
+    try:
+        return _lower(text, start, source, Budget.start(lim))
+    except DeadlineExceeded:
+        raise DeadlineExceeded(
+            f"{source}: compilation took more than {lim.compile_seconds} s of CPU time "
+            "(Limits.compile_seconds)"
+        ) from None
+
+
+def _lower(text: str, start: str, source: str, budget: Budget) -> Grammar:
+    parser = _Parser(text, source, budget)
     defs = parser.parse()
     for name, pos in parser.refs:
         if name not in defs:
@@ -394,6 +429,7 @@ def grammar_from_gbnf(text: str, *, start: str = "root", source: str = "<gbnf>")
         raise GrammarError(f"{source}: start rule {start!r} is not defined", rule=start)
     low = _Lowerer()
     for name, (body, pos) in defs.items():
+        budget.check()
         low.owner, low.line = _ir_name(name), parser.line(pos)
         low.rules.append(Rule(low.owner, tuple(low.alts(body)), low.line))
     return make_grammar(list(low.terminals.values()), low.rules, _ir_name(start), (), source)

@@ -47,7 +47,12 @@ from corral.automata.nesting import (
     check_text,
     line_column,
 )
-from corral.errors import GrammarError, UnsupportedRegexError
+from corral.errors import (
+    CompileLimitExceeded,
+    DeadlineExceeded,
+    GrammarError,
+    UnsupportedRegexError,
+)
 from corral.grammars.ir import Grammar, Rule, Terminal, make_grammar
 from corral.grammars.regex_compat import (
     matches_empty,
@@ -55,7 +60,7 @@ from corral.grammars.regex_compat import (
     prepare_regex,
     regex_fsm,
 )
-from corral.limits import DEFAULT_LIMITS, Limits
+from corral.limits import DEFAULT_LIMITS, Budget, Limits
 
 __all__ = ["grammar_from_lark"]
 
@@ -68,6 +73,9 @@ _NAMES_IN_MESSAGE = (
     re.compile(r"\((\w+)\)"),
 )
 _FILE_IN_MESSAGE = re.compile(r"'([^']+)\.lark'")
+# Literals, regexes and comments (skipped) and the ``|`` separators of alternatives.
+_ALTERNATIVE_TOKENS = re.compile(r'"(?:\\.|[^"\\\n])*"|/(?!/)(?:\\/|\\\\|[^/\n])*?/|//[^\n]*|\|')
+_NAME_SHOWN = 60  # longest terminal name quoted in full in messages
 # Look-behind-free regexes for whole terminals that Lark's ``common.lark`` builds with a
 # look-behind. ESCAPED_STRING is ``".*?(?<!\\)(\\\\)*?"``: Lark's Earley lexers take its lazy
 # match, which ends at the first quote not escaped by a backslash (on one line), and prefixes of
@@ -226,9 +234,27 @@ class _NameMap:
         return candidate
 
 
-def _terminal(tdef: Any, ir_name: str, line: int | None, source: str) -> Terminal:
-    """Lower one Lark ``TerminalDef`` (checked with interegular) to an IR terminal."""
-    where = f"{_where(source, line)}: terminal {tdef.name!r}"
+def _shown_name(name: str) -> str:
+    """A terminal name or pattern for messages, cut short (Lark names anonymous literals after
+    their text, which may be long)."""
+    return repr(name) if len(name) <= _NAME_SHOWN else repr(name[:_NAME_SHOWN]) + "..."
+
+
+def _terminal(
+    tdef: Any,
+    ir_name: str,
+    line: int | None,
+    source: str,
+    budget: Budget,
+    checked: set[tuple[str, str]],
+) -> Terminal:
+    """Lower one Lark ``TerminalDef`` (checked with interegular) to an IR terminal.
+
+    ``checked`` holds the (character, flags) pairs of literals already found supported.
+    """
+    budget.check()
+    limits = budget.limits
+    where = f"{_where(source, line)}: terminal {_shown_name(tdef.name)}"
     if tdef.priority != 0:
         raise GrammarError(
             f"{where} has priority {tdef.priority}; priorities cannot be expressed in corral's "
@@ -248,24 +274,38 @@ def _terminal(tdef: Any, ir_name: str, line: int | None, source: str) -> Termina
     flags = "".join(sorted(set(pattern.flags) & {"i", "s"}))
     literal = isinstance(pattern, PatternStr)
     value = pattern.value if literal else _LOOKBEHIND_FREE.get(pattern.value, pattern.value)
+    if literal and len(value.encode("utf-8", "surrogatepass")) + 2 > limits.max_dfa_states:
+        raise CompileLimitExceeded(
+            f"{where}: literal of {len(value)} characters needs more than "
+            f"{limits.max_dfa_states} automaton states (Limits.max_dfa_states)",
+            rule=tdef.name,
+            line=line,
+        )
+    shown = _shown_name(pattern.value)
     try:
+        if literal and value:
+            # A non-empty literal matches exactly one non-empty string; checking each distinct
+            # character once (``checked`` is shared by the grammar's terminals) checks it.
+            for ch in sorted(set(value)):
+                if (ch, flags) not in checked:
+                    regex_fsm(re.escape(ch), flags, budget=budget)
+                    checked.add((ch, flags))
+            return Terminal(ir_name, value, literal=True, flags=flags, line=line)
         text = value if literal else prepare_regex(value)
-        fsm = regex_fsm(re.escape(text) if literal else text, flags)
+        fsm = regex_fsm(re.escape(text) if literal else text, flags, budget=budget)
     except UnsupportedRegexError as exc:
         raise GrammarError(
-            f"{where}: pattern {pattern.value!r} is not supported: {exc}", rule=tdef.name, line=line
+            f"{where}: pattern {shown} is not supported: {exc}", rule=tdef.name, line=line
         ) from None
     if matches_empty(fsm):
         raise GrammarError(
-            f"{where}: pattern {pattern.value!r} matches the empty string (zero-width terminals "
+            f"{where}: pattern {shown} matches the empty string (zero-width terminals "
             "are not allowed; make the rules that use it optional instead)",
             rule=tdef.name,
             line=line,
         )
     if not matches_nonempty(fsm):
-        raise GrammarError(
-            f"{where}: pattern {pattern.value!r} matches no string", rule=tdef.name, line=line
-        )
+        raise GrammarError(f"{where}: pattern {shown} matches no string", rule=tdef.name, line=line)
     return Terminal(ir_name, text, literal=literal, flags=flags, line=line)
 
 
@@ -285,6 +325,24 @@ def _inherit_lines(
                 if lines.get(sym) is None:
                     lines[sym] = line
                     changed = True
+
+
+def _check_alternatives(text: str, source: str, limit: int) -> None:
+    """Refuse a text with more than ``limit`` alternatives (``|`` outside literals, regexes and
+    comments) before Lark's loader, which cannot be interrupted, spends seconds on it."""
+    if text.count("|") <= limit:
+        return
+    count = 0
+    for m in _ALTERNATIVE_TOKENS.finditer(text):
+        if m.group() == "|":
+            count += 1
+            if count > limit:
+                line, _col = line_column(text, m.start())
+                raise CompileLimitExceeded(
+                    f"{source}: line {line}: more than {limit} alternatives ('|') in the "
+                    "grammar (Limits.max_alternatives)",
+                    line=line,
+                )
 
 
 def _check_nesting(text: str, source: str, limit: int) -> None:
@@ -311,8 +369,12 @@ def grammar_from_lark(
     source:
         Where the text came from: used in messages and as the base of relative ``%import``.
     limits:
-        Bounds: ``max_grammar_bytes`` (text length) and ``max_nesting_depth`` (brackets, and
-        groups in regex terminals), checked before Lark parses the text; default
+        Bounds: ``max_grammar_bytes`` (text length), ``max_nesting_depth`` (brackets, and
+        groups in regex terminals) and ``max_alternatives`` (``|`` separators), checked before
+        Lark parses the text, and ``max_dfa_states`` (literal terminals, checked before their
+        automaton is built), the automaton state bounds of regex terminals, and
+        ``compile_seconds`` (CPU time, checked between terminals and inside regex
+        constructions; Lark's own loader cannot be interrupted); default
         :data:`~corral.limits.DEFAULT_LIMITS`.
 
     Returns
@@ -327,17 +389,28 @@ def grammar_from_lark(
     ------
     GrammarError
         On a Lark syntax or semantic error, or a construct corral does not support (see the
-        module docstring), or a text beyond a bound of ``limits``.
+        module docstring), or a text beyond a bound of ``limits``: a
+        :class:`~corral.errors.CompileLimitExceeded` for a size bound, a
+        :class:`~corral.errors.DeadlineExceeded` for ``compile_seconds`` (both name the
+        :class:`~corral.limits.Limits` field).
     """
+    lim = limits or DEFAULT_LIMITS
     check_text(text, LARK_TOKENS, limits, source)
-    _check_nesting(text, source, (limits or DEFAULT_LIMITS).max_nesting_depth)
+    _check_nesting(text, source, lim.max_nesting_depth)
+    _check_alternatives(text, source, lim.max_alternatives)
+    budget = Budget.start(lim)
     try:
-        return _lower(text, start, source)
+        return _lower(text, start, source, budget)
+    except DeadlineExceeded:
+        raise DeadlineExceeded(
+            f"{source}: compilation took more than {lim.compile_seconds} s of CPU time "
+            "(Limits.compile_seconds)"
+        ) from None
     except RecursionError:
         raise GrammarError(f"{source}: grammar nested too deeply") from None
 
 
-def _lower(text: str, start: str, source: str) -> Grammar:
+def _lower(text: str, start: str, source: str, budget: Budget) -> Grammar:
     info: _SourceInfo | None = None
     try:
         info = _SourceInfo(text, source)
@@ -376,7 +449,10 @@ def _lower(text: str, start: str, source: str) -> Grammar:
     ir_rules = [
         Rule(names(origin), tuple(alts), lines.get(origin)) for origin, alts in alternatives.items()
     ]
-    ir_terminals = [_terminal(t, names(t.name), lines.get(t.name), source) for t in terms]
+    checked: set[tuple[str, str]] = set()
+    ir_terminals = [
+        _terminal(t, names(t.name), lines.get(t.name), source, budget, checked) for t in terms
+    ]
     return make_grammar(
         ir_terminals,
         ir_rules,

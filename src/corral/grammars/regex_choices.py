@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from corral.errors import GrammarError, UnsupportedRegexError
+from corral.errors import CompileLimitExceeded, GrammarError, UnsupportedRegexError
 from corral.grammars.ir import Grammar, Rule, Terminal, make_grammar
 from corral.grammars.regex_compat import (
     matches_empty,
@@ -90,6 +90,9 @@ def grammar_from_choices(choices: Iterable[str], *, limits: Limits | None = None
     choices:
         The strings; duplicates are dropped, and ``""`` makes the empty string part of the
         language.
+    limits:
+        Bounds: ``max_grammar_bytes`` (all choices together) and ``max_alternatives``
+        (distinct choices); default :data:`~corral.limits.DEFAULT_LIMITS`.
 
     Returns
     -------
@@ -101,9 +104,11 @@ def grammar_from_choices(choices: Iterable[str], *, limits: Limits | None = None
     ------
     GrammarError
         When ``choices`` is empty, holds something other than strings, or is larger than
-        ``limits.max_grammar_bytes``.
+        ``limits.max_grammar_bytes``; a :class:`~corral.errors.CompileLimitExceeded` when it
+        holds more than ``limits.max_alternatives`` distinct strings.
     """
-    most = (limits if limits is not None else DEFAULT_LIMITS).max_grammar_bytes
+    lim = limits if limits is not None else DEFAULT_LIMITS
+    most = lim.max_grammar_bytes
     distinct: list[str] = []
     seen: set[str] = set()
     total = 0
@@ -115,6 +120,11 @@ def grammar_from_choices(choices: Iterable[str], *, limits: Limits | None = None
             raise GrammarError(f"<choices>: the choices hold more than {most} characters "
                                "(Limits.max_grammar_bytes)")  # fmt: skip
         if choice not in seen:
+            if len(distinct) >= lim.max_alternatives:
+                raise CompileLimitExceeded(
+                    f"<choices>: more than {lim.max_alternatives} distinct choices "
+                    "(Limits.max_alternatives)"
+                )
             seen.add(choice)
             distinct.append(choice)
     if not distinct:

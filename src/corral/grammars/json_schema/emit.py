@@ -19,7 +19,7 @@ from dataclasses import replace
 from itertools import product
 
 from corral.automata.dfa import ByteDFA
-from corral.automata.ops import finite_strings, is_empty, minimize
+from corral.automata.ops import finite_strings, is_empty
 from corral.errors import GrammarError
 from corral.grammars.ir import Grammar, Rule, Terminal, productive_symbols
 from corral.grammars.json_schema.algebra import (
@@ -30,54 +30,15 @@ from corral.grammars.json_schema.algebra import (
     Refuse,
     conj_and,
 )
-from corral.grammars.json_schema.context import SchemaContext
+from corral.grammars.json_schema.long_strings import (
+    BLOCK,
+    long_string_rules,
+    string_block,
+    string_tail,
+)
 from corral.grammars.json_schema.protocols import LangSource
-from corral.grammars.json_schema.strings import json_string_dfa
 
 __all__ = ["BLOCK", "Emitter", "string_block", "string_tail"]
-
-BLOCK = 256
-"""Characters per counted block of a very long string."""
-
-
-def string_block(ctx: SchemaContext, k: int) -> ByteDFA:
-    """Exactly ``k`` characters of a canonical JSON string body (no quotes)."""
-    return ctx.memo(
-        ("block", k),
-        lambda: _strip_quotes(
-            json_string_dfa(min_length=k, max_length=k, budget=ctx.budget, cache=ctx.cache),
-            keep_close=False,
-        ),
-    )
-
-
-def string_tail(ctx: SchemaContext, lo: int, hi: int) -> ByteDFA:
-    """``lo``..``hi`` characters of a canonical JSON string body, then the closing quote."""
-    return ctx.memo(
-        ("tail", lo, hi),
-        lambda: _strip_quotes(
-            json_string_dfa(min_length=lo, max_length=hi, budget=ctx.budget, cache=ctx.cache),
-            keep_close=True,
-        ),
-    )
-
-
-def _strip_quotes(dfa: ByteDFA, keep_close: bool) -> ByteDFA:
-    """The string automaton without its opening quote (and without its closing quote when not
-    ``keep_close``). Only a quote that *closes* the string leads to an accepting state; an
-    escaped quote (``\\"``, after a backslash) leads inside the string and stays."""
-    quote = ord('"')
-    table = dfa.table.copy()
-    accepting = dfa.accepting.copy()
-    start = int(table[1, quote])
-    if not keep_close:
-        targets = table[:, quote]
-        closing = accepting[targets] & (targets != 0)
-        table[closing, quote] = 0
-        accepting = closing
-    table[1] = table[start]
-    accepting[1] = accepting[start]
-    return minimize(table, accepting)
 
 
 _WS = "[ \\t\\n\\r]"
@@ -215,33 +176,18 @@ class Emitter:
     # ------------------------------------------------------------------ long strings
     def long_string(self, lo: int, hi: int | None) -> str:
         """Strings of ``lo``..``hi`` code points, too long for one automaton: blocks of exactly
-        :data:`BLOCK` characters counted by rules, then a tail of fewer characters and the
-        closing quote (a length splits into blocks and tail in exactly one way)."""
+        :data:`BLOCK` characters counted in binary by rules, then a tail of fewer characters and
+        the closing quote (see :mod:`~corral.grammars.json_schema.long_strings`)."""
         key = ("long", lo, hi)
         got = self._specs.get(key)
         if got is not None:
             return got
         name = self._fresh("s")
         self._specs[key] = name
-        k = BLOCK
-        if (hi if hi is not None else lo) // k > self.max_count:
+        if (hi if hi is not None else lo) // BLOCK > self.max_count:
             raise Refuse("maxLength", "string length bound too large")
-        block = self.dfa_terminal(string_block(self.b.ctx, k), f"{k} characters")
-        last = (hi // k) if hi is not None else lo // k + 1
-        for j in range(last + 1):
-            rn = f"{name}_{j}"
-            alts: list[Alt] = []
-            t_lo = max(0, lo - j * k)
-            t_hi = k - 1 if hi is None else min(k - 1, hi - j * k)
-            if t_lo <= t_hi:
-                tail = string_tail(self.b.ctx, t_lo, t_hi)
-                alts.append((self.dfa_terminal(tail, "string tail"),))
-            if hi is None and j == last:
-                alts.append((block, rn))
-            elif hi is None or (j + 1) * k <= hi:
-                alts.append((block, f"{name}_{j + 1}"))
-            self.rules[rn] = alts
-        self.rules[name] = [(self.literal('"'), f"{name}_0")]
+        rules = long_string_rules(self.b.ctx, name, self.literal('"'), lo, hi, self.dfa_terminal)
+        self.rules.update(rules)
         return name
 
     # ------------------------------------------------------------------ objects

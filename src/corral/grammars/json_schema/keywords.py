@@ -79,6 +79,8 @@ NOT_IN_DRAFT: dict[int, frozenset[str]] = {
 }
 """Keywords a validator of the declared draft does not know, hence ignores (as jsonschema's)."""
 
+_COUNTS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties",
+           "minContains", "maxContains")  # fmt: skip
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _SCHEMAS = ("not", "if", "then", "else", "additionalProperties", "propertyNames", "contains",
@@ -112,3 +114,8 @@ def check_shapes(node: dict[str, Any], ptr: str) -> None:
         raise bad("required", "an array of strings")
     if "enum" in node and not isinstance(node["enum"], list):
         raise bad("enum", "an array")
+    for kw in _COUNTS:
+        v = node.get(kw)
+        if kw in node and (isinstance(v, bool) or not isinstance(v, (int, float))
+                           or v != int(v) or v < 0):  # fmt: skip
+            raise bad(kw, "a non-negative integer")
