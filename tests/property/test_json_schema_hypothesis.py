@@ -28,6 +28,7 @@ from corral import Matcher
 from corral import compile as compile_grammar
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.grammars.json_schema import compile_json_schema, serialize_instance
+from helpers import spellable_bytes
 
 D7 = "http://json-schema.org/draft-07/schema#"
 
@@ -145,4 +146,10 @@ def test_drawn_instances_are_accepted(name: str, data: st.DataObject) -> None:
     for whitespace in ("compact", "flexible"):
         text = serialize_instance(instance, SCHEMAS[name], whitespace=whitespace)
         m = Matcher(_compiled(name, whitespace))
-        assert m.accept_bytes(text.encode("utf-8")) and m.is_accepting(), text
+        data_bytes = text.encode("utf-8")
+        spellable = spellable_bytes(smollm2())
+        first = next((i for i, b in enumerate(data_bytes) if b not in spellable), None)
+        if first is not None:  # a byte in no SmolLM2 token: cut from the compiled language
+            assert m.valid_prefix_length(data_bytes) == first, text
+            continue
+        assert m.accept_bytes(data_bytes) and m.is_accepting(), text
