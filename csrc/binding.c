@@ -189,8 +189,9 @@ static int check_logits(const Py_buffer *view, int *is_f16) {
         PyErr_SetString(PyExc_ValueError, "logits must be writable, got a read-only buffer");
         return -1;
     }
-    if (!PyBuffer_IsContiguous(view, 'C')) {
-        PyErr_SetString(PyExc_ValueError, "logits must be C-contiguous");
+    if (view->len > 0 && view->strides[view->ndim - 1] == 0 && view->shape[view->ndim - 1] > 1) {
+        PyErr_SetString(PyExc_ValueError,
+                        "logits must not repeat one element along a row (a zero stride)");
         return -1;
     }
     return 0;
@@ -254,7 +255,7 @@ PyDoc_STRVAR(apply_doc,
              "apply_token_bitmask_inplace(logits, bitmask, *, vocab_size=None, indices=None)\n"
              "--\n\n"
              "Set logits of tokens whose bit is 0 in the packed int32 bitmask to -inf.\n\n"
-             "logits: writable C-contiguous float32/float16 buffer, (V,) or (B, V).\n"
+             "logits: writable float32/float16 buffer, (V,) or (B, V), any strides.\n"
              "bitmask: int32 buffer, (W,) or (1, W) for 1-D logits, (B, W) for 2-D.\n"
              "vocab_size: number of leading columns to mask (default V).\n"
              "indices: rows to mask (default all).\n");
@@ -318,7 +319,8 @@ static PyObject *native_apply_token_bitmask_inplace(PyObject *self, PyObject *ar
         /* Every index was checked to be in [0, n_batch), so it fits a size_t. */
         const size_t *rows = (const size_t *)indices;
         const corral_logits_view lview = {(unsigned char *)logits.buf,
-                                          (size_t)logits.shape[logits.ndim - 1]};
+                                          logits.ndim == 2 ? logits.strides[0] : 0,
+                                          logits.strides[logits.ndim - 1]};
         Py_BEGIN_ALLOW_THREADS
         if (is_f16) {
             corral_bitmask_apply_f16(lview, mview, (size_t)n_cols, rows, (size_t)n_rows);

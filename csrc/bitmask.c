@@ -114,6 +114,36 @@ static inline uint32_t load_word(const unsigned char *row, ptrdiff_t word_stride
     return word;
 }
 
+/* Store -inf into every logit of a strided row whose bit in `off` is set. */
+static inline void mask_word_strided(unsigned char *row, ptrdiff_t col_stride, size_t first,
+                                     uint32_t off, size_t elem_size) {
+    const uint32_t f32 = CORRAL_F32_NEG_INF_BITS;
+    const uint16_t f16 = CORRAL_F16_NEG_INF_BITS;
+    while (off != 0u) {
+        unsigned char *p = row + (ptrdiff_t)(first + lowest_bit(off)) * col_stride;
+        if (elem_size == 4) {
+            memcpy(p, &f32, 4);
+        } else {
+            memcpy(p, &f16, 2);
+        }
+        off &= off - 1u;
+    }
+}
+
+/* Mask one row whose logits are not adjacent (the column stride is not the element size). */
+static void apply_row_strided(unsigned char *logits_row, ptrdiff_t col_stride,
+                              const unsigned char *mask_row, ptrdiff_t word_stride,
+                              size_t n_cols, size_t elem_size) {
+    const size_t words = n_cols / 32 + (n_cols % 32 != 0);
+    for (size_t w = 0; w < words; ++w) {
+        uint32_t off = ~load_word(mask_row, word_stride, w);
+        if (w == n_cols / 32) {
+            off &= (UINT32_C(1) << (n_cols % 32)) - 1u;
+        }
+        mask_word_strided(logits_row, col_stride, w * 32, off, elem_size);
+    }
+}
+
 /* Mask one row; always inlined into the two public functions with a constant elem_size. */
 static inline void apply_row(unsigned char *logits_row, const unsigned char *mask_row,
                              ptrdiff_t word_stride, size_t n_cols, size_t elem_size) {
@@ -136,11 +166,17 @@ static inline void apply_row(unsigned char *logits_row, const unsigned char *mas
 
 static inline void apply_rows(corral_logits_view logits, corral_mask_view mask, size_t n_cols,
                               const size_t *rows, size_t n_rows, size_t elem_size) {
-    const size_t row_bytes = logits.row_len * elem_size;
+    const int adjacent = logits.col_stride == (ptrdiff_t)elem_size;
     for (size_t i = 0; i < n_rows; ++i) {
         const size_t r = rows != NULL ? rows[i] : i;
-        apply_row(logits.base + r * row_bytes, mask.base + (ptrdiff_t)r * mask.row_stride,
-                  mask.word_stride, n_cols, elem_size);
+        unsigned char *row = logits.base + (ptrdiff_t)r * logits.row_stride;
+        const unsigned char *mask_row = mask.base + (ptrdiff_t)r * mask.row_stride;
+        if (adjacent) {
+            apply_row(row, mask_row, mask.word_stride, n_cols, elem_size);
+        } else {
+            apply_row_strided(row, logits.col_stride, mask_row, mask.word_stride, n_cols,
+                              elem_size);
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: set up, lint, type-check, run the test suite (the hostile-input corpus
-# included), a bounded fuzz run over the front-ends, then the native tests under
-# AddressSanitizer/UndefinedBehaviorSanitizer. Exits non-zero on any failure.
+# included; generation with the real model in a process of its own), a bounded fuzz run over
+# the front-ends, then the native tests under AddressSanitizer/UndefinedBehaviorSanitizer.
+# Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
@@ -11,7 +12,9 @@ echo "== ruff"
 echo "== mypy (strict)"
 .venv/bin/mypy
 echo "== pytest"
-.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal --ignore=tests/generation
+echo "== pytest: generation with SmolLM2 on llama.cpp and transformers (one process: one load)"
+.venv/bin/python -m pytest -q -p no:cacheprovider tests/generation
 echo "== fuzz: front-ends (atheris, bounded)"
 bash scripts/fuzz.sh 60
 echo "== native tests under ASan/UBSan"

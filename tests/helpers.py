@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+import corral
 from corral import Matcher, Tokenizer
 from corral.constraint_engine.compiler import CompiledGrammar
 
@@ -68,3 +73,31 @@ def walk_checking_masks(cg: CompiledGrammar, ids: list[int]) -> Matcher:
         assert mask[tid], f"step {step}: token {tid} {cg.token_bytes(tid)!r} blocked"
         assert m.accept_token(tid), f"step {step}: token {tid} refused"
     return m
+
+
+SAMPLE_SPLITS = ("Glaiveai2K", "Github_easy")
+SAMPLE_SIZE = 6
+SAMPLE_SEED = 2026
+
+
+def bench_dir() -> Path:
+    return Path(os.environ["CORRAL_JSONSCHEMABENCH"])
+
+
+def sample_schemas(n: int = SAMPLE_SIZE, seed: int = SAMPLE_SEED) -> list[tuple[str, Any]]:
+    """``n`` schemas drawn with ``seed`` from the sample splits, in file order per draw."""
+    files = sorted(p for split in SAMPLE_SPLITS for p in (bench_dir() / split).glob("*.json"))
+    assert len(files) > 1000, f"JSONSchemaBench data missing under {bench_dir()}"
+    rng = random.Random(seed)
+    rng.shuffle(files)
+    out = []
+    for path in files:
+        schema = json.loads(path.read_text())["schema"]
+        try:
+            corral.Grammar.from_json_schema(schema)
+        except corral.GrammarError:
+            continue
+        out.append((path.stem, schema))
+        if len(out) == n:
+            break
+    return out

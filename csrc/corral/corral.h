@@ -32,10 +32,15 @@ typedef struct corral_mask_view {
     ptrdiff_t word_stride;     /* bytes between consecutive words of a row */
 } corral_mask_view;
 
-/* Which rows of a C-contiguous (n_total_rows, row_len) logits array to mask. */
+/*
+ * Where to write a (possibly strided) 2-D array of logits: a row of a
+ * llama-cpp-python candidates record array, for example, has a column stride
+ * of 12 bytes.  Strides may be negative; they are never zero for a column.
+ */
 typedef struct corral_logits_view {
-    unsigned char *base; /* address of logit (row 0, column 0) */
-    size_t row_len;      /* logits per row (the array's second dimension) */
+    unsigned char *base;   /* address of logit (row 0, column 0) */
+    ptrdiff_t row_stride;  /* bytes between consecutive rows */
+    ptrdiff_t col_stride;  /* bytes between consecutive logits of a row */
 } corral_logits_view;
 
 /*

@@ -12,6 +12,16 @@ mask, at every decoding step, every token that cannot lead to a valid output.
 from __future__ import annotations
 
 from corral.automata import AutomataCache
+from corral.backends import (
+    Model,
+    Regex,
+    RunStats,
+    constrained,
+    function,
+    generate,
+    generate_json,
+    load_model,
+)
 from corral.constraint_engine.bitmask import (
     allocate_token_bitmask,
     apply_token_bitmask_inplace,
@@ -45,6 +55,9 @@ __all__ = [
     "Limits",
     "MaskCache",
     "Matcher",
+    "Model",
+    "Regex",
+    "RunStats",
     "SchemaIssue",
     "Tokenizer",
     "TokenizerError",
@@ -52,7 +65,12 @@ __all__ = [
     "allocate_token_bitmask",
     "apply_token_bitmask_inplace",
     "compile",
+    "constrained",
+    "function",
+    "generate",
+    "generate_json",
     "grammar_fingerprint",
+    "load_model",
 ]
 
 __version__ = "0.1.0"

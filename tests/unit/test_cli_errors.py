@@ -57,7 +57,7 @@ def test_every_argument_has_plain_help() -> None:
     parser = build_parser()
     subs = next(a for a in parser._actions if a.dest == "command").choices
     assert isinstance(subs, dict)
-    assert set(subs) == {"mask", "check", "match", "explain", "conformance"}
+    assert set(subs) == {"mask", "check", "match", "explain", "conformance", "generate", "bench"}
     for name, sub in subs.items():
         text = sub.format_help()
         assert "``" not in text and "`" not in text and ":class:" not in text, name

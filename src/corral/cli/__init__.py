@@ -1,4 +1,5 @@
-"""The ``corral`` command line: ``mask``, ``check``, ``match``, ``explain`` and ``conformance``.
+"""The ``corral`` command line: ``mask``, ``check``, ``match``, ``explain``, ``conformance``,
+``generate`` and ``bench``.
 
 Verdicts go to stdout, diagnostics to stderr. Every failure is one ``error:`` line on stderr
 naming the file (and, where known, the line and column or the JSON pointer), never a traceback
@@ -6,11 +7,13 @@ naming the file (and, where known, the line and column or the JSON pointer), nev
 1 rejected (``match``, ``mask --prefix``); 2 usage; 3 refused (a JSON Schema with keywords that
 cannot be enforced exactly; ``--lenient`` compiles without them); 4 grammar or schema error, or
 an unexpected failure; 130 interrupted (Ctrl-C). ``conformance``: 0 all checks pass, 1 a
-counterexample, 2 errors.
+counterexample, 2 errors. ``generate``: 0 the output is complete, 1 it was cut by
+``--max-tokens`` (only with ``--no-complete``).
 
 Modules: :mod:`~corral.cli.parser` (arguments), :mod:`~corral.cli.inputs` (files, shipped
-grammars, tokenizers, texts), :mod:`~corral.cli.commands`, :mod:`~corral.cli.progress` (stderr
-notes for long compiles), :mod:`~corral.cli.exits` (exit codes and error lines).
+grammars, tokenizers, texts), :mod:`~corral.cli.commands`, :mod:`~corral.cli.generate` and
+:mod:`~corral.cli.bench` (generation with a model), :mod:`~corral.cli.progress` (stderr notes for
+long compiles), :mod:`~corral.cli.exits` (exit codes and error lines).
 """
 
 from __future__ import annotations

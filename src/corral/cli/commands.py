@@ -13,7 +13,9 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import TextIO
 
+from corral.cli.bench import cmd_bench
 from corral.cli.exits import EXIT_OK, EXIT_REFUSED, EXIT_REJECTED, EXIT_USAGE, printable
+from corral.cli.generate import cmd_generate
 from corral.cli.inputs import (
     arg_bytes,
     grammar_label,
@@ -185,6 +187,8 @@ COMMANDS: MappingProxyType[str, Callable[[argparse.Namespace, TextIO, TextIO], i
             "match": cmd_match,
             "explain": cmd_explain,
             "conformance": cmd_conformance,
+            "generate": cmd_generate,
+            "bench": cmd_bench,
         }
     )
 )

@@ -138,6 +138,11 @@ def grammar_label(args: argparse.Namespace) -> str | None:
     return str(path) if path else getattr(args, "schema", None)
 
 
+def read_text(path: str, limit: int) -> str:
+    """The UTF-8 text of ``path`` (``-``: stdin), refused past ``limit`` bytes."""
+    return _decode(_read_bounded(path, limit), path)
+
+
 def load_grammar(args: argparse.Namespace) -> Grammar:
     """The grammar a ``mask``/``check``/``match`` command names (exactly one source)."""
     if args.json_schema:

@@ -27,7 +27,8 @@ DESCRIPTION = """\
 Grammar-constrained generation from the command line: which tokens a grammar allows after a
 prefix (mask), whether a grammar compiles (check), whether a text is in its language (match),
 what happens to each keyword of a JSON Schema (explain), and property-based conformance checks
-of an engine (conformance). Verdicts go to stdout, diagnostics to stderr."""
+of an engine (conformance), constrained generation with a model (generate) and
+benchmarks (bench). Verdicts go to stdout, diagnostics to stderr."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -154,6 +155,12 @@ def _add_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
     )
     _conformance_parser(sub)
+    from corral.cli.generate import add_generate_parser
+
+    add_generate_parser(sub, _grammar_sources)
+    from corral.cli.bench import add_bench_parser
+
+    add_bench_parser(sub)
 
 
 def _conformance_parser(sub: argparse._SubParsersAction[_Parser]) -> None:

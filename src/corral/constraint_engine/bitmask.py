@@ -169,8 +169,9 @@ def apply_token_bitmask_inplace(
     Parameters
     ----------
     logits
-        Writable C-contiguous ``float32`` or ``float16`` array (or CPU tensor), ``(V,)`` or
-        ``(B, V)``.
+        Writable ``float32`` or ``float16`` array (or CPU tensor), ``(V,)`` or ``(B, V)``,
+        with any strides: a strided view (llama-cpp-python's candidate records) is written in
+        place, without a copy.
     bitmask
         ``int32`` (or ``uint32``) words: ``(W,)`` or ``(1, W)`` for 1-D logits, ``(B, W)`` for
         2-D logits, with ``32 * W >= vocab_size``. Token ``i`` is disallowed when bit ``i % 32``
@@ -187,7 +188,7 @@ def apply_token_bitmask_inplace(
         An argument that is neither a NumPy array nor a CPU tensor, or a wrong dtype.
     ValueError
         A wrong ndim, mismatched shapes, a too-small bitmask, out-of-range indices, or
-        non-C-contiguous or read-only logits, a tensor off the CPU.
+        read-only logits, a zero column stride, a tensor off the CPU.
     """
     logits = as_array(logits, "logits")
     bitmask = as_array(bitmask, "bitmask")
@@ -263,15 +264,15 @@ def _validate(array: object, bitmask: object, vocab_size: object, indices: objec
         raise ValueError(f"logits must be 1-D or 2-D, got ndim={logits.ndim}")
     if not logits.flags.writeable:
         raise ValueError("logits must be writable, got a read-only array")
-    if not logits.flags.c_contiguous:
-        raise ValueError("logits must be C-contiguous")
+    if logits.size > 1 and logits.strides[-1] == 0 and logits.shape[-1] > 1:
+        raise ValueError("logits must not repeat one element along a row (a zero stride)")
     mask = _check_mask_array(bitmask)
     if logits.ndim == 2 and mask.ndim != 2:
         raise ValueError(
             f"bitmask shape mismatch: 2-D logits of shape {logits.shape} need a 2-D bitmask "
             f"of shape ({logits.shape[0]}, W), got {mask.shape}"
         )
-    logits2d = logits.reshape(1, -1) if logits.ndim == 1 else logits
+    logits2d = logits[np.newaxis, :] if logits.ndim == 1 else logits  # a view, whatever strides
     mask2d = mask.reshape(1, -1) if mask.ndim == 1 else mask
     batch, vocab = logits2d.shape
     if mask2d.shape[0] != batch:

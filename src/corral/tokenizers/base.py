@@ -231,6 +231,33 @@ class Tokenizer:
         return load_hf_json(path, eos_tokens=eos_tokens)
 
     @classmethod
+    def from_hf(cls, tokenizer: Any) -> Tokenizer:
+        """Build from a Hugging Face fast tokenizer object (``transformers`` is not imported).
+
+        Reads ``tokenizer.backend_tokenizer.to_str()`` (the ``tokenizer.json`` it holds) and
+        takes the end-of-sequence token from ``tokenizer.eos_token``.
+
+        Raises
+        ------
+        TypeError
+            For anything but a fast tokenizer (a slow, pure-Python one included).
+        TokenizerError
+            For a model other than BPE.
+        """
+        from corral.tokenizers.hf_json import load_hf_json_text
+
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            raise TypeError(
+                f"{type(tokenizer).__name__} is not a fast tokenizer (no backend_tokenizer)"
+            )
+        eos = getattr(tokenizer, "eos_token", None)
+        name = str(getattr(tokenizer, "name_or_path", "") or type(tokenizer).__name__)
+        return load_hf_json_text(
+            backend.to_str(), name=name, eos_tokens=[eos] if isinstance(eos, str) else None
+        )
+
+    @classmethod
     def from_tiktoken(
         cls,
         path: str | os.PathLike[str],

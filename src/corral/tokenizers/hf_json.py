@@ -29,7 +29,7 @@ from corral.tokenizers.bpe import BPE
 from corral.tokenizers.byte_level import from_byte_level_many
 from corral.tokenizers.pretokenize import RegexSplitter, split_on_spaces
 
-__all__ = ["MAX_FILE_BYTES", "load_hf_json"]
+__all__ = ["MAX_FILE_BYTES", "load_hf_json", "load_hf_json_text"]
 
 #: Refuse files larger than this.
 MAX_FILE_BYTES = 512 << 20
@@ -135,6 +135,25 @@ def load_hf_json(
     """
     name = os.fspath(path)
     obj = _read(name)
+    try:
+        return _build(obj, name, eos_tokens)
+    except UnicodeEncodeError as exc:
+        raise TokenizerError(f"{name}: token text is not valid Unicode: {exc}") from None
+
+
+def load_hf_json_text(
+    text: str, *, name: str = "tokenizer.json", eos_tokens: Sequence[str] | None = None
+) -> Tokenizer:
+    """Like :func:`load_hf_json`, from the text of a ``tokenizer.json`` already in memory
+    (e.g. ``backend_tokenizer.to_str()`` of a Hugging Face fast tokenizer)."""
+    if len(text) > MAX_FILE_BYTES:
+        raise TokenizerError(f"{name}: {len(text)} characters is too large for a tokenizer.json")
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise TokenizerError(f"{name}: not valid JSON: {exc}") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("model"), dict):
+        raise TokenizerError(f"{name}: no 'model' object; is this a tokenizer.json?")
     try:
         return _build(obj, name, eos_tokens)
     except UnicodeEncodeError as exc:

@@ -1,0 +1,293 @@
+"""End-to-end generation benchmark: JSONSchemaBench schemas, SmolLM2, greedy decoding.
+
+Modelled on the JSONSchemaBench paper (Geng et al. 2025, arXiv 2501.10868, §4): each schema is
+put in a system message, the model generates with each engine, and the engines are compared on
+
+* **declared coverage** — the engine accepted (compiled) the schema;
+* **empirical coverage** — the output parses and ``Draft202012Validator`` with format checking
+  accepts it (the validator the schema's ``$schema`` names, when it names one);
+* **time to first token** (every condition evaluates the prompt afresh) and **time per output
+  token**, and the overhead over unconstrained decoding of the same prompt in the same run (the
+  median over schemas of the ratio of mean step times: prompts differ a lot in length, and so
+  does the cost of a step); for corral also the share of tokens jump-forward
+  evaluated without sampling and how often guaranteed completion fired.
+
+Conditions on llama.cpp (llama-cpp-python's ``create_completion``, greedy): ``unconstrained``;
+``llama.cpp grammar`` (``LlamaGrammar.from_json_schema``); ``corral`` (the
+:class:`~corral.backends.llama_cpp.LlamaLogitsProcessor`); ``corral loop`` (corral's own
+decoding loop with jump-forward). Every ``create_completion`` condition carries a timing
+processor first in its list, which stamps each sampling step: per-token times are the gaps
+between consecutive steps, the same measurement for every condition.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corral.backends.api import Model, RunStats, generate
+from corral.backends.llama_cpp import LlamaLogitsProcessor
+from corral.errors import CorralError
+from corral.grammars.ir import Grammar
+from corral.jsonschemabench.loader import find_data_dir, list_files, load_case
+
+__all__ = ["SYSTEM_PROMPT", "Outcome", "run_generation_bench", "sample_cases", "summarize"]
+
+SYSTEM_PROMPT = (
+    "You need to generate a JSON object that matches the schema below. Output only the JSON."
+)
+DEV_SPLITS = ("Glaiveai2K", "Github_easy", "Github_medium", "Github_trivial", "Snowplow")
+
+
+@dataclass
+class Outcome:
+    """One schema under one condition."""
+
+    schema: str
+    condition: str
+    compiled: bool
+    valid: bool = False
+    tokens: int = 0
+    first_token_ms: float = 0.0
+    step_ms: list[float] = field(default_factory=list)
+    forced_tokens: int = 0
+    completion_tokens: int = 0
+    hit_max_tokens: bool = False
+    error: str = ""
+
+
+def sample_cases(root: Path | None, n: int, seed: int) -> list[tuple[str, Any]]:
+    """``n`` schemas of the dev splits drawn with ``seed`` (name, schema)."""
+    files = list_files(find_data_dir(root), DEV_SPLITS)
+    rng = random.Random(seed)
+    picked = rng.sample(files, min(n, len(files)))
+    out = []
+    for split, path in picked:
+        case = load_case(split, path)
+        out.append((f"{split}/{case.name}", case.schema))
+    return out
+
+
+def is_valid(text: str, schema: Any) -> bool:
+    """Whether ``text`` is JSON that the schema's validator (format checks on) accepts."""
+    import jsonschema
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    try:
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        return not any(True for _ in validator.iter_errors(value))
+    except Exception:
+        return False
+
+
+class _Stamps:
+    """A no-op logits processor that records when each sampling step happens."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        self.times.append(time.perf_counter())
+        return scores
+
+
+def _completion(
+    llm: Any, prompt: str, max_tokens: int, extra: list[Any], grammar: Any
+) -> tuple[str, int, list[float], float]:
+    from llama_cpp import LogitsProcessorList
+
+    stamps = _Stamps()
+    llm.reset()  # every condition evaluates the prompt: time to first token is comparable
+    start = time.perf_counter()
+    out = llm.create_completion(
+        prompt,
+        max_tokens=max_tokens,
+        temperature=0.0,
+        logits_processor=LogitsProcessorList([stamps, *extra]),
+        grammar=grammar,
+    )
+    end = time.perf_counter()
+    times = [start, *stamps.times, end]
+    steps = [1000 * (b - a) for a, b in itertools.pairwise(times[1:])]
+    first = 1000 * (times[1] - start) if len(times) > 2 else 1000 * (end - start)
+    return out["choices"][0]["text"], int(out["usage"]["completion_tokens"]), steps, first
+
+
+def _check_llama_grammar(llm: Any, grammar: Any) -> None:
+    """Raise if llama.cpp cannot parse the grammar: its sampler chain would silently run
+    without it (llama-cpp-python adds the NULL sampler that a failed parse returns)."""
+    import llama_cpp
+
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    sampler = llama_cpp.llama_sampler_init_grammar(
+        vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+    )
+    if not sampler:
+        raise ValueError("llama.cpp could not parse the grammar it generated from the schema")
+    llama_cpp.llama_sampler_free(sampler)
+
+
+def _llama_conditions(
+    model: Model, name: str, schema: Any, prompt: str, max_tokens: int
+) -> Iterator[Outcome]:
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    llm = model.runtime.llm
+    text, n, steps, first = _completion(llm, prompt, max_tokens, [], None)
+    yield Outcome(name, "unconstrained", True, is_valid(text, schema), n, first, steps,
+                  hit_max_tokens=n >= max_tokens)  # fmt: skip
+    try:
+        grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+        _check_llama_grammar(llm, grammar)
+    except Exception as exc:  # any failure of the peer counts as "not compiled"
+        yield Outcome(name, "llama.cpp grammar", False, error=f"{type(exc).__name__}: {exc}"[:200])
+    else:
+        text, n, steps, first = _completion(llm, prompt, max_tokens, [], grammar)
+        yield Outcome(name, "llama.cpp grammar", True, is_valid(text, schema), n, first, steps,
+                      hit_max_tokens=n >= max_tokens)  # fmt: skip
+    try:
+        compiled = model.compile(Grammar.from_json_schema(schema))
+    except CorralError as exc:
+        for cond in ("corral", "corral loop"):
+            yield Outcome(name, cond, False, error=str(exc)[:200])
+        return
+    proc = LlamaLogitsProcessor(compiled, max_tokens=max_tokens)
+    text, n, steps, first = _completion(llm, prompt, max_tokens, [proc], None)
+    yield Outcome(name, "corral", True, is_valid(text, schema), n, first, steps,
+                  completion_tokens=proc.steering.stats.completion_tokens,
+                  hit_max_tokens=n >= max_tokens)  # fmt: skip
+    stats = RunStats()
+    text = generate(model, prompt, grammar=compiled.grammar, max_tokens=max_tokens, chat=False,
+                    stats=stats)  # fmt: skip
+    g = stats.generation
+    per = 1000 * (stats.seconds - stats.first_token_seconds) / max(1, g.tokens - 1)
+    yield Outcome(name, "corral loop", True, is_valid(text, schema), g.tokens,
+                  1000 * stats.first_token_seconds, [per] * max(0, g.tokens - 1),
+                  forced_tokens=g.forced_tokens, completion_tokens=g.completion_tokens,
+                  hit_max_tokens=g.tokens >= max_tokens)  # fmt: skip
+
+
+def run_generation_bench(
+    model: Model,
+    cases: Sequence[tuple[str, Any]],
+    *,
+    max_tokens: int = 200,
+    progress: Any = None,
+) -> list[Outcome]:
+    """Run every condition on every case, conditions interleaved per schema."""
+    outcomes: list[Outcome] = []
+    for k, (name, schema) in enumerate(cases):
+        prompt_text = model.runtime.chat_prompt(
+            [{"role": "system", "content": SYSTEM_PROMPT},
+             {"role": "user", "content": json.dumps(schema)}]
+        ) or f"{SYSTEM_PROMPT}\n{json.dumps(schema)}\n"  # fmt: skip
+        for outcome in _llama_conditions(model, name, schema, prompt_text, max_tokens):
+            outcomes.append(outcome)
+        if progress is not None:
+            progress(k + 1, len(cases))
+    return outcomes
+
+
+def summarize(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
+    """Per condition: coverage, timing percentiles and overhead against unconstrained."""
+    by: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        by.setdefault(o.condition, []).append(o)
+    base_steps = [s for o in by.get("unconstrained", []) for s in o.step_ms]
+    base_mean = {
+        o.schema: float(np.mean(o.step_ms)) for o in by.get("unconstrained", []) if o.step_ms
+    }
+    table: dict[str, dict[str, Any]] = {}
+    for cond, rows in by.items():
+        steps = [s for o in rows for s in o.step_ms]
+        compiled = [o for o in rows if o.compiled]
+        tokens = sum(o.tokens for o in compiled)
+        mean = float(np.mean(steps)) if steps else float("nan")
+        ratios = [
+            float(np.mean(o.step_ms)) / base_mean[o.schema]
+            for o in compiled
+            if o.step_ms and o.schema in base_mean
+        ]
+        table[cond] = {
+            "schemas": len(rows),
+            "declared_coverage": len(compiled) / len(rows),
+            "empirical_coverage": sum(o.valid for o in rows) / len(rows),
+            "valid_of_compiled": sum(o.valid for o in compiled) / max(1, len(compiled)),
+            "first_token_ms_p50": float(np.median([o.first_token_ms for o in compiled]))
+            if compiled
+            else float("nan"),
+            "token_ms_mean": mean,
+            "token_ms_p50": float(np.percentile(steps, 50)) if steps else float("nan"),
+            "token_ms_p99": float(np.percentile(steps, 99)) if steps else float("nan"),
+            "overhead_vs_unconstrained": float(np.median(ratios)) if ratios else float("nan"),
+            "step_overhead_ms_p99": float(np.percentile(steps, 99))
+            - float(np.percentile(base_steps, 99))
+            if steps and base_steps
+            else float("nan"),
+            "forced_share": sum(o.forced_tokens for o in compiled) / max(1, tokens),
+            "completion_fired": sum(o.completion_tokens > 0 for o in compiled),
+            "hit_max_tokens": sum(o.hit_max_tokens for o in compiled),
+        }
+    return table
+
+
+def write_results(
+    outcomes: Sequence[Outcome], out_dir: Path, meta: dict[str, Any]
+) -> dict[str, Any]:
+    """Write ``generation.json`` (outcomes and summary), ``generation.md`` and, with
+    matplotlib installed, ``generation.png``; return the summary."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = summarize(outcomes)
+    doc = {"meta": meta, "summary": summary, "outcomes": [asdict(o) for o in outcomes]}
+    (out_dir / "generation.json").write_text(json.dumps(doc, indent=1) + "\n")
+    lines = [
+        "| condition | declared | empirical | valid/compiled | ttft p50 ms | ms/token | "
+        "overhead | p99 ms/token | forced share | completion fired | hit max_tokens |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cond, s in summary.items():
+        lines.append(
+            f"| {cond} | {s['declared_coverage']:.0%} | {s['empirical_coverage']:.0%} | "
+            f"{s['valid_of_compiled']:.0%} | {s['first_token_ms_p50']:.0f} | "
+            f"{s['token_ms_mean']:.2f} | {s['overhead_vs_unconstrained']:.3f}x | "
+            f"{s['token_ms_p99']:.2f} | {s['forced_share']:.0%} | {s['completion_fired']} | "
+            f"{s['hit_max_tokens']} |"
+        )
+    (out_dir / "generation.md").write_text("\n".join(lines) + "\n")
+    _chart(summary, out_dir / "generation.png")
+    return summary
+
+
+def _chart(summary: dict[str, dict[str, Any]], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    names = list(summary)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.bar(names, [100 * summary[n]["empirical_coverage"] for n in names], color="tab:green")
+    ax1.set_ylabel("empirical coverage (%)")
+    ax1.set_ylim(0, 100)
+    ax2.bar(names, [summary[n]["token_ms_mean"] for n in names], color="tab:blue")
+    ax2.set_ylabel("ms per output token")
+    for ax in (ax1, ax2):
+        ax.tick_params(axis="x", rotation=20)
+    fig.suptitle("SmolLM2-135M Q4_1 on llama.cpp, greedy, JSONSchemaBench sample")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
