@@ -9,7 +9,8 @@
 #
 # llama-cpp-python ships only as an sdist: it is built once, portably (GGML_NATIVE=OFF: a native
 # build dies with SIGILL on some CPUs here; LLAVA_BUILD=OFF: no multimodal library), into
-# .cache/wheels/, and that wheel is reused from then on.
+# .cache/wheels/, and that wheel is reused from then on (not pip's wheel cache: its key does not
+# include CMAKE_ARGS).
 #
 # Nothing is reinstalled when nothing it depends on changed: a stamp in .venv records a hash of
 # this script, pyproject.toml, setup.py and the C sources for each mode.
@@ -37,7 +38,7 @@ else
     echo "setup: building llama-cpp-python $LLAMA_CPP_PYTHON once (several minutes)" >&2
     mkdir -p .cache/wheels
     CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
-      .venv/bin/python -m pip wheel --quiet --disable-pip-version-check --no-deps \
+      .venv/bin/python -m pip wheel --quiet --disable-pip-version-check --no-deps --no-cache-dir \
       "llama-cpp-python==$LLAMA_CPP_PYTHON" -w .cache/wheels
     wheel=$(compgen -G ".cache/wheels/llama_cpp_python-$LLAMA_CPP_PYTHON-*.whl" | head -n 1)
   fi

@@ -56,7 +56,7 @@ def test_generate_regex_prompt_file_and_cut(
         (["generate", "--regex", "a", "--prompt", "x", "--max-tokens", "0"], 2, "--max-tokens"),
         (["generate", "--regex", "a"], 2, "--prompt"),
         (["generate", "--regex", "a", "--prompt", "x", "--model", "nope"], 4, "smollm2"),
-        (["generate", "--json-schema", "/nonexistent.json", "--prompt", "x"], 4, "nonexistent"),
+        (["generate", "--json-schema", "/nonexistent.json", "--prompt", "x"], 2, "nonexistent"),
     ],
 )
 def test_generate_errors(
