@@ -92,22 +92,29 @@ def _merge_pair(item: Any, index: int, name: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def _read(name: str) -> dict[str, Any]:
+def _read(name: str) -> bytes:
     try:
         size = os.path.getsize(name)
         if size > MAX_FILE_BYTES:
             raise TokenizerError(f"{name}: {size} bytes is too large for a tokenizer.json")
         with open(name, "rb") as f:
-            content = f.read(MAX_FILE_BYTES + 1)
+            return f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise TokenizerError(f"{name}: cannot read tokenizer.json: {exc}") from None
+
+
+def _load(content: str | bytes, name: str, eos_tokens: Sequence[str] | None) -> Tokenizer:
+    """Parse the text of a ``tokenizer.json`` and build its tokenizer."""
     try:
         obj = json.loads(content)
     except (ValueError, RecursionError) as exc:
         raise TokenizerError(f"{name}: not valid JSON: {exc}") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("model"), dict):
         raise TokenizerError(f"{name}: no 'model' object; is this a tokenizer.json?")
-    return obj
+    try:
+        return _build(obj, name, eos_tokens)
+    except UnicodeEncodeError as exc:
+        raise TokenizerError(f"{name}: token text is not valid Unicode: {exc}") from None
 
 
 def load_hf_json(
@@ -134,11 +141,7 @@ def load_hf_json(
         If the file is unreadable, not JSON, not a BPE model, or inconsistent.
     """
     name = os.fspath(path)
-    obj = _read(name)
-    try:
-        return _build(obj, name, eos_tokens)
-    except UnicodeEncodeError as exc:
-        raise TokenizerError(f"{name}: token text is not valid Unicode: {exc}") from None
+    return _load(_read(name), name, eos_tokens)
 
 
 def load_hf_json_text(
@@ -148,16 +151,7 @@ def load_hf_json_text(
     (e.g. ``backend_tokenizer.to_str()`` of a Hugging Face fast tokenizer)."""
     if len(text) > MAX_FILE_BYTES:
         raise TokenizerError(f"{name}: {len(text)} characters is too large for a tokenizer.json")
-    try:
-        obj = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise TokenizerError(f"{name}: not valid JSON: {exc}") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("model"), dict):
-        raise TokenizerError(f"{name}: no 'model' object; is this a tokenizer.json?")
-    try:
-        return _build(obj, name, eos_tokens)
-    except UnicodeEncodeError as exc:
-        raise TokenizerError(f"{name}: token text is not valid Unicode: {exc}") from None
+    return _load(text, name, eos_tokens)
 
 
 def _build(obj: dict[str, Any], name: str, eos_tokens: Sequence[str] | None) -> Tokenizer:
