@@ -1,4 +1,4 @@
-"""Build script for corral's native extension (``corral.constraint_engine._native``, built from
+"""Build script for corral's native extension (``corral._native``, built from
 the C sources in ``csrc/``: pure C11 behind ``csrc/corral/corral.h``, and ``binding.c``, the only
 file that includes ``Python.h``).
 
@@ -21,7 +21,7 @@ if os.environ.get("CORRAL_SANITIZE") == "1":
     link_args += san
 
 native = Extension(
-    "corral.constraint_engine._native",
+    "corral._native",
     sources=sorted(
         os.path.join(NATIVE_DIR, name) for name in os.listdir(NATIVE_DIR) if name.endswith(".c")
     ),

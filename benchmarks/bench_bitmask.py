@@ -75,7 +75,7 @@ def run(repeats: int, warmup: int) -> list[dict[str, Any]]:
     """Time every configuration; return one record per (vocab, batch, mask)."""
     if not bitmask.HAS_NATIVE:
         raise SystemExit("the native extension is not built: python setup.py build_ext --inplace")
-    from corral.constraint_engine import _native
+    from corral import _native
 
     rng = np.random.default_rng(0)
     records = []

@@ -1,5 +1,5 @@
 /*
- * binding.c - CPython binding of corral.constraint_engine._native.
+ * binding.c - CPython binding of corral._native.
  *
  * This is the only file of the extension that includes Python.h.  It turns
  * Python objects into validated plain buffers and hands them to the pure C
@@ -343,12 +343,358 @@ done:
 }
 
 /* ------------------------------------------------------------------------- */
+/* lexer_product                                                             */
+/* ------------------------------------------------------------------------- */
+
+/* Check that `view` is a C-contiguous int32 (n, 256) next-state table with n >= 2 (and,
+ * with `scan_entries`, that its entries all lie in [0, n)).  Raises and returns -1
+ * otherwise; the C code range-checks every entry it reads in any case. */
+static int check_dfa_table(const Py_buffer *view, const char *what, int scan_entries) {
+    const char code = native_format_code(view->format);
+    if (view->itemsize != 4 || (code != 'i' && code != 'l')) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s must be int32 in native byte order, got buffer format '%.50s' "
+                     "with itemsize %zd",
+                     what, view->format != NULL ? view->format : "B", view->itemsize);
+        return -1;
+    }
+    if (view->ndim != 2 || view->shape[1] != 256 || view->shape[0] < 2) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s must have shape (n_states, 256) with n_states >= 2", what);
+        return -1;
+    }
+    if (view->strides[1] != 4 || view->strides[0] != 1024 || (uintptr_t)view->buf % 4 != 0) {
+        PyErr_Format(PyExc_ValueError, "%s must be C-contiguous and aligned", what);
+        return -1;
+    }
+    const int32_t *entries = (const int32_t *)view->buf;
+    const Py_ssize_t n = scan_entries ? view->shape[0] : 0;
+    for (Py_ssize_t i = 0; i < n * 256; ++i) {
+        if (entries[i] < 0 || entries[i] >= n) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s has next state %d at row %zd, byte %zd: outside [0, %zd)",
+                         what, (int)entries[i], i / 256, i % 256, n);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(lexer_product_doc,
+             "lexer_product(tables, max_states)\n"
+             "--\n\n"
+             "Product automaton of byte DFAs (state 0 dead, 1 initial), reachable tuples only.\n\n"
+             "tables: sequence of C-contiguous int32 (n_states, 256) next-state tables.\n"
+             "max_states: bound on the product's states when there are several tables.\n"
+             "Returns (table_bytes, tuples_bytes, n_states) - int32 rows of 256 next states and\n"
+             "of len(tables) part states - or None past the bound.\n");
+
+static PyObject *native_lexer_product(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *tables_obj = NULL;
+    Py_ssize_t max_states = 0;
+    if (!PyArg_ParseTuple(args, "On:lexer_product", &tables_obj, &max_states)) {
+        return NULL;
+    }
+    if (max_states < 2) {
+        PyErr_Format(PyExc_ValueError, "max_states must be at least 2, got %zd", max_states);
+        return NULL;
+    }
+    if (PyUnicode_Check(tables_obj) || PyBytes_Check(tables_obj)) {
+        PyErr_SetString(PyExc_TypeError, "tables must be a sequence of int32 arrays");
+        return NULL;
+    }
+    PyObject *items = PySequence_Tuple(tables_obj);
+    if (items == NULL) {
+        return NULL;
+    }
+    const Py_ssize_t n_parts = PyTuple_GET_SIZE(items);
+    Py_buffer *views = PyMem_New(Py_buffer, n_parts > 0 ? (size_t)n_parts : 1);
+    const int32_t **tables = PyMem_New(const int32_t *, n_parts > 0 ? (size_t)n_parts : 1);
+    size_t *sizes = PyMem_New(size_t, n_parts > 0 ? (size_t)n_parts : 1);
+    Py_ssize_t have = 0;
+    PyObject *result = NULL;
+    if (views == NULL || tables == NULL || sizes == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; have < n_parts; ++have) {
+        if (get_buffer(PyTuple_GET_ITEM(items, have), &views[have], "tables[k]", 2) < 0) {
+            goto done;
+        }
+        char what[48];
+        PyOS_snprintf(what, sizeof what, "tables[%zd]", have);
+        if (check_dfa_table(&views[have], what, 1) < 0) {
+            PyBuffer_Release(&views[have]);
+            goto done;
+        }
+        tables[have] = (const int32_t *)views[have].buf;
+        sizes[have] = (size_t)views[have].shape[0];
+    }
+    corral_product product = {NULL, NULL, 0};
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = corral_lexer_product(tables, sizes, (size_t)n_parts, (size_t)max_states, &product);
+    Py_END_ALLOW_THREADS
+    if (code == CORRAL_PRODUCT_BAD_TABLE) {
+        PyErr_SetString(PyExc_ValueError, "a table changed while the product was being built");
+        goto done;
+    }
+    if (code == CORRAL_PRODUCT_NO_MEMORY) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (code == CORRAL_PRODUCT_TOO_LARGE) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    const size_t width = n_parts > 0 ? (size_t)n_parts : 0;
+    result = Py_BuildValue(
+        "(y#y#n)", (const char *)product.table, (Py_ssize_t)(product.n_states * 256 * 4),
+        (const char *)product.tuples, (Py_ssize_t)(product.n_states * width * 4),
+        (Py_ssize_t)product.n_states);
+    corral_product_free(&product);
+done:
+    for (Py_ssize_t k = 0; k < have; ++k) {
+        PyBuffer_Release(&views[k]);
+    }
+    PyMem_Free(views);
+    PyMem_Free(tables);
+    PyMem_Free(sizes);
+    Py_DECREF(items);
+    return result;
+}
+
+/* ------------------------------------------------------------------------- */
+/* trie_walk                                                                 */
+/* ------------------------------------------------------------------------- */
+
+/* Get a 1-D C-contiguous aligned buffer of `itemsize` bytes per item whose format code is
+ * one of `codes`.  Raises and returns -1 otherwise. */
+static int get_vector(PyObject *obj, Py_buffer *view, const char *what, Py_ssize_t itemsize,
+                      const char *codes) {
+    if (get_buffer(obj, view, what, 1) < 0) {
+        return -1;
+    }
+    const char code = native_format_code(view->format);
+    if (view->itemsize != itemsize || code == 0 || strchr(codes, code) == NULL) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s must hold %zd-byte items of format '%s', got format '%.50s' with "
+                     "itemsize %zd",
+                     what, itemsize, codes, view->format != NULL ? view->format : "B",
+                     view->itemsize);
+        goto fail;
+    }
+    if (view->shape[0] > 1 && view->strides[0] != itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s must be contiguous", what);
+        goto fail;
+    }
+    if ((uintptr_t)view->buf % (uintptr_t)itemsize != 0) {
+        PyErr_Format(PyExc_ValueError, "%s must be aligned", what);
+        goto fail;
+    }
+    return 0;
+fail:
+    PyBuffer_Release(view);
+    return -1;
+}
+
+PyDoc_STRVAR(trie_walk_doc,
+             "trie_walk(child_ptr, child_ids, node_byte, node_tok_ptr, node_tok_ids, vocab_size,\n"
+             "          table, accepting, start)\n"
+             "--\n\n"
+             "Step a byte automaton from `start` down the whole token trie, level by level.\n\n"
+             "child_ptr, child_ids: int64 CSR children of the trie's nodes (root 0);\n"
+             "node_byte: uint8 byte into each node; node_tok_ptr, node_tok_ids: int64 CSR token\n"
+             "ids ending at each node (below vocab_size); table: C-contiguous int32\n"
+             "(n_states, 256); accepting: bool (n_states,).  Returns (allowed, done_nodes,\n"
+             "done_states, level_ends): vocab_size bytes flagging the tokens that end at a\n"
+             "surviving node, and, as int64 bytes, per level (ending at level_ends) the\n"
+             "surviving nodes with children where the automaton accepts, with its state.\n");
+
+static PyObject *native_trie_walk(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objs[7];
+    Py_ssize_t vocab_size = 0;
+    Py_ssize_t start = 0;
+    if (!PyArg_ParseTuple(args, "OOOOOnOOn:trie_walk", &objs[0], &objs[1], &objs[2], &objs[5],
+                          &objs[6], &vocab_size, &objs[3], &objs[4], &start)) {
+        return NULL;
+    }
+    if (vocab_size < 0) {
+        PyErr_Format(PyExc_ValueError, "vocab_size must be >= 0, got %zd", vocab_size);
+        return NULL;
+    }
+    Py_buffer views[7];
+    int have = 0;
+    PyObject *result = NULL;
+    if (get_vector(objs[0], &views[0], "child_ptr", 8, "qlL") < 0) {
+        goto done;
+    }
+    have = 1;
+    if (get_vector(objs[1], &views[1], "child_ids", 8, "qlL") < 0) {
+        goto done;
+    }
+    have = 2;
+    if (get_vector(objs[2], &views[2], "node_byte", 1, "Bb?c") < 0) {
+        goto done;
+    }
+    have = 3;
+    if (get_buffer(objs[3], &views[3], "table", 2) < 0) {
+        goto done;
+    }
+    have = 4;
+    if (check_dfa_table(&views[3], "table", 0) < 0) {
+        goto done;
+    }
+    if (get_vector(objs[4], &views[4], "accepting", 1, "?Bb") < 0) {
+        goto done;
+    }
+    have = 5;
+    if (get_vector(objs[5], &views[5], "node_tok_ptr", 8, "qlL") < 0) {
+        goto done;
+    }
+    have = 6;
+    if (get_vector(objs[6], &views[6], "node_tok_ids", 8, "qlL") < 0) {
+        goto done;
+    }
+    have = 7;
+    const Py_ssize_t n_nodes = views[2].shape[0];
+    const Py_ssize_t n_states = views[3].shape[0];
+    if (views[0].shape[0] != n_nodes + 1 || n_nodes < 1) {
+        PyErr_Format(PyExc_ValueError,
+                     "child_ptr must have one more entry than node_byte (%zd nodes), got %zd",
+                     n_nodes, views[0].shape[0]);
+        goto done;
+    }
+    if (views[5].shape[0] != n_nodes + 1) {
+        PyErr_Format(PyExc_ValueError,
+                     "node_tok_ptr must have one more entry than node_byte (%zd nodes), got %zd",
+                     n_nodes, views[5].shape[0]);
+        goto done;
+    }
+    if (views[4].shape[0] != n_states) {
+        PyErr_Format(PyExc_ValueError, "accepting must have %zd entries (one per state), got %zd",
+                     n_states, views[4].shape[0]);
+        goto done;
+    }
+    if (start < 0 || start >= n_states) {
+        PyErr_Format(PyExc_ValueError, "start state %zd is outside [0, %zd)", start, n_states);
+        goto done;
+    }
+    const corral_trie trie = {(const int64_t *)views[0].buf, (const int64_t *)views[1].buf,
+                              (const uint8_t *)views[2].buf, (const int64_t *)views[5].buf,
+                              (const int64_t *)views[6].buf, (size_t)n_nodes,
+                              (size_t)views[1].shape[0], (size_t)views[6].shape[0],
+                              (size_t)vocab_size};
+    corral_walk walk = {NULL, NULL, NULL, NULL, 0};
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = corral_trie_walk(&trie, (const int32_t *)views[3].buf, (size_t)n_states,
+                            (const uint8_t *)views[4].buf, (size_t)start, &walk);
+    Py_END_ALLOW_THREADS
+    if (code == CORRAL_WALK_NO_MEMORY) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (code != CORRAL_WALK_OK) {
+        PyErr_SetString(PyExc_ValueError,
+                        "the trie arrays are inconsistent (an offset, node id or state out of "
+                        "range, or a node reached twice)");
+        goto done;
+    }
+    const Py_ssize_t n_done = walk.n_levels ? (Py_ssize_t)walk.level_ends[walk.n_levels - 1] : 0;
+    result = Py_BuildValue("(y#y#y#y#)", (const char *)walk.allowed, vocab_size,
+                           (const char *)walk.done_nodes, n_done * 8,
+                           (const char *)walk.done_states, n_done * 8,
+                           (const char *)walk.level_ends, (Py_ssize_t)walk.n_levels * 8);
+    corral_walk_free(&walk);
+done:
+    for (int k = 0; k < have; ++k) {
+        PyBuffer_Release(&views[k]);
+    }
+    return result;
+}
+
+/* ------------------------------------------------------------------------- */
+/* minimize                                                                  */
+/* ------------------------------------------------------------------------- */
+
+PyDoc_STRVAR(minimize_doc,
+             "minimize(table, accepting, max_rounds)\n"
+             "--\n\n"
+             "Trim and minimise a byte DFA (state 0 dead, 1 initial; Moore's refinement).\n\n"
+             "table: C-contiguous int32 (n, 256), n >= 2, entries in [0, n); accepting: bool\n"
+             "(n,); max_rounds: refinement rounds after which a large automaton keeps its live\n"
+             "states unmerged.  Returns (table_bytes, accepting_bytes, n_states).\n");
+
+static PyObject *native_minimize(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *table_obj = NULL;
+    PyObject *acc_obj = NULL;
+    Py_ssize_t max_rounds = 0;
+    if (!PyArg_ParseTuple(args, "OOn:minimize", &table_obj, &acc_obj, &max_rounds)) {
+        return NULL;
+    }
+    if (max_rounds < 0) {
+        PyErr_Format(PyExc_ValueError, "max_rounds must be >= 0, got %zd", max_rounds);
+        return NULL;
+    }
+    Py_buffer views[2];
+    int have = 0;
+    PyObject *result = NULL;
+    if (get_buffer(table_obj, &views[0], "table", 2) < 0) {
+        goto done;
+    }
+    have = 1;
+    if (check_dfa_table(&views[0], "table", 0) < 0) {
+        goto done;
+    }
+    if (get_vector(acc_obj, &views[1], "accepting", 1, "?Bb") < 0) {
+        goto done;
+    }
+    have = 2;
+    const Py_ssize_t n = views[0].shape[0];
+    if (views[1].shape[0] != n) {
+        PyErr_Format(PyExc_ValueError, "accepting must have %zd entries (one per state), got %zd",
+                     n, views[1].shape[0]);
+        goto done;
+    }
+    corral_minimized m = {NULL, NULL, 0};
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = corral_minimize((const int32_t *)views[0].buf, (const uint8_t *)views[1].buf,
+                           (size_t)n, (size_t)max_rounds, &m);
+    Py_END_ALLOW_THREADS
+    if (code == CORRAL_MINIMIZE_NO_MEMORY) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (code != CORRAL_MINIMIZE_OK) {
+        PyErr_SetString(PyExc_ValueError, "table has a next state outside [0, n_states)");
+        goto done;
+    }
+    result = Py_BuildValue("(y#y#n)", (const char *)m.table, (Py_ssize_t)(m.n_states * 256 * 4),
+                           (const char *)m.accepting, (Py_ssize_t)m.n_states,
+                           (Py_ssize_t)m.n_states);
+    corral_minimized_free(&m);
+done:
+    for (int k = 0; k < have; ++k) {
+        PyBuffer_Release(&views[k]);
+    }
+    return result;
+}
+
+/* ------------------------------------------------------------------------- */
 /* Module definition                                                         */
 /* ------------------------------------------------------------------------- */
 
 static PyMethodDef native_methods[] = {
     {"apply_token_bitmask_inplace", (PyCFunction)(void (*)(void))native_apply_token_bitmask_inplace,
      METH_VARARGS | METH_KEYWORDS, apply_doc},
+    {"lexer_product", (PyCFunction)native_lexer_product, METH_VARARGS, lexer_product_doc},
+    {"trie_walk", (PyCFunction)native_trie_walk, METH_VARARGS, trie_walk_doc},
+    {"minimize", (PyCFunction)native_minimize, METH_VARARGS, minimize_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -356,7 +702,7 @@ PyDoc_STRVAR(module_doc, "Native (C) kernels of corral's constraint engine.");
 
 static struct PyModuleDef native_module = {
     PyModuleDef_HEAD_INIT,
-    .m_name = "corral.constraint_engine._native",
+    .m_name = "corral._native",
     .m_doc = module_doc,
     .m_size = 0,
     .m_methods = native_methods,

@@ -14,4 +14,6 @@ asan=$(gcc -print-file-name=libasan.so)
 ubsan=$(gcc -print-file-name=libubsan.so)
 LD_PRELOAD="$asan:$ubsan" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 PYTHONPATH="$work/src:$work/tests" \
-  "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit/test_bitmask.py
+  "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit/test_bitmask.py \
+  tests/unit/test_native_garbage.py tests/unit/test_native_minimize.py tests/unit/test_native_walk.py \
+  tests/unit/test_lexer_product.py

@@ -28,7 +28,7 @@ digest=$(cat scripts/setup.sh pyproject.toml setup.py $(find csrc -type f | sort
 stamp() { echo ".venv/.corral-setup-$1"; }
 fresh() {  # the stamp of mode $1 matches and this checkout's native extension is built
   [ -f "$(stamp "$1")" ] && [ "$(cat "$(stamp "$1")")" = "$digest" ] \
-    && compgen -G "src/corral/constraint_engine/_native.*.so" >/dev/null
+    && compgen -G "src/corral/_native.*.so" >/dev/null
 }
 if fresh "$MODE" || { [ "$MODE" = main ] && fresh test; }; then
   echo "setup ($MODE): up to date"

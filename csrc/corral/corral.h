@@ -55,4 +55,113 @@ void corral_bitmask_apply_f32(corral_logits_view logits, corral_mask_view mask, 
 void corral_bitmask_apply_f16(corral_logits_view logits, corral_mask_view mask, size_t n_cols,
                               const size_t *rows, size_t n_rows);
 
+/*
+ * Lexer product automata (lexer_product.c).
+ *
+ * The product of n_parts byte DFAs, restricted to the tuples of states reachable from the tuple
+ * of initial states: state 0 is dead (all parts dead), state 1 is the initial tuple (every part
+ * in its state 1), and states are numbered in breadth-first order of discovery, each state's
+ * successors by increasing byte.  A byte on which every live part dies leads to state 0.
+ * This is corral.constraint_engine.lexer_dfa.build_lexer_dfa, which is the specification.
+ *
+ * tables[j] is part j's row-major (n_states[j], 256) next-state table, n_states[j] >= 2
+ * (checked by the caller).  Every entry read is checked to lie in [0, n_states[j]) (a table
+ * changed by another thread while the product runs gives CORRAL_PRODUCT_BAD_TABLE).
+ */
+typedef struct corral_product {
+    int32_t *table;   /* n_states rows of 256 next states (malloc'd) */
+    int32_t *tuples;  /* n_states rows of n_parts part states (malloc'd) */
+    size_t n_states;
+} corral_product;
+
+/* Result codes of corral_lexer_product. */
+#define CORRAL_PRODUCT_OK 0
+#define CORRAL_PRODUCT_TOO_LARGE 1 /* more than max_states states and n_parts > 1 */
+#define CORRAL_PRODUCT_NO_MEMORY (-1)
+#define CORRAL_PRODUCT_BAD_TABLE (-2)
+
+/*
+ * Build the product into *out (on CORRAL_PRODUCT_OK only; free it with
+ * corral_product_free).  With more than one part, a product that would need more than
+ * max_states states is refused; a single part is never refused.
+ */
+int corral_lexer_product(const int32_t *const *tables, const size_t *n_states, size_t n_parts,
+                         size_t max_states, corral_product *out);
+
+/* Free what corral_lexer_product allocated (safe on a zeroed struct). */
+void corral_product_free(corral_product *product);
+
+/*
+ * Root walks of the token trie (trie_walk.c).
+ *
+ * One byte automaton started in one state at the trie's root is stepped down the whole trie,
+ * level by level (breadth-first: at each level the children of the previous level's surviving
+ * nodes, in that order, each node's children in CSR order), a child surviving when the
+ * automaton is not dead after its byte.  This is corral.constraint_engine.trie_walk.walk_root,
+ * which is the specification.
+ */
+typedef struct corral_trie {
+    const int64_t *child_ptr;    /* n_nodes + 1 offsets into child_ids */
+    const int64_t *child_ids;    /* n_child_ids node ids */
+    const uint8_t *node_byte;    /* n_nodes bytes */
+    const int64_t *node_tok_ptr; /* n_nodes + 1 offsets into node_tok_ids */
+    const int64_t *node_tok_ids; /* n_tok_ids token ids, each below vocab_size */
+    size_t n_nodes;
+    size_t n_child_ids;
+    size_t n_tok_ids;
+    size_t vocab_size;
+} corral_trie;
+
+typedef struct corral_walk {
+    uint8_t *allowed;     /* vocab_size flags: the tokens ending at a surviving node */
+    int64_t *done_nodes;  /* per level, the surviving nodes with children where it accepts */
+    int64_t *done_states; /* ... and the automaton's state there */
+    int64_t *level_ends;  /* per level, the end of its entries in done_nodes / done_states */
+    size_t n_levels;
+} corral_walk;
+
+#define CORRAL_WALK_OK 0
+#define CORRAL_WALK_NO_MEMORY (-1)
+#define CORRAL_WALK_BAD_INPUT (-2) /* an offset, node id or state out of range */
+
+/*
+ * Walk the trie with `table` (row-major (n_states, 256)) from `start`; `accepting` has
+ * n_states entries (0 or not).  Every offset, node id and state read is range-checked.
+ * On CORRAL_WALK_OK, *out holds malloc'd arrays (free with corral_walk_free).
+ */
+int corral_trie_walk(const corral_trie *trie, const int32_t *table, size_t n_states,
+                     const uint8_t *accepting, size_t start, corral_walk *out);
+
+/* Free what corral_trie_walk allocated (safe on a zeroed struct). */
+void corral_walk_free(corral_walk *walk);
+
+/*
+ * Trimming and minimisation of a byte DFA (minimize.c).
+ *
+ * States that cannot reach an accepting state are merged into the dead state 0; then Moore's
+ * partition refinement, round after round, until a round splits no class.  After more than
+ * max_rounds rounds on an automaton of more than 2 * max_rounds states the refinement stops
+ * and every live state keeps a class of its own (still exact, just not minimal).  States are
+ * renumbered: the dead class 0, the initial state's class 1, the others in order of their
+ * first state.  An automaton whose initial state is dead becomes two dead states.  This is
+ * corral.automata.minimize.trim_and_minimize_py, which is the specification.
+ *
+ * `table` is row-major (n, 256) with n >= 2; every entry is range-checked as it is read.
+ */
+typedef struct corral_minimized {
+    int32_t *table;     /* n_states rows of 256 next states (malloc'd) */
+    uint8_t *accepting; /* n_states flags (malloc'd) */
+    size_t n_states;
+} corral_minimized;
+
+#define CORRAL_MINIMIZE_OK 0
+#define CORRAL_MINIMIZE_NO_MEMORY (-1)
+#define CORRAL_MINIMIZE_BAD_TABLE (-2)
+
+int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n, size_t max_rounds,
+                    corral_minimized *out);
+
+/* Free what corral_minimize allocated (safe on a zeroed struct). */
+void corral_minimized_free(corral_minimized *m);
+
 #endif /* CORRAL_CORRAL_H */

@@ -9,7 +9,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from corral.backends.api import Model
 from corral.cli import main
+from corral.jsonschemabench.generation import is_valid, sample_cases, write_results
+from corral.jsonschemabench.generation_hf import run_hf_generation_bench
+from helpers import bench_dir
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "examples" / "product.schema.json"
@@ -80,3 +84,33 @@ def test_bench_generate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         summary = doc["summary"][name]
         assert summary["valid_of_compiled"] == 1.0
     assert "| corral |" in (tmp_path / "generation.md").read_text()
+
+
+def test_bench_generate_transformers(hf: Model, tmp_path: Path) -> None:
+    """The transformers half: corral, its loop, XGrammar and llguidance beside unconstrained."""
+    cases = sample_cases(bench_dir(), 1, 0)
+    outcomes = run_hf_generation_bench(hf, cases, max_tokens=16)
+    by = {o.condition: o for o in outcomes}
+    assert set(by) == {"unconstrained", "corral", "corral loop", "xgrammar", "llguidance"}
+    for name in ("corral", "corral loop"):
+        assert by[name].compiled and by[name].valid and by[name].tokens <= 16
+    assert by["corral loop"].forced_tokens > 0
+    assert all(len(o.step_ms) == max(0, o.tokens - 1) or o.condition != "corral loop"
+               for o in outcomes)  # fmt: skip
+    summary = write_results(outcomes, tmp_path, {"n": 1}, stem="generation_hf", title="t")
+    assert summary["corral"]["valid_of_compiled"] == 1.0
+    assert "| xgrammar |" in (tmp_path / "generation_hf.md").read_text()
+
+
+def test_bench_generate_bad_threads(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["bench", "generate", "--runtime", "transformers", "--threads", "0"],
+                         capsys)  # fmt: skip
+    assert code == 2 and out == "" and "--threads" in err and "Traceback" not in err
+
+
+def test_validity_reads_numbers_as_decimals_on_request() -> None:
+    schema = {"type": "number", "multipleOf": 0.01}
+    assert not is_valid("10000.89", schema)  # binary floats: 10000.89 / 0.01 is not whole
+    assert is_valid("10000.89", schema, decimal=True)
+    assert not is_valid("10000.891", schema, decimal=True)
+    assert not is_valid("[1", schema, decimal=True)

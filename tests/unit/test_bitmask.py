@@ -26,7 +26,7 @@ from corral.constraint_engine.bitmask import (
     unpack_bitmask,
 )
 
-native = importlib.import_module("corral.constraint_engine._native")
+native = importlib.import_module("corral._native")
 APPLIES = [
     apply_token_bitmask_inplace,
     apply_token_bitmask_inplace_py,

@@ -151,6 +151,9 @@ def test_spellable_bytes_precondition() -> None:
     for tok in (smollm2(), Tokenizer.qwen()):
         spellable, single = compiler_spellable(tok.all_token_bytes(), tok.special_token_ids)
         assert (spellable == single).all(), tok.name
+        # what compile uses: the same two sets, kept with the tokenizer's trie
+        trie = tok.token_trie()
+        assert (trie.spellable == spellable).all() and (trie.single == single).all(), tok.name
     spellable, _ = compiler_spellable(smollm2().all_token_bytes(), smollm2().special_token_ids)
     assert np.flatnonzero(~spellable).tolist() == SMOLLM2_UNSPELLABLE
     assert spellable_bytes(smollm2()) == frozenset(np.flatnonzero(spellable).tolist())

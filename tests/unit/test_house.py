@@ -30,6 +30,7 @@ import corral
 SRC = Path(corral.__file__).resolve().parent
 
 FLOORS = {
+    "_native": 0,
     "errors": 0,
     "limits": 0,
     "tokenizers": 1,

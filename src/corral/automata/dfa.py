@@ -17,12 +17,12 @@ import numpy as np
 from corral.automata.minimize import row_classes
 from corral.limits import DEFAULT_LIMITS
 
-__all__ = ["LAZY_ROWS_ABOVE", "MAX_DFA_STATES", "ByteDFA"]
+__all__ = ["LAZY_ROWS_ABOVE", "MAX_DFA_STATES", "ByteDFA", "LazyRows", "row_lists"]
 
 LAZY_ROWS_ABOVE = 4096
 
 
-class _LazyRows:
+class LazyRows:
     """Row lists of a large table, converted on first use (a sequence of rows)."""
 
     def __init__(self, table: np.ndarray) -> None:
@@ -38,6 +38,15 @@ class _LazyRows:
 
     def __len__(self) -> int:
         return int(self._table.shape[0])
+
+
+def row_lists(table: np.ndarray) -> list[list[int]]:
+    """``table`` as nested Python lists, or for more than :data:`LAZY_ROWS_ABOVE` states a
+    :class:`LazyRows` that converts each row when first used."""
+    if table.shape[0] > LAZY_ROWS_ABOVE:
+        return LazyRows(table)  # type: ignore[return-value]
+    rows: list[list[int]] = table.tolist()
+    return rows
 
 
 MAX_DFA_STATES = DEFAULT_LIMITS.max_dfa_states
@@ -89,8 +98,7 @@ class ByteDFA:
         """``table`` as nested Python lists, for fast scalar stepping (computed once; for large
         automata each row is converted when first used)."""
         if self._rows is None:
-            big = self.n_states > LAZY_ROWS_ABOVE
-            rows: list[list[int]] = _LazyRows(self.table) if big else self.table.tolist()  # type: ignore[assignment]
+            rows = row_lists(self.table)
             self._rows = rows
             return rows
         return self._rows

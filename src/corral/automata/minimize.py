@@ -4,13 +4,26 @@ States that cannot reach an accepting state are merged into the dead state (a se
 reversed edges), then Moore's (1956) partition refinement merges equivalent states. Bytes that act
 alike in every state form one column first (byte equivalence classes), so the refinement works on
 a narrow table.
+
+:func:`trim_and_minimize` runs the C implementation (``corral._native.minimize``) when the
+extension is built; :func:`trim_and_minimize_py` is its Python twin and specification, and both
+return the same table (``tests/unit/test_native_minimize.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-__all__ = ["MAX_MOORE_ROUNDS", "co_reachable", "row_classes", "trim_and_minimize"]
+__all__ = [
+    "MAX_MOORE_ROUNDS",
+    "co_reachable",
+    "row_classes",
+    "trim_and_minimize",
+    "trim_and_minimize_native",
+    "trim_and_minimize_py",
+]
 
 MAX_MOORE_ROUNDS = 48
 
@@ -62,8 +75,52 @@ def row_classes(sig: np.ndarray, n_cls: int) -> np.ndarray:
     return out
 
 
+def _load_native() -> Callable[..., tuple[bytes, bytes, int]] | None:
+    try:
+        from corral._native import minimize
+    except ImportError:  # pragma: no cover - depends on the build
+        return None
+    return minimize
+
+
+_NATIVE_MINIMIZE = _load_native()
+
+
 def trim_and_minimize(table: np.ndarray, accepting: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Trim (dead-end states to 0) and minimise a raw table; state 0 dead, 1 initial."""
+    """Trim (dead-end states to 0) and minimise a raw table; state 0 dead, 1 initial. Native
+    when the extension is built (:func:`trim_and_minimize_native`)."""
+    if _NATIVE_MINIMIZE is None or table.shape[0] < 2:  # pragma: no cover - depends on the build
+        return trim_and_minimize_py(table, accepting)
+    return trim_and_minimize_native(table, accepting)
+
+
+def trim_and_minimize_native(
+    table: np.ndarray, accepting: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`trim_and_minimize_py` in C (the GIL released); the same table and flags.
+
+    Raises
+    ------
+    ImportError
+        When the native extension is not built.
+    ValueError
+        For a table with fewer than 2 states or a next state out of range.
+    """
+    if _NATIVE_MINIMIZE is None:  # pragma: no cover - depends on the build
+        raise ImportError("corral's native extension is not built")
+    t, a, n = _NATIVE_MINIMIZE(
+        np.ascontiguousarray(table, dtype=np.int32),
+        np.ascontiguousarray(accepting, dtype=bool),
+        MAX_MOORE_ROUNDS,
+    )
+    new_table = np.frombuffer(t, dtype=np.int32).reshape(n, 256).copy()
+    new_acc = np.frombuffer(a, dtype=bool).copy()
+    return new_table, new_acc
+
+
+def trim_and_minimize_py(table: np.ndarray, accepting: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trim (dead-end states to 0) and minimise a raw table; state 0 dead, 1 initial (the
+    specification of :func:`trim_and_minimize`)."""
     n = table.shape[0]
     live = co_reachable(table, accepting)
     table = np.where(live[table], table, 0)

@@ -23,9 +23,15 @@ def add_bench_parser(sub: argparse._SubParsersAction[Any]) -> None:
         dest="benchmark", required=True, metavar="BENCHMARK", help="the benchmark: generate"
     )
     gen = which.add_parser(
-        "generate", help="SmolLM2 on llama.cpp: corral vs llama.cpp's grammar vs unconstrained",
+        "generate", help="SmolLM2: corral vs llama.cpp's grammar (or XGrammar and llguidance "
+        "on transformers) vs unconstrained",
         description="Greedy generation for a seeded sample of JSONSchemaBench dev schemas under "
         "each engine; coverage, time to first token, time per token, overhead.",
+    )  # fmt: skip
+    gen.add_argument(
+        "--runtime", choices=("llama.cpp", "transformers"), default="llama.cpp",
+        help="llama.cpp (default: corral vs llama.cpp's JSON-schema grammar) or transformers "
+        "(corral vs XGrammar's and llguidance's processors, where installed)",
     )  # fmt: skip
     gen.add_argument(
         "--data", metavar="DIR", help="JSONSchemaBench folder ($CORRAL_JSONSCHEMABENCH)"
@@ -34,34 +40,58 @@ def add_bench_parser(sub: argparse._SubParsersAction[Any]) -> None:
     gen.add_argument("--seed", type=int, default=0, help="sample seed (default 0)")
     gen.add_argument("--max-tokens", type=int, default=200, help="budget per output (default 200)")
     gen.add_argument("--model", default="smollm2", help="smollm2 (default) or a .gguf path")
-    gen.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: cores)")
+    gen.add_argument(
+        "--threads", type=int, default=None, help="llama.cpp or torch threads (default: cores)"
+    )
     gen.add_argument(
         "--out", default="benchmarks/results/generation", metavar="DIR",
-        help="where to write generation.json/.md/.png (default benchmarks/results/generation)",
+        help="where to write generation.json/.md/.png (generation_hf.* on transformers; default "
+        "benchmarks/results/generation)",
     )  # fmt: skip
 
 
 def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``corral bench generate``."""
     from corral.backends.api import Model, model_path
-    from corral.backends.llama_cpp import LlamaRuntime, load_llama
     from corral.jsonschemabench.generation import run_generation_bench, sample_cases, write_results
 
     if args.n < 1 or args.max_tokens < 1:
         raise UsageError("--n and --max-tokens must be at least 1")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError("--threads must be at least 1")
     cases = sample_cases(Path(args.data) if args.data else None, args.n, args.seed)
-    llm = load_llama(model_path(args.model), n_ctx=4096, n_threads=args.threads)
-    model = Model(LlamaRuntime(llm))
+    path = model_path(args.model)
 
     def progress(done: int, total: int) -> None:
         err.write(f"\r{done}/{total} schemas")
         err.flush()
 
-    outcomes = run_generation_bench(model, cases, max_tokens=args.max_tokens, progress=progress)
+    meta: dict[str, Any] = {"n": args.n, "seed": args.seed, "max_tokens": args.max_tokens,
+                            "model": args.model, "runtime": args.runtime}  # fmt: skip
+    if args.runtime == "transformers":
+        import torch
+
+        from corral.backends.transformers import HFRuntime, load_hf
+        from corral.jsonschemabench.generation_hf import run_hf_generation_bench
+
+        if args.threads is not None:
+            torch.set_num_threads(args.threads)
+        model = Model(HFRuntime(*load_hf(path)))
+        outcomes = run_hf_generation_bench(
+            model, cases, max_tokens=args.max_tokens, progress=progress
+        )
+        meta["threads"], stem = torch.get_num_threads(), "generation_hf"
+        title = "SmolLM2-135M (from the Q4_1 GGUF) on transformers, greedy, JSONSchemaBench sample"
+    else:
+        from corral.backends.llama_cpp import LlamaRuntime, load_llama
+
+        llm = load_llama(path, n_ctx=4096, n_threads=args.threads)
+        model = Model(LlamaRuntime(llm))
+        outcomes = run_generation_bench(model, cases, max_tokens=args.max_tokens, progress=progress)
+        meta["threads"], stem = getattr(llm, "n_threads", None), "generation"
+        title = "SmolLM2-135M Q4_1 on llama.cpp, greedy, JSONSchemaBench sample"
     err.write("\n")
-    meta = {"n": args.n, "seed": args.seed, "max_tokens": args.max_tokens, "model": args.model,
-            "threads": llm.n_threads if hasattr(llm, "n_threads") else None}  # fmt: skip
-    summary = write_results(outcomes, Path(args.out), meta)
+    summary = write_results(outcomes, Path(args.out), meta, stem=stem, title=title)
     out.write(json.dumps(summary, indent=1) + "\n")
-    out.write(Path(args.out, "generation.md").read_text())
+    out.write(Path(args.out, f"{stem}.md").read_text())
     return EXIT_OK

@@ -6,7 +6,7 @@ XGrammar and llguidance use, so masks can be exchanged with them unchanged. A ba
 ``int32`` array of shape ``(batch, ceil(vocab / 32))``.
 
 Applying a mask sets the logits of disallowed tokens to ``-inf`` in place.
-:func:`apply_token_bitmask_inplace` runs the C kernel of :mod:`corral.constraint_engine._native`
+:func:`apply_token_bitmask_inplace` runs the C kernel of :mod:`corral._native`
 when the extension is built and falls back to :func:`apply_token_bitmask_inplace_py`, a pure
 NumPy twin with bit-identical results, when it is not. Both reject bad arguments with the same
 exception types (``TypeError`` for types and dtypes, ``ValueError`` for shapes and values).
@@ -50,7 +50,7 @@ _NativeApply: TypeAlias = Callable[..., None]
 
 def _load_native() -> _NativeApply | None:
     try:
-        from corral.constraint_engine._native import apply_token_bitmask_inplace
+        from corral._native import apply_token_bitmask_inplace
     except ImportError:
         return None
     return apply_token_bitmask_inplace

@@ -287,8 +287,8 @@ def compile_grammar(
         )
     special_ids = frozenset(int(i) for i in tokenizer.special_token_ids)
     token_byte_strings = tuple(tokenizer.all_token_bytes())
-    spellable, _ = spellable_bytes(token_byte_strings, special_ids)
-    unspellable = np.flatnonzero(~spellable)
+    trie = tokenizer.token_trie()
+    unspellable = np.flatnonzero(~trie.spellable)  # spellable_bytes, kept with the trie
     budget = Budget.start(limits)
     n_alternatives = sum(len(rule.alternatives) for rule in grammar.rules.values())
     if n_alternatives > limits.max_alternatives:
@@ -328,7 +328,7 @@ def compile_grammar(
         tables=tables,
         dfas=tuple(dfas_list),
         ignore_set=frozenset(tables.ignore),
-        trie=tokenizer.token_trie(),
+        trie=trie,
         eos_ids=eos_ids,
         special_ids=special_ids,
         token_byte_strings=token_byte_strings,

@@ -8,17 +8,23 @@ lexer builds the same object lazily from regex derivatives). Each product state 
 terminals accept in it. Built once per set of terminals and kept in the compiled grammar's
 run-time cache (:mod:`corral.constraint_engine.mask_cache`); bounded in size, beyond which the
 caller falls back to one walk per terminal. A built automaton is immutable.
+
+:func:`build_lexer_dfa` runs the native construction (``_native.lexer_product``, C) when the
+extension is built; :func:`build_lexer_dfa_py` is its Python twin and the specification. Both
+number the product states in the same breadth-first order, so their automata are identical
+(``tests/unit/test_lexer_product.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from corral.automata.dfa import ByteDFA
+from corral.automata.dfa import ByteDFA, row_lists
 
-__all__ = ["LexerDFA", "build_lexer_dfa"]
+__all__ = ["LexerDFA", "build_lexer_dfa", "build_lexer_dfa_native", "build_lexer_dfa_py"]
 
 MAX_LEXER_STATES = 4096
 
@@ -38,7 +44,8 @@ class LexerDFA:
     accept_terms:
         Per state, the terminals that accept.
     rows, accept_list:
-        ``table`` and ``accepting`` as Python lists, for scalar stepping.
+        ``table`` and ``accepting`` as Python lists, for scalar stepping (the rows of a large
+        table are converted when first used, :func:`corral.automata.dfa.row_lists`).
     """
 
     terminals: tuple[int, ...]
@@ -51,7 +58,7 @@ class LexerDFA:
     def __post_init__(self) -> None:
         self.table.flags.writeable = False
         self.accepting.flags.writeable = False
-        object.__setattr__(self, "rows", self.table.tolist())
+        object.__setattr__(self, "rows", row_lists(self.table))
         object.__setattr__(self, "accept_list", [bool(a) for a in self.accepting])
 
     @property
@@ -60,8 +67,72 @@ class LexerDFA:
         return int(self.table.nbytes) * 10 + 64 * len(self.accept_terms)
 
 
+def _load_native() -> Callable[..., tuple[bytes, bytes, int] | None] | None:
+    try:
+        from corral._native import lexer_product
+    except ImportError:  # pragma: no cover - depends on the build
+        return None
+    return lexer_product
+
+
+_NATIVE_PRODUCT = _load_native()
+
+
 def build_lexer_dfa(terminals: tuple[int, ...], dfas: list[ByteDFA]) -> LexerDFA | None:
     """Product of ``dfas[t]`` for ``t`` in ``terminals``; ``None`` past the size bound.
+
+    A single terminal is never refused: its product is its own automaton. Native when the
+    extension is built (:func:`build_lexer_dfa_native`), else :func:`build_lexer_dfa_py`.
+    """
+    if _NATIVE_PRODUCT is None:  # pragma: no cover - depends on the build
+        return build_lexer_dfa_py(terminals, dfas)
+    return build_lexer_dfa_native(terminals, dfas)
+
+
+def build_lexer_dfa_native(terminals: tuple[int, ...], dfas: list[ByteDFA]) -> LexerDFA | None:
+    """:func:`build_lexer_dfa_py` in C (``_native.lexer_product``); the same automaton.
+
+    Raises
+    ------
+    ImportError
+        When the native extension is not built.
+    """
+    if _NATIVE_PRODUCT is None:  # pragma: no cover - depends on the build
+        raise ImportError("corral's native extension is not built")
+    tables = [np.ascontiguousarray(dfas[t].table, dtype=np.int32) for t in terminals]
+    bound = MAX_LEXER_STATES if len(terminals) > 1 else np.iinfo(np.int32).max
+    got = _NATIVE_PRODUCT(tables, int(bound))
+    if got is None:
+        return None
+    table_bytes, tuple_bytes, n = got
+    table = np.frombuffer(table_bytes, dtype=np.int32).reshape(n, 256)
+    tuples = np.frombuffer(tuple_bytes, dtype=np.int32).reshape(n, len(terminals))
+    if terminals:
+        accepts = np.stack(
+            [dfas[t].accepting[tuples[:, k]] for k, t in enumerate(terminals)], axis=1
+        )
+    else:
+        accepts = np.zeros((n, 0), dtype=bool)
+    packed = np.packbits(accepts, axis=1)
+    memo: dict[bytes, tuple[int, ...]] = {}
+    accept_terms = []
+    for i in range(n):
+        key = packed[i].tobytes()
+        terms = memo.get(key)
+        if terms is None:
+            terms = memo[key] = tuple(terminals[k] for k in np.flatnonzero(accepts[i]).tolist())
+        accept_terms.append(terms)
+    return LexerDFA(
+        terminals=terminals,
+        table=table,
+        accepting=np.asarray(accepts.any(axis=1), dtype=bool),
+        accept_terms=tuple(accept_terms),
+    )
+
+
+def build_lexer_dfa_py(terminals: tuple[int, ...], dfas: list[ByteDFA]) -> LexerDFA | None:
+    """Product of ``dfas[t]`` for ``t`` in ``terminals``; ``None`` past the size bound (the
+    specification of :func:`build_lexer_dfa`).
 
     A single terminal is never refused: its product is its own automaton.
     """

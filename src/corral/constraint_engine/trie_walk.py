@@ -9,22 +9,34 @@ walk of llguidance's and XGrammar's token masks, vectorised with NumPy. Levels w
 arrays (:func:`step_lists`); both return the same children in the same order.
 
 :func:`step_level` (on arrays; :func:`step_lists` on Python lists, which it uses for small
-frontiers) is the one implementation of that step; :func:`walk_root` runs it from the
+frontiers) is the one implementation of that step; :func:`walk_root_py` runs it from the
 trie's root to the leaves for one automaton (the cached root walks of
 :class:`~corral.constraint_engine.compiler.CompiledGrammar`), and the mask walk
 (:mod:`corral.constraint_engine.mask`) runs it on walkers that carry parser configurations.
+:func:`walk_root` is the native root walk (``_native.trie_walk``, C) when the extension is
+built; :func:`walk_root_py` is its Python twin and specification, and both give the same nodes
+in the same order (``tests/unit/test_native_walk.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
 
 from corral.tokenizers.token_trie import TokenTrie
 
-__all__ = ["SMALL", "Automaton", "RootWalk", "step_level", "step_lists", "walk_root"]
+__all__ = [
+    "SMALL",
+    "Automaton",
+    "RootWalk",
+    "step_level",
+    "step_lists",
+    "walk_root",
+    "walk_root_native",
+    "walk_root_py",
+]
 
 SMALL = 48  # frontiers (and walker sets) up to this size are handled in plain Python
 
@@ -131,8 +143,60 @@ def step_lists(
     return alive, inner
 
 
+def _load_native() -> Callable[..., tuple[bytes, bytes, bytes, bytes]] | None:
+    try:
+        from corral._native import trie_walk
+    except ImportError:  # pragma: no cover - depends on the build
+        return None
+    return trie_walk
+
+
+_NATIVE_WALK = _load_native()
+
+
 def walk_root(trie: TokenTrie, automaton: Automaton, state: int) -> RootWalk:
-    """Walk the whole trie with ``automaton`` started in ``state`` at the root.
+    """Walk the whole trie with ``automaton`` started in ``state`` at the root: native when the
+    extension is built (:func:`walk_root_native`), else :func:`walk_root_py`."""
+    if _NATIVE_WALK is None:  # pragma: no cover - depends on the build
+        return walk_root_py(trie, automaton, state)
+    return walk_root_native(trie, automaton, state)
+
+
+def walk_root_native(trie: TokenTrie, automaton: Automaton, state: int) -> RootWalk:
+    """:func:`walk_root_py` in C (``_native.trie_walk``, the GIL released); the same result.
+
+    Raises
+    ------
+    ImportError
+        When the native extension is not built.
+    """
+    if _NATIVE_WALK is None:  # pragma: no cover - depends on the build
+        raise ImportError("corral's native extension is not built")
+    allowed_b, nodes_b, states_b, ends_b = _NATIVE_WALK(
+        trie.child_ptr,
+        trie.child_ids,
+        trie.node_byte,
+        trie.node_tok_ptr,
+        trie.node_tok_ids,
+        trie.vocab_size,
+        np.ascontiguousarray(automaton.table, dtype=np.int32),
+        np.ascontiguousarray(automaton.accepting, dtype=bool),
+        state,
+    )
+    allowed = np.frombuffer(allowed_b, dtype=bool)  # read-only: it is cached and shared
+    done_nodes = np.frombuffer(nodes_b, dtype=np.int64)
+    done_states = np.frombuffer(states_b, dtype=np.int64)
+    completing = []
+    lo = 0
+    for hi in np.frombuffer(ends_b, dtype=np.int64).tolist():
+        completing.append((done_nodes[lo:hi], done_states[lo:hi]))
+        lo = hi
+    return allowed, completing
+
+
+def walk_root_py(trie: TokenTrie, automaton: Automaton, state: int) -> RootWalk:
+    """Walk the whole trie with ``automaton`` started in ``state`` at the root (the
+    specification of :func:`walk_root`).
 
     Returns
     -------

@@ -5,7 +5,10 @@ put in a system message, the model generates with each engine, and the engines a
 
 * **declared coverage** — the engine accepted (compiled) the schema;
 * **empirical coverage** — the output parses and ``Draft202012Validator`` with format checking
-  accepts it (the validator the schema's ``$schema`` names, when it names one);
+  accepts it (the validator the schema's ``$schema`` names, when it names one). JSON numbers
+  are decimals but ``json.loads`` reads them as binary floats, under which ``multipleOf: 0.01``
+  rejects ``10000.89``; the coverage with schema and output read as ``Decimal`` is reported
+  beside it (``empirical_coverage_decimal``);
 * **time to first token** (every condition evaluates the prompt afresh) and **time per output
   token**, and the overhead over unconstrained decoding of the same prompt in the same run (the
   median over schemas of the ratio of mean step times: prompts differ a lot in length, and so
@@ -22,12 +25,14 @@ between consecutive steps, the same measurement for every condition.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import random
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +44,18 @@ from corral.errors import CorralError
 from corral.grammars.ir import Grammar
 from corral.jsonschemabench.loader import find_data_dir, list_files, load_case
 
-__all__ = ["SYSTEM_PROMPT", "Outcome", "run_generation_bench", "sample_cases", "summarize"]
+__all__ = [
+    "SYSTEM_PROMPT",
+    "Outcome",
+    "Stamps",
+    "is_valid",
+    "measured",
+    "prompt_text",
+    "run_generation_bench",
+    "sample_cases",
+    "summarize",
+    "write_results",
+]
 
 SYSTEM_PROMPT = (
     "You need to generate a JSON object that matches the schema below. Output only the JSON."
@@ -62,6 +78,7 @@ class Outcome:
     completion_tokens: int = 0
     hit_max_tokens: bool = False
     error: str = ""
+    valid_decimal: bool = False
 
 
 def sample_cases(root: Path | None, n: int, seed: int) -> list[tuple[str, Any]]:
@@ -76,12 +93,17 @@ def sample_cases(root: Path | None, n: int, seed: int) -> list[tuple[str, Any]]:
     return out
 
 
-def is_valid(text: str, schema: Any) -> bool:
-    """Whether ``text`` is JSON that the schema's validator (format checks on) accepts."""
+def is_valid(text: str, schema: Any, *, decimal: bool = False) -> bool:
+    """Whether ``text`` is JSON that the schema's validator (format checks on) accepts; with
+    ``decimal``, numbers of the schema and the text are read as :class:`decimal.Decimal`."""
     import jsonschema
 
     try:
-        value = json.loads(text)
+        if decimal:
+            value = json.loads(text, parse_float=Decimal)
+            schema = json.loads(json.dumps(schema), parse_float=Decimal)
+        else:
+            value = json.loads(text)
     except ValueError:
         return False
     try:
@@ -92,7 +114,24 @@ def is_valid(text: str, schema: Any) -> bool:
         return False
 
 
-class _Stamps:
+def measured(
+    name: str,
+    schema: Any,
+    max_tokens: int,
+    condition: str,
+    text: str,
+    tokens: int,
+    steps: list[float],
+    first_ms: float,
+    **counts: Any,
+) -> Outcome:
+    """The :class:`Outcome` of a compiled condition that produced ``text``."""
+    return Outcome(name, condition, True, is_valid(text, schema), tokens, first_ms, steps,
+                   valid_decimal=is_valid(text, schema, decimal=True),
+                   hit_max_tokens=tokens >= max_tokens, **counts)  # fmt: skip
+
+
+class Stamps:
     """A no-op logits processor that records when each sampling step happens."""
 
     def __init__(self) -> None:
@@ -108,7 +147,7 @@ def _completion(
 ) -> tuple[str, int, list[float], float]:
     from llama_cpp import LogitsProcessorList
 
-    stamps = _Stamps()
+    stamps = Stamps()
     llm.reset()  # every condition evaluates the prompt: time to first token is comparable
     start = time.perf_counter()
     out = llm.create_completion(
@@ -144,19 +183,17 @@ def _llama_conditions(
 ) -> Iterator[Outcome]:
     from llama_cpp.llama_grammar import LlamaGrammar
 
+    outcome = functools.partial(measured, name, schema, max_tokens)
+
     llm = model.runtime.llm
-    text, n, steps, first = _completion(llm, prompt, max_tokens, [], None)
-    yield Outcome(name, "unconstrained", True, is_valid(text, schema), n, first, steps,
-                  hit_max_tokens=n >= max_tokens)  # fmt: skip
+    yield outcome("unconstrained", *_completion(llm, prompt, max_tokens, [], None))
     try:
         grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
         _check_llama_grammar(llm, grammar)
     except Exception as exc:  # any failure of the peer counts as "not compiled"
         yield Outcome(name, "llama.cpp grammar", False, error=f"{type(exc).__name__}: {exc}"[:200])
     else:
-        text, n, steps, first = _completion(llm, prompt, max_tokens, [], grammar)
-        yield Outcome(name, "llama.cpp grammar", True, is_valid(text, schema), n, first, steps,
-                      hit_max_tokens=n >= max_tokens)  # fmt: skip
+        yield outcome("llama.cpp grammar", *_completion(llm, prompt, max_tokens, [], grammar))
     try:
         compiled = model.compile(Grammar.from_json_schema(schema))
     except CorralError as exc:
@@ -164,19 +201,27 @@ def _llama_conditions(
             yield Outcome(name, cond, False, error=str(exc)[:200])
         return
     proc = LlamaLogitsProcessor(compiled, max_tokens=max_tokens)
-    text, n, steps, first = _completion(llm, prompt, max_tokens, [proc], None)
-    yield Outcome(name, "corral", True, is_valid(text, schema), n, first, steps,
-                  completion_tokens=proc.steering.stats.completion_tokens,
-                  hit_max_tokens=n >= max_tokens)  # fmt: skip
+    result = _completion(llm, prompt, max_tokens, [proc], None)
+    yield outcome("corral", *result, completion_tokens=proc.steering.stats.completion_tokens)
     stats = RunStats()
     text = generate(model, prompt, grammar=compiled.grammar, max_tokens=max_tokens, chat=False,
                     stats=stats)  # fmt: skip
     g = stats.generation
     per = 1000 * (stats.seconds - stats.first_token_seconds) / max(1, g.tokens - 1)
-    yield Outcome(name, "corral loop", True, is_valid(text, schema), g.tokens,
-                  1000 * stats.first_token_seconds, [per] * max(0, g.tokens - 1),
-                  forced_tokens=g.forced_tokens, completion_tokens=g.completion_tokens,
-                  hit_max_tokens=g.tokens >= max_tokens)  # fmt: skip
+    yield outcome("corral loop", text, g.tokens, [per] * max(0, g.tokens - 1),
+                  1000 * stats.first_token_seconds, forced_tokens=g.forced_tokens,
+                  completion_tokens=g.completion_tokens)  # fmt: skip
+
+
+def prompt_text(model: Model, schema: Any) -> str:
+    """The paper's prompt: the system message and the schema as the user message, under the
+    model's chat template (plain lines without one)."""
+    messages = [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": json.dumps(schema)},
+    ]
+    text: str | None = model.runtime.chat_prompt(messages)
+    return text if text is not None else f"{SYSTEM_PROMPT}\n{json.dumps(schema)}\n"
 
 
 def run_generation_bench(
@@ -189,12 +234,8 @@ def run_generation_bench(
     """Run every condition on every case, conditions interleaved per schema."""
     outcomes: list[Outcome] = []
     for k, (name, schema) in enumerate(cases):
-        prompt_text = model.runtime.chat_prompt(
-            [{"role": "system", "content": SYSTEM_PROMPT},
-             {"role": "user", "content": json.dumps(schema)}]
-        ) or f"{SYSTEM_PROMPT}\n{json.dumps(schema)}\n"  # fmt: skip
-        for outcome in _llama_conditions(model, name, schema, prompt_text, max_tokens):
-            outcomes.append(outcome)
+        prompt = prompt_text(model, schema)
+        outcomes.extend(_llama_conditions(model, name, schema, prompt, max_tokens))
         if progress is not None:
             progress(k + 1, len(cases))
     return outcomes
@@ -224,7 +265,10 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
             "schemas": len(rows),
             "declared_coverage": len(compiled) / len(rows),
             "empirical_coverage": sum(o.valid for o in rows) / len(rows),
+            "empirical_coverage_decimal": sum(o.valid_decimal for o in rows) / len(rows),
             "valid_of_compiled": sum(o.valid for o in compiled) / max(1, len(compiled)),
+            "valid_of_compiled_decimal": sum(o.valid_decimal for o in compiled)
+            / max(1, len(compiled)),
             "first_token_ms_p50": float(np.median([o.first_token_ms for o in compiled]))
             if compiled
             else float("nan"),
@@ -244,33 +288,40 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
 
 
 def write_results(
-    outcomes: Sequence[Outcome], out_dir: Path, meta: dict[str, Any]
+    outcomes: Sequence[Outcome],
+    out_dir: Path,
+    meta: dict[str, Any],
+    *,
+    stem: str = "generation",
+    title: str = "SmolLM2-135M Q4_1 on llama.cpp, greedy, JSONSchemaBench sample",
 ) -> dict[str, Any]:
-    """Write ``generation.json`` (outcomes and summary), ``generation.md`` and, with
-    matplotlib installed, ``generation.png``; return the summary."""
+    """Write ``{stem}.json`` (outcomes and summary), ``{stem}.md`` and, with matplotlib
+    installed, ``{stem}.png``; return the summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summarize(outcomes)
     doc = {"meta": meta, "summary": summary, "outcomes": [asdict(o) for o in outcomes]}
-    (out_dir / "generation.json").write_text(json.dumps(doc, indent=1) + "\n")
+    (out_dir / f"{stem}.json").write_text(json.dumps(doc, indent=1) + "\n")
     lines = [
-        "| condition | declared | empirical | valid/compiled | ttft p50 ms | ms/token | "
-        "overhead | p99 ms/token | forced share | completion fired | hit max_tokens |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| condition | declared | empirical | empirical (decimal) | valid/compiled | "
+        "ttft p50 ms | ms/token | overhead | p99 ms/token | forced share | completion fired | "
+        "hit max_tokens |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for cond, s in summary.items():
         lines.append(
             f"| {cond} | {s['declared_coverage']:.0%} | {s['empirical_coverage']:.0%} | "
+            f"{s['empirical_coverage_decimal']:.0%} | "
             f"{s['valid_of_compiled']:.0%} | {s['first_token_ms_p50']:.0f} | "
             f"{s['token_ms_mean']:.2f} | {s['overhead_vs_unconstrained']:.3f}x | "
             f"{s['token_ms_p99']:.2f} | {s['forced_share']:.0%} | {s['completion_fired']} | "
             f"{s['hit_max_tokens']} |"
         )
-    (out_dir / "generation.md").write_text("\n".join(lines) + "\n")
-    _chart(summary, out_dir / "generation.png")
+    (out_dir / f"{stem}.md").write_text("\n".join(lines) + "\n")
+    _chart(summary, out_dir / f"{stem}.png", title)
     return summary
 
 
-def _chart(summary: dict[str, dict[str, Any]], path: Path) -> None:
+def _chart(summary: dict[str, dict[str, Any]], path: Path, title: str) -> None:
     try:
         import matplotlib
 
@@ -287,7 +338,7 @@ def _chart(summary: dict[str, dict[str, Any]], path: Path) -> None:
     ax2.set_ylabel("ms per output token")
     for ax in (ax1, ax2):
         ax.tick_params(axis="x", rotation=20)
-    fig.suptitle("SmolLM2-135M Q4_1 on llama.cpp, greedy, JSONSchemaBench sample")
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -46,6 +46,10 @@ class TokenTrie:
         Length of ``token_node``.
     max_depth:
         Length in bytes of the longest token in the trie.
+    spellable:
+        ``bool`` ``(256,)``: the byte values that occur in some token of the trie.
+    single:
+        ``bool`` ``(256,)``: the byte values that are a one-byte token of the trie.
     py_lists:
         ``child_ptr``, ``child_ids``, ``node_byte``, ``n_children`` as Python lists, for levels
         walked in plain Python (see :meth:`lists`).
@@ -60,6 +64,8 @@ class TokenTrie:
     token_node: np.ndarray
     vocab_size: int
     max_depth: int
+    spellable: np.ndarray
+    single: np.ndarray
     py_lists: tuple[list[int], list[int], list[int], list[int]]
 
     @property
@@ -114,6 +120,11 @@ class TokenTrie:
         np.cumsum(tok_counts, out=node_tok_ptr[1:])
         node_byte = np.array(bytes_, dtype=np.uint8)
         n_children = child_counts.astype(np.int64)
+        spellable = np.zeros(256, dtype=bool)
+        spellable[node_byte[1:]] = True
+        roots = child_ids[child_ptr[0] : child_ptr[1]]
+        single = np.zeros(256, dtype=bool)
+        single[node_byte[roots[tok_counts[roots] > 0]]] = True
         return cls(
             node_byte=_frozen(node_byte),
             child_ptr=_frozen(child_ptr),
@@ -124,6 +135,8 @@ class TokenTrie:
             token_node=_frozen(token_node),
             vocab_size=vocab,
             max_depth=max_depth,
+            spellable=_frozen(spellable),
+            single=_frozen(single),
             py_lists=(child_ptr.tolist(), child_ids.tolist(), bytes_, n_children.tolist()),
         )
 
