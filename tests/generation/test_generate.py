@@ -38,6 +38,9 @@ def test_schema_outputs_are_valid(model: Model, name: str, schema: Any) -> None:
     errors = [e.message for e in _validator(schema).iter_errors(value)]
     assert not errors, (name, text, errors)
     assert 0 < stats.generation.tokens <= 96
+    # chunk times after the first chunk: every token after the first chunk is in one of them
+    assert all(dt > 0 and k > 0 for dt, k in stats.steps)
+    assert sum(k for _, k in stats.steps) < stats.generation.tokens
 
 
 @pytest.mark.parametrize("grammar", ["json.lark", "arithmetic.lark"])

@@ -128,3 +128,18 @@ def test_completion_off_and_without_budget(tokenizer: corral.Tokenizer) -> None:
     assert Steering(cg, max_tokens=2).completion_plan() == []  # one token left over: not yet
     plan = Steering(cg, max_tokens=1).completion_plan()
     assert tokenizer.decode(plan) == b'""'
+
+
+def test_top_candidates_equal_a_stable_descending_sort() -> None:
+    """Near the budget's end the processors verify the best-scored allowed tokens: found by
+    partition, they are exactly the first ones of a stable descending argsort."""
+    from corral.backends.steering import _top
+
+    rng = np.random.default_rng(0)
+    for trial in range(2000):
+        n, k = int(rng.integers(1, 60)), int(rng.integers(1, 10))
+        values = rng.integers(-3, 4, size=n).astype(np.float32)
+        if trial % 3 == 0:
+            values[rng.integers(0, n)] = -np.inf
+        expected = np.argsort(-values, kind="stable")[:k]
+        assert _top(values, k).tolist() == expected.tolist()

@@ -187,13 +187,18 @@ def constraint_grammar(
 
 @dataclass
 class RunStats:
-    """Measurements of one :func:`generate` call (pass one as ``stats=`` to get them)."""
+    """Measurements of one :func:`generate` call (pass one as ``stats=`` to get them).
+
+    ``steps`` lists, for each chunk of output after the first, the seconds since the previous
+    chunk and the tokens it added (several when jump-forward evaluated them as one batch).
+    """
 
     prompt_tokens: int = 0
     seconds: float = 0.0
     first_token_seconds: float = 0.0
     generation: GenerationStats = field(default_factory=GenerationStats)
     complete: bool = False
+    steps: list[tuple[float, int]] = field(default_factory=list)
 
     @property
     def tokens_per_second(self) -> float:
@@ -305,12 +310,17 @@ def generate(
 
 def _text_chunks(parts: Iterator[bytes], steering: Steering, run: RunStats) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    start = time.perf_counter()
+    start = last = time.perf_counter()
     first = True
+    count = steering.stats.tokens
     for part in parts:
+        now = time.perf_counter()
         if first:
-            run.first_token_seconds = time.perf_counter() - start
+            run.first_token_seconds = now - start
             first = False
+        else:
+            run.steps.append((now - last, steering.stats.tokens - count))
+        last, count = now, steering.stats.tokens
         text = decoder.decode(part)
         if text:
             yield text

@@ -48,6 +48,20 @@ def _only(bitmask: npt.NDArray[np.int32], index: int, tokens: list[int]) -> None
         row[token >> 5] |= np.uint32(1 << (token & 31))
 
 
+def _top(values: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.intp]:
+    """Indices of the ``k`` largest ``values``, largest first, ties by index: the first ``k``
+    of a stable descending argsort, found by partition (no full sort of the vocabulary)."""
+    n = values.shape[0]
+    if n <= k:
+        return np.argsort(-values, kind="stable")
+    kth = np.partition(values, n - k)[n - k]
+    above = np.flatnonzero(values > kth)
+    ties = np.flatnonzero(values == kth)
+    pick = np.concatenate([above, ties[: k - above.shape[0]]])
+    out: npt.NDArray[np.intp] = pick[np.argsort(-values[pick], kind="stable")]
+    return out
+
+
 class TokenRejected(RuntimeError):
     """A sampler produced a token the mask did not allow (a backend or sampler bug)."""
 
@@ -212,7 +226,7 @@ class Steering:
             return
         allowed = np.flatnonzero(unpack_bitmask(bitmask[index], self.compiled.vocab_size))
         values = np.asarray(scores, dtype=np.float32)[allowed]
-        best = allowed[np.argsort(-values, kind="stable")[:CANDIDATES]]
+        best = allowed[_top(values, CANDIDATES)]
         eos = self.compiled.eos_ids
         safe = [int(t) for t in best if int(t) in eos or self._fits_after(int(t), left - 1)]
         self._verified = frozenset(safe)

@@ -169,18 +169,43 @@ def yields_of(cg: CompiledGrammar) -> Yields:
 
 
 def complete(
-    cg: CompiledGrammar, sets: Sequence[EarleySet | None], threads: Sequence[Thread]
+    cg: CompiledGrammar,
+    sets: Sequence[EarleySet | None],
+    threads: Sequence[Thread],
+    memo: dict[int, dict[int, bytes]] | None = None,
 ) -> bytes | None:
     """Shortest bytes completing the input whose Earley sets and last lexer threads are given.
 
     ``sets`` is a matcher's position-indexed stack and ``threads`` its threads at the last
     position; both are only read. ``b""`` when the input is already complete, ``None`` when no
     completion exists.
+
+    ``memo`` keeps the finishing values of the positions of ``sets`` between calls: they
+    depend only on the sets up to that position, so a matcher that passes its own memo and
+    drops the entries of the positions it truncates (:meth:`corral.Matcher.rollback`) pays
+    only for the positions added since its last call, not for the whole stack. Entries of the
+    temporary positions of this call are removed before it returns.
     """
     y = yields_of(cg)
     k = len(sets) - 1
     overlay = SetOverlay(sets)
-    memo: dict[int, dict[int, bytes]] = {}
+    if memo is None:
+        memo = {}
+    try:
+        return _complete(cg, y, overlay, k, threads, memo)
+    finally:
+        for pos in range(k + 1, len(overlay)):
+            memo.pop(pos, None)
+
+
+def _complete(
+    cg: CompiledGrammar,
+    y: Yields,
+    overlay: SetOverlay,
+    k: int,
+    threads: Sequence[Thread],
+    memo: dict[int, dict[int, bytes]],
+) -> bytes | None:
     best = _set_completion(y, overlay, k, memo)
     for j, t, d in threads:
         if y.dist[t][d] >= _INF:

@@ -65,6 +65,8 @@ class Matcher:
         self._threads: list[list[Thread]] = []
         self._marks: list[int] = []  # stack size before each step
         self._terminated = False
+        # finishing values of shortest completions per position (completion.complete)
+        self._finish: dict[int, dict[int, bytes]] = {}
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -76,6 +78,7 @@ class Matcher:
         self._threads = [[(0, t, 1) for t in cg.tables.expected_terminals_of(init)]]
         self._marks = []
         self._terminated = False
+        self._finish = {}
 
     @property
     def num_bytes(self) -> int:
@@ -144,6 +147,8 @@ class Matcher:
     def _truncate(self, n_positions: int) -> None:
         del self._sets[n_positions:]
         del self._threads[n_positions:]
+        if self._finish:
+            self._finish = {p: v for p, v in self._finish.items() if p < n_positions}
 
     def _feed(self, data: bytes) -> bool:
         start = len(self._sets)
@@ -312,7 +317,7 @@ class Matcher:
         """
         if self._terminated:
             return b""
-        return complete(self.compiled, self._sets, self._threads[-1])
+        return complete(self.compiled, self._sets, self._threads[-1], self._finish)
 
     def forced_bytes(self) -> bytes:
         """Bytes that every valid continuation must take next (for jump-forward decoding).

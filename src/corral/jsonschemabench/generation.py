@@ -20,7 +20,10 @@ Conditions on llama.cpp (llama-cpp-python's ``create_completion``, greedy): ``un
 :class:`~corral.backends.llama_cpp.LlamaLogitsProcessor`); ``corral loop`` (corral's own
 decoding loop with jump-forward). Every ``create_completion`` condition carries a timing
 processor first in its list, which stamps each sampling step: per-token times are the gaps
-between consecutive steps, the same measurement for every condition.
+between consecutive steps, the same measurement for every condition. corral's loop has no
+processor chain: its per-token times are the gaps between the chunks it yields, a chunk of
+``k`` jump-forward tokens counted as ``k`` tokens of a ``k``-th of its time
+(:func:`loop_steps`).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ __all__ = [
     "Outcome",
     "Stamps",
     "is_valid",
+    "loop_steps",
     "measured",
     "prompt_text",
     "run_generation_bench",
@@ -131,6 +135,12 @@ def measured(
                    hit_max_tokens=tokens >= max_tokens, **counts)  # fmt: skip
 
 
+def loop_steps(stats: RunStats) -> list[float]:
+    """Per-token times (ms) of corral's own loop from its chunk times: a chunk of ``k`` tokens
+    (a jump-forward batch) counts as ``k`` tokens of a ``k``-th of its time each."""
+    return [1000 * dt / k for dt, k in stats.steps if k > 0 for _ in range(k)]
+
+
 class Stamps:
     """A no-op logits processor that records when each sampling step happens."""
 
@@ -207,8 +217,8 @@ def _llama_conditions(
     text = generate(model, prompt, grammar=compiled.grammar, max_tokens=max_tokens, chat=False,
                     stats=stats)  # fmt: skip
     g = stats.generation
-    per = 1000 * (stats.seconds - stats.first_token_seconds) / max(1, g.tokens - 1)
-    yield outcome("corral loop", text, g.tokens, [per] * max(0, g.tokens - 1),
+    per = loop_steps(stats)
+    yield outcome("corral loop", text, g.tokens, per,
                   1000 * stats.first_token_seconds, forced_tokens=g.forced_tokens,
                   completion_tokens=g.completion_tokens)  # fmt: skip
 

@@ -9,7 +9,7 @@ SmolLM2 dequantized from the same GGUF (:func:`corral.backends.transformers.load
 * ``unconstrained``;
 * ``corral`` — :class:`~corral.backends.transformers.HFLogitsProcessor`;
 * ``corral loop`` — corral's own decoding loop on :class:`~corral.backends.transformers.HFRuntime`
-  (jump-forward; its per-token time is its mean step, as on llama.cpp);
+  (jump-forward; per-token times from the gaps between its chunks, as on llama.cpp);
 * ``xgrammar`` — ``xgrammar.contrib.hf.LogitsProcessor`` over
   ``GrammarCompiler.compile_json_schema`` with XGrammar's defaults;
 * ``llguidance`` — llguidance ships no transformers processor, only the pieces of one
@@ -34,7 +34,13 @@ from corral.backends.transformers import HFLogitsProcessor
 from corral.errors import CorralError
 from corral.grammars.ir import Grammar
 from corral.jsonschemabench.engines import LLGUIDANCE_OPTIONS
-from corral.jsonschemabench.generation import Outcome, Stamps, measured, prompt_text
+from corral.jsonschemabench.generation import (
+    Outcome,
+    Stamps,
+    loop_steps,
+    measured,
+    prompt_text,
+)
 
 __all__ = ["LLGuidanceProcessor", "Peers", "run_hf_generation_bench"]
 
@@ -163,8 +169,8 @@ def _hf_conditions(
         text = generate(model, prompt, grammar=compiled.grammar, max_tokens=max_tokens,
                         chat=False, stats=stats)  # fmt: skip
         g = stats.generation
-        per = 1000 * (stats.seconds - stats.first_token_seconds) / max(1, g.tokens - 1)
-        yield outcome("corral loop", text, g.tokens, [per] * max(0, g.tokens - 1),
+        per = loop_steps(stats)
+        yield outcome("corral loop", text, g.tokens, per,
                       1000 * stats.first_token_seconds, forced_tokens=g.forced_tokens,
                       completion_tokens=g.completion_tokens)  # fmt: skip
     for peer in peers.names:
