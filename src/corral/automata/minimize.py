@@ -12,9 +12,9 @@ return the same table (``tests/unit/test_native_minimize.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
+
+from corral.automata.native import native_function
 
 __all__ = [
     "MAX_MOORE_ROUNDS",
@@ -75,15 +75,7 @@ def row_classes(sig: np.ndarray, n_cls: int) -> np.ndarray:
     return out
 
 
-def _load_native() -> Callable[..., tuple[bytes, bytes, int]] | None:
-    try:
-        from corral._native import minimize
-    except ImportError:  # pragma: no cover - depends on the build
-        return None
-    return minimize
-
-
-_NATIVE_MINIMIZE = _load_native()
+_NATIVE_MINIMIZE = native_function("minimize")
 
 
 def trim_and_minimize(table: np.ndarray, accepting: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

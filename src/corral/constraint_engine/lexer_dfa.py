@@ -17,12 +17,12 @@ number the product states in the same breadth-first order, so their automata are
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from corral.automata.dfa import ByteDFA, row_lists
+from corral.automata.native import native_function
 
 __all__ = ["LexerDFA", "build_lexer_dfa", "build_lexer_dfa_native", "build_lexer_dfa_py"]
 
@@ -67,15 +67,7 @@ class LexerDFA:
         return int(self.table.nbytes) * 10 + 64 * len(self.accept_terms)
 
 
-def _load_native() -> Callable[..., tuple[bytes, bytes, int] | None] | None:
-    try:
-        from corral._native import lexer_product
-    except ImportError:  # pragma: no cover - depends on the build
-        return None
-    return lexer_product
-
-
-_NATIVE_PRODUCT = _load_native()
+_NATIVE_PRODUCT = native_function("lexer_product")
 
 
 def build_lexer_dfa(terminals: tuple[int, ...], dfas: list[ByteDFA]) -> LexerDFA | None:

@@ -20,11 +20,12 @@ in the same order (``tests/unit/test_native_walk.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 
+from corral.automata.native import native_function
 from corral.tokenizers.token_trie import TokenTrie
 
 __all__ = [
@@ -143,15 +144,7 @@ def step_lists(
     return alive, inner
 
 
-def _load_native() -> Callable[..., tuple[bytes, bytes, bytes, bytes]] | None:
-    try:
-        from corral._native import trie_walk
-    except ImportError:  # pragma: no cover - depends on the build
-        return None
-    return trie_walk
-
-
-_NATIVE_WALK = _load_native()
+_NATIVE_WALK = native_function("trie_walk")
 
 
 def walk_root(trie: TokenTrie, automaton: Automaton, state: int) -> RootWalk:

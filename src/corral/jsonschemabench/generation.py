@@ -33,7 +33,7 @@ import itertools
 import json
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -55,6 +55,7 @@ __all__ = [
     "loop_steps",
     "measured",
     "prompt_text",
+    "run_cases",
     "run_generation_bench",
     "sample_cases",
     "summarize",
@@ -242,10 +243,25 @@ def run_generation_bench(
     progress: Any = None,
 ) -> list[Outcome]:
     """Run every condition on every case, conditions interleaved per schema."""
+    return run_cases(
+        model,
+        cases,
+        lambda name, schema, prompt: _llama_conditions(model, name, schema, prompt, max_tokens),
+        progress,
+    )
+
+
+def run_cases(
+    model: Model,
+    cases: Sequence[tuple[str, Any]],
+    conditions: Callable[[str, Any, str], Iterable[Outcome]],
+    progress: Any = None,
+) -> list[Outcome]:
+    """``conditions(name, schema, prompt)`` for each case in turn, with the paper's prompt;
+    ``progress(done, total)`` after each."""
     outcomes: list[Outcome] = []
     for k, (name, schema) in enumerate(cases):
-        prompt = prompt_text(model, schema)
-        outcomes.extend(_llama_conditions(model, name, schema, prompt, max_tokens))
+        outcomes.extend(conditions(name, schema, prompt_text(model, schema)))
         if progress is not None:
             progress(k + 1, len(cases))
     return outcomes

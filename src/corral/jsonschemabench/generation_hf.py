@@ -40,6 +40,7 @@ from corral.jsonschemabench.generation import (
     loop_steps,
     measured,
     prompt_text,
+    run_cases,
 )
 
 __all__ = ["LLGuidanceProcessor", "Peers", "run_hf_generation_bench"]
@@ -196,10 +197,9 @@ def run_hf_generation_bench(
     peers = Peers(runtime.hf_tokenizer, runtime.vocab_size)
     warm = {"type": "object", "properties": {"a": {"type": "integer"}}}
     list(_hf_conditions(model, peers, "warm-up", warm, prompt_text(model, warm), 4))
-    outcomes: list[Outcome] = []
-    for k, (name, schema) in enumerate(cases):
-        prompt = prompt_text(model, schema)
-        outcomes.extend(_hf_conditions(model, peers, name, schema, prompt, max_tokens))
-        if progress is not None:
-            progress(k + 1, len(cases))
-    return outcomes
+    return run_cases(
+        model,
+        cases,
+        lambda name, schema, prompt: _hf_conditions(model, peers, name, schema, prompt, max_tokens),
+        progress,
+    )
