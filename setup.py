@@ -13,8 +13,8 @@ from setuptools import Extension, setup
 
 NATIVE_DIR = "csrc"
 
-compile_args = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fno-strict-aliasing"]
-link_args: list[str] = []
+compile_args = ["-std=c11", "-O2", "-pthread", "-Wall", "-Wextra", "-Werror", "-fno-strict-aliasing"]
+link_args: list[str] = ["-pthread"]
 if os.environ.get("CORRAL_SANITIZE") == "1":
     san = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer", "-g", "-O1"]
     compile_args += san

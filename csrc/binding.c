@@ -698,6 +698,18 @@ static PyMethodDef native_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* The native matcher's functions (binding_engine.c). */
+extern PyMethodDef corral_engine_methods[];
+
+static int native_exec(PyObject *module) {
+    return PyModule_AddFunctions(module, corral_engine_methods);
+}
+
+static PyModuleDef_Slot native_slots[] = {
+    {Py_mod_exec, native_exec},
+    {0, NULL},
+};
+
 PyDoc_STRVAR(module_doc, "Native (C) kernels of corral's constraint engine.");
 
 static struct PyModuleDef native_module = {
@@ -706,6 +718,7 @@ static struct PyModuleDef native_module = {
     .m_doc = module_doc,
     .m_size = 0,
     .m_methods = native_methods,
+    .m_slots = native_slots,
 };
 
 PyMODINIT_FUNC PyInit__native(void) { return PyModuleDef_Init(&native_module); }

@@ -31,6 +31,7 @@ from corral.constraint_engine.compiler import compile_grammar as compile
 from corral.constraint_engine.grammar_cache import GrammarCache, grammar_fingerprint
 from corral.constraint_engine.mask_cache import MaskCache
 from corral.constraint_engine.matcher import Matcher
+from corral.constraint_engine.native_matcher import fill_next_token_bitmask_batch
 from corral.errors import (
     CorralError,
     GrammarError,
@@ -66,6 +67,7 @@ __all__ = [
     "apply_token_bitmask_inplace",
     "compile",
     "constrained",
+    "fill_next_token_bitmask_batch",
     "function",
     "generate",
     "generate_json",

@@ -34,3 +34,60 @@ def trie_walk(
 
 def minimize(table: Buffer, accepting: Buffer, max_rounds: int) -> tuple[bytes, bytes, int]:
     """Trim and minimise an int32 ``(n, 256)`` byte DFA: ``(table, accepting, n_states)``."""
+
+def engine_trie(
+    child_ptr: bytes,
+    child_ids: bytes,
+    node_byte: bytes,
+    node_tok_ptr: bytes,
+    node_tok_ids: bytes,
+    vocab_size: int,
+) -> object:
+    """The native engine's token trie (int32 CSR bytes, nodes in preorder), a capsule."""
+
+def engine_grammar(
+    trie: object,
+    n_terms: int,
+    n_nts: int,
+    final_dotted: int,
+    dotted_next: bytes,
+    dotted_lhs: bytes,
+    pred_ptr: bytes,
+    pred_ids: bytes,
+    nullable: bytes,
+    ignore: bytes,
+    dfa_base: bytes,
+    table: bytes,
+    accept: bytes,
+    vocab_size: int,
+    cache_bytes: int,
+) -> object:
+    """The native tables of a compiled grammar, checked and copied, a capsule."""
+
+def engine_memory(grammar: object) -> tuple[int, int]:
+    """Bytes of a native grammar's tables and of its root-walk cache."""
+
+def engine_matcher(grammar: object) -> object:
+    """A new native matcher (a capsule) in its initial state."""
+
+def engine_reset(matcher: object) -> None:
+    """Back to the initial state."""
+
+def engine_state(matcher: object) -> tuple[int, bool]:
+    """``(positions, accepting)``: bytes consumed + 1, and whether they are complete."""
+
+def engine_feed(matcher: object, data: bytes, max_work: int) -> tuple[int, int]:
+    """Push bytes while they extend the input: ``(pushed, work)``, ``work`` the steps of the
+    Earley set over ``max_work`` that stopped it, or -1."""
+
+def engine_truncate(matcher: object, n_positions: int) -> None:
+    """Drop the positions from ``n_positions`` on."""
+
+def engine_mask(matcher: object) -> bytes:
+    """The allowed-token bitmask (uint32 words as bytes; end of sequence not included)."""
+
+def engine_mask_batch(matchers: Sequence[object], n_threads: int) -> list[bytes]:
+    """The masks of distinct matchers, on up to ``n_threads`` native threads."""
+
+def engine_forced(matcher: object, limit: int) -> bytes:
+    """The bytes every continuation takes next (at most ``limit``)."""

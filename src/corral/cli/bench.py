@@ -1,10 +1,12 @@
-"""``corral bench generate``: the end-to-end generation benchmark
+"""``corral bench masks`` and ``corral bench generate``: the mask benchmark
+(:mod:`corral.jsonschemabench.masks`) and the end-to-end generation benchmark
 (:mod:`corral.jsonschemabench.generation`) from the command line."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -14,14 +16,46 @@ __all__ = ["add_bench_parser", "cmd_bench"]
 
 
 def add_bench_parser(sub: argparse._SubParsersAction[Any]) -> None:
-    """Register ``bench`` and its one benchmark, ``generate``."""
+    """Register ``bench`` and its benchmarks, ``masks`` and ``generate``."""
     bench = sub.add_parser(
-        "bench", help="benchmarks: 'bench generate' compares engines end to end on JSONSchemaBench",
+        "bench", help="benchmarks: 'bench masks' (mask and compile times against llguidance and "
+        "XGrammar), 'bench generate' (end to end with SmolLM2)",
         description="Run a benchmark and write its results (JSON, Markdown table, PNG chart).",
     )  # fmt: skip
     which = bench.add_subparsers(
-        dest="benchmark", required=True, metavar="BENCHMARK", help="the benchmark: generate"
+        dest="benchmark", required=True, metavar="BENCHMARK",
+        help="the benchmark: masks or generate",
+    )  # fmt: skip
+    masks = which.add_parser(
+        "masks", help="mask, compile, accept and first-mask times: corral vs llguidance and "
+        "XGrammar (where installed) on the same schemas and token paths",
+        description="A seeded sample of JSONSchemaBench schemas, compiled by every engine for "
+        "one tokenizer; the valid instances' token paths walked by all of them, single thread.",
+    )  # fmt: skip
+    masks.add_argument(
+        "--data", metavar="DIR", help="JSONSchemaBench folder ($CORRAL_JSONSCHEMABENCH)"
     )
+    masks.add_argument(
+        "--split", action="append", metavar="NAME",
+        help="a split to sample (repeatable; default Glaiveai2K, Github_easy, Github_medium)",
+    )  # fmt: skip
+    masks.add_argument("--n", type=int, default=60, help="schemas in the sample (default 60)")
+    masks.add_argument("--seed", type=int, default=0, help="sample seed (default 0)")
+    masks.add_argument(
+        "--instances", type=int, default=2, help="valid instances walked per schema (default 2)"
+    )
+    masks.add_argument(
+        "--tokenizer", default="smollm2", metavar="NAME|PATH",
+        help="smollm2 (default), qwen, or a .gguf, tokenizer.json or .tiktoken path",
+    )  # fmt: skip
+    masks.add_argument(
+        "--engines", default="corral,llguidance,xgrammar",
+        help="comma-separated engines (default all; missing packages are left out)",
+    )  # fmt: skip
+    masks.add_argument(
+        "--out", default="benchmarks/results/masks", metavar="DIR",
+        help="where to write masks.json/.md/.png (default benchmarks/results/masks)",
+    )  # fmt: skip
     gen = which.add_parser(
         "generate", help="SmolLM2: corral vs llama.cpp's grammar (or XGrammar and llguidance "
         "on transformers) vs unconstrained",
@@ -51,7 +85,9 @@ def add_bench_parser(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """``corral bench generate``."""
+    """``corral bench masks`` and ``corral bench generate``."""
+    if args.benchmark == "masks":
+        return _bench_masks(args, out, err)
     from corral.backends.api import Model, model_path
     from corral.jsonschemabench.generation import run_generation_bench, sample_cases, write_results
 
@@ -94,4 +130,42 @@ def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     summary = write_results(outcomes, Path(args.out), meta, stem=stem, title=title)
     out.write(json.dumps(summary, indent=1) + "\n")
     out.write(Path(args.out, f"{stem}.md").read_text())
+    return EXIT_OK
+
+
+def _bar(err: TextIO) -> Callable[[int, int], None]:
+    def progress(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        err.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} schemas")
+        err.flush()
+
+    return progress
+
+
+def _bench_masks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from corral.cli.inputs import load_tokenizer
+    from corral.jsonschemabench.loader import find_data_dir
+    from corral.jsonschemabench.masks import DEFAULT_SPLITS, run_mask_bench
+    from corral.jsonschemabench.masks_report import format_table, write_mask_results
+
+    if args.n < 1 or args.instances < 1:
+        raise UsageError("--n and --instances must be at least 1")
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = [e for e in engines if e not in ("corral", "llguidance", "xgrammar")]
+    if unknown or "corral" not in engines:
+        raise UsageError("--engines takes corral (always) and llguidance, xgrammar")
+    tok = load_tokenizer(args.tokenizer)
+    data = find_data_dir(Path(args.data) if args.data else None)
+    splits = tuple(args.split) if args.split else DEFAULT_SPLITS
+    result = run_mask_bench(data, tok, splits=splits, n=args.n, seed=args.seed,
+                            instances=args.instances, engines=engines,
+                            progress=_bar(err))  # fmt: skip
+    err.write("\n")
+    command = "corral bench masks " + " ".join(
+        [f"--tokenizer {args.tokenizer}", f"--n {args.n}", f"--seed {args.seed}",
+         f"--instances {args.instances}", *(f"--split {s}" for s in splits)]
+    )  # fmt: skip
+    summary = write_mask_results(result, Path(args.out), command)
+    out.write(format_table(summary) + "\n")
     return EXIT_OK

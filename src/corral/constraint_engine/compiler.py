@@ -22,6 +22,7 @@ thread-safe :class:`~corral.constraint_engine.mask_cache.MaskCache` that every
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from corral.automata.dfa import ByteDFA
+from corral.automata.native import native_function
 from corral.automata.ops import minimize
 from corral.automata.regex import compile_regex, literal_dfa
 from corral.constraint_engine.earley import (
@@ -39,6 +41,7 @@ from corral.constraint_engine.earley import (
 )
 from corral.constraint_engine.lexer_dfa import LexerDFA, build_lexer_dfa
 from corral.constraint_engine.mask_cache import DEFAULT_MAX_BYTES, MaskCache
+from corral.constraint_engine.native_tables import native_grammar
 from corral.constraint_engine.trie_walk import RootWalk, walk_root
 from corral.errors import CompileLimitExceeded, DeadlineExceeded, GrammarError
 from corral.limits import DEFAULT_LIMITS, Budget, Limits
@@ -48,7 +51,9 @@ if TYPE_CHECKING:
     from corral.grammars.ir import Grammar
     from corral.tokenizers import Tokenizer
 
-__all__ = ["CompiledGrammar", "compile_grammar", "spellable_bytes"]
+__all__ = ["DEFAULT_ENGINE", "CompiledGrammar", "compile_grammar", "spellable_bytes"]
+
+DEFAULT_ENGINE = "native"  # where the extension is built; "reference" otherwise
 
 
 def spellable_bytes(
@@ -141,6 +146,11 @@ class CompiledGrammar:
     limits:
         The bounds in force (:class:`corral.limits.Limits`); matchers read their run-time
         bounds (input bytes and Earley work per explicit call) from it.
+    engine:
+        ``"native"`` (matchers run in C, :mod:`~corral.constraint_engine.native_matcher`) or
+        ``"reference"`` (the pure-Python specification).
+    native:
+        The native engine's copy of the tables (``None`` for the reference engine).
     """
 
     grammar: Grammar
@@ -156,6 +166,8 @@ class CompiledGrammar:
     initial_set: EarleySet = field(repr=False)
     cache: MaskCache = field(repr=False)
     limits: Limits = field(default=DEFAULT_LIMITS, repr=False)
+    engine: str = "reference"
+    native: object | None = field(default=None, repr=False)
 
     def token_bytes(self, token_id: int) -> bytes | None:
         """Bytes of a grammar-visible token, or ``None`` for special/padding/out-of-range ids."""
@@ -210,6 +222,22 @@ class CompiledGrammar:
             parts.append(lex)
         return tuple(parts)
 
+    def memory_bytes(self) -> int:
+        """Bytes this compiled grammar holds now: terminal automata, Earley tables, the native
+        engine's tables and both run-time caches (each bounded by ``cache_bytes``). The
+        tokenizer's trie, shared by every grammar of the tokenizer, is not counted."""
+        total = sum(int(d.table.nbytes) + int(d.accepting.nbytes) for d in self.dfas)
+        t = self.tables
+        total += sys.getsizeof(t.dotted_next) + sys.getsizeof(t.dotted_lhs)
+        total += sum(sys.getsizeof(p) for p in t.predictions) + 8 * len(t.nullable)
+        total += self.cache.nbytes
+        if self.native is not None:
+            import corral._native as native
+
+            tables, cached = native.engine_memory(self.native)
+            total += int(tables) + int(cached)
+        return total
+
     def stats(self) -> dict[str, int]:
         """Sizes, for reports."""
         return {
@@ -228,6 +256,7 @@ def compile_grammar(
     vocab_size: int | None = None,
     cache_bytes: int = DEFAULT_MAX_BYTES,
     limits: Limits | None = None,
+    engine: str | None = None,
 ) -> CompiledGrammar:
     """Compile ``grammar`` for ``tokenizer``.
 
@@ -251,6 +280,10 @@ def compile_grammar(
         (:attr:`~corral.limits.Limits.max_alternatives`), and the run-time bounds of the
         matchers (:attr:`corral.limits.Limits.max_input_bytes`,
         :attr:`~corral.limits.Limits.max_earley_work`); default :data:`DEFAULT_LIMITS`.
+    engine:
+        ``"native"`` (the C engine) or ``"reference"`` (the pure-Python engine, its
+        specification); both give the same masks bit for bit. Default: :data:`DEFAULT_ENGINE`
+        where the C extension is built, ``"reference"`` where it is not.
 
     Raises
     ------
@@ -267,8 +300,15 @@ def compile_grammar(
         (A ``GrammarError``.) When compiling the terminals takes more CPU time than
         ``limits.compile_seconds``.
     ValueError
-        If ``vocab_size`` is smaller than the tokenizer's vocabulary.
+        If ``vocab_size`` is smaller than the tokenizer's vocabulary, or ``engine`` is neither
+        ``"native"`` nor ``"reference"`` (or ``"native"`` where the extension is not built).
     """
+    if engine is None:
+        engine = DEFAULT_ENGINE if native_function("engine_grammar") is not None else "reference"
+    if engine not in ("native", "reference"):
+        raise ValueError(f"engine must be 'native' or 'reference', got {engine!r}")
+    if engine == "native" and native_function("engine_grammar") is None:
+        raise ValueError("engine='native' needs the C extension corral._native, not built here")
     grammar.check()
     limits = DEFAULT_LIMITS if limits is None else limits
     tok_vocab = int(tokenizer.vocab_size)
@@ -321,12 +361,13 @@ def compile_grammar(
         raise _unspellable_error(grammar, emptied)
     tables = EarleyTables.build(grammar, unusable)
     assert tables.terminal_names == tuple(names)
+    dfas = tuple(dfas_list)
     return CompiledGrammar(
         grammar=grammar,
         tokenizer=tokenizer,
         vocab_size=int(vocab_size),
         tables=tables,
-        dfas=tuple(dfas_list),
+        dfas=dfas,
         ignore_set=frozenset(tables.ignore),
         trie=trie,
         eos_ids=eos_ids,
@@ -335,6 +376,10 @@ def compile_grammar(
         initial_set=closure(tables, [(0, 0)], 0, [None]),
         cache=MaskCache(cache_bytes),
         limits=limits,
+        engine=engine,
+        native=native_grammar(tables, dfas, trie, vocab_size, cache_bytes)
+        if engine == "native"
+        else None,
     )
 
 

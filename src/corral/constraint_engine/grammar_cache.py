@@ -89,7 +89,9 @@ class GrammarCache:
             raise ValueError(f"max_entries must be at least 1, got {max_entries}")
         self.max_entries = int(max_entries)
         self.cache_bytes = int(cache_bytes)
-        self._entries: OrderedDict[tuple[str, int, int, Limits], CompiledGrammar] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int, int, Limits, str | None], CompiledGrammar] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -104,6 +106,7 @@ class GrammarCache:
         *,
         vocab_size: int | None = None,
         limits: Limits | None = None,
+        engine: str | None = None,
     ) -> CompiledGrammar:
         """The compiled grammar of ``grammar`` for ``tokenizer``, compiled once per content.
 
@@ -111,7 +114,7 @@ class GrammarCache:
         """
         size = int(tokenizer.vocab_size if vocab_size is None else vocab_size)
         limits = DEFAULT_LIMITS if limits is None else limits
-        key = (grammar_fingerprint(grammar), id(tokenizer), size, limits)
+        key = (grammar_fingerprint(grammar), id(tokenizer), size, limits, engine)
         with self._lock:
             got = self._entries.get(key)
             if got is not None and got.tokenizer is tokenizer:
@@ -120,7 +123,12 @@ class GrammarCache:
                 return got
             self.misses += 1
         compiled = compile_grammar(
-            grammar, tokenizer, vocab_size=vocab_size, cache_bytes=self.cache_bytes, limits=limits
+            grammar,
+            tokenizer,
+            vocab_size=vocab_size,
+            cache_bytes=self.cache_bytes,
+            limits=limits,
+            engine=engine,
         )
         with self._lock:
             got = self._entries.get(key)

@@ -57,6 +57,22 @@ class Matcher:
     of the wrong type raise ``TypeError`` (:mod:`corral.constraint_engine.args`).
     """
 
+    def __new__(cls, compiled: CompiledGrammar, *, limits: Limits | None = None) -> Matcher:
+        """A :class:`~corral.constraint_engine.native_matcher.NativeMatcher` where
+        ``compiled.engine == "native"``; this reference matcher otherwise."""
+        if cls is Matcher and compiled.engine == "native":
+            from corral.constraint_engine.native_matcher import NativeMatcher
+
+            return super().__new__(NativeMatcher)
+        return super().__new__(cls)
+
+    @classmethod
+    def reference(cls, compiled: CompiledGrammar, *, limits: Limits | None = None) -> Matcher:
+        """A reference (pure Python) matcher, whatever ``compiled.engine`` says."""
+        matcher = object.__new__(Matcher)
+        matcher.__init__(compiled, limits=limits)  # type: ignore[misc]
+        return matcher
+
     def __init__(self, compiled: CompiledGrammar, *, limits: Limits | None = None) -> None:
         self.compiled = compiled
         self.limits = compiled.limits if limits is None else limits

@@ -69,6 +69,15 @@ class TokenTrie:
     py_lists: tuple[list[int], list[int], list[int], list[int]]
 
     @property
+    def native_handle(self) -> object | None:
+        """The native engine's copy of this trie, once made (``native_tables.native_trie``)."""
+        return self.__dict__.get("_native_handle")
+
+    def keep_native_handle(self, handle: object) -> None:
+        """Keep the native engine's copy of this trie (made once per tokenizer)."""
+        self.__dict__["_native_handle"] = handle
+
+    @property
     def n_nodes(self) -> int:
         """Number of nodes, the root included."""
         return int(self.node_byte.shape[0])

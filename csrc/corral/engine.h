@@ -1,0 +1,131 @@
+/*
+ * corral/engine.h - the native matcher: Earley sets over lexemes, lexer threads, token masks.
+ *
+ * The C twin of corral.constraint_engine.matcher.Matcher (the reference, which is the
+ * specification): the same Earley recogniser (Earley 1970, nullable symbols as Aycock &
+ * Horspool 2002), the same nondeterministic all-splits lexing by per-terminal byte automata,
+ * and therefore the same language, so that masks agree bit for bit.  See
+ * docs/design/native-engine.md.
+ *
+ * A corral_grammar holds the flat tables of one compiled grammar (immutable once built; it
+ * owns copies of its arrays except the trie's, which belong to the tokenizer and are borrowed).
+ * A corral_matcher holds one generation's state as stacks (arenas) that only grow and are
+ * truncated: Earley sets, their items, their index by next symbol, their expected terminals,
+ * and the lexer threads of each byte position.  A mask pushes temporary sets and threads on
+ * top of the same stacks and truncates them afterwards.
+ *
+ * Every table value was range-checked when the grammar was built (binding_engine.c), so the
+ * loops here index without checks; allocation failure returns CORRAL_ENGINE_NO_MEMORY with the
+ * matcher left in its previous state.
+ */
+#ifndef CORRAL_ENGINE_H
+#define CORRAL_ENGINE_H
+
+#include "corral/corral.h"
+
+/* dotted_next value of an item whose dot is at the end of its production */
+#define CORRAL_END INT32_MIN
+
+#define CORRAL_ENGINE_OK 0
+#define CORRAL_ENGINE_NO_MEMORY (-1)
+
+/* The token trie in CSR, int32 (built once per tokenizer); node ids are in preorder. */
+typedef struct corral_etrie {
+    int32_t *child_ptr;    /* n_nodes + 1 */
+    int32_t *child_ids;    /* every child id is larger than its parent's */
+    uint8_t *node_byte;    /* n_nodes */
+    int32_t *node_tok_ptr; /* n_nodes + 1 */
+    int32_t *node_tok_ids; /* each below vocab_size */
+    int32_t *subtree_end;  /* one past the last node of each node's subtree (derived) */
+    int32_t *depth;        /* bytes from the root (derived) */
+    int32_t max_depth;
+    size_t n_nodes;
+    size_t vocab_size;
+} corral_etrie;
+
+typedef struct corral_grammar {
+    int32_t n_terms;      /* terminals 0 .. n_terms - 1 */
+    int32_t n_nts;        /* nonterminal k is the symbol -(k + 1); 0 is $start */
+    int32_t n_dotted;     /* dotted items; the last one is at the end of its production */
+    int32_t final_dotted; /* "$start -> start ." */
+    int32_t *dnext;       /* n_dotted: symbol after the dot, or CORRAL_END */
+    int32_t *dlhs;        /* n_dotted: left-hand nonterminal */
+    int32_t *pred_ptr;    /* n_nts + 1 offsets into pred_ids */
+    int32_t *pred_ids;    /* first dotted item of each production, by nonterminal */
+    uint8_t *nullable;    /* n_nts */
+    uint8_t *ignore;      /* n_terms */
+    int32_t *ignore_list; /* the ignored terminals, ascending */
+    int32_t n_ignore;
+    int64_t *dfa_base;    /* n_terms + 1: first row (state) of each terminal's automaton */
+    int32_t *n_classes;   /* n_terms: byte classes of each terminal's automaton */
+    uint8_t *classes;     /* n_terms * 256: the class of each byte, per terminal */
+    int64_t *tbase;       /* n_terms: first entry of each terminal's table (derived) */
+    int32_t *table;       /* per terminal, states * n_classes next states, local (0: dead) */
+    uint8_t *accept;      /* rows */
+    const corral_etrie *trie; /* borrowed (the tokenizer's) */
+    size_t vocab_size;    /* bitmask width in tokens (>= trie.vocab_size) */
+    struct corral_walks *walks; /* run-time cache of root walks (engine_walks.c), locked */
+} corral_grammar;
+
+/*
+ * The cache of root walks: per (terminal, state), the tokens a lone lexer thread survives and
+ * the trie nodes (with children) where its lexeme can end.  max_bytes bounds its memory (it is
+ * emptied when full).  NULL when out of memory.
+ */
+struct corral_walks *corral_walks_new(size_t max_bytes);
+void corral_walks_free(struct corral_walks *w);
+/* Bytes the cache holds now. */
+size_t corral_walks_bytes(struct corral_walks *w);
+
+typedef struct corral_matcher corral_matcher;
+
+/* Terminal t's next state from `state` on `byte`. */
+static inline int32_t corral_next(const corral_grammar *g, int32_t t, int32_t state, uint8_t byte) {
+    return g->table[g->tbase[t] + (int64_t)state * g->n_classes[t] + g->classes[(size_t)t * 256 + byte]];
+}
+
+/* A new matcher in its initial state (position 0), or NULL when out of memory. */
+corral_matcher *corral_matcher_new(const corral_grammar *g);
+void corral_matcher_free(corral_matcher *m);
+
+/* Back to position 0; CORRAL_ENGINE_OK or CORRAL_ENGINE_NO_MEMORY. */
+int corral_matcher_reset(corral_matcher *m);
+
+/* Positions on the stack: bytes consumed + 1. */
+size_t corral_matcher_positions(const corral_matcher *m);
+
+/* Whether the bytes consumed form a string of the language. */
+int corral_matcher_accepting(const corral_matcher *m);
+
+/*
+ * Push the bytes of data one by one while each extends the input and no Earley set takes more
+ * than max_work item steps; *n_done is the number pushed.  Returns 1 when stopped by a work
+ * bound (the set that exceeded it is not pushed; *work its steps), 0 otherwise, or
+ * CORRAL_ENGINE_NO_MEMORY.  The caller truncates what it does not keep.
+ */
+int corral_matcher_feed(corral_matcher *m, const uint8_t *data, size_t n, int64_t max_work,
+                        size_t *n_done, int64_t *work);
+
+/* Drop the positions from n_positions on (1 <= n_positions <= positions). */
+void corral_matcher_truncate(corral_matcher *m, size_t n_positions);
+
+/*
+ * The allowed-token mask into words[0 .. n_words) (bit i % 32 of word i / 32; eos ids are the
+ * caller's); n_words * 32 >= the trie's vocabulary.  The matcher's state is unchanged.
+ */
+int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words);
+
+/*
+ * The masks of n distinct matchers at once (corral_matcher_mask for each), on up to n_threads
+ * POSIX threads: row k into words[k] (n_words[k] words).  codes[k] gets each row's result;
+ * returns CORRAL_ENGINE_OK, or CORRAL_ENGINE_NO_MEMORY when a thread could not start (the rows
+ * are then done on the calling thread).
+ */
+int corral_mask_batch(corral_matcher *const *ms, uint32_t *const *words, const size_t *n_words,
+                      size_t n, size_t n_threads, int *codes);
+
+/* Bytes every continuation takes next, at most cap of them, into out; their number or
+ * CORRAL_ENGINE_NO_MEMORY.  The state is unchanged. */
+int64_t corral_matcher_forced(corral_matcher *m, uint8_t *out, size_t cap);
+
+#endif /* CORRAL_ENGINE_H */

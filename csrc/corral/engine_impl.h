@@ -1,0 +1,142 @@
+/*
+ * corral/engine_impl.h - the inside of corral_matcher, shared by engine_earley.c (sets, threads,
+ * steps) and engine_mask.c (masks, forced bytes).  Not part of the API.
+ */
+#ifndef CORRAL_ENGINE_IMPL_H
+#define CORRAL_ENGINE_IMPL_H
+
+#include "corral/engine.h"
+
+typedef struct corral_item {
+    int32_t d; /* dotted item */
+    int32_t o; /* origin: id of the set where its production was predicted */
+} corral_item;
+
+typedef struct corral_thread {
+    int32_t origin; /* id of the set where the lexeme began */
+    int32_t term;
+    int32_t state; /* state of the terminal's automaton */
+} corral_thread;
+
+typedef struct corral_idx {
+    int32_t key; /* next symbol: a terminal t as t, nonterminal k as n_terms + k */
+    int32_t d;
+    int32_t o;
+} corral_idx;
+
+typedef struct corral_eset {
+    int64_t items_lo, items_hi; /* in items, closure order */
+    int64_t idx_lo, idx_hi;     /* in idx: the items with a next symbol, by key */
+    int64_t exp_lo, exp_hi;     /* in exp: expected terminals (ignored ones included), ascending */
+    int accepting;
+} corral_eset;
+
+/* Open-addressing map from a pair of int64 to an int64; cleared in O(1) by a generation. */
+typedef struct corral_hmap {
+    int64_t *ka, *kb, *val;
+    uint32_t *stamp;
+    size_t cap; /* a power of two, or 0 */
+    size_t count;
+    uint32_t gen;
+} corral_hmap;
+
+/* Sizes of the stacks, to truncate back to. */
+typedef struct corral_mark {
+    size_t sets, items, idx, exp, thr;
+} corral_mark;
+
+/* A byte position: its set (-1: none), its threads [thr_lo, thr_hi), the stacks before it. */
+typedef struct corral_pos {
+    int32_t set;
+    size_t thr_lo, thr_hi;
+    corral_mark mark;
+} corral_pos;
+
+/* A lexeme of `term` begun at set `origin` ends at trie node `node` (inside a token). */
+typedef struct corral_inj {
+    int32_t node, origin, term;
+} corral_inj;
+
+/* A trie node on the mask's walk: its next child [cur, end), its threads [thr_lo, thr_hi). */
+typedef struct corral_frame {
+    int64_t cur, end;
+    size_t thr_lo, thr_hi;
+} corral_frame;
+
+struct corral_matcher {
+    const corral_grammar *g;
+    corral_eset *sets;
+    size_t n_sets, cap_sets;
+    corral_item *items;
+    size_t n_items, cap_items;
+    corral_idx *idx;
+    size_t n_idx, cap_idx;
+    int32_t *exp;
+    size_t n_exp, cap_exp;
+    corral_thread *thr;
+    size_t n_thr, cap_thr;
+    corral_pos *pos;
+    size_t n_pos, cap_pos;
+    /* scratch of one step or closure */
+    corral_hmap seen, thr_seen, memo;
+    uint32_t *pred_stamp;
+    uint32_t pred_gen;
+    int64_t *done;
+    size_t n_done, cap_done;
+    corral_item *kernel;
+    size_t n_kernel, cap_kernel;
+    int32_t *copies;
+    size_t n_copies, cap_copies;
+    int64_t *pool; /* memo keys of one mask */
+    size_t n_pool, cap_pool;
+    corral_frame *frames; /* the mask's depth-first walk */
+    size_t cap_frames;
+    corral_inj *inj;
+    size_t n_inj, cap_inj;
+    uint8_t *inj_used;
+    size_t cap_used;
+    int64_t last_work;
+};
+
+/* Grow *buf (elements of size elem) to hold at least need; 0 or -1. */
+int corral_grow(void **buf, size_t *cap, size_t need, size_t elem);
+
+int corral_hmap_init(corral_hmap *h, size_t cap);
+void corral_hmap_free(corral_hmap *h);
+void corral_hmap_clear(corral_hmap *h);
+/* The value slot of (a, b), or NULL. */
+int64_t *corral_hmap_find(const corral_hmap *h, int64_t a, int64_t b);
+/* Insert (a, b) -> v unless present; *fresh says which. 0 or -1 (no memory). */
+int corral_hmap_put(corral_hmap *h, int64_t a, int64_t b, int64_t v, int *fresh);
+
+corral_mark corral_mark_now(const corral_matcher *m);
+void corral_restore(corral_matcher *m, corral_mark mark);
+
+/*
+ * Step the threads [lo, hi) of m->thr by `byte` (the matcher's _push_byte): the surviving
+ * threads and the fresh ones of a new set are appended to m->thr; *new_set is the set after
+ * the lexemes ending here, or -1.  With use_memo, sets are looked up by the lexemes that end
+ * (m->memo, cleared by the caller).  Returns 1 (alive), 0 (dead) or CORRAL_ENGINE_NO_MEMORY.
+ */
+/* Close m->kernel (with the sets m->copies) as a new set: its id, or -1 (no memory). */
+int32_t corral_closure(corral_matcher *m);
+
+/* Add a thread unless m->thr_seen has it. 0 or -1 (no memory). */
+int corral_push_thread(corral_matcher *m, int32_t origin, int32_t term, int32_t state);
+
+/*
+ * The set after the lexemes m->done[0 .. n_done) (origin << 32 | terminal, ascending and
+ * distinct), through the mask's memo when use_memo: its id, -1 for none, -2 (no memory).
+ */
+int32_t corral_set_after(corral_matcher *m, int use_memo);
+
+/*
+ * OR into words the tokens the threads thr[0 .. n) survive alone (cached root walks), and
+ * append to m->inj where their lexemes end inside tokens.  Takes the grammar's cache lock.
+ */
+int corral_walks_apply(corral_matcher *m, size_t lo, size_t hi, uint32_t *words);
+
+int corral_step(corral_matcher *m, size_t lo, size_t hi, uint8_t byte, int use_memo,
+                int32_t *new_set);
+
+#endif /* CORRAL_ENGINE_IMPL_H */

@@ -1,0 +1,497 @@
+/*
+ * engine_earley.c - Earley sets and lexer threads of the native matcher (corral/engine.h).
+ *
+ * The twin of corral.constraint_engine.earley.closure and Matcher._push_byte.  Earley's
+ * recogniser (1970) with Aycock & Horspool's (2002) nullable treatment: a predicted nullable
+ * nonterminal also advances its predicting item at once, so completions never look back into
+ * the set being built.  Completion is done once per (nonterminal, origin), from the origin set's
+ * index of items by next symbol (binary search in a sorted run).  Sets are identified by their
+ * index in the stack of sets; an item's origin and a thread's origin are such ids.
+ */
+#include "corral/engine_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int corral_grow(void **buf, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) {
+        return 0;
+    }
+    size_t cap2 = *cap ? *cap : 16;
+    while (cap2 < need) {
+        if (cap2 > SIZE_MAX / 2 / elem) {
+            return -1;
+        }
+        cap2 *= 2;
+    }
+    void *p = realloc(*buf, cap2 * elem);
+    if (p == NULL) {
+        return -1;
+    }
+    *buf = p;
+    *cap = cap2;
+    return 0;
+}
+
+#define GROW(m, field, capf, need) \
+    corral_grow((void **)&(m)->field, &(m)->capf, (need), sizeof(*(m)->field))
+
+/* ------------------------------------------------------------------------- */
+/* hash map                                                                  */
+/* ------------------------------------------------------------------------- */
+
+static size_t hash2(int64_t a, int64_t b) {
+    uint64_t h = (uint64_t)a * UINT64_C(0x9E3779B97F4A7C15);
+    h ^= (uint64_t)b + UINT64_C(0x632BE59BD9B4E019) + (h << 6) + (h >> 2);
+    h ^= h >> 29;
+    h *= UINT64_C(0xBF58476D1CE4E5B9);
+    h ^= h >> 32;
+    return (size_t)h;
+}
+
+int corral_hmap_init(corral_hmap *h, size_t cap) {
+    memset(h, 0, sizeof(*h));
+    h->ka = malloc(cap * sizeof(int64_t));
+    h->kb = malloc(cap * sizeof(int64_t));
+    h->val = malloc(cap * sizeof(int64_t));
+    h->stamp = calloc(cap, sizeof(uint32_t));
+    if (h->ka == NULL || h->kb == NULL || h->val == NULL || h->stamp == NULL) {
+        corral_hmap_free(h);
+        return -1;
+    }
+    h->cap = cap;
+    h->gen = 1;
+    return 0;
+}
+
+void corral_hmap_free(corral_hmap *h) {
+    free(h->ka);
+    free(h->kb);
+    free(h->val);
+    free(h->stamp);
+    memset(h, 0, sizeof(*h));
+}
+
+void corral_hmap_clear(corral_hmap *h) {
+    h->count = 0;
+    if (++h->gen == 0) {
+        memset(h->stamp, 0, h->cap * sizeof(uint32_t));
+        h->gen = 1;
+    }
+}
+
+int64_t *corral_hmap_find(const corral_hmap *h, int64_t a, int64_t b) {
+    const size_t mask = h->cap - 1;
+    for (size_t i = hash2(a, b) & mask;; i = (i + 1) & mask) {
+        if (h->stamp[i] != h->gen) {
+            return NULL;
+        }
+        if (h->ka[i] == a && h->kb[i] == b) {
+            return &h->val[i];
+        }
+    }
+}
+
+static int hmap_rehash(corral_hmap *h) {
+    corral_hmap bigger;
+    if (h->cap > SIZE_MAX / 4 || corral_hmap_init(&bigger, h->cap * 2) < 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < h->cap; ++i) {
+        if (h->stamp[i] == h->gen) {
+            int fresh;
+            (void)corral_hmap_put(&bigger, h->ka[i], h->kb[i], h->val[i], &fresh);
+        }
+    }
+    corral_hmap_free(h);
+    *h = bigger;
+    return 0;
+}
+
+int corral_hmap_put(corral_hmap *h, int64_t a, int64_t b, int64_t v, int *fresh) {
+    if ((h->count + 1) * 2 > h->cap && hmap_rehash(h) < 0) {
+        return -1;
+    }
+    const size_t mask = h->cap - 1;
+    size_t i = hash2(a, b) & mask;
+    for (; h->stamp[i] == h->gen; i = (i + 1) & mask) {
+        if (h->ka[i] == a && h->kb[i] == b) {
+            *fresh = 0;
+            return 0;
+        }
+    }
+    h->stamp[i] = h->gen;
+    h->ka[i] = a;
+    h->kb[i] = b;
+    h->val[i] = v;
+    h->count++;
+    *fresh = 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* stacks                                                                    */
+/* ------------------------------------------------------------------------- */
+
+corral_mark corral_mark_now(const corral_matcher *m) {
+    corral_mark mark = {m->n_sets, m->n_items, m->n_idx, m->n_exp, m->n_thr};
+    return mark;
+}
+
+void corral_restore(corral_matcher *m, corral_mark mark) {
+    m->n_sets = mark.sets;
+    m->n_items = mark.items;
+    m->n_idx = mark.idx;
+    m->n_exp = mark.exp;
+    m->n_thr = mark.thr;
+}
+
+/* Items of set s waiting on key: [*lo, *hi) in m->idx. */
+static void waiting(const corral_matcher *m, int32_t s, int32_t key, size_t *lo, size_t *hi) {
+    const corral_eset *es = &m->sets[s];
+    size_t a = (size_t)es->idx_lo;
+    size_t b = (size_t)es->idx_hi;
+    while (a < b) {
+        const size_t mid = a + (b - a) / 2;
+        if (m->idx[mid].key < key) {
+            a = mid + 1;
+        } else {
+            b = mid;
+        }
+    }
+    *lo = a;
+    b = (size_t)es->idx_hi;
+    while (a < b) {
+        const size_t mid = a + (b - a) / 2;
+        if (m->idx[mid].key <= key) {
+            a = mid + 1;
+        } else {
+            b = mid;
+        }
+    }
+    *hi = a;
+}
+
+static int add_item(corral_matcher *m, int32_t d, int32_t o) {
+    int fresh;
+    if (corral_hmap_put(&m->seen, d, o, 0, &fresh) < 0) {
+        return -1;
+    }
+    if (fresh) {
+        if (GROW(m, items, cap_items, m->n_items + 1) < 0) {
+            return -1;
+        }
+        m->items[m->n_items].d = d;
+        m->items[m->n_items].o = o;
+        m->n_items++;
+    }
+    return 0;
+}
+
+static int cmp_idx(const void *x, const void *y) {
+    const corral_idx *a = x;
+    const corral_idx *b = y;
+    if (a->key != b->key) {
+        return a->key < b->key ? -1 : 1;
+    }
+    if (a->d != b->d) {
+        return a->d < b->d ? -1 : 1;
+    }
+    return (a->o > b->o) - (a->o < b->o);
+}
+
+/* Index the items of the set under construction and list its expected terminals. */
+static int finish_set(corral_matcher *m, corral_eset *es) {
+    const corral_grammar *g = m->g;
+    const size_t n = (size_t)(es->items_hi - es->items_lo);
+    if (GROW(m, idx, cap_idx, m->n_idx + n) < 0) {
+        return -1;
+    }
+    es->idx_lo = (int64_t)m->n_idx;
+    for (size_t k = (size_t)es->items_lo; k < (size_t)es->items_hi; ++k) {
+        const int32_t sym = g->dnext[m->items[k].d];
+        if (sym == CORRAL_END) {
+            continue;
+        }
+        corral_idx *e = &m->idx[m->n_idx++];
+        e->key = sym >= 0 ? sym : g->n_terms + (-sym - 1);
+        e->d = m->items[k].d;
+        e->o = m->items[k].o;
+    }
+    es->idx_hi = (int64_t)m->n_idx;
+    qsort(m->idx + es->idx_lo, (size_t)(es->idx_hi - es->idx_lo), sizeof(corral_idx), cmp_idx);
+    /* expected terminals: keys below n_terms (a sorted prefix) merged with the ignored ones */
+    if (GROW(m, exp, cap_exp, m->n_exp + (size_t)g->n_terms + 1) < 0) {
+        return -1;
+    }
+    es->exp_lo = (int64_t)m->n_exp;
+    size_t a = (size_t)es->idx_lo;
+    int32_t b = 0;
+    int32_t last = -1;
+    for (;;) {
+        const int32_t ka = a < (size_t)es->idx_hi && m->idx[a].key < g->n_terms ? m->idx[a].key
+                                                                             : INT32_MAX;
+        const int32_t kb = b < g->n_ignore ? g->ignore_list[b] : INT32_MAX;
+        const int32_t k = ka < kb ? ka : kb;
+        if (k == INT32_MAX) {
+            break;
+        }
+        if (k == ka) {
+            ++a;
+        } else {
+            ++b;
+        }
+        if (k != last) {
+            m->exp[m->n_exp++] = k;
+            last = k;
+        }
+    }
+    es->exp_hi = (int64_t)m->n_exp;
+    return 0;
+}
+
+int32_t corral_closure(corral_matcher *m) {
+    const corral_grammar *g = m->g;
+    if (GROW(m, sets, cap_sets, m->n_sets + 1) < 0) {
+        return -1;
+    }
+    const int32_t self = (int32_t)m->n_sets;
+    const corral_mark before = corral_mark_now(m);
+    corral_eset es = {(int64_t)m->n_items, 0, 0, 0, 0, 0, 0};
+    corral_hmap_clear(&m->seen);
+    for (size_t c = 0; c < m->n_copies; ++c) {
+        const corral_eset *src = &m->sets[m->copies[c]];
+        for (int64_t k = src->items_lo; k < src->items_hi; ++k) {
+            const corral_item it = m->items[k];
+            if (add_item(m, it.d, it.o) < 0) {
+                goto fail;
+            }
+        }
+        es.accepting |= m->sets[m->copies[c]].accepting;
+    }
+    const size_t n_copied = m->n_items - (size_t)es.items_lo;
+    for (size_t k = 0; k < m->n_kernel; ++k) {
+        if (add_item(m, m->kernel[k].d, m->kernel[k].o) < 0) {
+            goto fail;
+        }
+    }
+    int64_t work = (int64_t)(m->n_items - (size_t)es.items_lo);
+    if (++m->pred_gen == 0) {
+        memset(m->pred_stamp, 0, (size_t)g->n_nts * sizeof(uint32_t));
+        m->pred_gen = 1;
+    }
+    for (size_t i = (size_t)es.items_lo + n_copied; i < m->n_items; ++i) {
+        const corral_item it = m->items[i];
+        const int32_t sym = g->dnext[it.d];
+        if (sym == CORRAL_END) {
+            if (it.d == g->final_dotted && it.o == 0) {
+                es.accepting = 1;
+            }
+            if (it.o == self) {
+                continue; /* empty derivation: handled at prediction */
+            }
+            const int32_t lhs = g->dlhs[it.d];
+            int fresh;
+            if (corral_hmap_put(&m->seen, -1 - (int64_t)lhs, it.o, 0, &fresh) < 0) {
+                goto fail;
+            }
+            if (!fresh) {
+                continue;
+            }
+            size_t lo, hi;
+            waiting(m, it.o, g->n_terms + lhs, &lo, &hi);
+            work += (int64_t)(hi - lo);
+            for (size_t k = lo; k < hi; ++k) {
+                const corral_idx w = m->idx[k];
+                if (add_item(m, w.d + 1, w.o) < 0) {
+                    goto fail;
+                }
+            }
+        } else if (sym < 0) {
+            const int32_t nt = -sym - 1;
+            if (m->pred_stamp[nt] != m->pred_gen) {
+                m->pred_stamp[nt] = m->pred_gen;
+                for (int32_t p = g->pred_ptr[nt]; p < g->pred_ptr[nt + 1]; ++p) {
+                    if (add_item(m, g->pred_ids[p], self) < 0) {
+                        goto fail;
+                    }
+                }
+            }
+            if (g->nullable[nt] && add_item(m, it.d + 1, it.o) < 0) {
+                goto fail;
+            }
+        }
+    }
+    es.items_hi = (int64_t)m->n_items;
+    m->last_work = work + (es.items_hi - es.items_lo);
+    if (finish_set(m, &es) < 0) {
+        goto fail;
+    }
+    m->sets[m->n_sets++] = es;
+    return self;
+fail:
+    corral_restore(m, before);
+    return -1;
+}
+
+/* ------------------------------------------------------------------------- */
+/* steps                                                                     */
+/* ------------------------------------------------------------------------- */
+
+int corral_push_thread(corral_matcher *m, int32_t origin, int32_t term, int32_t state) {
+    int fresh;
+    if (corral_hmap_put(&m->thr_seen, origin, ((int64_t)term << 32) | (uint32_t)state, 0,
+                        &fresh) < 0) {
+        return -1;
+    }
+    if (fresh) {
+        if (GROW(m, thr, cap_thr, m->n_thr + 1) < 0) {
+            return -1;
+        }
+        corral_thread *t = &m->thr[m->n_thr++];
+        t->origin = origin;
+        t->term = term;
+        t->state = state;
+    }
+    return 0;
+}
+
+static int cmp_i64(const void *x, const void *y) {
+    const int64_t a = *(const int64_t *)x;
+    const int64_t b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static uint64_t key_hash(const int64_t *keys, size_t n) {
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (size_t k = 0; k < n; ++k) {
+        h = (h ^ (uint64_t)keys[k]) * UINT64_C(1099511628211);
+        h ^= h >> 31;
+    }
+    return h;
+}
+
+/* The set after the lexemes m->done[0 .. n_done) (sorted, distinct), or -1; -2: no memory. */
+static int32_t set_after(corral_matcher *m) {
+    const corral_grammar *g = m->g;
+    m->n_kernel = 0;
+    m->n_copies = 0;
+    for (size_t k = 0; k < m->n_done; ++k) {
+        const int32_t j = (int32_t)(m->done[k] >> 32);
+        const int32_t t = (int32_t)(m->done[k] & 0xFFFFFFFF);
+        if (g->ignore[t]) {
+            size_t c = 0;
+            while (c < m->n_copies && m->copies[c] != j) {
+                ++c;
+            }
+            if (c == m->n_copies) {
+                if (GROW(m, copies, cap_copies, m->n_copies + 1) < 0) {
+                    return -2;
+                }
+                m->copies[m->n_copies++] = j;
+            }
+            continue;
+        }
+        size_t lo, hi;
+        waiting(m, j, t, &lo, &hi);
+        if (GROW(m, kernel, cap_kernel, m->n_kernel + (hi - lo)) < 0) {
+            return -2;
+        }
+        for (size_t w = lo; w < hi; ++w) {
+            m->kernel[m->n_kernel].d = m->idx[w].d + 1;
+            m->kernel[m->n_kernel].o = m->idx[w].o;
+            m->n_kernel++;
+        }
+    }
+    if (m->n_kernel > 0 || m->n_copies > 1) {
+        const int32_t s = corral_closure(m);
+        return s < 0 ? -2 : s;
+    }
+    return m->n_copies == 1 ? m->copies[0] : -1;
+}
+
+/* set_after through the memo of one mask. */
+static int32_t set_after_memo(corral_matcher *m) {
+    if (m->memo.cap == 0) {
+        return set_after(m);
+    }
+    const uint64_t h = key_hash(m->done, m->n_done);
+    int64_t *slot = corral_hmap_find(&m->memo, (int64_t)h, (int64_t)m->n_done);
+    if (slot != NULL) {
+        const int64_t at = *slot >> 32;
+        if (memcmp(m->pool + at, m->done, m->n_done * sizeof(int64_t)) == 0) {
+            return (int32_t)(*slot & 0xFFFFFFFF) - 2;
+        }
+        return set_after(m); /* a hash collision: not memoised */
+    }
+    const int32_t s = set_after(m);
+    if (s == -2) {
+        return s;
+    }
+    if (corral_grow((void **)&m->pool, &m->cap_pool, m->n_pool + m->n_done, sizeof(int64_t)) < 0) {
+        return -2;
+    }
+    memcpy(m->pool + m->n_pool, m->done, m->n_done * sizeof(int64_t));
+    int fresh;
+    if (corral_hmap_put(&m->memo, (int64_t)h, (int64_t)m->n_done,
+                        ((int64_t)m->n_pool << 32) | (uint32_t)(s + 2), &fresh) < 0) {
+        return -2;
+    }
+    m->n_pool += m->n_done;
+    return s;
+}
+
+int32_t corral_set_after(corral_matcher *m, int use_memo) {
+    return use_memo ? set_after_memo(m) : set_after(m);
+}
+
+int corral_step(corral_matcher *m, size_t lo, size_t hi, uint8_t byte, int use_memo,
+                int32_t *new_set) {
+    const corral_grammar *g = m->g;
+    const size_t out_lo = m->n_thr;
+    corral_hmap_clear(&m->thr_seen);
+    m->n_done = 0;
+    m->last_work = 0;
+    *new_set = -1;
+    for (size_t i = lo; i < hi; ++i) {
+        const corral_thread th = m->thr[i];
+        const int32_t d2 = corral_next(g, th.term, th.state, byte);
+        if (d2 == 0) {
+            continue;
+        }
+        if (corral_push_thread(m, th.origin, th.term, d2) < 0) {
+            return CORRAL_ENGINE_NO_MEMORY;
+        }
+        if (g->accept[g->dfa_base[th.term] + d2]) {
+            if (GROW(m, done, cap_done, m->n_done + 1) < 0) {
+                return CORRAL_ENGINE_NO_MEMORY;
+            }
+            m->done[m->n_done++] = ((int64_t)th.origin << 32) | (uint32_t)th.term;
+        }
+    }
+    if (m->n_done > 0) {
+        qsort(m->done, m->n_done, sizeof(int64_t), cmp_i64);
+        size_t w = 1;
+        for (size_t k = 1; k < m->n_done; ++k) {
+            if (m->done[k] != m->done[w - 1]) {
+                m->done[w++] = m->done[k];
+            }
+        }
+        m->n_done = w;
+        const int32_t s = corral_set_after(m, use_memo);
+        if (s == -2) {
+            m->n_thr = out_lo;
+            return CORRAL_ENGINE_NO_MEMORY;
+        }
+        *new_set = s;
+        if (s >= 0) {
+            const corral_eset *es = &m->sets[s];
+            for (int64_t k = es->exp_lo; k < es->exp_hi; ++k) {
+                if (corral_push_thread(m, s, m->exp[k], 1) < 0) {
+                    return CORRAL_ENGINE_NO_MEMORY;
+                }
+            }
+        }
+    }
+    return (*new_set >= 0 || m->n_thr > out_lo) ? 1 : 0;
+}

@@ -1,0 +1,191 @@
+/*
+ * engine_matcher.c - the native matcher's positions: new, reset, feed, truncate (corral/engine.h).
+ *
+ * The twin of Matcher.reset / _feed / _truncate: position p holds the Earley set after a lexeme
+ * ended at byte p (or none) and the lexer threads alive there; rollback truncates the stacks.
+ */
+#include "corral/engine_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void corral_matcher_free(corral_matcher *m) {
+    if (m == NULL) {
+        return;
+    }
+    free(m->sets);
+    free(m->items);
+    free(m->idx);
+    free(m->exp);
+    free(m->thr);
+    free(m->pos);
+    corral_hmap_free(&m->seen);
+    corral_hmap_free(&m->thr_seen);
+    corral_hmap_free(&m->memo);
+    free(m->pred_stamp);
+    free(m->done);
+    free(m->kernel);
+    free(m->copies);
+    free(m->pool);
+    free(m->frames);
+    free(m->inj);
+    free(m->inj_used);
+    free(m);
+}
+
+corral_matcher *corral_matcher_new(const corral_grammar *g) {
+    corral_matcher *m = calloc(1, sizeof(corral_matcher));
+    if (m == NULL) {
+        return NULL;
+    }
+    m->g = g;
+    m->pred_stamp = calloc(g->n_nts > 0 ? (size_t)g->n_nts : 1, sizeof(uint32_t));
+    if (m->pred_stamp == NULL || corral_hmap_init(&m->seen, 64) < 0 ||
+        corral_hmap_init(&m->thr_seen, 64) < 0 || corral_hmap_init(&m->memo, 64) < 0 ||
+        corral_matcher_reset(m) != CORRAL_ENGINE_OK) {
+        corral_matcher_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static int push_position(corral_matcher *m, int32_t set, size_t thr_lo, corral_mark mark) {
+    if (corral_grow((void **)&m->pos, &m->cap_pos, m->n_pos + 1, sizeof(corral_pos)) < 0) {
+        return -1;
+    }
+    corral_pos *p = &m->pos[m->n_pos++];
+    p->set = set;
+    p->thr_lo = thr_lo;
+    p->thr_hi = m->n_thr;
+    p->mark = mark;
+    return 0;
+}
+
+int corral_matcher_reset(corral_matcher *m) {
+    const corral_mark zero = {0, 0, 0, 0, 0};
+    corral_restore(m, zero);
+    m->n_pos = 0;
+    if (corral_grow((void **)&m->kernel, &m->cap_kernel, 1, sizeof(corral_item)) < 0) {
+        return CORRAL_ENGINE_NO_MEMORY;
+    }
+    /* set 0: the closure of "$start -> . start"; a fresh thread per expected terminal */
+    m->kernel[0].d = 0;
+    m->kernel[0].o = 0;
+    m->n_kernel = 1;
+    m->n_copies = 0;
+    const int32_t s = corral_closure(m);
+    if (s != 0) {
+        corral_restore(m, zero);
+        return CORRAL_ENGINE_NO_MEMORY;
+    }
+    const corral_eset *es = &m->sets[0];
+    if (corral_grow((void **)&m->thr, &m->cap_thr, (size_t)(es->exp_hi - es->exp_lo),
+                    sizeof(corral_thread)) < 0) {
+        corral_restore(m, zero);
+        return CORRAL_ENGINE_NO_MEMORY;
+    }
+    for (int64_t k = es->exp_lo; k < es->exp_hi; ++k) {
+        corral_thread *t = &m->thr[m->n_thr++];
+        t->origin = 0;
+        t->term = m->exp[k];
+        t->state = 1;
+    }
+    if (push_position(m, 0, 0, zero) < 0) {
+        corral_restore(m, zero);
+        return CORRAL_ENGINE_NO_MEMORY;
+    }
+    return CORRAL_ENGINE_OK;
+}
+
+size_t corral_matcher_positions(const corral_matcher *m) { return m->n_pos; }
+
+int corral_matcher_accepting(const corral_matcher *m) {
+    const int32_t s = m->pos[m->n_pos - 1].set;
+    return s >= 0 && m->sets[s].accepting;
+}
+
+void corral_matcher_truncate(corral_matcher *m, size_t n_positions) {
+    if (n_positions >= 1 && n_positions < m->n_pos) {
+        corral_restore(m, m->pos[n_positions].mark);
+        m->n_pos = n_positions;
+    }
+}
+
+/* Push one byte as a new position: 1 pushed, 0 dead, 2 over max_work, or no memory. */
+static int push_byte(corral_matcher *m, uint8_t byte, int64_t max_work, int64_t *work) {
+    const corral_pos cur = m->pos[m->n_pos - 1];
+    const corral_mark mark = corral_mark_now(m);
+    int32_t s;
+    const int r = corral_step(m, cur.thr_lo, cur.thr_hi, byte, 0, &s);
+    if (r != 1) {
+        corral_restore(m, mark);
+        return r;
+    }
+    if (m->last_work > max_work) {
+        *work = m->last_work;
+        corral_restore(m, mark);
+        return 2;
+    }
+    if (push_position(m, s, mark.thr, mark) < 0) {
+        corral_restore(m, mark);
+        return CORRAL_ENGINE_NO_MEMORY;
+    }
+    return 1;
+}
+
+int corral_matcher_feed(corral_matcher *m, const uint8_t *data, size_t n, int64_t max_work,
+                        size_t *n_done, int64_t *work) {
+    *n_done = 0;
+    *work = 0;
+    for (size_t k = 0; k < n; ++k) {
+        const int r = push_byte(m, data[k], max_work, work);
+        if (r == CORRAL_ENGINE_NO_MEMORY) {
+            return r;
+        }
+        if (r == 2) {
+            return 1;
+        }
+        if (r == 0) {
+            return 0;
+        }
+        *n_done = k + 1;
+    }
+    return 0;
+}
+
+int64_t corral_matcher_forced(corral_matcher *m, uint8_t *out, size_t cap) {
+    const corral_grammar *g = m->g;
+    const size_t start = m->n_pos;
+    size_t n = 0;
+    int64_t work;
+    while (n < cap && !corral_matcher_accepting(m)) {
+        const corral_pos cur = m->pos[m->n_pos - 1];
+        int only = -1;
+        for (size_t i = cur.thr_lo; i < cur.thr_hi && only != -2; ++i) {
+            const corral_thread th = m->thr[i];
+            for (int b = 0; b < 256; ++b) {
+                if (corral_next(g, th.term, th.state, (uint8_t)b) != 0 && b != only) {
+                    if (only != -1) {
+                        only = -2;
+                        break;
+                    }
+                    only = b;
+                }
+            }
+        }
+        if (only < 0) {
+            break;
+        }
+        const int r = push_byte(m, (uint8_t)only, INT64_MAX, &work);
+        if (r == CORRAL_ENGINE_NO_MEMORY) {
+            corral_matcher_truncate(m, start);
+            return r;
+        }
+        if (r != 1) {
+            break;
+        }
+        out[n++] = (uint8_t)only;
+    }
+    corral_matcher_truncate(m, start);
+    return (int64_t)n;
+}

@@ -1,0 +1,214 @@
+/*
+ * engine_walks.c - cached root walks of lone lexer threads (corral/engine.h).
+ *
+ * Which tokens a lexer thread (terminal t in automaton state d) survives, and where inside
+ * them its lexeme can end, depends on (t, d) only, not on the parse: XGrammar's
+ * context-independent tokens, here per automaton state.  The walk is done once per (t, d) and
+ * kept per grammar: the surviving tokens as a bitset (or a list when there are few), the trie
+ * nodes with children where the automaton accepts.  A mask ORs the bitsets of its threads and
+ * continues the parse only below those nodes (engine_mask.c).  The cache is shared by every
+ * matcher of the grammar, behind a mutex; past max_bytes it is emptied.
+ */
+#include "corral/engine_impl.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct walk_entry {
+    uint32_t *bits; /* the trie's vocabulary in words, or NULL: then toks */
+    int32_t *toks;
+    int32_t n_toks;
+    int32_t *done; /* nodes with children where the automaton accepts */
+    int32_t n_done;
+} walk_entry;
+
+struct corral_walks {
+    pthread_mutex_t lock;
+    corral_hmap index; /* (t, d) -> entry */
+    walk_entry *entries;
+    size_t n, cap;
+    size_t bytes, max_bytes;
+};
+
+struct corral_walks *corral_walks_new(size_t max_bytes) {
+    struct corral_walks *w = calloc(1, sizeof(struct corral_walks));
+    if (w == NULL) {
+        return NULL;
+    }
+    if (corral_hmap_init(&w->index, 64) < 0) {
+        free(w);
+        return NULL;
+    }
+    if (pthread_mutex_init(&w->lock, NULL) != 0) {
+        corral_hmap_free(&w->index);
+        free(w);
+        return NULL;
+    }
+    w->max_bytes = max_bytes;
+    return w;
+}
+
+static void clear_entries(struct corral_walks *w) {
+    for (size_t k = 0; k < w->n; ++k) {
+        free(w->entries[k].bits);
+        free(w->entries[k].toks);
+        free(w->entries[k].done);
+    }
+    w->n = 0;
+    w->bytes = 0;
+    corral_hmap_clear(&w->index);
+}
+
+void corral_walks_free(struct corral_walks *w) {
+    if (w == NULL) {
+        return;
+    }
+    clear_entries(w);
+    free(w->entries);
+    corral_hmap_free(&w->index);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+size_t corral_walks_bytes(struct corral_walks *w) {
+    pthread_mutex_lock(&w->lock);
+    const size_t b = w->bytes;
+    pthread_mutex_unlock(&w->lock);
+    return b;
+}
+
+/*
+ * Walk the trie with terminal t's automaton from state d: the node ids are in preorder, so the
+ * walk is one scan over them (llguidance's flat trie walk), the automaton state of each node's
+ * parent kept by depth, a dead node's subtree skipped by jumping to its end.
+ */
+static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e) {
+    const corral_etrie *trie = g->trie;
+    const size_t n_words = (trie->vocab_size + 31) / 32;
+    const int32_t *table = g->table + g->tbase[t];
+    const uint8_t *cls = g->classes + (size_t)t * 256;
+    const int32_t width = g->n_classes[t];
+    const uint8_t *accept = g->accept + g->dfa_base[t];
+    const int32_t n = (int32_t)trie->n_nodes;
+    memset(e, 0, sizeof(*e));
+    uint32_t *bits = calloc(n_words > 0 ? n_words : 1, sizeof(uint32_t));
+    int32_t *state = malloc(((size_t)trie->max_depth + 1) * sizeof(int32_t));
+    size_t cap_done = 0;
+    size_t n_toks = 0;
+    if (bits == NULL || state == NULL) {
+        goto fail;
+    }
+    state[0] = d;
+    for (int32_t i = 1; i < n;) {
+        const int32_t dep = trie->depth[i];
+        const int32_t s2 = table[(int64_t)state[dep - 1] * width + cls[trie->node_byte[i]]];
+        if (s2 == 0) {
+            i = trie->subtree_end[i];
+            continue;
+        }
+        for (int32_t k = trie->node_tok_ptr[i]; k < trie->node_tok_ptr[i + 1]; ++k) {
+            const int32_t tok = trie->node_tok_ids[k];
+            bits[tok >> 5] |= UINT32_C(1) << (tok & 31);
+            ++n_toks;
+        }
+        if (trie->subtree_end[i] > i + 1) {
+            if (accept[s2]) {
+                if (corral_grow((void **)&e->done, &cap_done, (size_t)e->n_done + 1,
+                                sizeof(int32_t)) < 0) {
+                    goto fail;
+                }
+                e->done[e->n_done++] = i;
+            }
+            state[dep] = s2;
+        }
+        ++i;
+    }
+    free(state);
+    if (n_toks < n_words) {
+        e->toks = malloc((n_toks > 0 ? n_toks : 1) * sizeof(int32_t));
+        if (e->toks == NULL) {
+            free(bits);
+            free(e->done);
+            return -1;
+        }
+        for (size_t wd = 0; wd < n_words; ++wd) {
+            for (uint32_t b = bits[wd]; b != 0; b &= b - 1) {
+                e->toks[e->n_toks++] = (int32_t)(wd * 32 + (size_t)__builtin_ctz(b));
+            }
+        }
+        free(bits);
+    } else {
+        e->bits = bits;
+    }
+    return 0;
+fail:
+    free(bits);
+    free(state);
+    free(e->done);
+    return -1;
+}
+
+static size_t entry_bytes(const walk_entry *e, size_t n_words) {
+    return (e->bits != NULL ? n_words * 4 : (size_t)e->n_toks * 4) + (size_t)e->n_done * 4 + 64;
+}
+
+/* The entry of (t, d), walked on first use; NULL when out of memory.  Lock held. */
+static const walk_entry *entry_of(const corral_grammar *g, int32_t t, int32_t d) {
+    struct corral_walks *w = g->walks;
+    const int64_t *at = corral_hmap_find(&w->index, t, d);
+    if (at != NULL) {
+        return &w->entries[*at];
+    }
+    walk_entry e;
+    if (walk_one(g, t, d, &e) < 0) {
+        return NULL;
+    }
+    const size_t n_words = (g->trie->vocab_size + 31) / 32;
+    const size_t nb = entry_bytes(&e, n_words);
+    if (w->bytes + nb > w->max_bytes && w->n > 0) {
+        clear_entries(w);
+    }
+    int fresh;
+    if (corral_grow((void **)&w->entries, &w->cap, w->n + 1, sizeof(walk_entry)) < 0 ||
+        corral_hmap_put(&w->index, t, d, (int64_t)w->n, &fresh) < 0) {
+        free(e.bits);
+        free(e.toks);
+        free(e.done);
+        return NULL;
+    }
+    w->entries[w->n] = e;
+    w->bytes += nb;
+    return &w->entries[w->n++];
+}
+
+int corral_walks_apply(corral_matcher *m, size_t lo, size_t hi, uint32_t *words) {
+    const corral_grammar *g = m->g;
+    const size_t n_words = (g->trie->vocab_size + 31) / 32;
+    int code = CORRAL_ENGINE_OK;
+    pthread_mutex_lock(&g->walks->lock);
+    for (size_t i = lo; i < hi; ++i) {
+        const corral_thread th = m->thr[i];
+        const walk_entry *e = entry_of(g, th.term, th.state);
+        if (e == NULL ||
+            corral_grow((void **)&m->inj, &m->cap_inj, m->n_inj + (size_t)e->n_done,
+                        sizeof(corral_inj)) < 0) {
+            code = CORRAL_ENGINE_NO_MEMORY;
+            break;
+        }
+        if (e->bits != NULL) {
+            for (size_t k = 0; k < n_words; ++k) {
+                words[k] |= e->bits[k];
+            }
+        } else {
+            for (int32_t k = 0; k < e->n_toks; ++k) {
+                words[e->toks[k] >> 5] |= UINT32_C(1) << (e->toks[k] & 31);
+            }
+        }
+        for (int32_t k = 0; k < e->n_done; ++k) {
+            m->inj[m->n_inj++] = (corral_inj){e->done[k], th.origin, th.term};
+        }
+    }
+    pthread_mutex_unlock(&g->walks->lock);
+    return code;
+}

@@ -1,0 +1,101 @@
+"""Flat tables of a compiled grammar for the native matcher (``csrc/corral/engine.h``).
+
+Each terminal automaton goes over as a table of byte *classes* (bytes whose columns are equal
+share one, as XGrammar and llguidance compress their lexers): ``states × classes`` next states
+and a 256-entry class map, usually a tenth of the ``states × 256`` table or less.
+
+The native engine reads the same frozen data as the reference — Earley tables
+(:class:`~corral.constraint_engine.earley.EarleyTables`), terminal byte automata and the
+tokenizer's token trie — lowered to arrays of integers and handed to C once: the trie once per
+tokenizer (:func:`native_trie`, kept on the :class:`~corral.tokenizers.token_trie.TokenTrie`),
+the grammar once per compiled grammar (:func:`native_grammar`). C copies and range-checks them
+(``csrc/binding_engine.c``), so nothing handed over later can make it read out of bounds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from corral.automata.dfa import ByteDFA
+    from corral.constraint_engine.earley import EarleyTables
+    from corral.tokenizers.token_trie import TokenTrie
+
+__all__ = ["END", "native_grammar", "native_trie"]
+
+END = -(2**31)  # dotted_next of an item at the end of its production (CORRAL_END)
+
+
+def _i32(values: Any) -> bytes:
+    return np.ascontiguousarray(values, dtype=np.int32).tobytes()
+
+
+def native_trie(trie: TokenTrie) -> object:
+    """The native copy of ``trie`` (a capsule), built on first use and kept with the trie."""
+    got = trie.native_handle
+    if got is None:
+        import corral._native as native
+
+        got = native.engine_trie(
+            _i32(trie.child_ptr),
+            _i32(trie.child_ids),
+            np.ascontiguousarray(trie.node_byte, dtype=np.uint8).tobytes(),
+            _i32(trie.node_tok_ptr),
+            _i32(trie.node_tok_ids),
+            trie.vocab_size,
+        )
+        trie.keep_native_handle(got)
+    return got
+
+
+def native_grammar(
+    tables: EarleyTables,
+    dfas: tuple[ByteDFA, ...],
+    trie: TokenTrie,
+    vocab_size: int,
+    cache_bytes: int,
+) -> object:
+    """The native tables of a compiled grammar (a capsule that keeps its trie alive), with a
+    cache of root walks bounded by ``cache_bytes``."""
+    import corral._native as native
+
+    dnext = [END if s is None else s for s in tables.dotted_next]
+    pred_ptr = np.zeros(len(tables.predictions) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in tables.predictions], out=pred_ptr[1:])
+    pred_ids = [d for p in tables.predictions for d in p]
+    base = np.zeros(len(dfas) + 1, dtype=np.int64)
+    np.cumsum([d.n_states for d in dfas], out=base[1:])
+    widths, classes, parts = [], [], []
+    for d in dfas:
+        cols, inverse = np.unique(d.table.T, axis=0, return_inverse=True)
+        widths.append(cols.shape[0])
+        classes.append(inverse.reshape(-1).astype(np.uint8))
+        parts.append(np.ascontiguousarray(cols.T, dtype=np.int32).reshape(-1))
+    table = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+    accept = (
+        np.concatenate([d.accepting for d in dfas]).astype(np.uint8)
+        if dfas
+        else np.zeros(0, dtype=np.uint8)
+    )
+    class_bytes = np.concatenate(classes).tobytes() if classes else b""
+    return native.engine_grammar(
+        native_trie(trie),
+        len(tables.terminal_names),
+        len(tables.nonterminal_names),
+        tables.final_dotted,
+        _i32(dnext),
+        _i32(tables.dotted_lhs),
+        _i32(pred_ptr),
+        _i32(pred_ids),
+        np.array(tables.nullable, dtype=np.uint8).tobytes(),
+        _i32(sorted(tables.ignore)),
+        base.tobytes(),
+        _i32(widths),
+        class_bytes,
+        table.tobytes(),
+        accept.tobytes(),
+        vocab_size,
+        cache_bytes,
+    )
