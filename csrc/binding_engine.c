@@ -211,6 +211,7 @@ static void grammar_free(corral_grammar *g) {
     free(g->tbase);
     free(g->table);
     free(g->accept);
+    free(g->wclass);
     corral_walks_free(g->walks);
     free(g);
 }
@@ -362,6 +363,11 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
     }
     g->trie = trie;
     g->vocab_size = (size_t)vocab;
+    g->wclass = malloc(n_acc > 0 ? n_acc * sizeof(int32_t) : 1);
+    if (g->wclass == NULL || corral_depth_classes(g, trie->max_depth) != CORRAL_ENGINE_OK) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     if ((g->walks = corral_walks_new((size_t)cache_bytes)) == NULL) {
         PyErr_NoMemory();
         goto fail;
@@ -680,7 +686,7 @@ static PyObject *engine_cache_bytes(PyObject *self, PyObject *gcap) {
                                                          g->dfa_base[g->n_terms - 1]) *
                                                             g->n_classes[g->n_terms - 1])
                                             : 0;
-    const size_t tables = (size_t)g->n_dotted * 8 + n_rows + n_entries * 4 +
+    const size_t tables = (size_t)g->n_dotted * 8 + n_rows * 5 + n_entries * 4 +
                           (size_t)g->n_nts * 9 + (size_t)g->pred_ptr[g->n_nts] * 4 +
                           (size_t)g->n_terms * (256 + 29);
     return Py_BuildValue("(nn)", (Py_ssize_t)tables, (Py_ssize_t)b);

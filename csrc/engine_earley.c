@@ -13,138 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int corral_grow(void **buf, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap) {
-        return 0;
-    }
-    size_t cap2 = *cap ? *cap : 16;
-    while (cap2 < need) {
-        if (cap2 > SIZE_MAX / 2 / elem) {
-            return -1;
-        }
-        cap2 *= 2;
-    }
-    void *p = realloc(*buf, cap2 * elem);
-    if (p == NULL) {
-        return -1;
-    }
-    *buf = p;
-    *cap = cap2;
-    return 0;
-}
-
 #define GROW(m, field, capf, need) \
     corral_grow((void **)&(m)->field, &(m)->capf, (need), sizeof(*(m)->field))
-
-/* ------------------------------------------------------------------------- */
-/* hash map                                                                  */
-/* ------------------------------------------------------------------------- */
-
-static size_t hash2(int64_t a, int64_t b) {
-    uint64_t h = (uint64_t)a * UINT64_C(0x9E3779B97F4A7C15);
-    h ^= (uint64_t)b + UINT64_C(0x632BE59BD9B4E019) + (h << 6) + (h >> 2);
-    h ^= h >> 29;
-    h *= UINT64_C(0xBF58476D1CE4E5B9);
-    h ^= h >> 32;
-    return (size_t)h;
-}
-
-int corral_hmap_init(corral_hmap *h, size_t cap) {
-    memset(h, 0, sizeof(*h));
-    h->ka = malloc(cap * sizeof(int64_t));
-    h->kb = malloc(cap * sizeof(int64_t));
-    h->val = malloc(cap * sizeof(int64_t));
-    h->stamp = calloc(cap, sizeof(uint32_t));
-    if (h->ka == NULL || h->kb == NULL || h->val == NULL || h->stamp == NULL) {
-        corral_hmap_free(h);
-        return -1;
-    }
-    h->cap = cap;
-    h->gen = 1;
-    return 0;
-}
-
-void corral_hmap_free(corral_hmap *h) {
-    free(h->ka);
-    free(h->kb);
-    free(h->val);
-    free(h->stamp);
-    memset(h, 0, sizeof(*h));
-}
-
-void corral_hmap_clear(corral_hmap *h) {
-    h->count = 0;
-    if (++h->gen == 0) {
-        memset(h->stamp, 0, h->cap * sizeof(uint32_t));
-        h->gen = 1;
-    }
-}
-
-int64_t *corral_hmap_find(const corral_hmap *h, int64_t a, int64_t b) {
-    const size_t mask = h->cap - 1;
-    for (size_t i = hash2(a, b) & mask;; i = (i + 1) & mask) {
-        if (h->stamp[i] != h->gen) {
-            return NULL;
-        }
-        if (h->ka[i] == a && h->kb[i] == b) {
-            return &h->val[i];
-        }
-    }
-}
-
-static int hmap_rehash(corral_hmap *h) {
-    corral_hmap bigger;
-    if (h->cap > SIZE_MAX / 4 || corral_hmap_init(&bigger, h->cap * 2) < 0) {
-        return -1;
-    }
-    for (size_t i = 0; i < h->cap; ++i) {
-        if (h->stamp[i] == h->gen) {
-            int fresh;
-            (void)corral_hmap_put(&bigger, h->ka[i], h->kb[i], h->val[i], &fresh);
-        }
-    }
-    corral_hmap_free(h);
-    *h = bigger;
-    return 0;
-}
-
-int corral_hmap_put(corral_hmap *h, int64_t a, int64_t b, int64_t v, int *fresh) {
-    if ((h->count + 1) * 2 > h->cap && hmap_rehash(h) < 0) {
-        return -1;
-    }
-    const size_t mask = h->cap - 1;
-    size_t i = hash2(a, b) & mask;
-    for (; h->stamp[i] == h->gen; i = (i + 1) & mask) {
-        if (h->ka[i] == a && h->kb[i] == b) {
-            *fresh = 0;
-            return 0;
-        }
-    }
-    h->stamp[i] = h->gen;
-    h->ka[i] = a;
-    h->kb[i] = b;
-    h->val[i] = v;
-    h->count++;
-    *fresh = 1;
-    return 0;
-}
-
-/* ------------------------------------------------------------------------- */
-/* stacks                                                                    */
-/* ------------------------------------------------------------------------- */
-
-corral_mark corral_mark_now(const corral_matcher *m) {
-    corral_mark mark = {m->n_sets, m->n_items, m->n_idx, m->n_exp, m->n_thr};
-    return mark;
-}
-
-void corral_restore(corral_matcher *m, corral_mark mark) {
-    m->n_sets = mark.sets;
-    m->n_items = mark.items;
-    m->n_idx = mark.idx;
-    m->n_exp = mark.exp;
-    m->n_thr = mark.thr;
-}
 
 /* Items of set s waiting on key: [*lo, *hi) in m->idx. */
 static void waiting(const corral_matcher *m, int32_t s, int32_t key, size_t *lo, size_t *hi) {
@@ -174,7 +44,11 @@ static void waiting(const corral_matcher *m, int32_t s, int32_t key, size_t *lo,
 
 static int add_item(corral_matcher *m, int32_t d, int32_t o) {
     int fresh;
-    if (corral_hmap_put(&m->seen, d, o, 0, &fresh) < 0) {
+    if (o == m->closing) {
+        /* items predicted here: a stamp per dotted item instead of hashing */
+        fresh = m->self_stamp[d] != m->self_gen;
+        m->self_stamp[d] = m->self_gen;
+    } else if (corral_hmap_put(&m->seen, d, o, 0, &fresh) < 0) {
         return -1;
     }
     if (fresh) {
@@ -257,8 +131,13 @@ int32_t corral_closure(corral_matcher *m) {
     }
     const int32_t self = (int32_t)m->n_sets;
     const corral_mark before = corral_mark_now(m);
-    corral_eset es = {(int64_t)m->n_items, 0, 0, 0, 0, 0, 0};
+    corral_eset es = {(int64_t)m->n_items, 0, 0, 0, 0, 0, 0, -1};
     corral_hmap_clear(&m->seen);
+    m->closing = self;
+    if (++m->self_gen == 0) {
+        memset(m->self_stamp, 0, (size_t)g->n_dotted * sizeof(uint32_t));
+        m->self_gen = 1;
+    }
     for (size_t c = 0; c < m->n_copies; ++c) {
         const corral_eset *src = &m->sets[m->copies[c]];
         for (int64_t k = src->items_lo; k < src->items_hi; ++k) {
@@ -338,10 +217,31 @@ fail:
 /* steps                                                                     */
 /* ------------------------------------------------------------------------- */
 
-int corral_push_thread(corral_matcher *m, int32_t origin, int32_t term, int32_t state) {
+int corral_push_thread(corral_matcher *m, int32_t origin, int32_t lex) {
+    if (m->thr_small) {
+        /* few threads: a linear scan of this step's output beats hashing */
+        for (size_t k = m->thr_out_lo; k < m->n_thr; ++k) {
+            if (m->thr[k].origin == origin && m->thr[k].lex == lex) {
+                return 0;
+            }
+        }
+        if (m->n_thr - m->thr_out_lo < 8) {
+            if (GROW(m, thr, cap_thr, m->n_thr + 1) < 0) {
+                return -1;
+            }
+            m->thr[m->n_thr++] = (corral_thread){origin, lex};
+            return 0;
+        }
+        m->thr_small = 0; /* from here on, hash: enter what the scan held */
+        for (size_t k = m->thr_out_lo; k < m->n_thr; ++k) {
+            int f;
+            if (corral_hmap_put(&m->thr_seen, m->thr[k].origin, m->thr[k].lex, 0, &f) < 0) {
+                return -1;
+            }
+        }
+    }
     int fresh;
-    if (corral_hmap_put(&m->thr_seen, origin, ((int64_t)term << 32) | (uint32_t)state, 0,
-                        &fresh) < 0) {
+    if (corral_hmap_put(&m->thr_seen, origin, lex, 0, &fresh) < 0) {
         return -1;
     }
     if (fresh) {
@@ -350,10 +250,27 @@ int corral_push_thread(corral_matcher *m, int32_t origin, int32_t term, int32_t 
         }
         corral_thread *t = &m->thr[m->n_thr++];
         t->origin = origin;
-        t->term = term;
-        t->state = state;
+        t->lex = lex;
     }
     return 0;
+}
+
+void corral_begin_threads(corral_matcher *m) {
+    corral_hmap_clear(&m->thr_seen);
+    m->thr_small = 1;
+    m->thr_out_lo = m->n_thr;
+}
+
+int corral_push_fresh(corral_matcher *m, int32_t s) {
+    int32_t lex = m->sets[s].fresh_lex;
+    if (lex < 0) {
+        lex = corral_lex_fresh(m, s);
+        if (lex < 0) {
+            return -1;
+        }
+        m->sets[s].fresh_lex = lex;
+    }
+    return lex == 0 ? 0 : corral_push_thread(m, s, lex);
 }
 
 static int cmp_i64(const void *x, const void *y) {
@@ -447,30 +364,47 @@ int32_t corral_set_after(corral_matcher *m, int use_memo) {
 
 int corral_step(corral_matcher *m, size_t lo, size_t hi, uint8_t byte, int use_memo,
                 int32_t *new_set) {
-    const corral_grammar *g = m->g;
     const size_t out_lo = m->n_thr;
-    corral_hmap_clear(&m->thr_seen);
+    corral_begin_threads(m);
     m->n_done = 0;
     m->last_work = 0;
     *new_set = -1;
     for (size_t i = lo; i < hi; ++i) {
         const corral_thread th = m->thr[i];
-        const int32_t d2 = corral_next(g, th.term, th.state, byte);
-        if (d2 == 0) {
-            continue;
-        }
-        if (corral_push_thread(m, th.origin, th.term, d2) < 0) {
-            return CORRAL_ENGINE_NO_MEMORY;
-        }
-        if (g->accept[g->dfa_base[th.term] + d2]) {
-            if (GROW(m, done, cap_done, m->n_done + 1) < 0) {
+        const int32_t lex = corral_lex_next(m, th.lex, byte);
+        if (lex <= 0) {
+            if (lex < 0) {
                 return CORRAL_ENGINE_NO_MEMORY;
             }
-            m->done[m->n_done++] = ((int64_t)th.origin << 32) | (uint32_t)th.term;
+            continue;
+        }
+        if (corral_push_thread(m, th.origin, lex) < 0) {
+            return CORRAL_ENGINE_NO_MEMORY;
+        }
+        const corral_lexstate ls = m->lex[lex];
+        if (ls.acc_n > 0) {
+            if (GROW(m, done, cap_done, m->n_done + (size_t)ls.acc_n) < 0) {
+                return CORRAL_ENGINE_NO_MEMORY;
+            }
+            for (int32_t k = 0; k < ls.acc_n; ++k) {
+                m->done[m->n_done++] =
+                    ((int64_t)th.origin << 32) | (uint32_t)m->lex_acc[ls.acc_lo + k];
+            }
         }
     }
     if (m->n_done > 0) {
-        qsort(m->done, m->n_done, sizeof(int64_t), cmp_i64);
+        if (m->n_done > 16) {
+            qsort(m->done, m->n_done, sizeof(int64_t), cmp_i64);
+        } else {
+            for (size_t a = 1; a < m->n_done; ++a) { /* insertion sort: a few lexemes */
+                const int64_t v = m->done[a];
+                size_t b = a;
+                for (; b > 0 && m->done[b - 1] > v; --b) {
+                    m->done[b] = m->done[b - 1];
+                }
+                m->done[b] = v;
+            }
+        }
         size_t w = 1;
         for (size_t k = 1; k < m->n_done; ++k) {
             if (m->done[k] != m->done[w - 1]) {
@@ -484,13 +418,8 @@ int corral_step(corral_matcher *m, size_t lo, size_t hi, uint8_t byte, int use_m
             return CORRAL_ENGINE_NO_MEMORY;
         }
         *new_set = s;
-        if (s >= 0) {
-            const corral_eset *es = &m->sets[s];
-            for (int64_t k = es->exp_lo; k < es->exp_hi; ++k) {
-                if (corral_push_thread(m, s, m->exp[k], 1) < 0) {
-                    return CORRAL_ENGINE_NO_MEMORY;
-                }
-            }
+        if (s >= 0 && corral_push_fresh(m, s) < 0) {
+            return CORRAL_ENGINE_NO_MEMORY;
         }
     }
     return (*new_set >= 0 || m->n_thr > out_lo) ? 1 : 0;

@@ -38,23 +38,140 @@ static int cmp_inj(const void *x, const void *y) {
     return (a->term > b->term) - (a->term < b->term);
 }
 
-/* First injection at node (or n_inj). */
-static size_t find_inj(const corral_matcher *m, int32_t node) {
-    size_t a = 0, b = m->n_inj;
-    while (a < b) {
-        const size_t mid = a + (b - a) / 2;
-        if (m->inj[mid].node < node) {
-            a = mid + 1;
-        } else {
-            b = mid;
-        }
+#define CFG_UNKNOWN (-1)
+#define CFG_DEAD (-2)
+
+static int cmp_thread(corral_thread a, corral_thread b) {
+    if (a.origin != b.origin) {
+        return a.origin < b.origin ? -1 : 1;
     }
-    return a;
+    return (a.lex > b.lex) - (a.lex < b.lex);
 }
 
-/* Spawn the threads of the injections at m->inj[i ..] (one node), marking them used: appended
- * to m->thr (deduplicated against m->thr_seen).  The index past them, or (size_t)-1. */
-static size_t inject(corral_matcher *m, size_t i) {
+/* The configuration of the threads m->thr[lo, n_thr) (sorted here), interned; -1: no memory.
+ * Configuration 0 is the empty one. */
+static int32_t intern_cfg(corral_matcher *m, size_t lo) {
+    corral_thread *t = m->thr + lo;
+    size_t n = m->n_thr - lo;
+    for (size_t a = 1; a < n; ++a) {
+        const corral_thread v = t[a];
+        size_t b = a;
+        for (; b > 0 && cmp_thread(t[b - 1], v) > 0; --b) {
+            t[b] = t[b - 1];
+        }
+        t[b] = v;
+    }
+    size_t w = 0;
+    for (size_t a = 0; a < n; ++a) {
+        if (w == 0 || cmp_thread(t[w - 1], t[a]) != 0) {
+            t[w++] = t[a];
+        }
+    }
+    n = w;
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (size_t a = 0; a < n; ++a) {
+        h = (h ^ (uint32_t)t[a].origin) * UINT64_C(1099511628211);
+        h = (h ^ (uint32_t)t[a].lex) * UINT64_C(1099511628211);
+    }
+    int64_t *slot = corral_hmap_find(&m->cfg_index, (int64_t)h, (int64_t)n);
+    if (slot != NULL) {
+        const corral_cfg c = m->cfgs[*slot];
+        if (memcmp(m->cfg_thr + c.lo, t, n * sizeof(corral_thread)) == 0) {
+            return (int32_t)*slot;
+        }
+    }
+    const size_t id = m->n_cfgs;
+    if (id >= INT32_MAX ||
+        corral_grow((void **)&m->cfgs, &m->cap_cfgs, id + 1, sizeof(corral_cfg)) < 0 ||
+        corral_grow((void **)&m->cfg_thr, &m->cap_cfg_thr, m->n_cfg_thr + n,
+                    sizeof(corral_thread)) < 0 ||
+        corral_grow((void **)&m->cfg_trans, &m->cap_cfg_trans, (id + 1) * 256,
+                    sizeof(int32_t)) < 0) {
+        return -1;
+    }
+    t = m->thr + lo;
+    memcpy(m->cfg_thr + m->n_cfg_thr, t, n * sizeof(corral_thread));
+    m->cfgs[id] = (corral_cfg){(int64_t)m->n_cfg_thr, (int32_t)n};
+    m->n_cfg_thr += n;
+    for (size_t b = 0; b < 256; ++b) {
+        m->cfg_trans[id * 256 + b] = CFG_UNKNOWN;
+    }
+    m->n_cfgs++;
+    int fresh;
+    if (slot == NULL && corral_hmap_put(&m->cfg_index, (int64_t)h, (int64_t)n, (int64_t)id,
+                                        &fresh) < 0) {
+        return -1;
+    }
+    return (int32_t)id;
+}
+
+/* Copy configuration c's threads to the top of m->thr; their start. */
+static size_t load_cfg(corral_matcher *m, int32_t c, int *err) {
+    const corral_cfg cfg = m->cfgs[c];
+    const size_t lo = m->n_thr;
+    if (corral_grow((void **)&m->thr, &m->cap_thr, lo + (size_t)cfg.n, sizeof(corral_thread)) <
+        0) {
+        *err = 1;
+        return lo;
+    }
+    memcpy(m->thr + lo, m->cfg_thr + cfg.lo, (size_t)cfg.n * sizeof(corral_thread));
+    m->n_thr = lo + (size_t)cfg.n;
+    return lo;
+}
+
+/* The configuration after `byte` from c (a Matcher._push_byte of its threads, memoised):
+ * an id, CFG_DEAD, or -3 (no memory). */
+static int32_t next_cfg(corral_matcher *m, int32_t c, uint8_t byte) {
+    int32_t got = m->cfg_trans[(size_t)c * 256 + byte];
+    if (got != CFG_UNKNOWN) {
+        return got;
+    }
+    int err = 0;
+    const size_t lo = load_cfg(m, c, &err);
+    if (err) {
+        return -3;
+    }
+    const size_t out_lo = m->n_thr;
+    int32_t s;
+    const int r = corral_step(m, lo, out_lo, byte, 1, &s);
+    if (r < 0) {
+        m->n_thr = lo;
+        return -3;
+    }
+    got = r == 0 ? CFG_DEAD : intern_cfg(m, out_lo);
+    m->n_thr = lo;
+    if (got == -1) {
+        return -3;
+    }
+    m->cfg_trans[(size_t)c * 256 + byte] = got;
+    return got;
+}
+
+/* Configuration c with the fresh threads of set s (memoised); -3: no memory. */
+static int32_t with_fresh(corral_matcher *m, int32_t c, int32_t s) {
+    int64_t *slot = corral_hmap_find(&m->cfg_union, c, s);
+    if (slot != NULL) {
+        return (int32_t)*slot;
+    }
+    int err = 0;
+    const size_t lo = load_cfg(m, c, &err);
+    if (err) {
+        return -3;
+    }
+    corral_begin_threads(m);
+    m->thr_out_lo = lo;
+    int32_t got = corral_push_fresh(m, s) < 0 ? -1 : intern_cfg(m, lo);
+    m->n_thr = lo;
+    int fresh;
+    if (got == -1 || corral_hmap_put(&m->cfg_union, c, s, got, &fresh) < 0) {
+        return -3;
+    }
+    return got;
+}
+
+/* The set after the injections at m->inj[i ..] (one node), marked used; *next is the index
+ * past them.  -1: none; -2: no memory. */
+static int32_t injected_set(corral_matcher *m, size_t i, size_t *next) {
     const int32_t node = m->inj[i].node;
     m->n_done = 0;
     size_t k = i;
@@ -65,83 +182,80 @@ static size_t inject(corral_matcher *m, size_t i) {
             continue;
         }
         if (corral_grow((void **)&m->done, &m->cap_done, m->n_done + 1, sizeof(int64_t)) < 0) {
-            return (size_t)-1;
+            return -2;
         }
         m->done[m->n_done++] = key;
     }
-    const int32_t s = corral_set_after(m, 1);
-    if (s == -2) {
-        return (size_t)-1;
-    }
-    if (s >= 0) {
-        const corral_eset es = m->sets[s];
-        for (int64_t e = es.exp_lo; e < es.exp_hi; ++e) {
-            if (corral_push_thread(m, s, m->exp[e], 1) < 0) {
-                return (size_t)-1;
-            }
-        }
-    }
-    return k;
+    *next = k;
+    return corral_set_after(m, 1);
 }
 
-static int push_frame(corral_matcher *m, size_t *nf, int32_t node, size_t lo, size_t hi) {
+static int push_frame(corral_matcher *m, size_t *nf, int32_t node, int32_t cfg) {
     if (corral_grow((void **)&m->frames, &m->cap_frames, *nf + 1, sizeof(corral_frame)) < 0) {
         return -1;
     }
     const corral_etrie *trie = m->g->trie;
-    corral_frame *f = &m->frames[(*nf)++];
-    f->cur = trie->child_ptr[node];
-    f->end = trie->child_ptr[node + 1];
-    f->thr_lo = lo;
-    f->thr_hi = hi;
+    m->frames[(*nf)++] = (corral_frame){trie->child_ptr[node], trie->child_ptr[node + 1], cfg};
     return 0;
 }
 
-/* Walk the subtrie below the injections at m->inj[i ..]. */
+/*
+ * Walk the subtrie below the injections at m->inj[i ..], depth first.  The walk's state at a
+ * node is a configuration (its set of threads, interned); transitions between configurations
+ * are computed once per mask — a lazily built automaton over parser configurations — so a
+ * subtrie where the configuration repeats (an identifier that may end at every byte) costs a
+ * table lookup per node.
+ */
 static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
     const corral_etrie *trie = m->g->trie;
-    const size_t base = m->n_thr;
-    corral_hmap_clear(&m->thr_seen);
-    if (inject(m, i) == (size_t)-1) {
+    size_t cursor = i;
+    const int32_t s0 = injected_set(m, i, &cursor);
+    if (s0 == -2) {
+        return CORRAL_ENGINE_NO_MEMORY;
+    }
+    const int32_t c0 = s0 >= 0 ? with_fresh(m, 0, s0) : 0;
+    if (c0 < 0) {
         return CORRAL_ENGINE_NO_MEMORY;
     }
     size_t nf = 0;
-    if (m->n_thr == base) {
-        return CORRAL_ENGINE_OK;
-    }
-    if (push_frame(m, &nf, m->inj[i].node, base, m->n_thr) < 0) {
-        return CORRAL_ENGINE_NO_MEMORY;
+    if (c0 == 0 || push_frame(m, &nf, m->inj[i].node, c0) < 0) {
+        return c0 == 0 ? CORRAL_ENGINE_OK : CORRAL_ENGINE_NO_MEMORY;
     }
     while (nf > 0) {
         corral_frame *f = &m->frames[nf - 1];
         if (f->cur == f->end) {
-            m->n_thr = f->thr_lo;
             --nf;
             continue;
         }
         const int32_t child = trie->child_ids[f->cur++];
-        const size_t out_lo = m->n_thr;
-        int32_t s;
-        const int r = corral_step(m, f->thr_lo, f->thr_hi, trie->node_byte[child], 1, &s);
-        if (r < 0) {
-            return r;
-        }
-        if (r == 1) {
-            mark_tokens(trie, child, words);
-        }
-        const size_t at = find_inj(m, child);
-        if (at < m->n_inj && m->inj[at].node == child && inject(m, at) == (size_t)-1) {
+        int32_t c = next_cfg(m, f->cfg, trie->node_byte[child]);
+        if (c == -3) {
             return CORRAL_ENGINE_NO_MEMORY;
         }
-        if (m->n_thr > out_lo && trie->child_ptr[child + 1] > trie->child_ptr[child]) {
-            if (push_frame(m, &nf, child, out_lo, m->n_thr) < 0) {
+        if (c != CFG_DEAD) {
+            mark_tokens(trie, child, words);
+        }
+        /* the walk meets nodes in increasing (preorder) ids: a cursor finds injections */
+        while (cursor < m->n_inj && m->inj[cursor].node < child) {
+            ++cursor;
+        }
+        if (cursor < m->n_inj && m->inj[cursor].node == child) {
+            const int32_t s = injected_set(m, cursor, &cursor);
+            if (s == -2) {
                 return CORRAL_ENGINE_NO_MEMORY;
             }
-        } else {
-            m->n_thr = out_lo;
+            if (s >= 0) {
+                c = with_fresh(m, c == CFG_DEAD ? 0 : c, s);
+                if (c < 0) {
+                    return CORRAL_ENGINE_NO_MEMORY;
+                }
+            }
+        }
+        if (c > 0 && trie->child_ptr[child + 1] > trie->child_ptr[child] &&
+            push_frame(m, &nf, child, c) < 0) {
+            return CORRAL_ENGINE_NO_MEMORY;
         }
     }
-    m->n_thr = base;
     return CORRAL_ENGINE_OK;
 }
 
@@ -150,11 +264,25 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
     const corral_mark mark = corral_mark_now(m);
     const corral_pos cur = m->pos[m->n_pos - 1];
     corral_hmap_clear(&m->memo);
+    corral_hmap_clear(&m->cfg_index);
+    corral_hmap_clear(&m->cfg_union);
     m->n_pool = 0;
     m->n_inj = 0;
+    m->n_cfgs = 0;
+    m->n_cfg_thr = 0;
     int code = corral_walks_apply(m, cur.thr_lo, cur.thr_hi, words);
+    if (code == CORRAL_ENGINE_OK) { /* configuration 0: no thread */
+        const size_t lo = m->n_thr;
+        code = intern_cfg(m, lo) == 0 ? CORRAL_ENGINE_OK : CORRAL_ENGINE_NO_MEMORY;
+    }
     if (code == CORRAL_ENGINE_OK && m->n_inj > 0) {
-        qsort(m->inj, m->n_inj, sizeof(corral_inj), cmp_inj);
+        size_t sorted = 1;
+        while (sorted < m->n_inj && cmp_inj(&m->inj[sorted - 1], &m->inj[sorted]) <= 0) {
+            ++sorted;
+        }
+        if (sorted < m->n_inj) {
+            qsort(m->inj, m->n_inj, sizeof(corral_inj), cmp_inj);
+        }
         if (corral_grow((void **)&m->inj_used, &m->cap_used, m->n_inj, 1) < 0) {
             code = CORRAL_ENGINE_NO_MEMORY;
         } else {

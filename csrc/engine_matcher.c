@@ -23,6 +23,7 @@ void corral_matcher_free(corral_matcher *m) {
     corral_hmap_free(&m->thr_seen);
     corral_hmap_free(&m->memo);
     free(m->pred_stamp);
+    free(m->self_stamp);
     free(m->done);
     free(m->kernel);
     free(m->copies);
@@ -30,6 +31,12 @@ void corral_matcher_free(corral_matcher *m) {
     free(m->frames);
     free(m->inj);
     free(m->inj_used);
+    free(m->cfgs);
+    free(m->cfg_thr);
+    free(m->cfg_trans);
+    corral_hmap_free(&m->cfg_index);
+    corral_hmap_free(&m->cfg_union);
+    corral_lex_free(m);
     free(m);
 }
 
@@ -40,8 +47,11 @@ corral_matcher *corral_matcher_new(const corral_grammar *g) {
     }
     m->g = g;
     m->pred_stamp = calloc(g->n_nts > 0 ? (size_t)g->n_nts : 1, sizeof(uint32_t));
-    if (m->pred_stamp == NULL || corral_hmap_init(&m->seen, 64) < 0 ||
+    m->self_stamp = calloc((size_t)g->n_dotted, sizeof(uint32_t));
+    if (m->pred_stamp == NULL || m->self_stamp == NULL || corral_hmap_init(&m->seen, 64) < 0 ||
         corral_hmap_init(&m->thr_seen, 64) < 0 || corral_hmap_init(&m->memo, 64) < 0 ||
+        corral_lex_init(m) < 0 || corral_hmap_init(&m->cfg_index, 64) < 0 ||
+        corral_hmap_init(&m->cfg_union, 64) < 0 ||
         corral_matcher_reset(m) != CORRAL_ENGINE_OK) {
         corral_matcher_free(m);
         return NULL;
@@ -78,17 +88,10 @@ int corral_matcher_reset(corral_matcher *m) {
         corral_restore(m, zero);
         return CORRAL_ENGINE_NO_MEMORY;
     }
-    const corral_eset *es = &m->sets[0];
-    if (corral_grow((void **)&m->thr, &m->cap_thr, (size_t)(es->exp_hi - es->exp_lo),
-                    sizeof(corral_thread)) < 0) {
+    corral_begin_threads(m);
+    if (corral_push_fresh(m, 0) < 0) {
         corral_restore(m, zero);
         return CORRAL_ENGINE_NO_MEMORY;
-    }
-    for (int64_t k = es->exp_lo; k < es->exp_hi; ++k) {
-        corral_thread *t = &m->thr[m->n_thr++];
-        t->origin = 0;
-        t->term = m->exp[k];
-        t->state = 1;
     }
     if (push_position(m, 0, 0, zero) < 0) {
         corral_restore(m, zero);
@@ -162,9 +165,14 @@ int64_t corral_matcher_forced(corral_matcher *m, uint8_t *out, size_t cap) {
         const corral_pos cur = m->pos[m->n_pos - 1];
         int only = -1;
         for (size_t i = cur.thr_lo; i < cur.thr_hi && only != -2; ++i) {
-            const corral_thread th = m->thr[i];
-            for (int b = 0; b < 256; ++b) {
-                if (corral_next(g, th.term, th.state, (uint8_t)b) != 0 && b != only) {
+            const corral_lexstate ls = m->lex[m->thr[i].lex];
+            for (int b = 0; b < 256 && only != -2; ++b) {
+                int live = 0;
+                for (int32_t k = 0; k < ls.n && !live; ++k) {
+                    const int32_t *pair = m->lex_pairs + ls.lo + 2 * k;
+                    live = corral_next(g, pair[0], pair[1], (uint8_t)b) != 0;
+                }
+                if (live && b != only) {
                     if (only != -1) {
                         only = -2;
                         break;

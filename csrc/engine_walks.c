@@ -3,7 +3,9 @@
  *
  * Which tokens a lexer thread (terminal t in automaton state d) survives, and where inside
  * them its lexeme can end, depends on (t, d) only, not on the parse: XGrammar's
- * context-independent tokens, here per automaton state.  The walk is done once per (t, d) and
+ * context-independent tokens, here per automaton state.  The walk is done once per (t, d) —
+ * or rather per class of states that no string as long as the longest token tells apart
+ * (corral_depth_classes: a length counter far from its bound walks like its neighbours) — and
  * kept per grammar: the surviving tokens as a bitset (or a list when there are few), the trie
  * nodes with children where the automaton accepts.  A mask ORs the bitsets of its threads and
  * continues the parse only below those nodes (engine_mask.c).  The cache is shared by every
@@ -154,9 +156,86 @@ static size_t entry_bytes(const walk_entry *e, size_t n_words) {
 }
 
 /* The entry of (t, d), walked on first use; NULL when out of memory.  Lock held. */
+/* Whether states a and b of a terminal's table have equal signatures under `cls`. */
+static int same_signature(const int32_t *table, int32_t width, const int32_t *cls, int32_t a,
+                          int32_t b) {
+    if (cls[a] != cls[b]) {
+        return 0;
+    }
+    for (int32_t c = 0; c < width; ++c) {
+        if (cls[table[(int64_t)a * width + c]] != cls[table[(int64_t)b * width + c]]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int corral_depth_classes(corral_grammar *g, int32_t rounds) {
+    corral_hmap h;
+    int32_t *next = NULL;
+    size_t cap_next = 0;
+    if (corral_hmap_init(&h, 64) < 0) {
+        return CORRAL_ENGINE_NO_MEMORY;
+    }
+    for (int32_t t = 0; t < g->n_terms; ++t) {
+        const int32_t n = (int32_t)(g->dfa_base[t + 1] - g->dfa_base[t]);
+        const int32_t width = g->n_classes[t];
+        const int32_t *table = g->table + g->tbase[t];
+        const uint8_t *acc = g->accept + g->dfa_base[t];
+        int32_t *cls = g->wclass + g->dfa_base[t];
+        if (corral_grow((void **)&next, &cap_next, (size_t)n, sizeof(int32_t)) < 0) {
+            corral_hmap_free(&h);
+            free(next);
+            return CORRAL_ENGINE_NO_MEMORY;
+        }
+        for (int32_t s = 0; s < n; ++s) {
+            cls[s] = s == 0 ? 0 : (acc[s] ? 1 : 2);
+        }
+        int32_t n_cls = 3;
+        for (int32_t r = 0; r < rounds; ++r) {
+            corral_hmap_clear(&h);
+            int32_t k = 0;
+            for (int32_t s = 0; s < n; ++s) {
+                uint64_t hash = (uint64_t)cls[s] * UINT64_C(0x9E3779B97F4A7C15);
+                for (int32_t c = 0; c < width; ++c) {
+                    hash = (hash ^ (uint64_t)cls[table[(int64_t)s * width + c]]) *
+                           UINT64_C(1099511628211);
+                }
+                for (int64_t probe = 0;; ++probe) {
+                    int64_t *slot = corral_hmap_find(&h, (int64_t)hash, probe);
+                    if (slot == NULL) {
+                        int fresh;
+                        if (corral_hmap_put(&h, (int64_t)hash, probe, ((int64_t)s << 32) | k,
+                                            &fresh) < 0) {
+                            corral_hmap_free(&h);
+                            free(next);
+                            return CORRAL_ENGINE_NO_MEMORY;
+                        }
+                        next[s] = k++;
+                        break;
+                    }
+                    if (same_signature(table, width, cls, (int32_t)(*slot >> 32), s)) {
+                        next[s] = (int32_t)(*slot & 0xFFFFFFFF);
+                        break;
+                    }
+                }
+            }
+            memcpy(cls, next, (size_t)n * sizeof(int32_t));
+            if (k == n_cls) {
+                break; /* stable: no string of any length tells the classes apart */
+            }
+            n_cls = k;
+        }
+    }
+    corral_hmap_free(&h);
+    free(next);
+    return CORRAL_ENGINE_OK;
+}
+
 static const walk_entry *entry_of(const corral_grammar *g, int32_t t, int32_t d) {
     struct corral_walks *w = g->walks;
-    const int64_t *at = corral_hmap_find(&w->index, t, d);
+    const int32_t key = g->wclass[g->dfa_base[t] + d];
+    const int64_t *at = corral_hmap_find(&w->index, t, key);
     if (at != NULL) {
         return &w->entries[*at];
     }
@@ -171,7 +250,7 @@ static const walk_entry *entry_of(const corral_grammar *g, int32_t t, int32_t d)
     }
     int fresh;
     if (corral_grow((void **)&w->entries, &w->cap, w->n + 1, sizeof(walk_entry)) < 0 ||
-        corral_hmap_put(&w->index, t, d, (int64_t)w->n, &fresh) < 0) {
+        corral_hmap_put(&w->index, t, key, (int64_t)w->n, &fresh) < 0) {
         free(e.bits);
         free(e.toks);
         free(e.done);
@@ -187,9 +266,12 @@ int corral_walks_apply(corral_matcher *m, size_t lo, size_t hi, uint32_t *words)
     const size_t n_words = (g->trie->vocab_size + 31) / 32;
     int code = CORRAL_ENGINE_OK;
     pthread_mutex_lock(&g->walks->lock);
-    for (size_t i = lo; i < hi; ++i) {
+    for (size_t i = lo; i < hi && code == CORRAL_ENGINE_OK; ++i) {
         const corral_thread th = m->thr[i];
-        const walk_entry *e = entry_of(g, th.term, th.state);
+        const corral_lexstate ls = m->lex[th.lex];
+        for (int32_t p = 0; p < ls.n; ++p) {
+        const int32_t term = m->lex_pairs[ls.lo + 2 * p];
+        const walk_entry *e = entry_of(g, term, m->lex_pairs[ls.lo + 2 * p + 1]);
         if (e == NULL ||
             corral_grow((void **)&m->inj, &m->cap_inj, m->n_inj + (size_t)e->n_done,
                         sizeof(corral_inj)) < 0) {
@@ -206,7 +288,8 @@ int corral_walks_apply(corral_matcher *m, size_t lo, size_t hi, uint32_t *words)
             }
         }
         for (int32_t k = 0; k < e->n_done; ++k) {
-            m->inj[m->n_inj++] = (corral_inj){e->done[k], th.origin, th.term};
+            m->inj[m->n_inj++] = (corral_inj){e->done[k], th.origin, term};
+        }
         }
     }
     pthread_mutex_unlock(&g->walks->lock);

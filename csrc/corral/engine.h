@@ -64,8 +64,17 @@ typedef struct corral_grammar {
     uint8_t *accept;      /* rows */
     const corral_etrie *trie; /* borrowed (the tokenizer's) */
     size_t vocab_size;    /* bitmask width in tokens (>= trie.vocab_size) */
+    int32_t *wclass;      /* rows: states no string of at most trie->max_depth bytes tells
+                             apart share a class, and so a root walk (derived) */
     struct corral_walks *walks; /* run-time cache of root walks (engine_walks.c), locked */
 } corral_grammar;
+
+/*
+ * Fill g->wclass (allocated by the caller, one entry per state): per terminal, Moore's
+ * partition refinement from {dead, accepting, other}, stopped after `rounds` rounds or when
+ * stable.  CORRAL_ENGINE_OK or CORRAL_ENGINE_NO_MEMORY.
+ */
+int corral_depth_classes(corral_grammar *g, int32_t rounds);
 
 /*
  * The cache of root walks: per (terminal, state), the tokens a lone lexer thread survives and

@@ -13,10 +13,17 @@ typedef struct corral_item {
 } corral_item;
 
 typedef struct corral_thread {
-    int32_t origin; /* id of the set where the lexeme began */
-    int32_t term;
-    int32_t state; /* state of the terminal's automaton */
+    int32_t origin; /* id of the set where the lexemes began */
+    int32_t lex;    /* lexer state: the (terminal, automaton state) pairs still alive */
 } corral_thread;
+
+/* A lexer state (engine_lexer.c): pairs [lo, lo + 2n) of lex_pairs, accepting terminals. */
+typedef struct corral_lexstate {
+    int64_t lo;
+    int64_t acc_lo;
+    int32_t n;
+    int32_t acc_n;
+} corral_lexstate;
 
 typedef struct corral_idx {
     int32_t key; /* next symbol: a terminal t as t, nonterminal k as n_terms + k */
@@ -29,6 +36,7 @@ typedef struct corral_eset {
     int64_t idx_lo, idx_hi;     /* in idx: the items with a next symbol, by key */
     int64_t exp_lo, exp_hi;     /* in exp: expected terminals (ignored ones included), ascending */
     int accepting;
+    int32_t fresh_lex; /* lexer state of its fresh threads, -1 until first asked */
 } corral_eset;
 
 /* Open-addressing map from a pair of int64 to an int64; cleared in O(1) by a generation. */
@@ -57,11 +65,17 @@ typedef struct corral_inj {
     int32_t node, origin, term;
 } corral_inj;
 
-/* A trie node on the mask's walk: its next child [cur, end), its threads [thr_lo, thr_hi). */
+/* A trie node on the mask's walk: its next child [cur, end), its configuration. */
 typedef struct corral_frame {
     int64_t cur, end;
-    size_t thr_lo, thr_hi;
+    int32_t cfg;
 } corral_frame;
+
+/* A configuration of a mask's walk: threads [lo, lo + n) of cfg_thr (sorted, distinct). */
+typedef struct corral_cfg {
+    int64_t lo;
+    int32_t n;
+} corral_cfg;
 
 struct corral_matcher {
     const corral_grammar *g;
@@ -79,8 +93,13 @@ struct corral_matcher {
     size_t n_pos, cap_pos;
     /* scratch of one step or closure */
     corral_hmap seen, thr_seen, memo;
+    size_t thr_out_lo; /* where the list being deduplicated starts */
+    int thr_small;     /* deduplicated by a linear scan while it is short */
     uint32_t *pred_stamp;
     uint32_t pred_gen;
+    uint32_t *self_stamp; /* per dotted item: seen with origin `closing` in this closure */
+    uint32_t self_gen;
+    int32_t closing; /* id of the set being closed */
     int64_t *done;
     size_t n_done, cap_done;
     corral_item *kernel;
@@ -91,15 +110,52 @@ struct corral_matcher {
     size_t n_pool, cap_pool;
     corral_frame *frames; /* the mask's depth-first walk */
     size_t cap_frames;
+    /* configurations of one mask, with their transitions filled on first use */
+    corral_cfg *cfgs;
+    size_t n_cfgs, cap_cfgs;
+    corral_thread *cfg_thr;
+    size_t n_cfg_thr, cap_cfg_thr;
+    int32_t *cfg_trans; /* n_cfgs * 256: next configuration, -1 unknown, -2 dead */
+    size_t cap_cfg_trans;
+    corral_hmap cfg_index, cfg_union;
     corral_inj *inj;
     size_t n_inj, cap_inj;
     uint8_t *inj_used;
     size_t cap_used;
+    /* lexer states, built lazily (engine_lexer.c) */
+    corral_lexstate *lex;
+    size_t n_lex, cap_lex;
+    int32_t *lex_pairs;
+    size_t n_lex_pairs, cap_lex_pairs;
+    int32_t *lex_acc;
+    size_t n_lex_acc, cap_lex_acc;
+    int32_t *lex_trans; /* n_lex * 256: next lexer state, -1 until computed */
+    size_t cap_lex_trans;
+    int32_t *lex_scratch;
+    size_t cap_lex_scratch;
+    corral_hmap lex_index;
     int64_t last_work;
 };
 
+int corral_lex_init(corral_matcher *m);
+void corral_lex_free(corral_matcher *m);
+/* The lexer state of the fresh threads of set `set` (its expected terminals in state 1). */
+int32_t corral_lex_fresh(corral_matcher *m, int32_t set);
+/* Compute (and store) a transition; -1 when out of memory. */
+int32_t corral_lex_next_slow(corral_matcher *m, int32_t lex, uint8_t byte);
+
+/* The lexer state after `byte`, or -1 when out of memory. */
+static inline int32_t corral_lex_next(corral_matcher *m, int32_t lex, uint8_t byte) {
+    const int32_t next = m->lex_trans[(size_t)lex * 256 + byte];
+    return next >= 0 ? next : corral_lex_next_slow(m, lex, byte);
+}
+
 /* Grow *buf (elements of size elem) to hold at least need; 0 or -1. */
-int corral_grow(void **buf, size_t *cap, size_t need, size_t elem);
+int corral_grow_slow(void **buf, size_t *cap, size_t need, size_t elem);
+
+static inline int corral_grow(void **buf, size_t *cap, size_t need, size_t elem) {
+    return need <= *cap ? 0 : corral_grow_slow(buf, cap, need, elem);
+}
 
 int corral_hmap_init(corral_hmap *h, size_t cap);
 void corral_hmap_free(corral_hmap *h);
@@ -122,7 +178,13 @@ void corral_restore(corral_matcher *m, corral_mark mark);
 int32_t corral_closure(corral_matcher *m);
 
 /* Add a thread unless m->thr_seen has it. 0 or -1 (no memory). */
-int corral_push_thread(corral_matcher *m, int32_t origin, int32_t term, int32_t state);
+int corral_push_thread(corral_matcher *m, int32_t origin, int32_t lex);
+
+/* Start a new list of threads at the top of m->thr (deduplicated from here on). */
+void corral_begin_threads(corral_matcher *m);
+
+/* Add the fresh threads of set s (one thread: its expected terminals' lexer state). */
+int corral_push_fresh(corral_matcher *m, int32_t s);
 
 /*
  * The set after the lexemes m->done[0 .. n_done) (origin << 32 | terminal, ascending and

@@ -57,6 +57,8 @@ def engine_grammar(
     nullable: bytes,
     ignore: bytes,
     dfa_base: bytes,
+    n_classes: bytes,
+    classes: bytes,
     table: bytes,
     accept: bytes,
     vocab_size: int,

@@ -221,6 +221,19 @@ def test_match_text(grammar: str) -> None:
     assert code == 1 and "offset 0" in out
 
 
+@pytest.mark.parametrize("command", ["match", "mask", "check"])
+def test_engine_option_gives_the_same_answers(command: str) -> None:
+    extra = {
+        "match": ["--text", '{"a": [1, 2'],
+        "mask": ["--prefix", '{"a": [1, 2', "--limit", "5"],
+        "check": [],
+    }[command]
+    outs = [run(command, JSON_LARK, "--engine", e, *extra) for e in ("native", "reference")]
+    assert outs[0] == outs[1]
+    assert outs[0][1]
+    assert run(command, JSON_LARK, "--engine", "fast", *extra)[0] == 2
+
+
 def test_match_file(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_bytes(b'[true, false,\n  {"k": "v\\n"}]\n')

@@ -17,7 +17,43 @@ import numpy as np
 from corral.automata.minimize import row_classes
 from corral.limits import DEFAULT_LIMITS
 
-__all__ = ["LAZY_ROWS_ABOVE", "MAX_DFA_STATES", "ByteDFA", "LazyRows", "row_lists"]
+__all__ = [
+    "LAZY_ROWS_ABOVE",
+    "MAX_DFA_STATES",
+    "ByteDFA",
+    "LazyRows",
+    "column_classes",
+    "row_lists",
+]
+
+_HASH_SEED = 0x5EED
+
+
+def column_classes(table: np.ndarray) -> np.ndarray:
+    """Classes of equal columns of an ``(n, 256)`` table, numbered by first column, exactly.
+
+    Each column is hashed (a dot product with fixed pseudo-random 64-bit weights, wrapping),
+    columns are grouped by hash, and every column is then compared with its group's first one;
+    a collision (never seen) falls back to sorting the packed columns
+    (:func:`corral.automata.minimize.row_classes`). O(n × 256), against O(n × 256 × log) and a
+    large constant for ``np.unique(axis=...)`` on columns thousands of states long.
+    """
+    n = table.shape[0]
+    weights = np.random.default_rng(_HASH_SEED).integers(1, 2**62, size=n, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        hashes = weights @ table.astype(np.int64)
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    reps = first[inverse.reshape(-1)]
+    if not np.array_equal(table, table[:, reps]):  # pragma: no cover - a 64-bit collision
+        classes = row_classes(table.T, n)
+        _, first, inverse = np.unique(classes, return_index=True, return_inverse=True)
+        reps = first[inverse.reshape(-1)]
+    # renumber by first byte: class k is the k-th distinct representative in byte order
+    uniq_reps, numbered = np.unique(reps, return_inverse=True)
+    del uniq_reps
+    out: np.ndarray = numbered.reshape(-1).astype(np.int64)
+    return out
+
 
 LAZY_ROWS_ABOVE = 4096
 
@@ -88,9 +124,10 @@ class ByteDFA:
         return self._out
 
     def byte_classes(self) -> np.ndarray:
-        """``int64`` array ``(256,)``: bytes with equal class act alike in every state (cached)."""
+        """``int64`` array ``(256,)``: bytes with equal class act alike in every state (cached);
+        classes are numbered by their first byte."""
         if self._classes is None:
-            self._classes = row_classes(self.table.T, self.n_states)
+            self._classes = column_classes(self.table)
         return self._classes
 
     @property

@@ -53,6 +53,10 @@ def add_bench_parser(sub: argparse._SubParsersAction[Any]) -> None:
         help="comma-separated engines (default all; missing packages are left out)",
     )  # fmt: skip
     masks.add_argument(
+        "--cold", action="store_true",
+        help="compile every schema cold (default: one AutomataCache for the run, as a server)",
+    )  # fmt: skip
+    masks.add_argument(
         "--out", default="benchmarks/results/masks", metavar="DIR",
         help="where to write masks.json/.md/.png (default benchmarks/results/masks)",
     )  # fmt: skip
@@ -160,11 +164,12 @@ def _bench_masks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     splits = tuple(args.split) if args.split else DEFAULT_SPLITS
     result = run_mask_bench(data, tok, splits=splits, n=args.n, seed=args.seed,
                             instances=args.instances, engines=engines,
-                            progress=_bar(err))  # fmt: skip
+                            progress=_bar(err), shared_automata=not args.cold)  # fmt: skip
     err.write("\n")
     command = "corral bench masks " + " ".join(
         [f"--tokenizer {args.tokenizer}", f"--n {args.n}", f"--seed {args.seed}",
-         f"--instances {args.instances}", *(f"--split {s}" for s in splits)]
+         f"--instances {args.instances}", *(f"--split {s}" for s in splits),
+         *(["--cold"] if args.cold else [])]
     )  # fmt: skip
     summary = write_mask_results(result, Path(args.out), command)
     out.write(format_table(summary) + "\n")

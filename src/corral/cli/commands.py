@@ -39,7 +39,8 @@ def _show(data: bytes) -> str:
 def _compile(args: argparse.Namespace, err: TextIO) -> tuple[Grammar, CompiledGrammar]:
     def build() -> tuple[Grammar, CompiledGrammar]:
         grammar = load_grammar(args)
-        return grammar, compile_grammar(grammar, load_tokenizer(args.tokenizer))
+        tok = load_tokenizer(args.tokenizer)
+        return grammar, compile_grammar(grammar, tok, engine=getattr(args, "engine", None))
 
     return with_progress(printable(grammar_label(args) or "grammar"), build, err)
 

@@ -102,6 +102,14 @@ def _tokenizer(p: argparse.ArgumentParser, what: str) -> None:
     )  # fmt: skip
 
 
+def _engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine", choices=("native", "reference"), default=None,
+        help="the matcher: native (C, the default where built) or reference (pure Python, "
+        "its specification; same answers)",
+    )  # fmt: skip
+
+
 def _add_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     mask = sub.add_parser(
         "mask", help="print the tokens a grammar allows after a prefix",
@@ -110,6 +118,7 @@ def _add_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     )  # fmt: skip
     _grammar_sources(mask)
     _tokenizer(mask, "the vocabulary")
+    _engine(mask)
     mask.add_argument("--prefix", default="", metavar="TEXT", help="text already generated")
     mask.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (default text)"
@@ -126,6 +135,7 @@ def _add_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
     )  # fmt: skip
     _grammar_sources(check)
     _tokenizer(check, "the vocabulary compiled for")
+    _engine(check)
 
     match = sub.add_parser(
         "match", help="check that a text is in the grammar's language",
@@ -143,6 +153,7 @@ def _add_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
         help=f"read at most SIZE bytes, e.g. 64K, 16M (default {DEFAULT_MAX_BYTES} = 64K)",
     )  # fmt: skip
     _tokenizer(match, "the vocabulary compiled for (the verdict does not depend on it)")
+    _engine(match)
 
     expl = sub.add_parser(
         "explain", help="what happens to each keyword of a JSON Schema (exit 3 if any is refused)",

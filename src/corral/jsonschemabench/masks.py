@@ -116,8 +116,9 @@ class MaskBenchResult:
 class _Engine:
     """One engine's compile / new matcher / fill / accept, timed by the caller."""
 
-    def __init__(self, name: str, tok: corral.Tokenizer) -> None:
+    def __init__(self, name: str, tok: corral.Tokenizer, shared: bool) -> None:
         self.name = name
+        self._automata = corral.AutomataCache() if shared else None
         self.vocab = tok.vocab_size
         self.words = (tok.vocab_size + 31) // 32
         if name == "llguidance":
@@ -142,7 +143,8 @@ class _Engine:
         """A compiled handle, or ``None`` when the engine refuses the schema."""
         try:
             if self.name == "corral":
-                return corral.compile(corral.Grammar.from_json_schema(schema), self._tok)
+                grammar = corral.Grammar.from_json_schema(schema, cache=self._automata)
+                return corral.compile(grammar, self._tok)
             if self.name == "llguidance":
                 ll = self._ll
                 grammar = ll.LLMatcher.grammar_from_json_schema(
@@ -234,11 +236,17 @@ def run_mask_bench(
     instances: int = 2,
     engines: Sequence[str] = ("corral", "llguidance", "xgrammar"),
     progress: Callable[[int, int], None] | None = None,
+    shared_automata: bool = True,
 ) -> MaskBenchResult:
-    """Run the benchmark (module docstring) on ``n`` schemas drawn with ``seed``."""
+    """Run the benchmark (module docstring) on ``n`` schemas drawn with ``seed``.
+
+    With ``shared_automata``, corral's JSON Schema compiler keeps one
+    :class:`corral.AutomataCache` for the run (a server's set-up: string, format and pattern
+    automata shared between schemas); without, every schema is compiled cold.
+    """
     tok.token_trie()
     names = available_engines(engines)
-    runners = [_Engine(name, tok) for name in names]
+    runners = [_Engine(name, tok, shared_automata) for name in names]
     times = {name: EngineTimes() for name in names}
     files = list_files(data, splits)
     picked = random.Random(seed).sample(files, min(n, len(files)))
@@ -301,6 +309,7 @@ def run_mask_bench(
     if progress is not None:
         progress(len(picked), len(picked))
     args = {"splits": list(splits), "n": n, "seed": seed, "instances": instances,
-            "tokenizer": tok.name, "vocab_size": tok.vocab_size, "engines": names}  # fmt: skip
+            "tokenizer": tok.name, "vocab_size": tok.vocab_size, "engines": names,
+            "corral_shared_automata": shared_automata}  # fmt: skip
     return MaskBenchResult(times, schemas, n_paths, rejected, (rss_start, _rss_mb()),
                            corral_mem / 2**20, args)  # fmt: skip

@@ -28,7 +28,7 @@ from typing import TypeVar
 import numpy as np
 
 from corral.automata.cache import AutomataCache
-from corral.automata.dfa import ByteDFA
+from corral.automata.dfa import ByteDFA, column_classes
 from corral.automata.minimize import row_classes
 from corral.automata.ops import empty_dfa, intersect, utf8_strings
 from corral.automata.regex import compile_regex
@@ -61,7 +61,7 @@ _HEX = "0123456789abcdef"
 # --------------------------------------------------------------------------- minimisation
 def _byte_classes(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bytes that act alike in every state: a representative per class, the class of each byte."""
-    cls = row_classes(table.T, table.shape[0])
+    cls = column_classes(table)
     _, first, inverse = np.unique(cls, return_index=True, return_inverse=True)
     return first, np.asarray(inverse).reshape(-1)
 

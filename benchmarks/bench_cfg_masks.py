@@ -1,0 +1,77 @@
+"""Mask times on the shipped CFGs (json, arithmetic, sql, c): native vs reference engine.
+
+Seeded random walks (uniform among allowed tokens, EOS excluded) of ``--steps`` tokens per
+grammar on the SmolLM2 vocabulary (or ``--tokenizer qwen``); at every step both engines fill a
+one-row int32 bitmask (timed with ``perf_counter_ns``, single thread) and the masks are compared
+bit for bit. Prints p50/p99/max per grammar and engine and writes
+``benchmarks/results/cfg_masks.json``::
+
+    python benchmarks/bench_cfg_masks.py [--steps 200] [--walks 3] [--tokenizer smollm2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import corral
+from corral.cli.inputs import load_tokenizer
+from corral.grammars import library_path
+
+ROOT = Path(__file__).resolve().parents[1]
+GRAMMARS = ("json.lark", "arithmetic.lark", "sql.lark", "c.lark")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--walks", type=int, default=3)
+    p.add_argument("--tokenizer", default="smollm2")
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "cfg_masks.json")
+    args = p.parse_args(argv)
+    tok = load_tokenizer(args.tokenizer)
+    tok.token_trie()
+    eos = set(tok.eos_token_ids)
+    doc: dict[str, object] = {"args": vars(args) | {"out": str(args.out)}, "grammars": {}}
+    for name in GRAMMARS:
+        grammar = corral.Grammar.from_file(library_path(name))
+        cgs = {e: corral.compile(grammar, tok, engine=e) for e in ("native", "reference")}
+        times: dict[str, list[float]] = {e: [] for e in cgs}
+        for walk in range(args.walks):
+            rng = np.random.default_rng(walk)
+            ms = {e: corral.Matcher(cg) for e, cg in cgs.items()}
+            masks = {e: corral.allocate_token_bitmask(1, tok.vocab_size) for e in cgs}
+            for _ in range(args.steps):
+                for e, m in ms.items():
+                    start = time.perf_counter_ns()
+                    m.fill_next_token_bitmask(masks[e])
+                    times[e].append((time.perf_counter_ns() - start) / 1000)
+                assert np.array_equal(masks["native"], masks["reference"]), name
+                allowed = [
+                    t for t in np.flatnonzero(ms["native"].allowed_token_mask()) if t not in eos
+                ]
+                if not allowed:
+                    break
+                token = int(rng.choice(allowed))
+                for m in ms.values():
+                    assert m.accept_token(token)
+        row = {}
+        for e, values in times.items():
+            arr = np.asarray(values)
+            row[e] = {"count": int(arr.shape[0]), "p50": float(np.percentile(arr, 50)),
+                      "p99": float(np.percentile(arr, 99)), "max": float(arr.max())}  # fmt: skip
+            print(f"{name:16s} {e:9s} n={arr.shape[0]:5d} p50 {row[e]['p50']:9.1f} µs  "
+                  f"p99 {row[e]['p99']:9.1f}  max {row[e]['max']:9.1f}")  # fmt: skip
+        doc["grammars"][name] = row  # type: ignore[index]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
