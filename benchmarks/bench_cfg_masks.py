@@ -1,9 +1,12 @@
-"""Mask times on the shipped CFGs (json, arithmetic, sql, c): native vs reference engine.
+"""Mask times on the shipped CFGs (json, arithmetic, sql, c): native vs reference engine, and
+llguidance where it takes the grammar.
 
 Seeded random walks (uniform among allowed tokens, EOS excluded) of ``--steps`` tokens per
-grammar on the SmolLM2 vocabulary (or ``--tokenizer qwen``); at every step both engines fill a
-one-row int32 bitmask (timed with ``perf_counter_ns``, single thread) and the masks are compared
-bit for bit. Prints p50/p99/max per grammar and engine and writes
+grammar on the SmolLM2 vocabulary (or ``--tokenizer qwen``); at every step both corral engines
+fill a one-row int32 bitmask (timed with ``perf_counter_ns``, single thread) and the masks are
+compared bit for bit. llguidance (its Lark dialect, same vocabulary) is timed on the same steps
+while it accepts the walk's tokens; its timings stop where it refuses one (its lexer is greedy
+where corral's keeps every split). Prints p50/p99/max per grammar and engine and writes
 ``benchmarks/results/cfg_masks.json``::
 
     python benchmarks/bench_cfg_masks.py [--steps 200] [--walks 3] [--tokenizer smollm2]
@@ -36,21 +39,43 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     tok = load_tokenizer(args.tokenizer)
     tok.token_trie()
+    try:
+        import llguidance
+        import llguidance.numpy as llnp
+
+        from corral.jsonschemabench.engines import llguidance_tokenizer
+
+        lltok = llguidance_tokenizer(tok)
+    except ImportError:
+        llguidance = None
     eos = set(tok.eos_token_ids)
     doc: dict[str, object] = {"args": vars(args) | {"out": str(args.out)}, "grammars": {}}
     for name in GRAMMARS:
         grammar = corral.Grammar.from_file(library_path(name))
         cgs = {e: corral.compile(grammar, tok, engine=e) for e in ("native", "reference")}
-        times: dict[str, list[float]] = {e: [] for e in cgs}
+        times: dict[str, list[float]] = {e: [] for e in (*cgs, "llguidance")}
+        ll_proto = None
+        if llguidance is not None:
+            text = Path(library_path(name)).read_text()
+            ll_proto = llguidance.LLMatcher(lltok, llguidance.grammar_from("lark", text),
+                                            log_level=0)  # fmt: skip
+            if ll_proto.is_error():
+                ll_proto = None
         for walk in range(args.walks):
             rng = np.random.default_rng(walk)
             ms = {e: corral.Matcher(cg) for e, cg in cgs.items()}
             masks = {e: corral.allocate_token_bitmask(1, tok.vocab_size) for e in cgs}
+            lm = ll_proto.deep_copy() if ll_proto is not None else None
+            ll_mask = corral.allocate_token_bitmask(1, tok.vocab_size)
             for _ in range(args.steps):
                 for e, m in ms.items():
                     start = time.perf_counter_ns()
                     m.fill_next_token_bitmask(masks[e])
                     times[e].append((time.perf_counter_ns() - start) / 1000)
+                if lm is not None:
+                    start = time.perf_counter_ns()
+                    llnp.fill_next_token_bitmask(lm, ll_mask, 0)
+                    times["llguidance"].append((time.perf_counter_ns() - start) / 1000)
                 assert np.array_equal(masks["native"], masks["reference"]), name
                 allowed = [
                     t for t in np.flatnonzero(ms["native"].allowed_token_mask()) if t not in eos
@@ -60,12 +85,16 @@ def main(argv: list[str] | None = None) -> int:
                 token = int(rng.choice(allowed))
                 for m in ms.values():
                     assert m.accept_token(token)
+                if lm is not None and not lm.consume_token(token):
+                    lm = None  # llguidance refuses a token corral allows: its timings stop
         row = {}
         for e, values in times.items():
+            if not values:
+                continue
             arr = np.asarray(values)
             row[e] = {"count": int(arr.shape[0]), "p50": float(np.percentile(arr, 50)),
                       "p99": float(np.percentile(arr, 99)), "max": float(arr.max())}  # fmt: skip
-            print(f"{name:16s} {e:9s} n={arr.shape[0]:5d} p50 {row[e]['p50']:9.1f} µs  "
+            print(f"{name:16s} {e:10s} n={arr.shape[0]:5d} p50 {row[e]['p50']:9.1f} µs  "
                   f"p99 {row[e]['p99']:9.1f}  max {row[e]['max']:9.1f}")  # fmt: skip
         doc["grammars"][name] = row  # type: ignore[index]
     args.out.parent.mkdir(parents=True, exist_ok=True)

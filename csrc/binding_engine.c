@@ -74,6 +74,7 @@ static void etrie_free(corral_etrie *t) {
     free(t->node_tok_ids);
     free(t->subtree_end);
     free(t->depth);
+    corral_walks_free(t->walks);
     free(t);
 }
 
@@ -131,8 +132,13 @@ static int derive_preorder(corral_etrie *t, size_t n) {
 static PyObject *engine_trie(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *o[5];
-    Py_ssize_t vocab;
-    if (!PyArg_ParseTuple(args, "OOOOOn:engine_trie", &o[0], &o[1], &o[2], &o[3], &o[4], &vocab)) {
+    Py_ssize_t vocab, cache_bytes;
+    if (!PyArg_ParseTuple(args, "OOOOOnn:engine_trie", &o[0], &o[1], &o[2], &o[3], &o[4], &vocab,
+                          &cache_bytes)) {
+        return NULL;
+    }
+    if (cache_bytes < 0) {
+        PyErr_Format(PyExc_ValueError, "cache_bytes must be >= 0, got %zd", cache_bytes);
         return NULL;
     }
     if (vocab < 0 || vocab > INT32_MAX) {
@@ -181,6 +187,10 @@ static PyObject *engine_trie(PyObject *self, PyObject *args) {
     if (derive_preorder(t, n_nodes) < 0) {
         goto fail;
     }
+    if ((t->walks = corral_walks_new((size_t)cache_bytes)) == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     t->n_nodes = n_nodes;
     t->vocab_size = (size_t)vocab;
     PyObject *cap = PyCapsule_New(t, TRIE_NAME, trie_capsule_free);
@@ -212,7 +222,8 @@ static void grammar_free(corral_grammar *g) {
     free(g->table);
     free(g->accept);
     free(g->wclass);
-    corral_walks_free(g->walks);
+    free(g->dfa_id);
+    free(g->dfa_gen);
     free(g);
 }
 
@@ -305,14 +316,10 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *trie_cap, *o[11];
     int n_terms, n_nts, final_dotted;
-    Py_ssize_t vocab, cache_bytes;
-    if (!PyArg_ParseTuple(args, "OiiiOOOOOOOOOOOnn:engine_grammar", &trie_cap, &n_terms,
-                          &n_nts, &final_dotted, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
-                          &o[9], &o[10], &o[7], &o[8], &vocab, &cache_bytes)) {
-        return NULL;
-    }
-    if (cache_bytes < 0) {
-        PyErr_Format(PyExc_ValueError, "cache_bytes must be >= 0, got %zd", cache_bytes);
+    Py_ssize_t vocab;
+    if (!PyArg_ParseTuple(args, "OiiiOOOOOOOOOOOn:engine_grammar", &trie_cap, &n_terms, &n_nts,
+                          &final_dotted, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[9],
+                          &o[10], &o[7], &o[8], &vocab)) {
         return NULL;
     }
     corral_etrie *trie = PyCapsule_GetPointer(trie_cap, TRIE_NAME);
@@ -368,7 +375,10 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto fail;
     }
-    if ((g->walks = corral_walks_new((size_t)cache_bytes)) == NULL) {
+    g->walks = trie->walks;
+    g->dfa_id = calloc(n_terms > 0 ? (size_t)n_terms : 1, sizeof(int32_t));
+    g->dfa_gen = calloc(n_terms > 0 ? (size_t)n_terms : 1, sizeof(uint64_t));
+    if (g->dfa_id == NULL || g->dfa_gen == NULL) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -694,14 +704,16 @@ static PyObject *engine_cache_bytes(PyObject *self, PyObject *gcap) {
 
 PyMethodDef corral_engine_methods[] = {
     {"engine_memory", engine_cache_bytes, METH_O,
-     "engine_memory(grammar)\n--\n\n(bytes of the tables, bytes of the root-walk cache)."},
+     "engine_memory(grammar)\n--\n\n"
+     "(bytes of the grammar's tables, bytes of its trie's root-walk cache, shared)."},
     {"engine_trie", engine_trie, METH_VARARGS,
-     "engine_trie(child_ptr, child_ids, node_byte, node_tok_ptr, node_tok_ids, vocab_size)\n--\n\n"
-     "A native token trie (int32 / uint8 bytes, nodes in preorder)."},
+     "engine_trie(child_ptr, child_ids, node_byte, node_tok_ptr, node_tok_ids, vocab_size,\n"
+     "            cache_bytes)\n--\n\n"
+     "A native token trie (int32 / uint8 bytes, nodes in preorder) with its root-walk cache."},
     {"engine_grammar", engine_grammar, METH_VARARGS,
      "engine_grammar(trie, n_terms, n_nts, final_dotted, dotted_next, dotted_lhs, pred_ptr,\n"
      "               pred_ids, nullable, ignore, dfa_base, n_classes, classes, table, accept,\n"
-     "               vocab_size, cache_bytes)\n--\n\n"
+     "               vocab_size)\n--\n\n"
      "Native tables of a compiled grammar (bytes of int32, int64 dfa_base, uint8 flags)."},
     {"engine_matcher", engine_matcher, METH_O, "engine_matcher(grammar)\n--\n\nA new matcher."},
     {"engine_reset", engine_reset, METH_O, "engine_reset(matcher)\n--\n\nBack to position 0."},

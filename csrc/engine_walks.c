@@ -25,11 +25,22 @@ typedef struct walk_entry {
     int32_t n_done;
 } walk_entry;
 
+/* An automaton registered by content: its compressed table, class map and accepting flags. */
+typedef struct walk_dfa {
+    int32_t n_states, width;
+    uint8_t *data; /* classes (256), accept (n_states), table (n_states * width int32) */
+    size_t size;
+} walk_dfa;
+
 struct corral_walks {
     pthread_mutex_t lock;
-    corral_hmap index; /* (t, d) -> entry */
+    corral_hmap index; /* (automaton id, class of states) -> entry */
     walk_entry *entries;
     size_t n, cap;
+    corral_hmap dfa_index; /* (content hash, probe) -> automaton id */
+    walk_dfa *dfas;
+    size_t n_dfas, cap_dfas;
+    uint64_t gen; /* bumped when emptied: ids of earlier generations are stale */
     size_t bytes, max_bytes;
 };
 
@@ -38,16 +49,19 @@ struct corral_walks *corral_walks_new(size_t max_bytes) {
     if (w == NULL) {
         return NULL;
     }
-    if (corral_hmap_init(&w->index, 64) < 0) {
+    if (corral_hmap_init(&w->index, 64) < 0 || corral_hmap_init(&w->dfa_index, 64) < 0) {
+        corral_hmap_free(&w->index);
         free(w);
         return NULL;
     }
     if (pthread_mutex_init(&w->lock, NULL) != 0) {
         corral_hmap_free(&w->index);
+        corral_hmap_free(&w->dfa_index);
         free(w);
         return NULL;
     }
     w->max_bytes = max_bytes;
+    w->gen = 1;
     return w;
 }
 
@@ -57,9 +71,15 @@ static void clear_entries(struct corral_walks *w) {
         free(w->entries[k].toks);
         free(w->entries[k].done);
     }
+    for (size_t k = 0; k < w->n_dfas; ++k) {
+        free(w->dfas[k].data);
+    }
     w->n = 0;
+    w->n_dfas = 0;
     w->bytes = 0;
+    w->gen++;
     corral_hmap_clear(&w->index);
+    corral_hmap_clear(&w->dfa_index);
 }
 
 void corral_walks_free(struct corral_walks *w) {
@@ -68,7 +88,9 @@ void corral_walks_free(struct corral_walks *w) {
     }
     clear_entries(w);
     free(w->entries);
+    free(w->dfas);
     corral_hmap_free(&w->index);
+    corral_hmap_free(&w->dfa_index);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }
@@ -88,14 +110,21 @@ size_t corral_walks_bytes(struct corral_walks *w) {
 static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e) {
     const corral_etrie *trie = g->trie;
     const size_t n_words = (trie->vocab_size + 31) / 32;
-    const int32_t *table = g->table + g->tbase[t];
-    const uint8_t *cls = g->classes + (size_t)t * 256;
+    /* locals (restrict): with -fno-strict-aliasing the compiler would otherwise reload every
+     * array pointer after each store to the bitset */
+    const int32_t *restrict table = g->table + g->tbase[t];
+    const uint8_t *restrict cls = g->classes + (size_t)t * 256;
     const int32_t width = g->n_classes[t];
-    const uint8_t *accept = g->accept + g->dfa_base[t];
+    const uint8_t *restrict accept = g->accept + g->dfa_base[t];
+    const int32_t *restrict depth = trie->depth;
+    const int32_t *restrict subtree_end = trie->subtree_end;
+    const uint8_t *restrict node_byte = trie->node_byte;
+    const int32_t *restrict tok_ptr = trie->node_tok_ptr;
+    const int32_t *restrict tok_ids = trie->node_tok_ids;
     const int32_t n = (int32_t)trie->n_nodes;
     memset(e, 0, sizeof(*e));
-    uint32_t *bits = calloc(n_words > 0 ? n_words : 1, sizeof(uint32_t));
-    int32_t *state = malloc(((size_t)trie->max_depth + 1) * sizeof(int32_t));
+    uint32_t *restrict bits = calloc(n_words > 0 ? n_words : 1, sizeof(uint32_t));
+    int32_t *restrict state = malloc(((size_t)trie->max_depth + 1) * sizeof(int32_t));
     size_t cap_done = 0;
     size_t n_toks = 0;
     if (bits == NULL || state == NULL) {
@@ -103,18 +132,19 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
     }
     state[0] = d;
     for (int32_t i = 1; i < n;) {
-        const int32_t dep = trie->depth[i];
-        const int32_t s2 = table[(int64_t)state[dep - 1] * width + cls[trie->node_byte[i]]];
+        const int32_t dep = depth[i];
+        const int32_t s2 = table[(int64_t)state[dep - 1] * width + cls[node_byte[i]]];
         if (s2 == 0) {
-            i = trie->subtree_end[i];
+            i = subtree_end[i];
             continue;
         }
-        for (int32_t k = trie->node_tok_ptr[i]; k < trie->node_tok_ptr[i + 1]; ++k) {
-            const int32_t tok = trie->node_tok_ids[k];
+        const int32_t k_end = tok_ptr[i + 1];
+        for (int32_t k = tok_ptr[i]; k < k_end; ++k) {
+            const int32_t tok = tok_ids[k];
             bits[tok >> 5] |= UINT32_C(1) << (tok & 31);
             ++n_toks;
         }
-        if (trie->subtree_end[i] > i + 1) {
+        if (subtree_end[i] > i + 1) {
             if (accept[s2]) {
                 if (corral_grow((void **)&e->done, &cap_done, (size_t)e->n_done + 1,
                                 sizeof(int32_t)) < 0) {
@@ -232,10 +262,78 @@ int corral_depth_classes(corral_grammar *g, int32_t rounds) {
     return CORRAL_ENGINE_OK;
 }
 
+/* Terminal t's automaton serialised (classes, accept, table) into a malloc'd buffer. */
+static uint8_t *serialise(const corral_grammar *g, int32_t t, size_t *size) {
+    const int32_t n = (int32_t)(g->dfa_base[t + 1] - g->dfa_base[t]);
+    const size_t table_bytes = (size_t)n * (size_t)g->n_classes[t] * sizeof(int32_t);
+    *size = 256 + (size_t)n + table_bytes;
+    uint8_t *data = malloc(*size);
+    if (data != NULL) {
+        memcpy(data, g->classes + (size_t)t * 256, 256);
+        memcpy(data + 256, g->accept + g->dfa_base[t], (size_t)n);
+        memcpy(data + 256 + n, g->table + g->tbase[t], table_bytes);
+    }
+    return data;
+}
+
+/* The id of terminal t's automaton in the trie's cache (registered if new); -1: no memory. */
+static int32_t automaton_id(const corral_grammar *g, int32_t t) {
+    struct corral_walks *w = g->walks;
+    if (g->dfa_gen[t] == w->gen) {
+        return g->dfa_id[t];
+    }
+    size_t size;
+    uint8_t *data = serialise(g, t, &size);
+    if (data == NULL) {
+        return -1;
+    }
+    uint64_t h = UINT64_C(1469598103934665603) ^ size;
+    for (size_t k = 0; k < size; ++k) {
+        h = (h ^ data[k]) * UINT64_C(1099511628211);
+    }
+    int32_t id = -1;
+    int64_t probe = 0;
+    for (;; ++probe) {
+        const int64_t *slot = corral_hmap_find(&w->dfa_index, (int64_t)h, probe);
+        if (slot == NULL) {
+            break;
+        }
+        const walk_dfa *dfa = &w->dfas[*slot];
+        if (dfa->size == size && memcmp(dfa->data, data, size) == 0) {
+            id = (int32_t)*slot;
+            break;
+        }
+    }
+    if (id >= 0) {
+        free(data);
+    } else {
+        int fresh;
+        if (corral_grow((void **)&w->dfas, &w->cap_dfas, w->n_dfas + 1, sizeof(walk_dfa)) < 0 ||
+            corral_hmap_put(&w->dfa_index, (int64_t)h, probe, (int64_t)w->n_dfas, &fresh) < 0) {
+            free(data);
+            return -1;
+        }
+        id = (int32_t)w->n_dfas;
+        w->dfas[w->n_dfas++] =
+            (walk_dfa){(int32_t)(g->dfa_base[t + 1] - g->dfa_base[t]), g->n_classes[t], data, size};
+        w->bytes += size;
+    }
+    g->dfa_id[t] = id;
+    g->dfa_gen[t] = w->gen;
+    return id;
+}
+
 static const walk_entry *entry_of(const corral_grammar *g, int32_t t, int32_t d) {
     struct corral_walks *w = g->walks;
+    if (w->bytes > w->max_bytes && w->n > 0) {
+        clear_entries(w);
+    }
+    const int32_t dfa = automaton_id(g, t);
+    if (dfa < 0) {
+        return NULL;
+    }
     const int32_t key = g->wclass[g->dfa_base[t] + d];
-    const int64_t *at = corral_hmap_find(&w->index, t, key);
+    const int64_t *at = corral_hmap_find(&w->index, dfa, key);
     if (at != NULL) {
         return &w->entries[*at];
     }
@@ -245,12 +343,9 @@ static const walk_entry *entry_of(const corral_grammar *g, int32_t t, int32_t d)
     }
     const size_t n_words = (g->trie->vocab_size + 31) / 32;
     const size_t nb = entry_bytes(&e, n_words);
-    if (w->bytes + nb > w->max_bytes && w->n > 0) {
-        clear_entries(w);
-    }
     int fresh;
     if (corral_grow((void **)&w->entries, &w->cap, w->n + 1, sizeof(walk_entry)) < 0 ||
-        corral_hmap_put(&w->index, t, key, (int64_t)w->n, &fresh) < 0) {
+        corral_hmap_put(&w->index, dfa, key, (int64_t)w->n, &fresh) < 0) {
         free(e.bits);
         free(e.toks);
         free(e.done);

@@ -39,6 +39,7 @@ typedef struct corral_etrie {
     int32_t *subtree_end;  /* one past the last node of each node's subtree (derived) */
     int32_t *depth;        /* bytes from the root (derived) */
     int32_t max_depth;
+    struct corral_walks *walks; /* root walks of every grammar of this tokenizer, locked */
     size_t n_nodes;
     size_t vocab_size;
 } corral_etrie;
@@ -66,7 +67,9 @@ typedef struct corral_grammar {
     size_t vocab_size;    /* bitmask width in tokens (>= trie.vocab_size) */
     int32_t *wclass;      /* rows: states no string of at most trie->max_depth bytes tells
                              apart share a class, and so a root walk (derived) */
-    struct corral_walks *walks; /* run-time cache of root walks (engine_walks.c), locked */
+    struct corral_walks *walks; /* the trie's cache of root walks (engine_walks.c), borrowed */
+    int32_t *dfa_id;            /* n_terms: each automaton's id in that cache (under its lock) */
+    uint64_t *dfa_gen;          /* n_terms: the cache generation dfa_id belongs to */
 } corral_grammar;
 
 /*
@@ -77,9 +80,10 @@ typedef struct corral_grammar {
 int corral_depth_classes(corral_grammar *g, int32_t rounds);
 
 /*
- * The cache of root walks: per (terminal, state), the tokens a lone lexer thread survives and
- * the trie nodes (with children) where its lexeme can end.  max_bytes bounds its memory (it is
- * emptied when full).  NULL when out of memory.
+ * The cache of root walks of one trie: per (automaton, class of states), the tokens a lone lexer
+ * thread survives and the trie nodes (with children) where its lexeme can end.  Automata are
+ * identified by content, so grammars of the same tokenizer share the walks of equal terminals.
+ * max_bytes bounds its memory (it is emptied when full).  NULL when out of memory.
  */
 struct corral_walks *corral_walks_new(size_t max_bytes);
 void corral_walks_free(struct corral_walks *w);

@@ -42,8 +42,10 @@ def engine_trie(
     node_tok_ptr: bytes,
     node_tok_ids: bytes,
     vocab_size: int,
+    cache_bytes: int,
 ) -> object:
-    """The native engine's token trie (int32 CSR bytes, nodes in preorder), a capsule."""
+    """The native engine's token trie (int32 CSR bytes, nodes in preorder), a capsule, with
+    its root-walk cache bounded by ``cache_bytes``."""
 
 def engine_grammar(
     trie: object,
@@ -62,12 +64,11 @@ def engine_grammar(
     table: bytes,
     accept: bytes,
     vocab_size: int,
-    cache_bytes: int,
 ) -> object:
     """The native tables of a compiled grammar, checked and copied, a capsule."""
 
 def engine_memory(grammar: object) -> tuple[int, int]:
-    """Bytes of a native grammar's tables and of its root-walk cache."""
+    """Bytes of a native grammar's tables and of its trie's root-walk cache (shared)."""
 
 def engine_matcher(grammar: object) -> object:
     """A new native matcher (a capsule) in its initial state."""

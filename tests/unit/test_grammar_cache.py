@@ -208,8 +208,8 @@ def test_mask_cache_evicted_walks_rebuild_same_masks(tok: corral.Tokenizer, engi
             assert m.accept_bytes(p)
             masks.append(m.allowed_token_mask())
         assert np.array_equal(masks[0], masks[1])
-    assert tight.memory_bytes() < roomy.memory_bytes()
-    if engine == "reference":
+    if engine == "reference":  # the native root walks are cached with the trie instead
+        assert tight.memory_bytes() < roomy.memory_bytes()
         assert len(tight.cache) == 1
 
 

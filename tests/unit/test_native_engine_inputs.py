@@ -24,7 +24,7 @@ def i32(values: list[int]) -> bytes:
 def tiny_trie() -> object:
     # root -> 'a' (token 0) -> 'b' (token 1)
     return native.engine_trie(
-        i32([0, 1, 2, 2]), i32([1, 2]), b"\0ab", i32([0, 0, 1, 2]), i32([0, 1]), 2
+        i32([0, 1, 2, 2]), i32([1, 2]), b"\0ab", i32([0, 0, 1, 2]), i32([0, 1]), 2, 1 << 20
     )
 
 
@@ -49,7 +49,6 @@ def grammar_args(**change: object) -> list[object]:
         "table": i32([0, 0, 0, 2, 0, 0]),
         "accept": bytes([0, 0, 1]),
         "vocab": 2,
-        "cache": 1 << 20,
     }
     args.update(change)
     return list(args.values())
@@ -89,7 +88,6 @@ def test_a_tiny_native_grammar_works() -> None:
         ({"classes": b"\0" * 255}, ValueError),
         ({"accept": b"\0"}, ValueError),
         ({"vocab": 1}, ValueError),
-        ({"cache": -1}, ValueError),
         ({"dnext": "not bytes"}, TypeError),
         ({"trie": object()}, ValueError),
     ],
@@ -102,12 +100,13 @@ def test_bad_grammar_tables_are_refused(change: dict[str, object], error: type) 
 @pytest.mark.parametrize(
     "args",
     [
-        (i32([0, 1, 1]), i32([0]), b"\0a", i32([0, 0, 0]), b"", 1),  # child 0 under node 0
-        (i32([0, 1, 1]), i32([1]), b"\0a", i32([0, 0, 1]), i32([5]), 1),  # token past vocab
-        (i32([0, 2, 1]), i32([1]), b"\0a", i32([0, 0, 0]), b"", 1),  # pointers decrease
-        (i32([0, 1]), i32([1]), b"\0a", i32([0, 0, 0]), b"", 1),  # too few pointers
-        (i32([0, 1, 1]), b"\1\2\3", b"\0a", i32([0, 0, 0]), b"", 1),  # not whole int32s
-        (i32([0, 1, 1]), i32([1]), b"\0a", i32([0, 0, 0]), b"", -1),
+        (i32([0, 1, 1]), i32([0]), b"\0a", i32([0, 0, 0]), b"", 1, 64),  # child 0 under node 0
+        (i32([0, 1, 1]), i32([1]), b"\0a", i32([0, 0, 1]), i32([5]), 1, 64),  # token past vocab
+        (i32([0, 2, 1]), i32([1]), b"\0a", i32([0, 0, 0]), b"", 1, 64),  # pointers decrease
+        (i32([0, 1]), i32([1]), b"\0a", i32([0, 0, 0]), b"", 1, 64),  # too few pointers
+        (i32([0, 1, 1]), b"\1\2\3", b"\0a", i32([0, 0, 0]), b"", 1, 64),  # not whole int32s
+        (i32([0, 1, 1]), i32([1]), b"\0a", i32([0, 0, 0]), b"", -1, 64),
+        (i32([0, 1, 1]), i32([1]), b"\0a", i32([0, 0, 0]), b"", 1, -1),  # negative cache bound
     ],
 )
 def test_bad_tries_are_refused(args: tuple[object, ...]) -> None:

@@ -224,8 +224,10 @@ class CompiledGrammar:
 
     def memory_bytes(self) -> int:
         """Bytes this compiled grammar holds now: terminal automata, Earley tables, the native
-        engine's tables and both run-time caches (each bounded by ``cache_bytes``). The
-        tokenizer's trie, shared by every grammar of the tokenizer, is not counted."""
+        engine's tables and the run-time cache (bounded by ``cache_bytes``). The tokenizer's
+        trie and the native root-walk cache kept with it (bounded by
+        :data:`~corral.constraint_engine.native_tables.TRIE_CACHE_BYTES`), shared by every
+        grammar of the tokenizer, are not counted."""
         total = sum(int(d.table.nbytes) + int(d.accepting.nbytes) for d in self.dfas)
         t = self.tables
         total += sys.getsizeof(t.dotted_next) + sys.getsizeof(t.dotted_lhs)
@@ -234,8 +236,8 @@ class CompiledGrammar:
         if self.native is not None:
             import corral._native as native
 
-            tables, cached = native.engine_memory(self.native)
-            total += int(tables) + int(cached)
+            tables, _shared = native.engine_memory(self.native)
+            total += int(tables)
         return total
 
     def stats(self) -> dict[str, int]:
@@ -377,9 +379,7 @@ def compile_grammar(
         cache=MaskCache(cache_bytes),
         limits=limits,
         engine=engine,
-        native=native_grammar(tables, dfas, trie, vocab_size, cache_bytes)
-        if engine == "native"
-        else None,
+        native=native_grammar(tables, dfas, trie, vocab_size) if engine == "native" else None,
     )
 
 

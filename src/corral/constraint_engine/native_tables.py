@@ -23,9 +23,11 @@ if TYPE_CHECKING:
     from corral.constraint_engine.earley import EarleyTables
     from corral.tokenizers.token_trie import TokenTrie
 
-__all__ = ["END", "native_grammar", "native_trie"]
+__all__ = ["END", "TRIE_CACHE_BYTES", "native_grammar", "native_trie"]
 
 END = -(2**31)  # dotted_next of an item at the end of its production (CORRAL_END)
+TRIE_CACHE_BYTES = 64 * 2**20
+"""Bound on a native trie's cache of root walks, shared by every grammar of its tokenizer."""
 
 
 def _i32(values: Any) -> bytes:
@@ -45,6 +47,7 @@ def native_trie(trie: TokenTrie) -> object:
             _i32(trie.node_tok_ptr),
             _i32(trie.node_tok_ids),
             trie.vocab_size,
+            TRIE_CACHE_BYTES,
         )
         trie.keep_native_handle(got)
     return got
@@ -55,10 +58,9 @@ def native_grammar(
     dfas: tuple[ByteDFA, ...],
     trie: TokenTrie,
     vocab_size: int,
-    cache_bytes: int,
 ) -> object:
-    """The native tables of a compiled grammar (a capsule that keeps its trie alive), with a
-    cache of root walks bounded by ``cache_bytes``."""
+    """The native tables of a compiled grammar (a capsule that keeps its trie alive; root walks
+    go to the trie's cache, shared by the grammars of its tokenizer)."""
     import corral._native as native
 
     dnext = [END if s is None else s for s in tables.dotted_next]
@@ -99,5 +101,4 @@ def native_grammar(
         table.tobytes(),
         accept.tobytes(),
         vocab_size,
-        cache_bytes,
     )

@@ -4,9 +4,10 @@ A seeded sample of JSONSchemaBench schemas (the given splits); the same tokenize
 engine (SmolLM2, Qwen or a file). Each engine compiles each schema (the tokenizer's own
 structures built before timing starts); then up to ``instances`` valid test instances per
 schema, serialized compactly in corral's canonical key order and tokenized by corral's encoder,
-are walked by every engine that compiled the schema — only paths *all* of them accept. At each
-step each engine fills a one-row int32 bitmask (timed with ``perf_counter_ns``), the masks are
-compared with corral's (bits past the vocabulary ignored), and the token is consumed (timed).
+are walked by every engine — only schemas all of them compile, only paths all of them accept.
+At each step each engine fills a one-row int32 bitmask (timed with ``perf_counter_ns``), the
+masks are compared with corral's (bits past the vocabulary ignored), and the token is consumed
+(timed).
 Single thread, one process, engines interleaved step by step so that they see the same machine
 state.
 
@@ -252,7 +253,7 @@ def run_mask_bench(
     picked = random.Random(seed).sample(files, min(n, len(files)))
     rss_start = _rss_mb()
     vocab_words = (tok.vocab_size + 31) // 32
-    n_paths = rejected = schemas = 0
+    n_paths = rejected = schemas = refused_by_some = 0
     corral_mem = 0
     for done, (split, path) in enumerate(picked):
         if progress is not None:
@@ -271,7 +272,11 @@ def run_mask_bench(
         if "corral" not in handles:
             continue
         schemas += 1
-        live = [r for r in runners if r.name in handles]
+        corral_mem += handles["corral"].memory_bytes()
+        if len(handles) < len(runners):
+            refused_by_some += 1  # paths are walked only where every engine compiled
+            continue
+        live = runners
         for data_ in [t.data for t in case.tests if t.valid][:instances]:
             text = serialize_instance(data_, case.schema, whitespace="compact").encode("utf-8")
             ids = list(tok.encode(text))
@@ -305,11 +310,11 @@ def run_mask_bench(
                     start = time.perf_counter_ns()
                     r.consume(ms[r.name], token)
                     times[r.name].accept.append((time.perf_counter_ns() - start) / 1000)
-        corral_mem += handles["corral"].memory_bytes()
     if progress is not None:
         progress(len(picked), len(picked))
     args = {"splits": list(splits), "n": n, "seed": seed, "instances": instances,
             "tokenizer": tok.name, "vocab_size": tok.vocab_size, "engines": names,
             "corral_shared_automata": shared_automata}  # fmt: skip
+    args["schemas_refused_by_another_engine"] = refused_by_some
     return MaskBenchResult(times, schemas, n_paths, rejected, (rss_start, _rss_mb()),
                            corral_mem / 2**20, args)  # fmt: skip
