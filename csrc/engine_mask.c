@@ -76,7 +76,7 @@ static int32_t intern_cfg(corral_matcher *m, size_t lo) {
     int64_t *slot = corral_hmap_find(&m->cfg_index, (int64_t)h, (int64_t)n);
     if (slot != NULL) {
         const corral_cfg c = m->cfgs[*slot];
-        if (memcmp(m->cfg_thr + c.lo, t, n * sizeof(corral_thread)) == 0) {
+        if (n == 0 || memcmp(m->cfg_thr + c.lo, t, n * sizeof(corral_thread)) == 0) {
             return (int32_t)*slot;
         }
     }
@@ -90,7 +90,9 @@ static int32_t intern_cfg(corral_matcher *m, size_t lo) {
         return -1;
     }
     t = m->thr + lo;
-    memcpy(m->cfg_thr + m->n_cfg_thr, t, n * sizeof(corral_thread));
+    if (n > 0) {
+        memcpy(m->cfg_thr + m->n_cfg_thr, t, n * sizeof(corral_thread));
+    }
     m->cfgs[id] = (corral_cfg){(int64_t)m->n_cfg_thr, (int32_t)n};
     m->n_cfg_thr += n;
     for (size_t b = 0; b < 256; ++b) {
@@ -114,7 +116,9 @@ static size_t load_cfg(corral_matcher *m, int32_t c, int *err) {
         *err = 1;
         return lo;
     }
-    memcpy(m->thr + lo, m->cfg_thr + cfg.lo, (size_t)cfg.n * sizeof(corral_thread));
+    if (cfg.n > 0) {
+        memcpy(m->thr + lo, m->cfg_thr + cfg.lo, (size_t)cfg.n * sizeof(corral_thread));
+    }
     m->n_thr = lo + (size_t)cfg.n;
     return lo;
 }

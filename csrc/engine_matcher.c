@@ -48,6 +48,30 @@ corral_matcher *corral_matcher_new(const corral_grammar *g) {
     m->g = g;
     m->pred_stamp = calloc(g->n_nts > 0 ? (size_t)g->n_nts : 1, sizeof(uint32_t));
     m->self_stamp = calloc((size_t)g->n_dotted, sizeof(uint32_t));
+    /* every growable array starts allocated, so that no pointer arithmetic meets NULL */
+    const size_t c0 = 16;
+    if (corral_grow((void **)&m->sets, &m->cap_sets, c0, sizeof(corral_eset)) < 0 ||
+        corral_grow((void **)&m->items, &m->cap_items, c0, sizeof(corral_item)) < 0 ||
+        corral_grow((void **)&m->idx, &m->cap_idx, c0, sizeof(corral_idx)) < 0 ||
+        corral_grow((void **)&m->exp, &m->cap_exp, c0, sizeof(int32_t)) < 0 ||
+        corral_grow((void **)&m->thr, &m->cap_thr, c0, sizeof(corral_thread)) < 0 ||
+        corral_grow((void **)&m->pos, &m->cap_pos, c0, sizeof(corral_pos)) < 0 ||
+        corral_grow((void **)&m->done, &m->cap_done, c0, sizeof(int64_t)) < 0 ||
+        corral_grow((void **)&m->kernel, &m->cap_kernel, c0, sizeof(corral_item)) < 0 ||
+        corral_grow((void **)&m->copies, &m->cap_copies, c0, sizeof(int32_t)) < 0 ||
+        corral_grow((void **)&m->pool, &m->cap_pool, c0, sizeof(int64_t)) < 0 ||
+        corral_grow((void **)&m->frames, &m->cap_frames, c0, sizeof(corral_frame)) < 0 ||
+        corral_grow((void **)&m->cfgs, &m->cap_cfgs, c0, sizeof(corral_cfg)) < 0 ||
+        corral_grow((void **)&m->cfg_thr, &m->cap_cfg_thr, c0, sizeof(corral_thread)) < 0 ||
+        corral_grow((void **)&m->cfg_trans, &m->cap_cfg_trans, 256 * c0, sizeof(int32_t)) < 0 ||
+        corral_grow((void **)&m->inj, &m->cap_inj, c0, sizeof(corral_inj)) < 0 ||
+        corral_grow((void **)&m->inj_used, &m->cap_used, c0, 1) < 0 ||
+        corral_grow((void **)&m->lex_pairs, &m->cap_lex_pairs, c0, sizeof(int32_t)) < 0 ||
+        corral_grow((void **)&m->lex_acc, &m->cap_lex_acc, c0, sizeof(int32_t)) < 0 ||
+        corral_grow((void **)&m->lex_scratch, &m->cap_lex_scratch, c0, sizeof(int32_t)) < 0) {
+        corral_matcher_free(m);
+        return NULL;
+    }
     if (m->pred_stamp == NULL || m->self_stamp == NULL || corral_hmap_init(&m->seen, 64) < 0 ||
         corral_hmap_init(&m->thr_seen, 64) < 0 || corral_hmap_init(&m->memo, 64) < 0 ||
         corral_lex_init(m) < 0 || corral_hmap_init(&m->cfg_index, 64) < 0 ||

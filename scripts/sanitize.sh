@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the native extension with AddressSanitizer + UndefinedBehaviorSanitizer in a scratch copy
-# of the source tree and run the native tests against it. Exits non-zero on any failure or report.
+# of the source tree and run the native tests against it. Exits non-zero on any failure or report
+# (--capture=sys: the sanitizers write to file descriptor 2, which then reaches the log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -14,7 +15,7 @@ asan=$(gcc -print-file-name=libasan.so)
 ubsan=$(gcc -print-file-name=libubsan.so)
 LD_PRELOAD="$asan:$ubsan" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 PYTHONPATH="$work/src:$work/tests" \
-  "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit/test_bitmask.py \
+  "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider --capture=sys tests/unit/test_bitmask.py \
   tests/unit/test_native_garbage.py tests/unit/test_native_minimize.py tests/unit/test_native_walk.py \
   tests/unit/test_lexer_product.py tests/unit/test_native_engine_inputs.py \
   tests/property/test_native_differential.py
