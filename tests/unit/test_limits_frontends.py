@@ -291,10 +291,23 @@ def _alternatives(n: int) -> str:
 def test_lark_alternatives_bound_fires_before_lark_loads() -> None:
     text = f"start: {_alternatives(100_000)}\n"
     _raises(lambda: Grammar.from_lark(text, source="many.lark"), "Limits.max_alternatives")
-    # ``|`` inside literals, regexes and comments does not count.
-    small = Limits(max_alternatives=2)
+    # ``|`` inside literals, regexes and comments does not count; each rule's first one does.
+    small = Limits(max_alternatives=3)
     Grammar.from_lark('start: "a|b" | /c|d/ | "e" // x | y | z\n', limits=small)
     _raises(lambda: Grammar.from_lark('start: "a" | "b" | "c" | "d"', limits=small), "max_alt")
+
+
+def test_lark_rule_chain_counts_every_rule_before_lark_loads() -> None:
+    # 10,000 rules of two alternatives each: 20,001 alternatives, refused in well under a second
+    # (Lark's loader would spend about a millisecond per rule, uninterruptibly, first).
+    lines = ["start: r0", *(f'r{i}: r{i + 1} | "a"' for i in range(10_000)), 'r10000: "b"']
+    start = time.process_time()
+    _raises(lambda: Grammar.from_lark("\n".join(lines), source="chain.lark"), "max_alternatives")
+    assert time.process_time() - start < 5
+    small = Limits(max_alternatives=5)  # start 2, a 1, b 2 (and c 1 more below)
+    Grammar.from_lark('start: a | b\na: "x"\n?b: "y" | "z"\n', limits=small)
+    _raises(lambda: Grammar.from_lark('start: a | b\na: "x"\nb: "y" | "z"\nc: "w"', limits=small),
+            "max_alternatives")  # fmt: skip
 
 
 def test_gbnf_alternatives_bound() -> None:

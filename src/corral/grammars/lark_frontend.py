@@ -75,6 +75,9 @@ _NAMES_IN_MESSAGE = (
 _FILE_IN_MESSAGE = re.compile(r"'([^']+)\.lark'")
 # Literals, regexes and comments (skipped) and the ``|`` separators of alternatives.
 _ALTERNATIVE_TOKENS = re.compile(r'"(?:\\.|[^"\\\n])*"|/(?!/)(?:\\/|\\\\|[^/\n])*?/|//[^\n]*|\|')
+# A rule definition at the start of a line ("name:", "?name:", "!name:", "name.2:"): its first
+# alternative, which no "|" precedes.
+_RULE_DEFINITION = re.compile(r"^[ \t]*[?!]?[a-z_][a-z0-9_]*(?:\.-?[0-9]+)?[ \t]*:", re.MULTILINE)
 _NAME_SHOWN = 60  # longest terminal name quoted in full in messages
 # Look-behind-free regexes for whole terminals that Lark's ``common.lark`` builds with a
 # look-behind. ESCAPED_STRING is ``".*?(?<!\\)(\\\\)*?"``: Lark's Earley lexers take its lazy
@@ -328,21 +331,28 @@ def _inherit_lines(
 
 
 def _check_alternatives(text: str, source: str, limit: int) -> None:
-    """Refuse a text with more than ``limit`` alternatives (``|`` outside literals, regexes and
-    comments) before Lark's loader, which cannot be interrupted, spends seconds on it."""
-    if text.count("|") <= limit:
+    """Refuse a text with more than ``limit`` alternatives (rule definitions, and ``|`` outside
+    literals, regexes and comments) before Lark's loader, which cannot be interrupted, spends
+    seconds on it (about a millisecond per rule)."""
+    firsts = len(_RULE_DEFINITION.findall(text)) if text.count(":") + text.count("|") > limit else 0
+    if text.count("|") + firsts <= limit:
         return
-    count = 0
+    count = firsts
     for m in _ALTERNATIVE_TOKENS.finditer(text):
         if m.group() == "|":
             count += 1
             if count > limit:
                 line, _col = line_column(text, m.start())
                 raise CompileLimitExceeded(
-                    f"{source}: line {line}: more than {limit} alternatives ('|') in the "
-                    "grammar (Limits.max_alternatives)",
+                    f"{source}: line {line}: more than {limit} alternatives (rules and '|') in "
+                    "the grammar (Limits.max_alternatives)",
                     line=line,
                 )
+    if count > limit:
+        raise CompileLimitExceeded(
+            f"{source}: more than {limit} alternatives (rules and '|') in the grammar "
+            "(Limits.max_alternatives)"
+        )
 
 
 def _check_nesting(text: str, source: str, limit: int) -> None:
