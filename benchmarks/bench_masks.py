@@ -27,23 +27,10 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
-import numpy as np
+from corral.jsonschemabench.masks import percentiles
 
 ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ("Glaiveai2K", "Github_easy", "Github_medium")
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"count": 0}
-    arr = np.asarray(values, dtype=float)
-    return {
-        "count": int(arr.shape[0]),
-        "p50": float(np.percentile(arr, 50)),
-        "p90": float(np.percentile(arr, 90)),
-        "p99": float(np.percentile(arr, 99)),
-        "max": float(arr.max()),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
+
+from fuzz_frontends import replay  # one replay loop for both targets
 
 GRAMMARS = (
     'start: item+\nitem: NUM | WORD | "(" start ")"\nNUM: /[0-9]+/\nWORD: /[a-z]+/\n%ignore /[ ]+/',
@@ -104,18 +105,6 @@ def make_target(tokenizer: Any) -> Callable[[bytes], None]:
                 raise AssertionError("num_bytes differ")
 
     return target
-
-
-def replay(paths: list[str], target: Callable[[bytes], None]) -> int:
-    """Run ``target`` on every file under ``paths``; the number of inputs run."""
-    count = 0
-    for name in paths:
-        path = Path(name)
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            target(file.read_bytes())
-            count += 1
-    return count
 
 
 def main(argv: list[str]) -> int:
