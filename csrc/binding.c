@@ -698,11 +698,15 @@ static PyMethodDef native_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* The native matcher's functions (binding_engine.c). */
+/* The native matcher's functions (binding_engine.c) and the trie builder (binding_trie.c). */
 extern PyMethodDef corral_engine_methods[];
+extern PyMethodDef corral_trie_methods[];
 
 static int native_exec(PyObject *module) {
-    return PyModule_AddFunctions(module, corral_engine_methods);
+    if (PyModule_AddFunctions(module, corral_engine_methods) < 0) {
+        return -1;
+    }
+    return PyModule_AddFunctions(module, corral_trie_methods);
 }
 
 static PyModuleDef_Slot native_slots[] = {

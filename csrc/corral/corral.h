@@ -136,6 +136,36 @@ int corral_trie_walk(const corral_trie *trie, const int32_t *table, size_t n_sta
 void corral_walk_free(corral_walk *walk);
 
 /*
+ * The token trie of a vocabulary (trie_build.c).
+ *
+ * Token i's bytes are data[offsets[i] : offsets[i + 1]]; tokens with excluded[i] != 0 or no
+ * bytes are left out.  Nodes are numbered in preorder, children in byte order; this is
+ * corral.tokenizers.token_trie.TokenTrie.build_py, which is the specification.
+ */
+typedef struct corral_built_trie {
+    uint8_t *node_byte;     /* n_nodes: the byte into each node (root: 0) */
+    int64_t *child_ptr;     /* n_nodes + 1 */
+    int64_t *child_ids;     /* n_nodes - 1 */
+    int64_t *n_children;    /* n_nodes */
+    int64_t *node_tok_ptr;  /* n_nodes + 1 */
+    int64_t *node_tok_ids;  /* n_tok_ids */
+    int64_t *token_node;    /* vocab_size: the node where each token ends, or -1 */
+    size_t n_nodes, n_tok_ids, vocab_size;
+    int64_t max_depth;
+} corral_built_trie;
+
+#define CORRAL_TRIE_BUILD_OK 0
+#define CORRAL_TRIE_BUILD_NO_MEMORY (-1)
+#define CORRAL_TRIE_BUILD_BAD_INPUT (-2) /* offsets decrease */
+
+/* Build the trie; on CORRAL_TRIE_BUILD_OK *out holds malloc'd arrays (corral_built_trie_free). */
+int corral_trie_build(const uint8_t *data, const int64_t *offsets, const uint8_t *excluded,
+                      size_t vocab, corral_built_trie *out);
+
+/* Free what corral_trie_build allocated (safe on a zeroed struct). */
+void corral_built_trie_free(corral_built_trie *t);
+
+/*
  * Trimming and minimisation of a byte DFA (minimize.c).
  *
  * States that cannot reach an accepting state are merged into the dead state 0; then Moore's

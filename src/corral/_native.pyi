@@ -35,6 +35,13 @@ def trie_walk(
 def minimize(table: Buffer, accepting: Buffer, max_rounds: int) -> tuple[bytes, bytes, int]:
     """Trim and minimise an int32 ``(n, 256)`` byte DFA: ``(table, accepting, n_states)``."""
 
+def trie_build(
+    tokens: Sequence[bytes], excluded: Buffer
+) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes, int]:
+    """The token trie of ``tokens`` without the ids flagged in ``excluded`` (one byte each):
+    ``node_byte``, ``child_ptr``, ``child_ids``, ``n_children``, ``node_tok_ptr``,
+    ``node_tok_ids``, ``token_node`` (uint8 / int64 bytes) and ``max_depth``."""
+
 def engine_trie(
     child_ptr: bytes,
     child_ids: bytes,

@@ -1,5 +1,6 @@
-"""The native automata kernels on arbitrary arrays: a result or a ``ValueError`` /
-``TypeError``, never a crash (run under ASan/UBSan by ``scripts/sanitize.sh`` too)."""
+"""The native automata kernels and the trie builder on arbitrary input: a result or a
+``ValueError`` / ``TypeError``, never a crash (run under ASan/UBSan by ``scripts/sanitize.sh``
+too)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,19 @@ def test_minimize_never_crashes(table: np.ndarray, accepting: np.ndarray, rounds
     except (ValueError, TypeError):
         return
     assert 2 <= n <= table.shape[0] and len(t) == n * 1024 and len(a) == n
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.binary(max_size=5), st.binary(max_size=5), st.none(), st.text()), max_size=12
+    ),
+    st.binary(max_size=14),
+)
+def test_trie_build_never_crashes(tokens: list[object], excluded: bytes) -> None:
+    try:
+        got = _native.trie_build(tokens, excluded)
+    except (ValueError, TypeError):
+        return
+    n = len(got[0])
+    assert len(got[1]) == (n + 1) * 8 and len(got[6]) == len(tokens) * 8

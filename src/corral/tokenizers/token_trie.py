@@ -13,12 +13,25 @@ is immutable: a frozen dataclass whose arrays are read-only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = ["TokenTrie"]
+
+
+def _native_build() -> (
+    Callable[..., tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes, int]] | None
+):
+    try:
+        from corral._native import trie_build
+    except ImportError:  # pragma: no cover - depends on the build
+        return None
+    return trie_build
+
+
+_NATIVE_BUILD = _native_build()
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:
@@ -50,9 +63,6 @@ class TokenTrie:
         ``bool`` ``(256,)``: the byte values that occur in some token of the trie.
     single:
         ``bool`` ``(256,)``: the byte values that are a one-byte token of the trie.
-    py_lists:
-        ``child_ptr``, ``child_ids``, ``node_byte``, ``n_children`` as Python lists, for levels
-        walked in plain Python (see :meth:`lists`).
     """
 
     node_byte: np.ndarray
@@ -66,7 +76,6 @@ class TokenTrie:
     max_depth: int
     spellable: np.ndarray
     single: np.ndarray
-    py_lists: tuple[list[int], list[int], list[int], list[int]]
 
     @property
     def native_handle(self) -> object | None:
@@ -84,7 +93,50 @@ class TokenTrie:
 
     @classmethod
     def build(cls, token_bytes: Sequence[bytes], excluded: frozenset[int]) -> TokenTrie:
-        """Build the trie of ``token_bytes`` (indexed by id), leaving out ``excluded`` ids."""
+        """Build the trie of ``token_bytes`` (indexed by id), leaving out ``excluded`` ids.
+
+        Native where the extension is built (:meth:`build_native`), else :meth:`build_py`.
+        """
+        if _NATIVE_BUILD is None:  # pragma: no cover - depends on the build
+            return cls.build_py(token_bytes, excluded)
+        return cls.build_native(token_bytes, excluded)
+
+    @classmethod
+    def build_native(cls, token_bytes: Sequence[bytes], excluded: frozenset[int]) -> TokenTrie:
+        """:meth:`build_py` in C (``csrc/trie_build.c``, the GIL released): the same arrays.
+
+        Raises
+        ------
+        TypeError
+            If a token is not ``bytes``.
+        """
+        if _NATIVE_BUILD is None:  # pragma: no cover - depends on the build
+            raise RuntimeError("corral._native is not built")
+        vocab = len(token_bytes)
+        skip = np.zeros(vocab, dtype=np.uint8)
+        ids = [i for i in excluded if 0 <= i < vocab]
+        skip[ids] = 1
+        tokens = token_bytes if isinstance(token_bytes, (list, tuple)) else list(token_bytes)
+        nb, cp, ci, nc, tp, ti, tn, max_depth = _NATIVE_BUILD(tokens, skip.tobytes())
+        i64 = np.int64
+        return cls._assemble(
+            np.frombuffer(nb, dtype=np.uint8),
+            np.frombuffer(cp, dtype=i64),
+            np.frombuffer(ci, dtype=i64),
+            np.frombuffer(nc, dtype=i64),
+            np.frombuffer(tp, dtype=i64),
+            np.frombuffer(ti, dtype=i64),
+            np.frombuffer(tn, dtype=i64),
+            int(max_depth),
+        )
+
+    @classmethod
+    def build_py(cls, token_bytes: Sequence[bytes], excluded: frozenset[int]) -> TokenTrie:
+        """Build the trie in plain Python (the specification of :meth:`build_native`).
+
+        Tokens are sorted by their bytes (ties by id); each shares with the one before it the
+        path of their common prefix and adds nodes for the rest, so nodes come in preorder.
+        """
         vocab = len(token_bytes)
         order = sorted(
             (i for i in range(vocab) if i not in excluded and token_bytes[i]),
@@ -123,15 +175,37 @@ class TokenTrie:
         tok_ids = np.nonzero(has)[0]
         tok_nodes = token_node[has]
         srt = np.argsort(tok_nodes, kind="stable")
-        node_tok_ids = tok_ids[srt]
+        node_tok_ids = tok_ids[srt].astype(np.int64)
         tok_counts = np.bincount(tok_nodes, minlength=n)
         node_tok_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(tok_counts, out=node_tok_ptr[1:])
-        node_byte = np.array(bytes_, dtype=np.uint8)
-        n_children = child_counts.astype(np.int64)
+        return cls._assemble(
+            np.array(bytes_, dtype=np.uint8),
+            child_ptr,
+            child_ids,
+            child_counts.astype(np.int64),
+            node_tok_ptr,
+            node_tok_ids,
+            token_node,
+            max_depth,
+        )
+
+    @classmethod
+    def _assemble(
+        cls,
+        node_byte: np.ndarray,
+        child_ptr: np.ndarray,
+        child_ids: np.ndarray,
+        n_children: np.ndarray,
+        node_tok_ptr: np.ndarray,
+        node_tok_ids: np.ndarray,
+        token_node: np.ndarray,
+        max_depth: int,
+    ) -> TokenTrie:
         spellable = np.zeros(256, dtype=bool)
         spellable[node_byte[1:]] = True
         roots = child_ids[child_ptr[0] : child_ptr[1]]
+        tok_counts = np.diff(node_tok_ptr)
         single = np.zeros(256, dtype=bool)
         single[node_byte[roots[tok_counts[roots] > 0]]] = True
         return cls(
@@ -142,16 +216,27 @@ class TokenTrie:
             node_tok_ptr=_frozen(node_tok_ptr),
             node_tok_ids=_frozen(node_tok_ids),
             token_node=_frozen(token_node),
-            vocab_size=vocab,
+            vocab_size=token_node.shape[0],
             max_depth=max_depth,
             spellable=_frozen(spellable),
             single=_frozen(single),
-            py_lists=(child_ptr.tolist(), child_ids.tolist(), bytes_, n_children.tolist()),
         )
 
     def lists(self) -> tuple[list[int], list[int], list[int], list[int]]:
-        """``child_ptr``, ``child_ids``, ``node_byte``, ``n_children`` as Python lists."""
-        return self.py_lists
+        """``child_ptr``, ``child_ids``, ``node_byte``, ``n_children`` as Python lists, for
+        levels walked in plain Python (the reference engine); made on first use and kept."""
+        got: tuple[list[int], list[int], list[int], list[int]] | None = self.__dict__.get(
+            "_py_lists"
+        )
+        if got is None:
+            got = (
+                self.child_ptr.tolist(),
+                self.child_ids.tolist(),
+                self.node_byte.tolist(),
+                self.n_children.tolist(),
+            )
+            self.__dict__["_py_lists"] = got
+        return got
 
     def children(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Children of ``nodes`` and, for each child, the index of its parent in ``nodes``."""
