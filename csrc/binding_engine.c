@@ -74,6 +74,9 @@ static void etrie_free(corral_etrie *t) {
     free(t->node_tok_ids);
     free(t->subtree_end);
     free(t->depth);
+    free(t->slice_bits);
+    free(t->slice_count);
+    free(t->frontier);
     corral_walks_free(t->walks);
     free(t);
 }
@@ -193,6 +196,10 @@ static PyObject *engine_trie(PyObject *self, PyObject *args) {
     }
     t->n_nodes = n_nodes;
     t->vocab_size = (size_t)vocab;
+    if (corral_trie_slices(t) != CORRAL_ENGINE_OK) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     PyObject *cap = PyCapsule_New(t, TRIE_NAME, trie_capsule_free);
     if (cap == NULL) {
         goto fail;

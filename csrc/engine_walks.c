@@ -103,13 +103,15 @@ size_t corral_walks_bytes(struct corral_walks *w) {
 }
 
 /*
- * Walk the trie with terminal t's automaton from state d: the node ids are in preorder, so the
- * walk is one scan over them (llguidance's flat trie walk), the automaton state of each node's
- * parent kept by depth, a dead node's subtree skipped by jumping to its end.
+ * Scan nodes [lo, hi) of the trie (a run of whole subtrees, in preorder) with terminal t's
+ * automaton, state[k] holding the state at depth k of the current path for every depth above
+ * the run: the node ids are in preorder, so the walk is one scan over them (llguidance's flat
+ * trie walk), a dead node's subtree skipped by jumping to its end.
  */
-static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e) {
+static int scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
+                int32_t *restrict state, uint32_t *restrict bits, size_t *n_toks, walk_entry *e,
+                size_t *cap_done) {
     const corral_etrie *trie = g->trie;
-    const size_t n_words = (trie->vocab_size + 31) / 32;
     /* locals (restrict): with -fno-strict-aliasing the compiler would otherwise reload every
      * array pointer after each store to the bitset */
     const int32_t *restrict table = g->table + g->tbase[t];
@@ -121,17 +123,8 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
     const uint8_t *restrict node_byte = trie->node_byte;
     const int32_t *restrict tok_ptr = trie->node_tok_ptr;
     const int32_t *restrict tok_ids = trie->node_tok_ids;
-    const int32_t n = (int32_t)trie->n_nodes;
-    memset(e, 0, sizeof(*e));
-    uint32_t *restrict bits = calloc(n_words > 0 ? n_words : 1, sizeof(uint32_t));
-    int32_t *restrict state = malloc(((size_t)trie->max_depth + 1) * sizeof(int32_t));
-    size_t cap_done = 0;
-    size_t n_toks = 0;
-    if (bits == NULL || state == NULL) {
-        goto fail;
-    }
-    state[0] = d;
-    for (int32_t i = 1; i < n;) {
+    size_t toks = *n_toks;
+    for (int32_t i = lo; i < hi;) {
         const int32_t dep = depth[i];
         const int32_t s2 = table[(int64_t)state[dep - 1] * width + cls[node_byte[i]]];
         if (s2 == 0) {
@@ -142,13 +135,13 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
         for (int32_t k = tok_ptr[i]; k < k_end; ++k) {
             const int32_t tok = tok_ids[k];
             bits[tok >> 5] |= UINT32_C(1) << (tok & 31);
-            ++n_toks;
+            ++toks;
         }
         if (subtree_end[i] > i + 1) {
             if (accept[s2]) {
-                if (corral_grow((void **)&e->done, &cap_done, (size_t)e->n_done + 1,
+                if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1,
                                 sizeof(int32_t)) < 0) {
-                    goto fail;
+                    return -1;
                 }
                 e->done[e->n_done++] = i;
             }
@@ -156,7 +149,106 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
         }
         ++i;
     }
+    *n_toks = toks;
+    return 0;
+}
+
+static int cmp_node(const void *a, const void *b) {
+    const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * The walk of corral_slice_chain's case (engine_slices.c): the slice of plain tokens as long as
+ * the chain stays alive, less the subtrees of exception bytes, which are walked in full; then
+ * the frontier's subtrees outside them, each from the chain's state above it.  Nodes where the
+ * lexeme ends are sorted as the full walk lists them.
+ */
+static int slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32_t *chain,
+                      int32_t alive, const uint8_t *except, int32_t n_except, int32_t *state,
+                      uint32_t *bits, walk_entry *e, size_t *cap_done) {
+    const corral_etrie *trie = g->trie;
+    const size_t n_words = (trie->vocab_size + 31) / 32;
+    int32_t lo_ex[CORRAL_SLICE_EXCEPTIONS], hi_ex[CORRAL_SLICE_EXCEPTIONS];
+    int32_t n_ex = 0;
+    size_t n_toks = 0;
+    memcpy(bits, trie->slice_bits + (size_t)alive * n_words, n_words * sizeof(uint32_t));
+    for (int32_t x = 0; x < n_except; ++x) {
+        for (int32_t k = trie->child_ptr[0]; k < trie->child_ptr[1]; ++k) {
+            const int32_t c = trie->child_ids[k];
+            if (trie->node_byte[c] != except[x]) {
+                continue;
+            }
+            const int32_t end = trie->subtree_end[c];
+            for (int32_t k2 = trie->node_tok_ptr[c]; k2 < trie->node_tok_ptr[end]; ++k2) {
+                const int32_t tok = trie->node_tok_ids[k2];
+                bits[tok >> 5] &= ~(UINT32_C(1) << (tok & 31));
+            }
+            state[0] = d;
+            if (scan(g, t, c, end, state, bits, &n_toks, e, cap_done) < 0) {
+                return -1;
+            }
+            lo_ex[n_ex] = c;
+            hi_ex[n_ex++] = end;
+        }
+    }
+    for (int32_t f = 0; f < trie->n_frontier; ++f) {
+        const int32_t node = trie->frontier[f];
+        int inside = 0;
+        for (int32_t x = 0; x < n_ex; ++x) {
+            inside |= node >= lo_ex[x] && node < hi_ex[x];
+        }
+        const int32_t above = trie->depth[node] - 1;
+        if (inside || chain[above] == 0) {
+            continue;
+        }
+        state[above] = chain[above];
+        if (scan(g, t, node, trie->subtree_end[node], state, bits, &n_toks, e, cap_done) < 0) {
+            return -1;
+        }
+    }
+    if (e->n_done > 1) {
+        qsort(e->done, (size_t)e->n_done, sizeof(int32_t), cmp_node);
+    }
+    return 0;
+}
+
+/*
+ * Walk the trie with terminal t's automaton from state d: the whole trie, or, where the
+ * automaton treats plain text alike (corral_slice_chain), the precomputed slice of plain
+ * tokens it survives and the subtrees that leave the slice (engine_slices.c).
+ */
+static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e) {
+    const corral_etrie *trie = g->trie;
+    const size_t n_words = (trie->vocab_size + 31) / 32;
+    memset(e, 0, sizeof(*e));
+    uint32_t *bits = calloc(n_words > 0 ? n_words : 1, sizeof(uint32_t));
+    int32_t *state = malloc(((size_t)trie->max_depth + 1) * sizeof(int32_t));
+    int32_t *chain = malloc(((size_t)trie->max_depth + 1) * sizeof(int32_t));
+    size_t cap_done = 0;
+    size_t n_toks = 0;
+    if (bits == NULL || state == NULL || chain == NULL) {
+        goto fail;
+    }
+    uint8_t except[CORRAL_SLICE_EXCEPTIONS];
+    int32_t n_except = 0;
+    const int32_t alive = corral_slice_chain(g, t, d, chain, except, &n_except);
+    if (alive < 0) {
+        state[0] = d;
+        if (scan(g, t, 1, (int32_t)trie->n_nodes, state, bits, &n_toks, e, &cap_done) < 0) {
+            goto fail;
+        }
+    } else if (slice_walk(g, t, d, chain, alive, except, n_except, state, bits, e, &cap_done) <
+               0) {
+        goto fail;
+    } else {
+        n_toks = 0;
+        for (size_t w = 0; w < n_words; ++w) {
+            n_toks += (size_t)__builtin_popcount(bits[w]);
+        }
+    }
     free(state);
+    free(chain);
     if (n_toks < n_words) {
         e->toks = malloc((n_toks > 0 ? n_toks : 1) * sizeof(int32_t));
         if (e->toks == NULL) {
@@ -177,7 +269,9 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
 fail:
     free(bits);
     free(state);
+    free(chain);
     free(e->done);
+    e->done = NULL;
     return -1;
 }
 

@@ -21,6 +21,7 @@ os.environ.setdefault("CORRAL_JSONSCHEMABENCH", str(REPO.parent / "shared" / "js
 os.environ.setdefault("CORRAL_TEST_SUITE_SDIST", str(REPO / ".cache" / "jsonschema-4.26.0.tar.gz"))
 
 LIBRARY = ["json.lark", "json.gbnf", "arithmetic.lark", "sql.lark", "c.lark"]
+ENGINES = ["native", "reference"]  # engine tests run over both (the reference is the spec)
 
 
 @functools.cache
@@ -34,8 +35,15 @@ def library_grammar(name: str) -> Grammar:
 
 
 @functools.cache
-def compiled_library(name: str) -> CompiledGrammar:
-    return compile_grammar(library_grammar(name), smollm2())
+def compiled_library(name: str, engine: str = "native") -> CompiledGrammar:
+    return compile_grammar(library_grammar(name), smollm2(), engine=engine)
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """Each engine in turn: a test that takes this fixture runs over both."""
+    param: str = request.param
+    return param
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,11 @@ typedef struct corral_etrie {
     int32_t *subtree_end;  /* one past the last node of each node's subtree (derived) */
     int32_t *depth;        /* bytes from the root (derived) */
     int32_t max_depth;
+    uint32_t *slice_bits;  /* (max_depth + 1) rows of vocab words: tokens of slice bytes, by
+                              length at most the row (engine_slices.c) */
+    int64_t *slice_count;  /* max_depth + 1: how many tokens each row holds */
+    int32_t *frontier;     /* nodes leaving the slice under a path of slice bytes, ascending */
+    int32_t n_frontier;
     struct corral_walks *walks; /* root walks of every grammar of this tokenizer, locked */
     size_t n_nodes;
     size_t vocab_size;
@@ -78,6 +83,24 @@ typedef struct corral_grammar {
  * stable.  CORRAL_ENGINE_OK or CORRAL_ENGINE_NO_MEMORY.
  */
 int corral_depth_classes(corral_grammar *g, int32_t rounds);
+
+/*
+ * The trie's slice of plain text (engine_slices.c): fill slice_bits, slice_count and frontier
+ * (depth and max_depth set).  CORRAL_ENGINE_OK or CORRAL_ENGINE_NO_MEMORY.
+ */
+int corral_trie_slices(corral_etrie *t);
+
+/*
+ * Whether terminal t from state d treats plain text alike: after its first byte, every slice
+ * byte alike for max_depth steps, its lexeme never ending on the way; the first byte may lead
+ * elsewhere for up to CORRAL_SLICE_EXCEPTIONS slice bytes, listed in except[] (n_except set).
+ * Then chain[0..max_depth] (caller's, max_depth + 1 entries) holds d and the states after k
+ * slice bytes whose first is not an exception, and the result is the longest k still alive.
+ * -1 when not: the walk must cover the whole trie.
+ */
+#define CORRAL_SLICE_EXCEPTIONS 16
+int32_t corral_slice_chain(const corral_grammar *g, int32_t t, int32_t d, int32_t *chain,
+                           uint8_t *except, int32_t *n_except);
 
 /*
  * The cache of root walks of one trie: per (automaton, class of states), the tokens a lone lexer

@@ -108,9 +108,9 @@ def _validator(schema: Any) -> Any:
 
 
 @functools.cache
-def _compiled(name: str, whitespace: str) -> CompiledGrammar:
+def _compiled(name: str, whitespace: str, engine: str) -> CompiledGrammar:
     grammar = compile_json_schema(SCHEMAS[name], whitespace=whitespace)
-    return compile_grammar(grammar, smollm2())
+    return compile_grammar(grammar, smollm2(), engine=engine)
 
 
 def _declared(schema: Any) -> set[str]:
@@ -161,13 +161,13 @@ def walk(cg: CompiledGrammar, rng: random.Random) -> str:
 
 
 @pytest.mark.parametrize("name", list(SCHEMAS))
-def test_walks_yield_valid_instances(name: str) -> None:
+def test_walks_yield_valid_instances(name: str, engine: str) -> None:
     schema = SCHEMAS[name]
     validator = _validator(schema)
     rng = random.Random(name)
     for i in range(WALKS):
         whitespace = "flexible" if i % 5 == 4 else "compact"
-        text = walk(_compiled(name, whitespace), rng)
+        text = walk(_compiled(name, whitespace, engine), rng)
         value = _load(text, _declared(schema))
         errors = [e.message for e in validator.iter_errors(value)]
         assert errors == [], f"{text!r}: {errors}"

@@ -135,3 +135,27 @@ def test_accept_bytes_and_rollback_agree() -> None:
     same_state(nat, ref, "after rollback")
     assert not nat.accept_bytes(b"}}}") and not ref.accept_bytes(b"}}}")
     same_state(nat, ref, "after a refused chunk")
+
+
+SLICE_CASES = {
+    "short": Grammar.from_json_schema({"type": "string", "maxLength": 3}),
+    "bounded": Grammar.from_json_schema({"type": "string", "minLength": 2, "maxLength": 40}),
+    "free": Grammar.from_json_schema({"type": "string"}),
+    "items": Grammar.from_json_schema(
+        {"type": "array", "items": {"type": "string", "maxLength": 5}, "maxItems": 4}
+    ),
+    "regex": Grammar.from_regex('"[ -!#-\\[\\]-~]{0,12}"'),
+    "tail": Grammar.from_regex("[a-z]{2}[ -~]{0,30}"),
+}
+
+
+@pytest.mark.parametrize("name", list(SLICE_CASES))
+def test_plain_text_slices_bit_for_bit(name: str) -> None:
+    """Automata that treat every plain byte (printable ASCII but '"' and '\\') alike take the
+    precomputed slice of plain tokens in the native root walks (csrc/engine_slices.c): same
+    masks as the reference, chains that die before the longest token included."""
+    tok = smollm2()
+    grammar = SLICE_CASES[name]
+    nat_cg = compile_grammar(grammar, tok, engine="native")
+    ref_cg = compile_grammar(grammar, tok, engine="reference")
+    assert sum(walk(nat_cg, ref_cg, seed) for seed in range(2 * WALKS)) >= WALKS

@@ -17,11 +17,11 @@ EXAMPLES = {"json.lark": 100, "json.gbnf": 60, "arithmetic.lark": 40, "sql.lark"
 
 
 @pytest.mark.parametrize("name", LIBRARY)
-def test_rollback_restores_masks(name: str) -> None:
-    cg = compiled_library(name)
+def test_rollback_restores_masks(name: str, engine: str) -> None:
+    cg = compiled_library(name, engine)
 
     @settings(
-        max_examples=EXAMPLES[name],
+        max_examples=EXAMPLES[name] // (2 if engine == "reference" else 1),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import LIBRARY, compiled_library, library_grammar, smollm2
+from conftest import ENGINES, LIBRARY, compiled_library, library_grammar, smollm2
 from corral.testing.derivations import DerivationSampler
 from helpers import random_split, spellable_bytes, walk_checking_masks
 
@@ -40,42 +40,53 @@ def sampler(name: str) -> DerivationSampler:
     return got
 
 
-# Examples per grammar: 200, but fewer where each Python reference mask costs a quarter of a
-# second (sql.lark) or tens of milliseconds (c.lark, arithmetic.lark); those were 60 % of the
-# suite's CPU time. The native engine (a later issue) makes masks two orders of magnitude
-# cheaper; then every grammar goes back to 200. The heavy grammars' examples are split into
-# shards (disjoint seed ranges) so that the test runner can spread them over its workers.
-EXAMPLES = {"sql.lark": 40, "c.lark": 60, "arithmetic.lark": 100}
-SHARDS = {name: (4 if name in HEAVY else 2 if name in EXAMPLES else 1) for name in LIBRARY}
+# Examples per grammar and engine: 200 on the native engine; fewer on the reference, whose
+# Python masks cost a quarter of a second (sql.lark) or tens of milliseconds (c.lark,
+# arithmetic.lark) each, and which the differential test (test_native_differential) holds bit
+# for bit to the native engine on random walks of every grammar. The heavy grammars' examples
+# are split into shards (disjoint seed ranges) so that the test runner can spread them over its
+# workers.
+REFERENCE_EXAMPLES = {
+    "sql.lark": 8,
+    "c.lark": 12,
+    "arithmetic.lark": 20,
+    "json.lark": 60,
+    "json.gbnf": 100,
+}
+SHARDS = {
+    name: (4 if name in HEAVY else 2 if name in REFERENCE_EXAMPLES else 1) for name in LIBRARY
+}
 CASES = [
-    (name, shard)
+    (name, shard, engine)
+    for engine in ENGINES
     for shard in range(max(SHARDS.values()))
     for name in LIBRARY
     if shard < SHARDS[name]
 ]
 
 
-@pytest.mark.parametrize(("name", "shard"), CASES)
-def test_random_derivations_are_never_blocked(name: str, shard: int) -> None:
+@pytest.mark.parametrize(("name", "shard", "engine"), CASES)
+def test_random_derivations_are_never_blocked(name: str, shard: int, engine: str) -> None:
     n_shards = SHARDS[name]
     span = 2**32 // n_shards
+    examples = REFERENCE_EXAMPLES[name] if engine == "reference" else 200
 
     @settings(
-        max_examples=EXAMPLES.get(name, 200) // n_shards,
+        max_examples=examples // n_shards,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(seed=st.integers(shard * span, (shard + 1) * span - 1))
     def run(seed: int) -> None:
-        check_derivation(name, seed)
+        check_derivation(name, seed, engine)
 
     run()
 
 
-def check_derivation(name: str, seed: int) -> None:
+def check_derivation(name: str, seed: int, engine: str = "native") -> None:
     """One random derivation, canonical and random tokenization, masks checked at each step."""
     rng = random.Random(seed)
-    cg = compiled_library(name)
+    cg = compiled_library(name, engine)
     tok = smollm2()
     text = sampler(name).sample(rng)
     spellable = spellable_bytes(tok)

@@ -43,33 +43,35 @@ def ids(tok: Tokenizer) -> dict[bytes, int]:
 
 
 @pytest.fixture(scope="module")
-def json_cg() -> CompiledGrammar:
-    return compiled_library("json.lark")
+def json_cg(engine: str) -> CompiledGrammar:
+    return compiled_library("json.lark", engine)
 
 
 @pytest.fixture(scope="module")
-def choices_cg(tok: Tokenizer) -> CompiledGrammar:
-    return compile_grammar(Grammar.from_choices(["yes", "no", "maybe"]), tok)
+def choices_cg(tok: Tokenizer, engine: str) -> CompiledGrammar:
+    return compile_grammar(Grammar.from_choices(["yes", "no", "maybe"]), tok, engine=engine)
 
 
 @pytest.fixture(scope="module")
-def hello_cg(tok: Tokenizer) -> CompiledGrammar:
-    return compile_grammar(Grammar.from_lark('start: "hello" " world"\n'), tok)
+def hello_cg(tok: Tokenizer, engine: str) -> CompiledGrammar:
+    return compile_grammar(Grammar.from_lark('start: "hello" " world"\n'), tok, engine=engine)
 
 
 @pytest.fixture(scope="module")
-def astar_cg(tok: Tokenizer) -> CompiledGrammar:
-    return compile_grammar(Grammar.from_regex("a*"), tok)
+def astar_cg(tok: Tokenizer, engine: str) -> CompiledGrammar:
+    return compile_grammar(Grammar.from_regex("a*"), tok, engine=engine)
 
 
 @pytest.fixture(scope="module")
-def anything_cg(tok: Tokenizer) -> CompiledGrammar:
-    return compile_grammar(Grammar.from_regex("(?s:.*)"), tok)
+def anything_cg(tok: Tokenizer, engine: str) -> CompiledGrammar:
+    return compile_grammar(Grammar.from_regex("(?s:.*)"), tok, engine=engine)
 
 
 @pytest.fixture(scope="module")
-def padded_cg(tok: Tokenizer) -> CompiledGrammar:
-    return compile_grammar(library_grammar("json.lark"), tok, vocab_size=tok.vocab_size + 100)
+def padded_cg(tok: Tokenizer, engine: str) -> CompiledGrammar:
+    return compile_grammar(
+        library_grammar("json.lark"), tok, vocab_size=tok.vocab_size + 100, engine=engine
+    )
 
 
 def _matcher_at(cg: CompiledGrammar, prefix: bytes) -> Matcher:
@@ -417,21 +419,21 @@ def test_valid_prefix_length(json_cg: CompiledGrammar, choices_cg: CompiledGramm
     assert c.valid_prefix_length(b"nono") == 2
 
 
-def test_is_accepting(astar_cg: CompiledGrammar, tok: Tokenizer) -> None:
+def test_is_accepting(astar_cg: CompiledGrammar, tok: Tokenizer, engine: str) -> None:
     m = Matcher(astar_cg)
     assert m.is_accepting()
     assert m.accept_bytes(b"aaa")
     assert m.is_accepting()
     assert not m.accept_bytes(b"b")
-    plus = Matcher(compile_grammar(Grammar.from_regex("a+"), tok))
+    plus = Matcher(compile_grammar(Grammar.from_regex("a+"), tok, engine=engine))
     assert not plus.is_accepting()
     assert not plus.allowed_token_mask()[tok.eos_token_ids[0]]
     assert plus.accept_bytes(b"a") and plus.is_accepting()
-    empty_choice = Matcher(compile_grammar(Grammar.from_choices(["", "ok"]), tok))
+    empty_choice = Matcher(compile_grammar(Grammar.from_choices(["", "ok"]), tok, engine=engine))
     assert empty_choice.is_accepting()
     assert empty_choice.accept_bytes(b"o")
     assert not empty_choice.is_accepting()
-    lark = Matcher(compile_grammar(Grammar.from_lark('start: "x"*\n'), tok))
+    lark = Matcher(compile_grammar(Grammar.from_lark('start: "x"*\n'), tok, engine=engine))
     assert lark.is_accepting()
 
 
@@ -576,10 +578,10 @@ def test_input_bytes_limit(json_cg: CompiledGrammar) -> None:
         assert m.accept_token(tid)
 
 
-def test_earley_set_work_limit(tok: Tokenizer) -> None:
+def test_earley_set_work_limit(tok: Tokenizer, engine: str) -> None:
     grammar = Grammar.from_lark('start: start "+" start | "1"\n')
     terms = b"1" + b"+1" * 60
-    cg = compile_grammar(grammar, tok, limits=Limits(max_earley_set_work=500))
+    cg = compile_grammar(grammar, tok, limits=Limits(max_earley_set_work=500), engine=engine)
     assert cg.limits.max_earley_set_work == 500
     m = Matcher(cg)
     assert m.accept_bytes(b"1+1+1")
@@ -593,4 +595,5 @@ def test_earley_set_work_limit(tok: Tokenizer) -> None:
         assert m.accept_token(tid)
     assert m.is_accepting()
     assert Matcher(cg, limits=Limits()).accept_bytes(terms)
-    assert Matcher(compile_grammar(grammar, tok)).valid_prefix_length(terms) == len(terms)
+    big = compile_grammar(grammar, tok, engine=engine)
+    assert Matcher(big).valid_prefix_length(terms) == len(terms)
