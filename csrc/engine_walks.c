@@ -192,18 +192,26 @@ static int slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32
             hi_ex[n_ex++] = end;
         }
     }
+    const int32_t *table = g->table + g->tbase[t];
+    const uint8_t *cls = g->classes + (size_t)t * 256;
+    const int32_t width = g->n_classes[t];
     for (int32_t f = 0; f < trie->n_frontier; ++f) {
-        const int32_t node = trie->frontier[f];
+        const corral_frontier fr = trie->frontier[f];
         int inside = 0;
         for (int32_t x = 0; x < n_ex; ++x) {
-            inside |= node >= lo_ex[x] && node < hi_ex[x];
+            inside |= fr.node >= lo_ex[x] && fr.node < hi_ex[x];
         }
-        const int32_t above = trie->depth[node] - 1;
-        if (inside || chain[above] == 0) {
+        int32_t s = inside ? 0 : chain[fr.chars];
+        for (int32_t j = fr.n_cut - 1; j >= 0 && s != 0; --j) {
+            s = table[(int64_t)s * width + cls[(fr.cut >> (8 * j)) & 0xFF]];
+        }
+        if (s == 0) {
             continue;
         }
-        state[above] = chain[above];
-        if (scan(g, t, node, trie->subtree_end[node], state, bits, &n_toks, e, cap_done) < 0) {
+        const int32_t above = trie->depth[fr.node] - 1;
+        state[above] = s;
+        if (scan(g, t, fr.node, trie->subtree_end[fr.node], state, bits, &n_toks, e, cap_done) <
+            0) {
             return -1;
         }
     }

@@ -29,6 +29,15 @@
 #define CORRAL_ENGINE_OK 0
 #define CORRAL_ENGINE_NO_MEMORY (-1)
 
+/* A node that leaves plain text under a plain path: its parent is reached by `chars` plain
+ * characters, then the n_cut bytes of a cut character (cut, first byte highest). */
+typedef struct corral_frontier {
+    int32_t node;
+    int32_t chars;
+    uint32_t cut;
+    int32_t n_cut;
+} corral_frontier;
+
 /* The token trie in CSR, int32 (built once per tokenizer); node ids are in preorder. */
 typedef struct corral_etrie {
     int32_t *child_ptr;    /* n_nodes + 1 */
@@ -39,11 +48,12 @@ typedef struct corral_etrie {
     int32_t *subtree_end;  /* one past the last node of each node's subtree (derived) */
     int32_t *depth;        /* bytes from the root (derived) */
     int32_t max_depth;
-    uint32_t *slice_bits;  /* (max_depth + 1) rows of vocab words: tokens of slice bytes, by
-                              length at most the row (engine_slices.c) */
+    uint32_t *slice_bits;  /* (max_depth + 1) rows of vocab words: plain tokens of at most
+                              the row's characters, a cut last one counted (engine_slices.c) */
     int64_t *slice_count;  /* max_depth + 1: how many tokens each row holds */
-    int32_t *frontier;     /* nodes leaving the slice under a path of slice bytes, ascending */
+    struct corral_frontier *frontier; /* nodes leaving plain text, ascending */
     int32_t n_frontier;
+    uint8_t present[256]; /* the bytes some token has */
     struct corral_walks *walks; /* root walks of every grammar of this tokenizer, locked */
     size_t n_nodes;
     size_t vocab_size;
@@ -91,12 +101,13 @@ int corral_depth_classes(corral_grammar *g, int32_t rounds);
 int corral_trie_slices(corral_etrie *t);
 
 /*
- * Whether terminal t from state d treats plain text alike: after its first byte, every slice
- * byte alike for max_depth steps, its lexeme never ending on the way; the first byte may lead
- * elsewhere for up to CORRAL_SLICE_EXCEPTIONS slice bytes, listed in except[] (n_except set).
+ * Whether terminal t from state d treats plain text alike (engine_slices.c): after its first
+ * byte, every plain character alike for max_depth characters, its lexeme never ending on the
+ * way, a cut character living exactly as long as a whole one would; the first byte may lead
+ * elsewhere for up to CORRAL_SLICE_EXCEPTIONS ASCII bytes, listed in except[] (n_except set).
  * Then chain[0..max_depth] (caller's, max_depth + 1 entries) holds d and the states after k
- * slice bytes whose first is not an exception, and the result is the longest k still alive.
- * -1 when not: the walk must cover the whole trie.
+ * plain characters whose first is not an exception, and the result is the longest k still
+ * alive.  -1 when not: the walk must cover the whole trie.
  */
 #define CORRAL_SLICE_EXCEPTIONS 16
 int32_t corral_slice_chain(const corral_grammar *g, int32_t t, int32_t d, int32_t *chain,
