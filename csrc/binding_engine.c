@@ -572,6 +572,78 @@ static PyObject *engine_mask(PyObject *self, PyObject *cap) {
     return out;
 }
 
+/*
+ * The mask written straight into a caller's row (a writable C-contiguous buffer of 4-byte
+ * items, at least the grammar's words long): the words, the end-of-sequence bits where the
+ * matcher accepts, zeros past the vocabulary.  Everything is checked before the matcher is
+ * taken, so a bad row leaves it unchanged.
+ */
+static PyObject *engine_fill(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *cap, *row_obj;
+    Py_buffer eos;
+    if (!PyArg_ParseTuple(args, "OOy*:engine_fill", &cap, &row_obj, &eos)) {
+        return NULL;
+    }
+    Py_buffer row;
+    if (PyObject_GetBuffer(row_obj, &row, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) <
+        0) {
+        PyBuffer_Release(&eos);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    matcher_box *box = NULL;
+    PyObject *gcap = NULL;
+    const corral_grammar *g = NULL;
+    if (PyCapsule_GetPointer(cap, MATCHER_NAME) == NULL ||
+        (gcap = PyCapsule_GetContext(cap)) == NULL ||
+        (g = PyCapsule_GetPointer(gcap, GRAMMAR_NAME)) == NULL) {
+        goto done;
+    }
+    const size_t words = (g->vocab_size + 31) / 32;
+    const size_t have = (size_t)row.len / 4;
+    if (row.itemsize != 4 || row.len % 4 != 0 || have < words || (uintptr_t)row.buf % 4 != 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "the row must hold at least %zu aligned 4-byte words, got %zd bytes of "
+                     "%zd-byte items",
+                     words, row.len, row.itemsize);
+        goto done;
+    }
+    const int32_t *eos_ids = (const int32_t *)eos.buf;
+    const size_t n_eos = (size_t)eos.len / 4;
+    for (size_t k = 0; k < n_eos; ++k) {
+        if (eos_ids[k] < 0 || (size_t)eos_ids[k] >= words * 32) {
+            PyErr_Format(PyExc_ValueError, "end-of-sequence id %d is outside the mask",
+                         eos_ids[k]);
+            goto done;
+        }
+    }
+    if ((box = take(cap)) == NULL) {
+        goto done;
+    }
+    uint32_t *out = row.buf;
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = corral_matcher_mask(box->m, out, words);
+    if (code == CORRAL_ENGINE_OK && corral_matcher_accepting(box->m)) {
+        for (size_t k = 0; k < n_eos; ++k) {
+            out[eos_ids[k] >> 5] |= UINT32_C(1) << (eos_ids[k] & 31);
+        }
+    }
+    memset(out + words, 0, (have - words) * 4);
+    Py_END_ALLOW_THREADS
+    box->busy = 0;
+    if (code != CORRAL_ENGINE_OK) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&row);
+    PyBuffer_Release(&eos);
+    return result;
+}
+
 static PyObject *engine_mask_batch(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *seq;
@@ -710,6 +782,10 @@ static PyObject *engine_cache_bytes(PyObject *self, PyObject *gcap) {
 }
 
 PyMethodDef corral_engine_methods[] = {
+    {"engine_fill", engine_fill, METH_VARARGS,
+     "engine_fill(matcher, row, eos)\n--\n\n"
+     "Write the mask into `row` (a writable C-contiguous buffer of at least the vocabulary's\n"
+     "words), with the end-of-sequence ids `eos` (int32 bytes) where it accepts."},
     {"engine_memory", engine_cache_bytes, METH_O,
      "engine_memory(grammar)\n--\n\n"
      "(bytes of the grammar's tables, bytes of its trie's root-walk cache, shared)."},

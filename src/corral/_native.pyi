@@ -74,6 +74,10 @@ def engine_grammar(
 ) -> object:
     """The native tables of a compiled grammar, checked and copied, a capsule."""
 
+def engine_fill(matcher: object, row: object, eos: bytes) -> None:
+    """Write the mask into ``row`` (writable, C-contiguous, aligned int32, at least the
+    vocabulary's words), with the int32 end-of-sequence ids ``eos`` where it accepts."""
+
 def engine_memory(grammar: object) -> tuple[int, int]:
     """Bytes of a native grammar's tables and of its trie's root-walk cache (shared)."""
 

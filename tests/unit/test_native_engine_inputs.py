@@ -133,6 +133,34 @@ def test_wrong_capsules_and_arguments() -> None:
         native.engine_forced(m, -1)
 
 
+def test_fill_checks_its_row_and_ids() -> None:
+    g = native.engine_grammar(*grammar_args())  # vocabulary of 2 tokens: one mask word
+    m = native.engine_matcher(g)
+    row = np.full(3, -1, dtype=np.int32)
+    native.engine_fill(m, row, i32([]))
+    assert row.tolist() == [1, 0, 0]  # token 0 ("a"), the tail zeroed
+    assert native.engine_feed(m, b"a", 1 << 20)[0] == 1
+    native.engine_fill(m, row, i32([1]))
+    assert row.tolist() == [2, 0, 0]  # accepting: EOS id 1 allowed, "a" no longer
+    bad: list[tuple[object, bytes, type[Exception]]] = [
+        (np.zeros(0, dtype=np.int32), b"", ValueError),  # too short
+        (np.zeros(2, dtype=np.int16), b"", ValueError),  # 2-byte items
+        (np.zeros(4, dtype=np.int32)[::2], b"", ValueError),  # not contiguous
+        (bytes(8), b"", BufferError),  # read-only
+        (bytearray(9)[1:], b"", ValueError),  # bytes, not 4-byte items
+        (np.zeros(2, dtype=np.int32), i32([32]), ValueError),  # EOS outside the mask
+        (np.zeros(2, dtype=np.int32), i32([-1]), ValueError),
+        (np.zeros(2, dtype=np.int32), "x", TypeError),  # type: ignore[list-item]
+    ]
+    for buf, eos, error in bad:
+        with pytest.raises(error):
+            native.engine_fill(m, buf, eos)
+    with pytest.raises(ValueError):
+        native.engine_fill(g, row, b"")  # a grammar, not a matcher
+    native.engine_fill(m, row, i32([1]))  # unchanged by the refusals
+    assert row.tolist() == [2, 0, 0]
+
+
 @pytest.fixture(scope="module")
 def json_native() -> object:
     return compile_grammar(library_grammar("json.lark"), smollm2(), engine="native")

@@ -43,6 +43,7 @@ class NativeMatcher(Matcher):
         if compiled.native is None:
             raise ValueError("this compiled grammar has no native tables (engine='reference')")
         self._handle = native.engine_matcher(compiled.native)
+        self._eos = np.array(sorted(compiled.eos_ids), dtype=np.int32).tobytes()
         self._steps: list[bytes] = []
         self._shadow: Matcher | None = None
         self._shadow_steps: list[bytes] = []
@@ -181,6 +182,9 @@ class NativeMatcher(Matcher):
         """As :meth:`Matcher.fill_next_token_bitmask`."""
         cg = self.compiled
         row = mask_row(bitmask, index, bitmask_words(cg.vocab_size))
+        if not self._terminated and row.flags.c_contiguous and row.flags.aligned:
+            native.engine_fill(self._handle, row, self._eos)  # in place, EOS and tail included
+            return
         if self._terminated:
             words = np.zeros(bitmask_words(cg.vocab_size), dtype=np.int32)
             for eos in cg.eos_ids:
