@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+# The tests run from a scratch copy: point them at the benchmark data beside this checkout.
+export CORRAL_JSONSCHEMABENCH="${CORRAL_JSONSCHEMABENCH:-$(cd "$root/.." && pwd)/shared/jsonschemabench}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r setup.py pyproject.toml README.md csrc src tests "$work"/
