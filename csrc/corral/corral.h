@@ -194,4 +194,39 @@ int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n, si
 /* Free what corral_minimize allocated (safe on a zeroed struct). */
 void corral_minimized_free(corral_minimized *m);
 
+/*
+ * Classes of equal columns of a byte DFA's (n, 256) next-state table (byte_classes.c): out[b]
+ * is the class of byte b, classes numbered by their first byte.  Returns the number of
+ * classes.  This is corral.automata.dfa.column_classes_py, the specification.
+ */
+int corral_byte_classes(const int32_t *table, size_t n, uint8_t out[256]);
+
+/*
+ * Product of two byte DFAs over joint byte classes (dfa_product.c).
+ *
+ * ta is (na, n_classes) and tb (nb, n_classes), row-major, state 0 dead and 1 initial, every
+ * entry range-checked as read.  The pairs reachable from (1, 1) are explored breadth-first,
+ * one level at a time; a transition is kept (else it goes to state 0) when both parts live
+ * (AND), either lives (OR) or the first lives (MINUS).  Pairs new in a level are numbered in
+ * increasing order of x * nb + y.  This is corral.automata.ops.product_table_py, the
+ * specification.  Returns CORRAL_PRODUCT_OK, _TOO_LARGE (a state id beyond max_states),
+ * _NO_MEMORY or _BAD_TABLE.
+ */
+#define CORRAL_PRODUCT_AND 0
+#define CORRAL_PRODUCT_OR 1
+#define CORRAL_PRODUCT_MINUS 2
+
+typedef struct corral_pair_product {
+    int32_t *table; /* n_states rows of n_classes next states (malloc'd) */
+    int32_t *xs;    /* each state's state in the first DFA (malloc'd) */
+    int32_t *ys;    /* and in the second (malloc'd) */
+    size_t n_states;
+} corral_pair_product;
+
+int corral_dfa_product(const int32_t *ta, size_t na, const int32_t *tb, size_t nb,
+                       size_t n_classes, int mode, size_t max_states, corral_pair_product *out);
+
+/* Free what corral_dfa_product allocated (safe on a zeroed struct). */
+void corral_pair_product_free(corral_pair_product *out);
+
 #endif /* CORRAL_CORRAL_H */

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corral.automata.minimize import row_classes
+from corral.automata.native import native_function
 from corral.limits import DEFAULT_LIMITS
 
 __all__ = [
@@ -23,14 +24,47 @@ __all__ = [
     "ByteDFA",
     "LazyRows",
     "column_classes",
+    "column_classes_native",
+    "column_classes_py",
     "row_lists",
 ]
 
 _HASH_SEED = 0x5EED
+_NATIVE_BYTE_CLASSES = native_function("byte_classes")
 
 
 def column_classes(table: np.ndarray) -> np.ndarray:
-    """Classes of equal columns of an ``(n, 256)`` table, numbered by first column, exactly.
+    """Classes of equal columns of an ``(n, 256)`` table, numbered by first column, exactly:
+    ``int64`` array ``(256,)``. Native when the extension is built
+    (:func:`column_classes_native`), else :func:`column_classes_py`."""
+    if _NATIVE_BYTE_CLASSES is None:  # pragma: no cover - depends on the build
+        return column_classes_py(table)
+    return column_classes_native(table)
+
+
+def column_classes_native(table: np.ndarray) -> np.ndarray:
+    """:func:`column_classes_py` in C (the GIL released): one row-major pass hashes all 256
+    columns, then each byte joins the first earlier byte whose hash and column are equal.
+
+    Raises
+    ------
+    ImportError
+        When the native extension is not built.
+    ValueError
+        For a table without rows or not of shape ``(n, 256)``.
+    """
+    if _NATIVE_BYTE_CLASSES is None:  # pragma: no cover - depends on the build
+        raise ImportError("corral's native extension is not built")
+    if table.ndim != 2 or table.shape[1] != 256:
+        raise ValueError(f"table must have shape (n_states, 256), got {table.shape}")
+    flat = np.ascontiguousarray(table, dtype=np.int32)
+    out = _NATIVE_BYTE_CLASSES(flat, int(table.shape[0]))
+    return np.frombuffer(out, dtype=np.uint8).astype(np.int64)
+
+
+def column_classes_py(table: np.ndarray) -> np.ndarray:
+    """Classes of equal columns of an ``(n, 256)`` table, numbered by first column, exactly
+    (the specification of :func:`column_classes`).
 
     Each column is hashed (a dot product with fixed pseudo-random 64-bit weights, wrapping),
     columns are grouped by hash, and every column is then compared with its group's first one;

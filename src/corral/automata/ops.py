@@ -16,6 +16,7 @@ import numpy as np
 
 from corral.automata.dfa import ByteDFA
 from corral.automata.minimize import trim_and_minimize
+from corral.automata.product import product_table
 from corral.automata.regex import compile_regex
 from corral.errors import GrammarError
 from corral.limits import Budget, limits_of
@@ -55,54 +56,18 @@ def utf8_strings(budget: Budget | None = None) -> ByteDFA:
 
 
 def _product(a: ByteDFA, b: ByteDFA, mode: str, budget: Budget | None) -> ByteDFA:
-    """Reachable part of the product automaton, explored breadth-first one level at a time
-    with array operations (``mode``: ``"and"``, ``"or"`` or ``"minus"``)."""
+    """Reachable part of the product automaton (:mod:`corral.automata.product`) over the
+    classes of bytes that act alike in both operands (``mode``: ``"and"``, ``"or"`` or
+    ``"minus"``), trimmed and minimised."""
     ca, cb = a.byte_classes(), b.byte_classes()
     _, first, inverse = np.unique(ca * (int(cb.max()) + 1) + cb, return_index=True,
                                   return_inverse=True)  # fmt: skip
-    ta = a.table[:, first].astype(np.int64)  # (na, C)
-    tb = b.table[:, first].astype(np.int64)
-    nb = b.n_states
-    max_states = limits_of(budget).max_dfa_states
-    ids: dict[int, int] = {0: 0, nb + 1: 1}  # code x * nb + y -> product state
-    xs: list[int] = [0, 1]
-    ys: list[int] = [0, 1]
-    rows: list[np.ndarray] = [np.zeros(len(first), dtype=np.int64)]
-    frontier = np.array([1], dtype=np.int64)
-    while len(frontier):
-        if budget is not None:
-            budget.check()
-        fx = np.asarray(xs, dtype=np.int64)[frontier]
-        fy = np.asarray(ys, dtype=np.int64)[frontier]
-        nx, ny = ta[fx], tb[fy]  # (F, C)
-        if mode == "and":
-            keep = (nx != 0) & (ny != 0)
-        elif mode == "or":
-            keep = (nx != 0) | (ny != 0)
-        else:
-            keep = nx != 0
-        codes = np.where(keep, nx * nb + ny, 0)
-        uniq, inv = np.unique(codes, return_inverse=True)
-        mapped = np.empty(len(uniq), dtype=np.int64)
-        new: list[int] = []
-        for k, code in enumerate(uniq.tolist()):
-            sid = ids.get(code)
-            if sid is None:
-                sid = len(xs)
-                if sid > max_states:
-                    raise GrammarError(f"automaton product exceeds {max_states} states")
-                ids[code] = sid
-                xs.append(code // nb)
-                ys.append(code % nb)
-                new.append(sid)
-            mapped[k] = sid
-        block = mapped[inv.reshape(codes.shape)]
-        rows.extend(block)
-        frontier = np.asarray(new, dtype=np.int64)
-    small = np.stack(rows).astype(np.int32)
+    ta = np.ascontiguousarray(a.table[:, first])  # (na, C)
+    tb = np.ascontiguousarray(b.table[:, first])
+    small, xs, ys = product_table(ta, tb, mode, limits_of(budget).max_dfa_states, budget)
     table = small[:, np.asarray(inverse).reshape(-1)]
-    pa = a.accepting[np.asarray(xs)]
-    pb = b.accepting[np.asarray(ys)]
+    pa = a.accepting[xs]
+    pb = b.accepting[ys]
     if mode == "and":
         accepting = pa & pb
     elif mode == "or":

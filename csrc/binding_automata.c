@@ -1,0 +1,127 @@
+/*
+ * binding_automata.c - CPython binding of the automata kernels that have no home in
+ * binding.c: byte classes (byte_classes.c) and the product of two DFAs (dfa_product.c).
+ *
+ * With binding.c, binding_engine.c and binding_trie.c, the only files that include Python.h.
+ * Tables arrive as contiguous buffers whose lengths are checked against their shapes; the
+ * kernels range-check every entry they follow.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+
+#include "corral/corral.h"
+
+PyDoc_STRVAR(byte_classes_doc,
+             "byte_classes(table, n_states)\n"
+             "--\n\n"
+             "Classes of equal columns of a C-contiguous int32 (n_states, 256) next-state\n"
+             "table, numbered by their first byte.  Returns 256 bytes (the class of each byte).\n");
+
+static PyObject *native_byte_classes(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer view;
+    Py_ssize_t n = 0;
+    if (!PyArg_ParseTuple(args, "y*n:byte_classes", &view, &n)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (n < 1 || n > PY_SSIZE_T_MAX / 1024 || view.len != n * 1024) {
+        PyErr_Format(PyExc_ValueError,
+                     "table must hold n_states * 256 int32 entries (n_states >= 1): got %zd "
+                     "bytes for n_states=%zd",
+                     view.len, n);
+        goto done;
+    }
+    if ((uintptr_t)view.buf % 4 != 0) {
+        PyErr_SetString(PyExc_ValueError, "table must be aligned to 4 bytes");
+        goto done;
+    }
+    uint8_t out[256];
+    Py_BEGIN_ALLOW_THREADS
+    corral_byte_classes((const int32_t *)view.buf, (size_t)n, out);
+    Py_END_ALLOW_THREADS
+    result = PyBytes_FromStringAndSize((const char *)out, 256);
+done:
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* Check that `view` holds rows * cols int32 entries, 4-byte aligned. */
+static int check_matrix(const Py_buffer *view, Py_ssize_t rows, Py_ssize_t cols,
+                        const char *what) {
+    if (rows < 2 || cols < 1 || cols > 256 || rows > PY_SSIZE_T_MAX / (4 * 256) ||
+        view->len != rows * cols * 4) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s must hold n_states * n_classes int32 entries (n_states >= 2, 1 <= "
+                     "n_classes <= 256): got %zd bytes for (%zd, %zd)",
+                     what, view->len, rows, cols);
+        return -1;
+    }
+    if ((uintptr_t)view->buf % 4 != 0) {
+        PyErr_Format(PyExc_ValueError, "%s must be aligned to 4 bytes", what);
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(dfa_product_doc,
+             "dfa_product(ta, na, tb, nb, n_classes, mode, max_states)\n"
+             "--\n\n"
+             "Reachable product of two DFAs given as C-contiguous int32 (na, n_classes) and\n"
+             "(nb, n_classes) tables over shared byte classes; mode 0 (and), 1 (or), 2 (minus).\n"
+             "Returns (table_bytes, xs_bytes, ys_bytes, n_states), int32 each, or None when a\n"
+             "state id would pass max_states.\n");
+
+static PyObject *native_dfa_product(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer va, vb;
+    Py_ssize_t na = 0, nb = 0, n_classes = 0, max_states = 0;
+    int mode = 0;
+    if (!PyArg_ParseTuple(args, "y*ny*nnin:dfa_product", &va, &na, &vb, &nb, &n_classes, &mode,
+                          &max_states)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (check_matrix(&va, na, n_classes, "ta") < 0 || check_matrix(&vb, nb, n_classes, "tb") < 0) {
+        goto done;
+    }
+    if (mode < CORRAL_PRODUCT_AND || mode > CORRAL_PRODUCT_MINUS) {
+        PyErr_Format(PyExc_ValueError, "mode must be 0 (and), 1 (or) or 2 (minus), got %d", mode);
+        goto done;
+    }
+    if (max_states < 1 || max_states > INT32_MAX - 1) {
+        PyErr_Format(PyExc_ValueError, "max_states must lie in [1, 2**31 - 2], got %zd",
+                     max_states);
+        goto done;
+    }
+    corral_pair_product out = {NULL, NULL, NULL, 0};
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = corral_dfa_product((const int32_t *)va.buf, (size_t)na, (const int32_t *)vb.buf,
+                              (size_t)nb, (size_t)n_classes, mode, (size_t)max_states, &out);
+    Py_END_ALLOW_THREADS
+    if (code == CORRAL_PRODUCT_NO_MEMORY) {
+        PyErr_NoMemory();
+    } else if (code == CORRAL_PRODUCT_BAD_TABLE) {
+        PyErr_SetString(PyExc_ValueError, "a table has a next state outside [0, n_states)");
+    } else if (code == CORRAL_PRODUCT_TOO_LARGE) {
+        result = Py_NewRef(Py_None);
+    } else {
+        const Py_ssize_t n = (Py_ssize_t)out.n_states;
+        result = Py_BuildValue("(y#y#y#n)", (const char *)out.table, n * n_classes * 4,
+                               (const char *)out.xs, n * 4, (const char *)out.ys, n * 4, n);
+    }
+    corral_pair_product_free(&out);
+done:
+    PyBuffer_Release(&va);
+    PyBuffer_Release(&vb);
+    return result;
+}
+
+PyMethodDef corral_automata_methods[] = {
+    {"dfa_product", (PyCFunction)native_dfa_product, METH_VARARGS, dfa_product_doc},
+    {"byte_classes", (PyCFunction)native_byte_classes, METH_VARARGS, byte_classes_doc},
+    {NULL, NULL, 0, NULL},
+};
