@@ -30,17 +30,16 @@ static uint64_t mix(uint64_t h, uint64_t v) {
 
 typedef struct refine {
     size_t n;
-    const int32_t *trimmed; /* n * 256 */
-    const size_t *cols;     /* representative bytes */
+    const int32_t *small; /* n * n_cols: the trimmed table's representative columns */
     size_t n_cols;
-    const int64_t *cls;     /* current class per state */
+    const int64_t *cls;   /* current class per state */
 } refine;
 
 static uint64_t sig_hash(const refine *r, size_t s) {
-    const int32_t *row = r->trimmed + s * 256;
+    const int32_t *row = r->small + s * r->n_cols;
     uint64_t h = mix(0, (uint64_t)r->cls[s]);
     for (size_t k = 0; k < r->n_cols; ++k) {
-        h = mix(h, (uint64_t)r->cls[row[r->cols[k]]]);
+        h = mix(h, (uint64_t)r->cls[row[k]]);
     }
     return h;
 }
@@ -49,10 +48,10 @@ static int sig_equal(const refine *r, size_t a, size_t b) {
     if (r->cls[a] != r->cls[b]) {
         return 0;
     }
-    const int32_t *ra = r->trimmed + a * 256;
-    const int32_t *rb = r->trimmed + b * 256;
+    const int32_t *ra = r->small + a * r->n_cols;
+    const int32_t *rb = r->small + b * r->n_cols;
     for (size_t k = 0; k < r->n_cols; ++k) {
-        if (r->cls[ra[r->cols[k]]] != r->cls[rb[r->cols[k]]]) {
+        if (r->cls[ra[k]] != r->cls[rb[k]]) {
             return 0;
         }
     }
@@ -85,33 +84,14 @@ static size_t refine_round(const refine *r, int64_t *out, int64_t *slots, size_t
     return count;
 }
 
-/* Representative bytes: the first byte of each class of equal columns, ascending. */
+/* Representative bytes: the first byte of each class of equal columns, ascending
+ * (byte_classes.c reads the table row by row). */
 static size_t column_classes(const int32_t *trimmed, size_t n, size_t *cols) {
-    uint64_t hashes[256];
-    for (size_t b = 0; b < 256; ++b) {
-        uint64_t h = 0;
-        for (size_t s = 0; s < n; ++s) {
-            h = mix(h, (uint64_t)trimmed[s * 256 + b]);
-        }
-        hashes[b] = h;
-    }
+    uint8_t classes[256];
+    const int n_classes = corral_byte_classes(trimmed, n, classes);
     size_t n_cols = 0;
-    for (size_t b = 0; b < 256; ++b) {
-        int seen = 0;
-        for (size_t k = 0; k < n_cols && !seen; ++k) {
-            const size_t c = cols[k];
-            if (hashes[c] != hashes[b]) {
-                continue;
-            }
-            seen = 1;
-            for (size_t s = 0; s < n; ++s) {
-                if (trimmed[s * 256 + c] != trimmed[s * 256 + b]) {
-                    seen = 0;
-                    break;
-                }
-            }
-        }
-        if (!seen) {
+    for (size_t b = 0; b < 256 && n_cols < (size_t)n_classes; ++b) {
+        if (classes[b] == n_cols) {
             cols[n_cols++] = b;
         }
     }
@@ -181,6 +161,7 @@ int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n, si
     int64_t *slots = malloc(n_slots * sizeof(int64_t));
     uint64_t *hashes = malloc(n * sizeof(uint64_t));
     int64_t *remap = NULL;
+    int32_t *small = NULL;
     corral_minimized m = {NULL, NULL, 0};
     size_t cols[256];
     int code = CORRAL_MINIMIZE_NO_MEMORY;
@@ -209,7 +190,17 @@ int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n, si
         cls[s] = rank[cls[s]];
     }
     size_t n_cls = (size_t)(has[0] + has[1] + has[2]);
-    refine r = {n, trimmed, cols, column_classes(trimmed, n, cols), cls};
+    const size_t n_cols = column_classes(trimmed, n, cols);
+    small = malloc(n * n_cols * sizeof(int32_t));
+    if (small == NULL) {
+        goto done;
+    }
+    for (size_t s = 0; s < n; ++s) {
+        for (size_t k = 0; k < n_cols; ++k) {
+            small[s * n_cols + k] = trimmed[s * 256 + cols[k]];
+        }
+    }
+    refine r = {n, small, n_cols, cls};
     size_t rounds = 0;
     for (;;) {
         r.cls = cls;
@@ -284,5 +275,6 @@ done:
     free(slots);
     free(hashes);
     free(remap);
+    free(small);
     return code;
 }

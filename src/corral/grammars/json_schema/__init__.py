@@ -152,6 +152,9 @@ def compile_json_schema(
             # the refusals come first: what failed may be a consequence of a dropped keyword
             raise UnsupportedSchemaError(_dedupe(builder.issues)) from exc
         raise
+    finally:
+        if cache is not None:
+            cache.trim()  # back within its byte bound once this compilation is done
     if builder.issues and not lenient:
         raise UnsupportedSchemaError(_dedupe(builder.issues))
     grammar.unenforced = list(_dedupe(builder.issues))
