@@ -31,6 +31,7 @@ from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA, column_classes
 from corral.automata.minimize import row_classes
 from corral.automata.ops import empty_dfa, intersect, utf8_strings
+from corral.automata.product import product_table
 from corral.automata.regex import compile_regex
 from corral.errors import GrammarError
 from corral.grammars.json_schema.ecma_regex import translate_pattern
@@ -165,7 +166,10 @@ def _minimize(table: np.ndarray, accepting: np.ndarray, budget: Budget | None = 
 
 # --------------------------------------------------------------------------- content automata
 def _count(base: ByteDFA, lo: int, hi: int | None, budget: Budget | None) -> ByteDFA:
-    """Strings of ``base`` (well-formed UTF-8) with ``lo`` to ``hi`` code points."""
+    """Strings of ``base`` (well-formed UTF-8) with ``lo`` to ``hi`` code points: the product
+    of ``base`` with a counter of code points (:mod:`corral.automata.product`), whose state
+    ``1 + c`` has read ``c <= cap`` lead bytes (saturating at ``lo`` without an upper bound),
+    minimised by distance to acceptance (:func:`_minimize`, quick on counting chains)."""
     cap = lo if hi is None else hi
     max_states = limits_of(budget).max_string_states
     if cap >= max_states:
@@ -173,36 +177,19 @@ def _count(base: ByteDFA, lo: int, hi: int | None, budget: Budget | None) -> Byt
     lead = np.ones(256, dtype=np.int32)
     lead[0x80:0xC0] = 0  # continuation bytes do not start a code point
     first, inverse = _byte_classes(np.concatenate([base.table, lead[None, :]], axis=0))
-    reps = first.tolist()
-    steps = lead[first].tolist()
-    rows = base.rows
-    ids: dict[tuple[int, int], int] = {(0, 0): 0, (1, 0): 1}
-    order: list[tuple[int, int]] = [(0, 0), (1, 0)]
-    out: list[list[int]] = [[0] * len(reps)]
-    i = 1
-    while i < len(order):
-        if i & 255 == 0 and budget is not None:
-            budget.check()
-        s, c = order[i]
-        row = [0] * len(reps)
-        for j, byte in enumerate(reps):
-            t = rows[s][byte]
-            nc = min(c + steps[j], cap) if hi is None else c + steps[j]
-            if t == 0 or nc > cap:
-                continue
-            sid = ids.get((t, nc))
-            if sid is None:
-                sid = len(order)
-                if sid > max_states:
-                    raise GrammarError(f"string automaton exceeds {max_states} states")
-                ids[(t, nc)] = sid
-                order.append((t, nc))
-            row[j] = sid
-        out.append(row)
-        i += 1
-    accepting = [base.accept_list[s] and c >= lo for s, c in order]
-    table = np.array(out, dtype=np.int32)[:, inverse]
-    return _minimize(table, np.array(accepting, dtype=bool), budget)
+    counts = np.arange(cap + 1, dtype=np.int64)
+    after = np.minimum(counts + 1, cap) if hi is None else counts + 1
+    is_lead = lead[first].astype(bool)
+    counter = np.zeros((cap + 2, len(first)), dtype=np.int32)
+    counter[1:, is_lead] = np.where(after <= cap, after + 1, 0)[:, None]
+    counter[1:, ~is_lead] = (counts + 1)[:, None]
+    try:
+        small, xs, ys = product_table(base.table[:, first], counter, "and", max_states, budget)
+    except GrammarError:
+        raise GrammarError(f"string automaton exceeds {max_states} states") from None
+    accepting = base.accepting[xs] & (ys - 1 >= lo)
+    accepting[0] = False
+    return _minimize(small[:, inverse], accepting, budget)
 
 
 def _content(
