@@ -621,23 +621,17 @@ done:
 /* ------------------------------------------------------------------------- */
 
 PyDoc_STRVAR(minimize_doc,
-             "minimize(table, accepting, max_rounds)\n"
+             "minimize(table, accepting)\n"
              "--\n\n"
-             "Trim and minimise a byte DFA (state 0 dead, 1 initial; Moore's refinement).\n\n"
+             "Trim and minimise a byte DFA (state 0 dead, 1 initial; Hopcroft's refinement).\n\n"
              "table: C-contiguous int32 (n, 256), n >= 2, entries in [0, n); accepting: bool\n"
-             "(n,); max_rounds: refinement rounds after which a large automaton keeps its live\n"
-             "states unmerged.  Returns (table_bytes, accepting_bytes, n_states).\n");
+             "(n,).  Returns (table_bytes, accepting_bytes, n_states).\n");
 
 static PyObject *native_minimize(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *table_obj = NULL;
     PyObject *acc_obj = NULL;
-    Py_ssize_t max_rounds = 0;
-    if (!PyArg_ParseTuple(args, "OOn:minimize", &table_obj, &acc_obj, &max_rounds)) {
-        return NULL;
-    }
-    if (max_rounds < 0) {
-        PyErr_Format(PyExc_ValueError, "max_rounds must be >= 0, got %zd", max_rounds);
+    if (!PyArg_ParseTuple(args, "OO:minimize", &table_obj, &acc_obj)) {
         return NULL;
     }
     Py_buffer views[2];
@@ -664,7 +658,7 @@ static PyObject *native_minimize(PyObject *self, PyObject *args) {
     int code;
     Py_BEGIN_ALLOW_THREADS
     code = corral_minimize((const int32_t *)views[0].buf, (const uint8_t *)views[1].buf,
-                           (size_t)n, (size_t)max_rounds, &m);
+                           (size_t)n, &m);
     Py_END_ALLOW_THREADS
     if (code == CORRAL_MINIMIZE_NO_MEMORY) {
         PyErr_NoMemory();

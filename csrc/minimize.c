@@ -1,12 +1,13 @@
 /*
- * minimize.c - trimming and Moore minimisation of a byte DFA (corral/corral.h).
+ * minimize.c - trimming and minimisation of a byte DFA (corral/corral.h).
  *
- * Trimming is a search on the reversed edges from the accepting states.  Minimisation is
- * Moore's (1956) partition refinement: each round gives every state the signature (its class,
- * the classes of its successors) and numbers the distinct signatures; it stops when a round
- * splits no class.  Bytes whose columns are equal act alike in every state and are looked at
- * once (byte equivalence classes).  Signatures are grouped with an open-addressing hash table
- * over states, compared by re-reading their rows, so no signature is stored.
+ * Trimming is a search on the reversed edges from the accepting states and one on the edges
+ * from the initial state: states missed by either are merged into the dead state.
+ * Minimisation is Hopcroft's partition refinement (hopcroft.c) from the partition dead / live
+ * non-accepting / live accepting, over the byte equivalence classes (bytes whose columns are
+ * equal act alike in every state and are looked at once).  Its result is the partition
+ * Moore's (1956) round-by-round refinement reaches at its fixpoint, which the Python twin
+ * computes.
  *
  * No Python here: the caller hands over a table; every entry is range-checked as it is read.
  */
@@ -21,67 +22,6 @@ void corral_minimized_free(corral_minimized *m) {
     m->table = NULL;
     m->accepting = NULL;
     m->n_states = 0;
-}
-
-static uint64_t mix(uint64_t h, uint64_t v) {
-    h ^= v + UINT64_C(0x9E3779B97F4A7C15) + (h << 6) + (h >> 2);
-    return h * UINT64_C(0xFF51AFD7ED558CCD);
-}
-
-typedef struct refine {
-    size_t n;
-    const int32_t *small; /* n * n_cols: the trimmed table's representative columns */
-    size_t n_cols;
-    const int64_t *cls;   /* current class per state */
-} refine;
-
-static uint64_t sig_hash(const refine *r, size_t s) {
-    const int32_t *row = r->small + s * r->n_cols;
-    uint64_t h = mix(0, (uint64_t)r->cls[s]);
-    for (size_t k = 0; k < r->n_cols; ++k) {
-        h = mix(h, (uint64_t)r->cls[row[k]]);
-    }
-    return h;
-}
-
-static int sig_equal(const refine *r, size_t a, size_t b) {
-    if (r->cls[a] != r->cls[b]) {
-        return 0;
-    }
-    const int32_t *ra = r->small + a * r->n_cols;
-    const int32_t *rb = r->small + b * r->n_cols;
-    for (size_t k = 0; k < r->n_cols; ++k) {
-        if (r->cls[ra[k]] != r->cls[rb[k]]) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* One Moore round: new classes (numbered by first state) into `out`; their count. */
-static size_t refine_round(const refine *r, int64_t *out, int64_t *slots, size_t n_slots,
-                           uint64_t *hashes) {
-    memset(slots, 0xFF, n_slots * sizeof(int64_t));
-    size_t count = 0;
-    const size_t mask = n_slots - 1;
-    for (size_t s = 0; s < r->n; ++s) {
-        hashes[s] = sig_hash(r, s);
-        size_t i = (size_t)hashes[s] & mask;
-        for (;;) {
-            const int64_t other = slots[i];
-            if (other < 0) {
-                slots[i] = (int64_t)s;
-                out[s] = (int64_t)count++;
-                break;
-            }
-            if (hashes[other] == hashes[s] && sig_equal(r, (size_t)other, s)) {
-                out[s] = out[other];
-                break;
-            }
-            i = (i + 1) & mask;
-        }
-    }
-    return count;
 }
 
 /* Representative bytes: the first byte of each class of equal columns, ascending
@@ -142,14 +82,37 @@ static int co_reachable(const int32_t *table, const uint8_t *accepting, size_t n
     return 0;
 }
 
-int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n, size_t max_rounds,
+/* Clear `live` for the states the initial state 1 cannot reach (a depth-first search; the
+ * entries were range-checked by co_reachable).  -1 without memory. */
+static int keep_reachable(const int32_t *table, size_t n, uint8_t *live, size_t *stack) {
+    uint8_t *seen = calloc(n, 1);
+    if (seen == NULL) {
+        return -1;
+    }
+    size_t top = 0;
+    seen[1] = 1;
+    stack[top++] = 1;
+    while (top > 0) {
+        const size_t s = stack[--top];
+        for (size_t b = 0; b < 256; ++b) {
+            const size_t t = (size_t)table[s * 256 + b];
+            if (!seen[t]) {
+                seen[t] = 1;
+                stack[top++] = t;
+            }
+        }
+    }
+    for (size_t s = 0; s < n; ++s) {
+        live[s] = (uint8_t)(live[s] && seen[s]);
+    }
+    free(seen);
+    return 0;
+}
+
+int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n,
                     corral_minimized *out) {
     if (n < 2) {
         return CORRAL_MINIMIZE_BAD_TABLE;
-    }
-    size_t n_slots = 16;
-    while (n_slots < 2 * n) {
-        n_slots *= 2;
     }
     uint8_t *live = malloc(n);
     size_t *ptr = malloc((n + 1) * sizeof(size_t));
@@ -157,20 +120,20 @@ int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n, si
     size_t *stack = malloc(n * sizeof(size_t));
     int32_t *trimmed = malloc(n * 256 * sizeof(int32_t));
     int64_t *cls = malloc(n * sizeof(int64_t));
-    int64_t *next = malloc(n * sizeof(int64_t));
-    int64_t *slots = malloc(n_slots * sizeof(int64_t));
-    uint64_t *hashes = malloc(n * sizeof(uint64_t));
     int64_t *remap = NULL;
     int32_t *small = NULL;
     corral_minimized m = {NULL, NULL, 0};
     size_t cols[256];
     int code = CORRAL_MINIMIZE_NO_MEMORY;
     if (live == NULL || ptr == NULL || preds == NULL || stack == NULL || trimmed == NULL ||
-        cls == NULL || next == NULL || slots == NULL || hashes == NULL) {
+        cls == NULL) {
         goto done;
     }
     if (co_reachable(table, accepting, n, live, ptr, preds, stack) < 0) {
         code = CORRAL_MINIMIZE_BAD_TABLE;
+        goto done;
+    }
+    if (keep_reachable(table, n, live, stack) < 0) {
         goto done;
     }
     for (size_t s = 0; s < n; ++s) {
@@ -189,7 +152,7 @@ int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n, si
     for (size_t s = 0; s < n; ++s) {
         cls[s] = rank[cls[s]];
     }
-    size_t n_cls = (size_t)(has[0] + has[1] + has[2]);
+    const size_t n_cls = (size_t)(has[0] + has[1] + has[2]);
     const size_t n_cols = column_classes(trimmed, n, cols);
     small = malloc(n * n_cols * sizeof(int32_t));
     if (small == NULL) {
@@ -200,29 +163,10 @@ int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n, si
             small[s * n_cols + k] = trimmed[s * 256 + cols[k]];
         }
     }
-    refine r = {n, small, n_cols, cls};
-    size_t rounds = 0;
-    for (;;) {
-        r.cls = cls;
-        const size_t new_n = refine_round(&r, next, slots, n_slots, hashes);
-        if (new_n == n_cls) {
-            break;
-        }
-        int64_t *swap = cls;
-        cls = next;
-        next = swap;
-        n_cls = new_n;
-        ++rounds;
-        if (rounds > max_rounds && n > 2 * max_rounds) {
-            /* Long chains need one round per link: keep every live state on its own. */
-            for (size_t s = 0; s < n; ++s) {
-                cls[s] = live[s] ? (int64_t)s : 0;
-            }
-            n_cls = n;
-            break;
-        }
+    if (corral_hopcroft(small, n, n_cols, cls, n_cls) < 0) {
+        goto done;
     }
-    remap = malloc(n * sizeof(int64_t)); /* class ids are below n in both cases */
+    remap = malloc(n * sizeof(int64_t)); /* block ids are below n */
     if (remap == NULL) {
         goto done;
     }
@@ -271,9 +215,6 @@ done:
     free(stack);
     free(trimmed);
     free(cls);
-    free(next);
-    free(slots);
-    free(hashes);
     free(remap);
     free(small);
     return code;

@@ -168,10 +168,10 @@ void corral_built_trie_free(corral_built_trie *t);
 /*
  * Trimming and minimisation of a byte DFA (minimize.c).
  *
- * States that cannot reach an accepting state are merged into the dead state 0; then Moore's
- * partition refinement, round after round, until a round splits no class.  After more than
- * max_rounds rounds on an automaton of more than 2 * max_rounds states the refinement stops
- * and every live state keeps a class of its own (still exact, just not minimal).  States are
+ * States that cannot reach an accepting state, or that the initial state cannot reach, are
+ * merged into the dead state 0; then the
+ * coarsest partition compatible with dead / live non-accepting / live accepting and with the
+ * transitions (Hopcroft's refinement, hopcroft.c: the fixpoint of Moore's).  States are
  * renumbered: the dead class 0, the initial state's class 1, the others in order of their
  * first state.  An automaton whose initial state is dead becomes two dead states.  This is
  * corral.automata.minimize.trim_and_minimize_py, which is the specification.
@@ -188,8 +188,16 @@ typedef struct corral_minimized {
 #define CORRAL_MINIMIZE_NO_MEMORY (-1)
 #define CORRAL_MINIMIZE_BAD_TABLE (-2)
 
-int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n, size_t max_rounds,
+int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n,
                     corral_minimized *out);
+
+/*
+ * Hopcroft's partition refinement (hopcroft.c) of the n states of a row-major (n, C) table
+ * whose entries lie in [0, n), from the partition cls (block ids 0 .. n_cls - 1, each used):
+ * cls receives the coarsest refinement that transitions respect (block ids below n).  Returns
+ * the number of blocks, or -1 without memory (or when n * C exceeds INT32_MAX).
+ */
+int corral_hopcroft(const int32_t *small, size_t n, size_t C, int64_t *cls, size_t n_cls);
 
 /* Free what corral_minimize allocated (safe on a zeroed struct). */
 void corral_minimized_free(corral_minimized *m);

@@ -1,13 +1,18 @@
 """Trimming and minimisation of byte automata.
 
-States that cannot reach an accepting state are merged into the dead state (a search on the
-reversed edges), then Moore's (1956) partition refinement merges equivalent states. Bytes that act
-alike in every state form one column first (byte equivalence classes), so the refinement works on
-a narrow table.
+States that cannot reach an accepting state (a search on the reversed edges) or that the
+initial state cannot reach are merged into the dead state, then equivalent states are merged:
+the coarsest partition of dead / live non-accepting / live accepting states that the
+transitions respect. Bytes that act alike in every state form one column first (byte
+equivalence classes), so the refinement works on a narrow table.
 
-:func:`trim_and_minimize` runs the C implementation (``corral._native.minimize``) when the
-extension is built; :func:`trim_and_minimize_py` is its Python twin and specification, and both
-return the same table (``tests/unit/test_native_minimize.py``).
+:func:`trim_and_minimize_py`, the specification, refines round by round (Moore 1956) to the
+fixpoint; the C implementation (``corral._native.minimize``), which :func:`trim_and_minimize`
+runs when the extension is built, reaches the same partition with Hopcroft's (1971) algorithm
+in O(n · classes · log n), where Moore needs one round per link of a long chain (a counted
+repetition). Both return the same table (``tests/unit/test_native_minimize.py``). Without the
+extension, :func:`trim_and_minimize` stops Moore's rounds after :data:`MAX_MOORE_ROUNDS` on a
+large automaton and keeps its live states unmerged: exact, not minimal, bounded in time.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from corral.automata.native import native_function
 __all__ = [
     "MAX_MOORE_ROUNDS",
     "co_reachable",
+    "native_minimize_available",
+    "reachable",
     "row_classes",
     "trim_and_minimize",
     "trim_and_minimize_native",
@@ -26,6 +33,7 @@ __all__ = [
 ]
 
 MAX_MOORE_ROUNDS = 48
+"""Rounds after which the pure-Python fallback stops refining a large automaton."""
 
 
 def co_reachable(table: np.ndarray, accepting: np.ndarray) -> np.ndarray:
@@ -78,11 +86,37 @@ def row_classes(sig: np.ndarray, n_cls: int) -> np.ndarray:
 _NATIVE_MINIMIZE = native_function("minimize")
 
 
+def native_minimize_available() -> bool:
+    """Whether :func:`trim_and_minimize_native` can run (the extension is built)."""
+    return _NATIVE_MINIMIZE is not None
+
+
+def reachable(table: np.ndarray) -> np.ndarray:
+    """``bool`` ``(n,)``: the states other than 0 reachable from state 1 (a depth-first search
+    over the distinct edges)."""
+    n = table.shape[0]
+    src, col = np.nonzero(table)
+    pairs = np.unique(src.astype(np.int64) * n + table[src, col])
+    starts = np.searchsorted(pairs // n, np.arange(n + 1)).tolist()
+    succs = (pairs % n).tolist()
+    seen = [False] * n
+    todo = [1] if n > 1 else []
+    for s in todo:
+        seen[s] = True
+    while todo:
+        s = todo.pop()
+        for t in succs[starts[s] : starts[s + 1]]:
+            if not seen[t]:
+                seen[t] = True
+                todo.append(t)
+    return np.array(seen, dtype=bool)
+
+
 def trim_and_minimize(table: np.ndarray, accepting: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Trim (dead-end states to 0) and minimise a raw table; state 0 dead, 1 initial. Native
     when the extension is built (:func:`trim_and_minimize_native`)."""
     if _NATIVE_MINIMIZE is None or table.shape[0] < 2:  # pragma: no cover - depends on the build
-        return trim_and_minimize_py(table, accepting)
+        return trim_and_minimize_py(table, accepting, MAX_MOORE_ROUNDS)
     return trim_and_minimize_native(table, accepting)
 
 
@@ -103,18 +137,21 @@ def trim_and_minimize_native(
     t, a, n = _NATIVE_MINIMIZE(
         np.ascontiguousarray(table, dtype=np.int32),
         np.ascontiguousarray(accepting, dtype=bool),
-        MAX_MOORE_ROUNDS,
     )
     new_table = np.frombuffer(t, dtype=np.int32).reshape(n, 256).copy()
     new_acc = np.frombuffer(a, dtype=bool).copy()
     return new_table, new_acc
 
 
-def trim_and_minimize_py(table: np.ndarray, accepting: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def trim_and_minimize_py(
+    table: np.ndarray, accepting: np.ndarray, max_rounds: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Trim (dead-end states to 0) and minimise a raw table; state 0 dead, 1 initial (the
-    specification of :func:`trim_and_minimize`)."""
+    specification of :func:`trim_and_minimize`). With ``max_rounds``, an automaton of more
+    than ``2 * max_rounds`` states still splitting after that many rounds keeps every live
+    state on its own (the fallback without the extension)."""
     n = table.shape[0]
-    live = co_reachable(table, accepting)
+    live = co_reachable(table, accepting) & reachable(table)
     table = np.where(live[table], table, 0)
     table[~live] = 0
     # Moore partition refinement: dead, then accepting / non-accepting
@@ -136,7 +173,7 @@ def trim_and_minimize_py(table: np.ndarray, accepting: np.ndarray) -> tuple[np.n
             break
         cls, n_cls = new_cls, new_n
         rounds += 1
-        if rounds > MAX_MOORE_ROUNDS and n > 2 * MAX_MOORE_ROUNDS:
+        if max_rounds is not None and rounds > max_rounds and n > 2 * max_rounds:
             # Long chains (counted repetitions) need one round per link: keep the trimmed
             # automaton unminimised instead (every live state its own class); still exact.
             _, cls = np.unique(np.where(live, np.arange(n), 0), return_inverse=True)

@@ -29,7 +29,11 @@ import numpy as np
 
 from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA, column_classes
-from corral.automata.minimize import row_classes
+from corral.automata.minimize import (
+    native_minimize_available,
+    row_classes,
+    trim_and_minimize_native,
+)
 from corral.automata.ops import empty_dfa, intersect, utf8_strings
 from corral.automata.product import product_table
 from corral.automata.regex import compile_regex
@@ -132,7 +136,22 @@ def _memo(
 
 
 def _minimize(table: np.ndarray, accepting: np.ndarray, budget: Budget | None = None) -> ByteDFA:
-    """Trim and minimise a table whose state 0 is dead and state 1 initial."""
+    """Trim and minimise a table whose state 0 is dead and state 1 initial: the native
+    minimisation (Hopcroft's refinement, :mod:`corral.automata.minimize`), which reaches the
+    partition :func:`_minimize_py` reaches and numbers it the same way; :func:`_minimize_py`
+    without the extension."""
+    if not native_minimize_available():  # pragma: no cover - depends on the build
+        return _minimize_py(table, accepting, budget)
+    if budget is not None:
+        budget.check()
+    t, a = trim_and_minimize_native(table, accepting)
+    return ByteDFA(t, a)
+
+
+def _minimize_py(table: np.ndarray, accepting: np.ndarray, budget: Budget | None = None) -> ByteDFA:
+    """Trim and minimise a table whose state 0 is dead and state 1 initial (the specification
+    of :func:`_minimize`): Moore's refinement from the partition by shortest and longest
+    distance to acceptance, which splits counting chains at once."""
     table = np.asarray(table, dtype=np.int32)
     accepting = np.asarray(accepting, dtype=bool)
     first, inverse = _byte_classes(table)
