@@ -578,6 +578,52 @@ static PyObject *engine_mask(PyObject *self, PyObject *cap) {
  * matcher accepts, zeros past the vocabulary.  Everything is checked before the matcher is
  * taken, so a bad row leaves it unchanged.
  */
+/* Fill `have` words at `out` with the mask of matcher capsule `cap` (needing at least the
+ * vocabulary's words: -2 when there are fewer), EOS bits where it accepts, zeros after the
+ * vocabulary.  0 on success, -1 with an exception set. */
+static int fill_row(PyObject *cap, uint32_t *out, size_t have, const Py_buffer *eos) {
+    PyObject *gcap = NULL;
+    const corral_grammar *g = NULL;
+    if (PyCapsule_GetPointer(cap, MATCHER_NAME) == NULL ||
+        (gcap = PyCapsule_GetContext(cap)) == NULL ||
+        (g = PyCapsule_GetPointer(gcap, GRAMMAR_NAME)) == NULL) {
+        return -1;
+    }
+    const size_t words = (g->vocab_size + 31) / 32;
+    if (have < words) {
+        return -2;
+    }
+    const int32_t *eos_ids = (const int32_t *)eos->buf;
+    const size_t n_eos = (size_t)eos->len / 4;
+    for (size_t k = 0; k < n_eos; ++k) {
+        if (eos_ids[k] < 0 || (size_t)eos_ids[k] >= words * 32) {
+            PyErr_Format(PyExc_ValueError, "end-of-sequence id %d is outside the mask",
+                         eos_ids[k]);
+            return -1;
+        }
+    }
+    matcher_box *box = take(cap);
+    if (box == NULL) {
+        return -1;
+    }
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = corral_matcher_mask(box->m, out, words);
+    if (code == CORRAL_ENGINE_OK && corral_matcher_accepting(box->m)) {
+        for (size_t k = 0; k < n_eos; ++k) {
+            out[eos_ids[k] >> 5] |= UINT32_C(1) << (eos_ids[k] & 31);
+        }
+    }
+    memset(out + words, 0, (have - words) * 4);
+    Py_END_ALLOW_THREADS
+    box->busy = 0;
+    if (code != CORRAL_ENGINE_OK) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *engine_fill(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *cap, *row_obj;
@@ -592,56 +638,75 @@ static PyObject *engine_fill(PyObject *self, PyObject *args) {
         return NULL;
     }
     PyObject *result = NULL;
-    matcher_box *box = NULL;
-    PyObject *gcap = NULL;
-    const corral_grammar *g = NULL;
-    if (PyCapsule_GetPointer(cap, MATCHER_NAME) == NULL ||
-        (gcap = PyCapsule_GetContext(cap)) == NULL ||
-        (g = PyCapsule_GetPointer(gcap, GRAMMAR_NAME)) == NULL) {
-        goto done;
+    int code = -2;
+    if (row.itemsize == 4 && row.len % 4 == 0 && (uintptr_t)row.buf % 4 == 0) {
+        code = fill_row(cap, row.buf, (size_t)row.len / 4, &eos);
     }
-    const size_t words = (g->vocab_size + 31) / 32;
-    const size_t have = (size_t)row.len / 4;
-    if (row.itemsize != 4 || row.len % 4 != 0 || have < words || (uintptr_t)row.buf % 4 != 0) {
+    if (code == -2) {
         PyErr_Format(PyExc_ValueError,
-                     "the row must hold at least %zu aligned 4-byte words, got %zd bytes of "
-                     "%zd-byte items",
-                     words, row.len, row.itemsize);
-        goto done;
+                     "the row must hold at least the vocabulary's aligned 4-byte words, got "
+                     "%zd bytes of %zd-byte items",
+                     row.len, row.itemsize);
+    } else if (code == 0) {
+        result = Py_NewRef(Py_None);
     }
-    const int32_t *eos_ids = (const int32_t *)eos.buf;
-    const size_t n_eos = (size_t)eos.len / 4;
-    for (size_t k = 0; k < n_eos; ++k) {
-        if (eos_ids[k] < 0 || (size_t)eos_ids[k] >= words * 32) {
-            PyErr_Format(PyExc_ValueError, "end-of-sequence id %d is outside the mask",
-                         eos_ids[k]);
-            goto done;
-        }
-    }
-    if ((box = take(cap)) == NULL) {
-        goto done;
-    }
-    uint32_t *out = row.buf;
-    int code;
-    Py_BEGIN_ALLOW_THREADS
-    code = corral_matcher_mask(box->m, out, words);
-    if (code == CORRAL_ENGINE_OK && corral_matcher_accepting(box->m)) {
-        for (size_t k = 0; k < n_eos; ++k) {
-            out[eos_ids[k] >> 5] |= UINT32_C(1) << (eos_ids[k] & 31);
-        }
-    }
-    memset(out + words, 0, (have - words) * 4);
-    Py_END_ALLOW_THREADS
-    box->busy = 0;
-    if (code != CORRAL_ENGINE_OK) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    result = Py_NewRef(Py_None);
-done:
     PyBuffer_Release(&row);
     PyBuffer_Release(&eos);
     return result;
+}
+
+/*
+ * engine_fill_at(matcher, bitmask, index, eos): engine_fill on row `index` of a 1-D or 2-D
+ * int32 buffer, chosen and checked here (no Python-level view).  Returns False, writing
+ * nothing, when the buffer is not of that common kind (another dtype or ndim, an index that is
+ * not an int in range, a read-only, unaligned or strided row, too few words): the caller then
+ * takes the general path, which reports what is wrong.
+ */
+static PyObject *engine_fill_at(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *cap, *mask_obj, *index_obj;
+    Py_buffer eos;
+    if (!PyArg_ParseTuple(args, "OOOy*:engine_fill_at", &cap, &mask_obj, &index_obj, &eos)) {
+        return NULL;
+    }
+    PyObject *result = Py_False;
+    Py_buffer view;
+    int have_view = 0;
+    if (!PyLong_CheckExact(index_obj) || !PyObject_CheckBuffer(mask_obj)) {
+        goto done;
+    }
+    const Py_ssize_t index = PyLong_AsSsize_t(index_obj);
+    if (index == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        goto done;
+    }
+    if (PyObject_GetBuffer(mask_obj, &view, PyBUF_WRITABLE | PyBUF_STRIDES | PyBUF_FORMAT) < 0) {
+        PyErr_Clear();
+        goto done;
+    }
+    have_view = 1;
+    const char *fmt = view.format != NULL ? view.format : "B";
+    if (fmt[0] == '@' || fmt[0] == '=' || fmt[0] == '<') {
+        ++fmt;
+    }
+    const int int32 = view.itemsize == 4 && (fmt[0] == 'i' || fmt[0] == 'l') && fmt[1] == '\0';
+    if (!int32 || view.suboffsets != NULL || view.shape == NULL || view.strides == NULL ||
+        (view.ndim != 1 && view.ndim != 2) || view.strides[view.ndim - 1] != 4 ||
+        (view.ndim == 1 ? index != 0 : (index < 0 || index >= view.shape[0]))) {
+        goto done;
+    }
+    char *row = (char *)view.buf + (view.ndim == 2 ? index * view.strides[0] : 0);
+    if ((uintptr_t)row % 4 != 0) {
+        goto done;
+    }
+    const int code = fill_row(cap, (uint32_t *)row, (size_t)view.shape[view.ndim - 1], &eos);
+    result = code == 0 ? Py_True : code == -2 ? Py_False : NULL;
+done:
+    if (have_view) {
+        PyBuffer_Release(&view);
+    }
+    PyBuffer_Release(&eos);
+    return Py_XNewRef(result);
 }
 
 static PyObject *engine_mask_batch(PyObject *self, PyObject *args) {
@@ -786,6 +851,10 @@ PyMethodDef corral_engine_methods[] = {
      "engine_fill(matcher, row, eos)\n--\n\n"
      "Write the mask into `row` (a writable C-contiguous buffer of at least the vocabulary's\n"
      "words), with the end-of-sequence ids `eos` (int32 bytes) where it accepts."},
+    {"engine_fill_at", engine_fill_at, METH_VARARGS,
+     "engine_fill_at(matcher, bitmask, index, eos)\n--\n\n"
+     "engine_fill on row `index` of a 1-D or 2-D int32 array, checked here; False (nothing\n"
+     "written) when the array is not of that kind, True when filled."},
     {"engine_memory", engine_cache_bytes, METH_O,
      "engine_memory(grammar)\n--\n\n"
      "(bytes of the grammar's tables, bytes of its trie's root-walk cache, shared)."},

@@ -32,8 +32,19 @@ def trie_walk(
     """A byte automaton stepped from ``start`` down the whole token trie: ``(allowed,
     done_nodes, done_states, level_ends)``, one byte per token, then int64 bytes."""
 
-def minimize(table: Buffer, accepting: Buffer, max_rounds: int) -> tuple[bytes, bytes, int]:
-    """Trim and minimise an int32 ``(n, 256)`` byte DFA: ``(table, accepting, n_states)``."""
+def minimize(table: Buffer, accepting: Buffer) -> tuple[bytes, bytes, int]:
+    """Trim and minimise an int32 ``(n, 256)`` byte DFA (Hopcroft's refinement):
+    ``(table, accepting, n_states)``."""
+
+def byte_classes(table: Buffer, n_states: int) -> bytes:
+    """The class of each byte (256 bytes): equal columns of an int32 ``(n_states, 256)`` table,
+    classes numbered by their first byte."""
+
+def dfa_product(
+    ta: Buffer, na: int, tb: Buffer, nb: int, n_classes: int, mode: int, max_states: int
+) -> tuple[bytes, bytes, bytes, int] | None:
+    """Reachable product of two int32 class tables (mode 0 and, 1 or, 2 minus): ``(table,
+    xs, ys, n_states)`` as int32 bytes, or ``None`` past ``max_states``."""
 
 def trie_build(
     tokens: Sequence[bytes], excluded: Buffer
@@ -77,6 +88,10 @@ def engine_grammar(
 def engine_fill(matcher: object, row: object, eos: bytes) -> None:
     """Write the mask into ``row`` (writable, C-contiguous, aligned int32, at least the
     vocabulary's words), with the int32 end-of-sequence ids ``eos`` where it accepts."""
+
+def engine_fill_at(matcher: object, bitmask: object, index: object, eos: bytes) -> bool:
+    """:func:`engine_fill` on row ``index`` of a 1-D or 2-D int32 array, checked natively;
+    ``False`` (nothing written) when the array or index is not of that plain kind."""
 
 def engine_memory(grammar: object) -> tuple[int, int]:
     """Bytes of a native grammar's tables and of its trie's root-walk cache (shared)."""

@@ -161,6 +161,75 @@ def test_fill_checks_its_row_and_ids() -> None:
     assert row.tolist() == [2, 0, 0]
 
 
+def test_fill_at_takes_plain_int32_rows_and_declines_the_rest() -> None:
+    g = native.engine_grammar(*grammar_args())  # vocabulary of 2 tokens: one mask word
+    m = native.engine_matcher(g)
+    table = np.full((3, 2), -1, dtype=np.int32)
+    assert native.engine_fill_at(m, table, 1, i32([]))
+    assert table.tolist() == [[-1, -1], [1, 0], [-1, -1]]  # row 1 only, its tail zeroed
+    flat = np.full(4, -1, dtype=np.int32)
+    assert native.engine_fill_at(m, flat, 0, i32([]))
+    assert flat.tolist() == [1, 0, 0, 0]
+    declined: list[tuple[object, object]] = [
+        (table, 3),  # index out of range
+        (table, -1),
+        (table, np.int64(1)),  # not a Python int: the general path converts it
+        (table, True),
+        (flat, 1),  # a 1-D mask has row 0 only
+        (np.zeros((3, 0), dtype=np.int32), 0),  # too few words
+        (np.zeros((3, 4), dtype=np.int32)[:, ::2], 0),  # strided row
+        (np.zeros((2, 3), dtype=np.int32, order="F"), 0),
+        (np.zeros((3, 2), dtype=np.int64), 0),  # not int32
+        (np.zeros((3, 2), dtype=np.uint32), 0),
+        (np.zeros((3, 2), dtype=np.float32), 0),
+        (np.zeros((1, 2, 2), dtype=np.int32), 0),  # 3-D
+        (np.zeros((3, 2), dtype=np.int32)[:, :0], 0),
+        (bytes(8), 0),  # read-only
+        ([0, 0], 0),  # no buffer
+    ]
+    readonly = np.zeros((2, 2), dtype=np.int32)
+    readonly.flags.writeable = False
+    declined.append((readonly, 0))
+    for mask, index in declined:
+        before = np.array(mask, copy=True) if isinstance(mask, np.ndarray) else None
+        assert native.engine_fill_at(m, mask, index, i32([])) is False
+        if before is not None:
+            np.testing.assert_array_equal(mask, before)  # nothing written
+    with pytest.raises(ValueError):
+        native.engine_fill_at(g, table, 0, b"")  # a grammar, not a matcher
+    with pytest.raises(ValueError):
+        native.engine_fill_at(m, table, 0, i32([64]))  # EOS outside the mask
+    with pytest.raises(TypeError):
+        native.engine_fill_at(m, table, 0, "x")
+
+
+def test_matcher_fill_gives_the_same_row_on_every_path() -> None:
+    """NumPy rows go through engine_fill_at, other layouts through the general path."""
+    cg = compile_grammar(library_grammar("json"), smollm2(), engine="native")
+    m = Matcher(cg)
+    for tid in smollm2().encode(b'{"a": [1, 2'):
+        assert m.accept_token(tid)
+    words = (cg.vocab_size + 31) // 32
+    want = np.zeros((2, words), dtype=np.int32)
+    ref = Matcher.reference(cg)
+    for tid in smollm2().encode(b'{"a": [1, 2'):
+        assert ref.accept_token(tid)
+    ref.fill_next_token_bitmask(want, 0)
+    for layout in ("c", "f", "numpy-index", "1d"):
+        got = np.full((2, words + 3), 7, dtype=np.int32)
+        if layout == "f":
+            got = np.asfortranarray(got)
+        if layout == "1d":
+            row = np.full(words + 3, 7, dtype=np.int32)
+            m.fill_next_token_bitmask(row, 0)
+            np.testing.assert_array_equal(row[:words], want[0])
+            assert not row[words:].any()
+            continue
+        m.fill_next_token_bitmask(got, np.int64(0) if layout == "numpy-index" else 0)
+        np.testing.assert_array_equal(got[0, :words], want[0])
+        assert not got[0, words:].any() and (got[1] == 7).all()
+
+
 @pytest.fixture(scope="module")
 def json_native() -> object:
     return compile_grammar(library_grammar("json.lark"), smollm2(), engine="native")

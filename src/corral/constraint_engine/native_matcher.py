@@ -180,6 +180,8 @@ class NativeMatcher(Matcher):
 
     def fill_next_token_bitmask(self, bitmask: object, index: int = 0) -> None:
         """As :meth:`Matcher.fill_next_token_bitmask`."""
+        if not self._terminated and native.engine_fill_at(self._handle, bitmask, index, self._eos):
+            return  # a plain int32 NumPy row, chosen and checked natively
         cg = self.compiled
         row = mask_row(bitmask, index, bitmask_words(cg.vocab_size))
         if not self._terminated and row.flags.c_contiguous and row.flags.aligned:
