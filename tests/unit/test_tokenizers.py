@@ -87,6 +87,15 @@ def test_smollm2_vocabulary(smol: Tokenizer) -> None:
     assert Tokenizer.default().all_token_bytes() == tokens
 
 
+def test_token_bytes_tuple_is_shared_and_equals_the_list(smol: Tokenizer) -> None:
+    shared = smol.token_bytes_tuple()
+    assert shared is smol.token_bytes_tuple()  # no copy per call
+    assert isinstance(shared, tuple) and list(shared) == smol.all_token_bytes()
+    copy = smol.all_token_bytes()
+    copy[0] = b"changed"  # the list is the caller's own
+    assert smol.token_bytes(0) == shared[0] != b"changed"
+
+
 def test_smollm2_encode(smol: Tokenizer) -> None:
     ids = _check_round_trip(smol, "Hello world! 12345")
     assert ids[:3] == [19556, 905, 17]

@@ -146,6 +146,9 @@ class ByteDFA:
     _acc: list[bool] | None = field(default=None, init=False, repr=False)
     _classes: np.ndarray | None = field(default=None, init=False, repr=False)
     _out: list[tuple[int, ...]] | None = field(default=None, init=False, repr=False)
+    _class_table: tuple[int, np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False
+    )
 
     @property
     def out_bytes(self) -> list[tuple[int, ...]]:
@@ -163,6 +166,17 @@ class ByteDFA:
         if self._classes is None:
             self._classes = column_classes(self.table)
         return self._classes
+
+    def class_table(self) -> tuple[int, np.ndarray, np.ndarray]:
+        """``(width, classes, table)``: the number of byte classes, the ``uint8`` class of each
+        byte and the C-contiguous ``int32`` ``(n_states, width)`` table over the classes (one
+        column per class, its first byte's), as the native engine takes them (cached)."""
+        if self._class_table is None:
+            cls = self.byte_classes()
+            reps = np.unique(cls, return_index=True)[1]  # the first byte of each class
+            table = np.ascontiguousarray(self.table[:, reps], dtype=np.int32)
+            self._class_table = (len(reps), cls.astype(np.uint8), table)
+        return self._class_table
 
     @property
     def rows(self) -> list[list[int]]:

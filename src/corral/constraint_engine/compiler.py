@@ -328,7 +328,7 @@ def compile_grammar(
             "allowed"
         )
     special_ids = frozenset(int(i) for i in tokenizer.special_token_ids)
-    token_byte_strings = tuple(tokenizer.all_token_bytes())
+    token_byte_strings = tokenizer.token_bytes_tuple()
     trie = tokenizer.token_trie()
     unspellable = np.flatnonzero(~trie.spellable)  # spellable_bytes, kept with the trie
     budget = Budget.start(limits)
@@ -359,9 +359,10 @@ def compile_grammar(
             emptied[name] = cut
         dfas_list.append(dfa)
     unusable = frozenset(emptied)
-    if grammar.start not in productive_symbols(grammar, unusable):
+    productive = productive_symbols(grammar, unusable)
+    if grammar.start not in productive:
         raise _unspellable_error(grammar, emptied)
-    tables = EarleyTables.build(grammar, unusable)
+    tables = EarleyTables.build(grammar, unusable, productive)
     assert tables.terminal_names == tuple(names)
     dfas = tuple(dfas_list)
     return CompiledGrammar(

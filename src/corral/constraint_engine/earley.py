@@ -82,12 +82,18 @@ class EarleyTables:
     final_dotted: int = 1  # production 0 is "$start -> start": dotted ids 0 and 1
 
     @classmethod
-    def build(cls, grammar: Grammar, unusable: frozenset[str] = frozenset()) -> EarleyTables:
+    def build(
+        cls,
+        grammar: Grammar,
+        unusable: frozenset[str] = frozenset(),
+        productive: set[str] | None = None,
+    ) -> EarleyTables:
         """Index a validated grammar (which is only read).
 
         Productions that use an ``unusable`` terminal or a rule that became unproductive
         without them (:func:`productive_symbols`) are left out, so that every item of the
         tables can be completed; ignored terminals among ``unusable`` are dropped.
+        ``productive``, when the caller has it, is ``productive_symbols(grammar, unusable)``.
         """
         terms = list(grammar.terminals)
         t_index = {name: i for i, name in enumerate(terms)}
@@ -97,7 +103,8 @@ class EarleyTables:
         def code(sym: str) -> int:
             return t_index[sym] if sym in t_index else -(n_index[sym] + 1)
 
-        productive = productive_symbols(grammar, unusable)
+        if productive is None:
+            productive = productive_symbols(grammar, unusable)
         productions: list[tuple[int, tuple[int, ...]]] = []
         if grammar.start in productive:
             productions.append((0, (code(grammar.start),)))

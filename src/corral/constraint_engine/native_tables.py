@@ -71,12 +71,10 @@ def native_grammar(
     np.cumsum([d.n_states for d in dfas], out=base[1:])
     widths, classes, parts = [], [], []
     for d in dfas:
-        cls = d.byte_classes()
-        width = int(cls.max()) + 1
-        reps = np.unique(cls, return_index=True)[1]  # the first byte of each class
+        width, cls, small = d.class_table()
         widths.append(width)
-        classes.append(cls.astype(np.uint8))
-        parts.append(np.ascontiguousarray(d.table[:, reps], dtype=np.int32).reshape(-1))
+        classes.append(cls)
+        parts.append(small.reshape(-1))
     table = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
     accept = (
         np.concatenate([d.accepting for d in dfas]).astype(np.uint8)

@@ -88,7 +88,7 @@ class Tokenizer:
         bos_id: int | None = None,
         add_space_prefix: bool = False,
     ) -> None:
-        self._tokens = list(tokens)
+        self._tokens = tuple(tokens)
         self.vocab_size = len(self._tokens)
         eos = tuple(dict.fromkeys(eos_ids))
         special = set(special_ids) | set(eos)
@@ -157,6 +157,11 @@ class Tokenizer:
     def all_token_bytes(self) -> list[bytes]:
         """Return the bytes of every token, indexed by id (a new list)."""
         return list(self._tokens)
+
+    def token_bytes_tuple(self) -> tuple[bytes, ...]:
+        """The bytes of every token, indexed by id: the tokenizer's own immutable tuple (no
+        copy, unlike :meth:`all_token_bytes`)."""
+        return self._tokens
 
     def encode(self, text: str | bytes, *, dummy_prefix: bool = False) -> list[int]:
         """Encode text with BPE; special-token text is encoded as plain text.
