@@ -152,7 +152,9 @@ int corral_dfa_product(const int32_t *ta, size_t na, const int32_t *tb, size_t n
                 }
             }
         }
-        qsort(pending, n_pending, sizeof(int64_t), cmp_code);
+        if (n_pending > 1) {
+            qsort(pending, n_pending, sizeof(int64_t), cmp_code);
+        }
         for (size_t i = 0; i < n_pending; ++i) {
             if (i > 0 && pending[i] == pending[i - 1]) {
                 continue;
