@@ -1,9 +1,10 @@
 """Boolean operations on byte automata: product construction, complement, concatenation.
 
 The product construction of Rabin & Scott (1959) gives intersection, union and difference of two
-:class:`~corral.automata.ByteDFA`; the result is trimmed and minimised (Moore
-1956) like every automaton corral builds. Bytes are grouped into classes that act alike in both
-operands, so the work per product state is proportional to the number of classes, not to 256.
+:class:`~corral.automata.ByteDFA` (:mod:`corral.automata.product`); the result is trimmed and
+minimised (:mod:`corral.automata.minimize`) like every automaton corral builds. Bytes are
+grouped into classes that act alike in both operands, so the work per product state is
+proportional to the number of classes, not to 256.
 Products are bounded by :attr:`corral.limits.Limits.max_dfa_states` of the ``budget`` argument,
 which also carries the deadline (``None``: none, default bounds).
 """

@@ -22,9 +22,9 @@ compiled with :func:`~corral.automata.dfa.compile_regex`:
 
 Three automata are built without regexes. The leap-second rule ties the hour and minute to the
 offset read after an unbounded fraction, so ``time`` and ``date-time`` are built by exploring a
-small transition function and minimised (Moore 1956). ``hostname`` is finite; its automaton
-is built bottom-up with hash-consing of right languages (Revuz 1992), which gives the minimal
-automaton directly.
+small transition function and minimised (:mod:`corral.automata.minimize`). ``hostname`` is
+finite; its automaton is built bottom-up with hash-consing of right languages (Revuz 1992),
+which gives the minimal automaton directly.
 """
 
 from __future__ import annotations

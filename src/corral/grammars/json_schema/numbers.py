@@ -13,7 +13,8 @@ length of the integer part (no leading zeros), then its digits in order, then th
 by digit against the bound's fraction padded with zeros. Each comparison is a Moore machine whose
 output is ``<``, ``=`` or ``>``; the machines of all bounds run in product, one product per sign
 (a negative value's bounds are mirrored onto its magnitude), and the product is explored
-breadth-first and minimised (Moore 1956). Its size grows with the bounds' digit counts only.
+breadth-first and minimised (:mod:`corral.automata.minimize`). Its size grows with the bounds'
+digit counts only.
 
 ``multipleOf``. The step is written ``p / 10**q`` with integers ``p``, ``q >= 0`` and ``q``
 least. A value is a multiple iff it has no non-zero fraction digit beyond position ``q`` and its
