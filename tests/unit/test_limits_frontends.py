@@ -94,6 +94,15 @@ def test_nesting_at_the_default_bound_still_compiles() -> None:
     Grammar.from_regex("(a" * n + ")?" * n)
 
 
+@pytest.mark.parametrize(
+    "pattern",
+    [r"a{99999999999999999999}", r"a{1,4294967296}", r"2\d{38888888888888888888888888}-\d{3}"],
+)
+def test_regex_repetition_past_python_re_bound_is_refused(pattern: str) -> None:
+    """Python's re raises OverflowError (not re.error) for such counts: a clear refusal."""
+    _raises(lambda: Grammar.from_regex(pattern), "repetition number is too large")
+
+
 def test_grammar_text_size_bound(tmp_path: Path) -> None:
     small = Limits(max_grammar_bytes=100)
     long = 'start: "' + "a" * 200 + '"'
@@ -279,8 +288,10 @@ def test_literal_dfa_refuses_before_allocating() -> None:
     from corral.automata.regex import literal_dfa
     from corral.limits import Budget
 
+    huge = "x" * 50_000_000  # 50 MB of its own, made before the memory bound is measured
+    literal_dfa("warm", what="terminal 'W'")
     with bounded(1.0, 64), pytest.raises(CompileLimitExceeded, match=r"Limits\.max_dfa_states"):
-        literal_dfa("x" * 50_000_000, what="terminal 'X'")
+        literal_dfa(huge, what="terminal 'X'")
     assert literal_dfa("abc", budget=Budget.unlimited(Limits(max_dfa_states=5))).n_states >= 4
 
 

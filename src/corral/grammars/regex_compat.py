@@ -228,7 +228,7 @@ def regex_fsm(pattern: str, flags: str = "", *, budget: Budget | None = None) ->
     try:
         check_nesting(body, REGEX_TOKENS, limits_of(budget).max_nesting_depth, "regex")
         re.compile(body)
-    except re.error as exc:
+    except (re.error, OverflowError) as exc:  # OverflowError: a repetition count past 2**32
         raise UnsupportedRegexError(f"invalid regex: {exc}") from None
     except (GrammarError, RecursionError) as exc:
         raise UnsupportedRegexError(
