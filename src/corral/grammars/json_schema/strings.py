@@ -29,12 +29,8 @@ import numpy as np
 
 from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA, column_classes
-from corral.automata.minimize import (
-    native_minimize_available,
-    row_classes,
-    trim_and_minimize_native,
-)
-from corral.automata.ops import empty_dfa, intersect, utf8_strings
+from corral.automata.minimize import native_minimize_available, row_classes
+from corral.automata.ops import empty_dfa, intersect, minimize, utf8_strings
 from corral.automata.product import product_table
 from corral.automata.regex import compile_regex
 from corral.errors import GrammarError
@@ -144,8 +140,7 @@ def _minimize(table: np.ndarray, accepting: np.ndarray, budget: Budget | None = 
         return _minimize_py(table, accepting, budget)
     if budget is not None:
         budget.check()
-    t, a = trim_and_minimize_native(table, accepting)
-    return ByteDFA(t, a)
+    return minimize(table, accepting)
 
 
 def _minimize_py(table: np.ndarray, accepting: np.ndarray, budget: Budget | None = None) -> ByteDFA:
@@ -188,7 +183,7 @@ def _count(base: ByteDFA, lo: int, hi: int | None, budget: Budget | None) -> Byt
     """Strings of ``base`` (well-formed UTF-8) with ``lo`` to ``hi`` code points: the product
     of ``base`` with a counter of code points (:mod:`corral.automata.product`), whose state
     ``1 + c`` has read ``c <= cap`` lead bytes (saturating at ``lo`` without an upper bound),
-    minimised by distance to acceptance (:func:`_minimize`, quick on counting chains)."""
+    then minimised (:func:`_minimize`)."""
     cap = lo if hi is None else hi
     max_states = limits_of(budget).max_string_states
     if cap >= max_states:
