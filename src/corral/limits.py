@@ -76,7 +76,7 @@ class Limits:
     """
 
     compile_seconds: float | None = 8.0
-    max_dfa_states: int = 20_000
+    max_dfa_states: int = 60_000
     max_nfa_states: int = 100_000
     max_string_states: int = 60_000
     max_count_states: int = 20_000

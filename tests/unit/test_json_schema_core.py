@@ -355,9 +355,10 @@ REFUSED = [
       "uniqueItems": True}}}, "uniqueItems", "/properties/tags"),
     ({"type": "array", "items": {"type": "string"}, "uniqueItems": True}, "uniqueItems", ""),
     ({"type": "object", "properties": {"x": {"oneOf": [
-      {"type": "object", "additionalProperties": {"type": "integer"}},
-      {"type": "object", "patternProperties": {"^b": {"type": "string"}}}]}}},
+      {"type": "string", "format": "uri-template"},
+      {"type": "string", "maxLength": 3}]}}},
      "oneOf", "/properties/x"),
+    ({"not": {"properties": {"a": {"format": "uri-template"}}}}, "not", ""),
     ({"items": {"type": "string", "pattern": "(a)\\1"}}, "pattern", "/items"),
 ]  # fmt: skip
 

@@ -35,6 +35,22 @@ def _accepts(tok: corral.Tokenizer, schema: object, instance: object) -> bool:
             ["b" * 600, None, "😀" * 1000],
             ["b" * 599, 1],
         ),
+        (
+            {"oneOf": [{"type": "string", "maxLength": 2000}, {"type": ["null", "integer"]}]},
+            ["", "a" * 2000, None, 3],
+            ["a" * 2001, 2.5, [], {}],
+        ),
+        (
+            {
+                "oneOf": [
+                    {"type": "string", "minLength": 1500},
+                    {"type": "number"},
+                    {"type": "integer", "minimum": 0},
+                ]
+            },
+            ["a" * 1500, -1, 2.5],
+            ["a" * 1499, 3, None],
+        ),
     ],
 )
 def test_long_strings_exact(
@@ -44,6 +60,12 @@ def test_long_strings_exact(
         assert _accepts(tok, schema, v), v if not isinstance(v, str) else len(v)
     for v in bad:
         assert not _accepts(tok, schema, v), v if not isinstance(v, str) else len(v)
+
+
+def test_long_strings_in_one_of_beside_other_strings_are_refused() -> None:
+    schema = {"oneOf": [{"type": "string", "maxLength": 2000}, {"type": "string", "pattern": "a"}]}
+    with pytest.raises(UnsupportedSchemaError, match="oneOf"):
+        compile_json_schema(schema)
 
 
 def test_long_strings_under_allof_with_a_pattern_are_refused() -> None:

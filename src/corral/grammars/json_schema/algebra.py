@@ -26,6 +26,7 @@ __all__ = [
     "MAX_COUNT_STATES",
     "ArraySpec",
     "Conj",
+    "Exists",
     "Lang",
     "ObjectSpec",
     "Prop",
@@ -83,18 +84,29 @@ class Region:
 
 
 @dataclass(frozen=True)
+class Exists:
+    """Some member has a key in ``keys`` (canonical quoted JSON strings) and a value in
+    ``value``: the existential constraint that the complement of a region (a member whose key is
+    in the region and whose value is not) or of a forbidden key space needs."""
+
+    keys: ByteDFA
+    value: Conj
+
+
+@dataclass(frozen=True)
 class ObjectSpec:
     """Objects: declared properties in order, then any number of undeclared keys by region.
 
     ``regions`` partition the undeclared key strings that are allowed at all; a key in no region
-    is forbidden. ``min_props``/``max_props`` count every member.
+    is forbidden. ``min_props``/``max_props`` count every member. Every constraint of
+    ``exists`` must have a witness among the members (declared or not).
     """
 
     props: tuple[Prop, ...] = ()
     regions: tuple[Region, ...] = ()
     min_props: int = 0
     max_props: int | None = None
-    open: bool = False  # regions are exactly "every undeclared key, any value"
+    exists: tuple[Exists, ...] = ()
 
     def is_any(self, any_key: ByteDFA) -> bool:
         """Whether this is the unconstrained object: one region, of exactly the automaton
@@ -106,6 +118,7 @@ class ObjectSpec:
             and len(self.regions) == 1
             and self.regions[0].value == ()
             and self.regions[0].keys is any_key
+            and not self.exists
         )
 
 

@@ -31,6 +31,7 @@ from corral.grammars.json_schema import scalars
 from corral.grammars.json_schema.algebra import ArraySpec, Conj, Lang, ObjectSpec, Refuse
 from corral.grammars.json_schema.arrays import array_spec, merge_arrays, negate_arrays
 from corral.grammars.json_schema.combinators import apply_combinators
+from corral.grammars.json_schema.complements import negate_objects
 from corral.grammars.json_schema.context import SchemaContext
 from corral.grammars.json_schema.finite import finite_lang
 from corral.grammars.json_schema.guard import check_document
@@ -42,13 +43,15 @@ from corral.grammars.json_schema.keywords import (
     check_shapes,
     draft_of,
 )
-from corral.grammars.json_schema.objects import merge_objects, negate_objects, object_specs
+from corral.grammars.json_schema.objects import merge_objects, object_specs
 from corral.grammars.json_schema.refs import RefError, Resolver, join_pointer
 from corral.limits import DEFAULT_LIMITS, Budget, Limits
 
 __all__ = ["LangBuilder"]
 
-MAX_SPECS = 64
+MAX_SPECS = 256
+"""Object or array specifications of one language (the alternatives an intersection or a
+complement multiplies out); more is refused."""
 MAX_UNIQUE = 8
 _TYPES = ("null", "boolean", "object", "array", "number", "string", "integer")
 
@@ -104,6 +107,10 @@ class LangBuilder:
         self.memo: dict[Conj, Lang] = {}
         self.active: set[Conj] = set()
         self.synth: list[Lang] = []
+        self._negated: list[Conj] = []
+        self._negations: dict[Conj, Conj] = {}
+        self._negated_site: list[tuple[str, str]] = []  # (pointer, keyword) that took each
+        self._sites: list[tuple[str, str]] = []
         self.report: dict[tuple[str, str], str] = {}
         self.issues: list[SchemaIssue] = []
         self.inexact: set[Conj] = set()  # conjunctions built with some keyword refused
@@ -117,6 +124,7 @@ class LangBuilder:
     # ------------------------------------------------------------------ reporting
     def refuse(self, ptr: str, keyword: str, reason: str) -> None:
         """Record that ``keyword`` at ``ptr`` is not enforced."""
+        ptr = self.origin(ptr)
         if self._dropped:
             self._dropped[-1] = True
         if (ptr, keyword) not in self.report or not self.report[(ptr, keyword)].startswith("ref"):
@@ -160,8 +168,48 @@ class LangBuilder:
         return (f"@{len(self.synth) - 1}",)
 
     def negate(self, conj: Conj) -> Conj:
-        """A conjunction for the complement of ``conj``'s language."""
-        return self.synthesize(self.not_(self.lang_of(conj)))
+        """A conjunction for the complement of ``conj``'s language, built lazily: the name
+        ``@~k`` (one per ``conj``) stands for it until :meth:`lang_of` needs its language, so
+        that complements of recursive schemas (a member value that is the schema itself) are
+        finite rules, as references are."""
+        got = self._negations.get(conj)
+        if got is None:
+            got = self._negations[conj] = (f"@~{len(self._negated)}",)
+            self._negated.append(conj)
+            site = self._sites[-1] if self._sites else (conj[0] if conj else "", "not")
+            self._negated_site.append(site)
+        return got
+
+    @contextmanager
+    def complementing(self, ptr: str, keyword: str) -> Iterator[None]:
+        """A scope in which complements are taken for ``keyword`` at ``ptr`` (``not``,
+        ``oneOf``, ``if``): a complement that turns out inexact when its language is built is
+        refused there."""
+        self._sites.append((ptr, keyword))
+        try:
+            yield
+        finally:
+            self._sites.pop()
+
+    def synth_lang(self, ptr: str) -> Lang:
+        """The language of a synthesized name: ``@n`` (:meth:`synthesize`) or ``@~k``
+        (:meth:`negate`; :class:`Refuse` when the negated schema has a keyword that is not
+        enforced, since its complement would then be smaller than the schema says)."""
+        if not ptr.startswith("@~"):
+            return self.synth[int(ptr[1:])]
+        with self.tracking() as dropped:
+            lang = self.lang_of(self._negated[int(ptr[2:])])
+        if dropped[0]:
+            _, keyword = self._negated_site[int(ptr[2:])]
+            raise Refuse(keyword, "a complement is needed of a schema with keywords corral does "
+                         "not enforce")  # fmt: skip
+        return self.not_(lang)
+
+    def origin(self, ptr: str) -> str:
+        """The JSON pointer of the keyword that took a synthesized complement (``@~k``)."""
+        while ptr.startswith("@~"):
+            ptr = self._negated_site[int(ptr[2:])][0]
+        return ptr
 
     # ------------------------------------------------------------------ algebra
     def and_(self, a: Lang, b: Lang) -> Lang:
@@ -312,7 +360,7 @@ class LangBuilder:
             return finite_lang(self, nodes, self.ctx.budget)
         result = self.ctx.any_lang()
         for node, ptr in nodes:
-            part = self.synth[int(ptr[1:])] if node is None else self.plain(node, ptr)
+            part = self.synth_lang(ptr) if node is None else self.plain(node, ptr)
             result = self.and_at(result, part, ptr, "allOf")
         for node, ptr in nodes:
             if node is not None and not result.is_empty():
@@ -383,8 +431,8 @@ class LangBuilder:
         for c, mn, mx in spec.contains:
             if mx is not None:
                 try:
-                    with self.tracking() as dropped:
-                        self.negate(c)
+                    with self.tracking() as dropped, self.complementing(ptr, "maxContains"):
+                        self.lang_of(self.negate(c))
                     if dropped[0]:
                         raise Refuse("maxContains", "contains has keywords corral does not enforce")
                 except Refuse as exc:

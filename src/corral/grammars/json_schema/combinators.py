@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from corral.automata.ops import empty_dfa
+from corral.automata.ops import empty_dfa, is_empty
 from corral.errors import DeadlineExceeded, GrammarError
 from corral.grammars.json_schema.algebra import (
     ArraySpec,
@@ -44,7 +44,8 @@ def apply_combinators(b: LangSource, node: dict[str, Any], ptr: str, result: Lan
         if kw not in node:
             continue
         try:
-            part = _combinator(b, node, ptr, kw)
+            with b.complementing(ptr, kw):
+                part = _combinator(b, node, ptr, kw)
         except Refuse as exc:
             b.refuse(ptr, kw, exc.reason)
             continue
@@ -103,8 +104,22 @@ def _check_exact(dropped: list[bool], kw: str, what: str) -> None:
 
 
 def _one_of(b: LangSource, langs: list[Lang]) -> Lang:
-    if any(lang.long_strings for lang in langs):
-        raise Refuse("oneOf", "a branch has a very long string bound")
+    longs = [i for i, lang in enumerate(langs) if lang.long_strings]
+    if not longs:
+        return _one_of_bounded(b, langs)
+    strings = b.ctx.json_string_any()
+    if len(longs) > 1 or any(
+        lang.long_strings or not is_empty(b.ctx.dfa_and(strings, lang.scalar))
+        for i, lang in enumerate(langs) if i != longs[0]
+    ):  # fmt: skip
+        raise Refuse("oneOf", "a branch has a very long string bound and another branch "
+                     "allows strings")  # fmt: skip
+    # no other branch has a string: the long strings are in exactly that one branch
+    rest = _one_of_bounded(b, langs)
+    return b.ctx.lang_or(rest, Lang(empty_dfa(), long_strings=langs[longs[0]].long_strings))
+
+
+def _one_of_bounded(b: LangSource, langs: list[Lang]) -> Lang:
     once = langs[0].scalar
     twice = None
     for lang in langs[1:]:

@@ -129,9 +129,7 @@ class SchemaContext:
         """The unconstrained object specification."""
         got = self._pinned.get("object")
         if got is None:
-            got = self._pinned["object"] = ObjectSpec(
-                regions=(Region(self.any_key(), ()),), open=True
-            )
+            got = self._pinned["object"] = ObjectSpec(regions=(Region(self.any_key(), ()),))
         assert isinstance(got, ObjectSpec)
         return got
 

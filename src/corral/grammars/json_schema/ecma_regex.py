@@ -397,7 +397,7 @@ def _translate(pattern: str) -> str:
         if len(variants) > MAX_VARIANTS:
             raise PatternUnsupported("too many anchored alternatives")
     printer, unanchored = _Printer(), 0
-    parts = []
+    groups: dict[tuple[bool, bool], list[str]] = {}
     for start, end, body in variants:
         items = _trim(list(body), start, end)
         before = printer.expanded
@@ -405,7 +405,14 @@ def _translate(pattern: str) -> str:
         unanchored += 0 if start else printer.expanded - before
         if unanchored > MAX_UNANCHORED:
             raise PatternUnsupported(f"pattern without ^ expands to over {MAX_UNANCHORED} atoms")
-        parts.append(f"(?:{'' if start else _ANY}{text}{'' if end else _ANY})")
+        groups.setdefault((start, end), []).append(text)
+    # one free prefix/suffix per anchoring, shared by its alternatives (.*(A|B).* rather than
+    # .*A.*|.*B.*: the same language, but the subset construction tracks one search, not a
+    # product of one search per alternative)
+    parts = []
+    for (start, end), texts in groups.items():
+        alt = texts[0] if len(texts) == 1 else f"(?:{'|'.join(texts)})"
+        parts.append(f"(?:{'' if start else _ANY}{alt}{'' if end else _ANY})")
     return "|".join(parts)
 
 

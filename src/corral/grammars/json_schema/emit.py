@@ -36,6 +36,7 @@ from corral.grammars.json_schema.long_strings import (
     string_block,
     string_tail,
 )
+from corral.grammars.json_schema.objects import key_in, witness_value
 from corral.grammars.json_schema.protocols import LangSource
 
 __all__ = ["BLOCK", "Emitter", "string_block", "string_tail"]
@@ -192,62 +193,81 @@ class Emitter:
 
     # ------------------------------------------------------------------ objects
     def obj(self, spec: ObjectSpec) -> str:
-        """The rule of an object specification."""
+        """The rule of an object specification: states (property index, member count, set of
+        :class:`~.algebra.Exists` constraints met); a member may witness any subset of the
+        constraints its key can meet, its value then in the conjunction of theirs
+        (:func:`~.objects.witness_value`, shared with the serializer)."""
         got = self._specs.get(spec)
         if got is not None:
             return got
         name = self._fresh("o")
         self._specs[spec] = name
-        props, lo, hi = spec.props, spec.min_props, spec.max_props
-        n = len(props)
+        props, lo, hi, exists = spec.props, spec.min_props, spec.max_props, spec.exists
+        n, full = len(props), (1 << len(exists)) - 1
         if hi is not None and not spec.regions:
             hi = min(hi, n)
         cap = hi if hi is not None else max(lo, 1)
-        if (lo > 0 or hi is not None) and (n + 1) * (cap + 1) > self.max_count:
-            raise Refuse("maxProperties", "member count too large to track exactly")
-        memo: dict[tuple[int, int], str] = {}
-        item = ""
-        if spec.regions:
-            item = self._fresh("e")
-            self.rules[item] = [
-                (self.dfa_terminal(r.keys, "key"), self.punct(":"), self.value(r.value))
-                for r in spec.regions
-            ]
+        counted = lo > 0 or hi is not None
+        if (counted or exists) and (n + 1) * (cap + 1) * (full + 1) > self.max_count:
+            raise Refuse("maxProperties" if counted else "not",
+                         "member count too large to track exactly")  # fmt: skip
+        memo: dict[tuple[int, int, int], str] = {}
+        items: dict[int, str] = {}
         comma = self.punct(",")
+
+        def item(met: int) -> str:
+            """The undeclared-member rule that meets exactly the constraints in ``met``."""
+            got = items.get(met)
+            if got is None:
+                got = items[met] = self._fresh("e")
+                alts: list[Alt] = []
+                for r in spec.regions:
+                    keys = r.keys
+                    for j in _bits(met):
+                        keys = self.b.ctx.dfa_and(keys, exists[j].keys)
+                    if not is_empty(keys):
+                        alts.append((self.dfa_terminal(keys, "key"), self.punct(":"),
+                                     self.value(witness_value(r.value, spec, met))))  # fmt: skip
+                self.rules[got] = alts
+            return got
 
         def nxt(c: int) -> int:
             return c + 1 if hi is not None else min(c + 1, cap)
 
-        pending: list[tuple[int, int]] = []
+        pending: list[tuple[int, int, int]] = []
 
-        def state(i: int, c: int) -> str:
-            got = memo.get((i, c))
+        def state(i: int, c: int, s: int) -> str:
+            got = memo.get((i, c, s))
             if got is None:
-                got = memo[(i, c)] = f"{name}_{i}_{c}"
-                pending.append((i, c))
+                got = memo[(i, c, s)] = f"{name}_{i}_{c}_{s}"
+                pending.append((i, c, s))
             return got
 
-        def build(i: int, c: int) -> None:
-            rn = memo[(i, c)]
+        def build(i: int, c: int, s: int) -> None:
+            rn = memo[(i, c, s)]
             alts: list[Alt] = []
             sep: Alt = (comma,) if c > 0 else ()
             can_add = hi is None or c < hi
             if i < n:
                 p = props[i]
                 if can_add:
-                    alts.append(
-                        sep + self.key(p.name) + (self.value(p.value), state(i + 1, nxt(c)))
-                    )
+                    fits = sum(1 << j for j, e in enumerate(exists)
+                               if not s >> j & 1 and key_in(e.keys, p.name))  # fmt: skip
+                    for met in _subsets(fits):
+                        alts.append(sep + self.key(p.name) + (
+                            self.value(witness_value(p.value, spec, met)),
+                            state(i + 1, nxt(c), s | met)))  # fmt: skip
                 if not p.required:
-                    alts.append((state(i + 1, c),))
+                    alts.append((state(i + 1, c, s),))
             else:
-                if c >= lo:
+                if c >= lo and s == full:
                     alts.append((self.punct("}"),))
-                if item and can_add:
-                    alts.append((*sep, item, state(i, nxt(c))))
+                if spec.regions and can_add:
+                    for met in _subsets(full & ~s):
+                        alts.append((*sep, item(met), state(i, nxt(c), s | met)))
             self.rules[rn] = alts
 
-        self.rules[name] = [(self.punct("{"), state(0, 0))]
+        self.rules[name] = [(self.punct("{"), state(0, 0, 0))]
         while pending:
             build(*pending.pop())
         return name
@@ -373,3 +393,22 @@ class Emitter:
         }
         terms = {t: v for t, v in self.terminals.items() if t in reach}
         return Grammar(terms, rules, "start", source=source).validate()
+
+
+def _bits(mask: int) -> Iterator[int]:
+    """The indices of the set bits of ``mask``, lowest first."""
+    j = 0
+    while mask >> j:
+        if mask >> j & 1:
+            yield j
+        j += 1
+
+
+def _subsets(mask: int) -> Iterator[int]:
+    """Every subset of ``mask`` (the empty one first)."""
+    sub = 0
+    while True:
+        yield sub
+        if sub == mask:
+            return
+        sub = (sub - mask) & mask

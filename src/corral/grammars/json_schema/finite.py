@@ -29,7 +29,6 @@ class FiniteSource(Protocol):
     """What :func:`finite_lang` needs of the builder."""
 
     draft: int
-    synth: list[Lang]
 
     def synthesize(self, lang: Lang) -> Conj:
         """A conjunction naming a computed language."""
@@ -37,6 +36,10 @@ class FiniteSource(Protocol):
 
     def and_(self, a: Lang, b: Lang) -> Lang:
         """Intersection."""
+        ...
+
+    def synth_lang(self, ptr: str) -> Lang:
+        """The language of a synthesized name (``@n`` or ``@~k``)."""
         ...
 
     def validator(self) -> Any:
@@ -128,5 +131,5 @@ def finite_lang(b: FiniteSource, nodes: list[tuple[Any, str]], budget: Budget) -
     lang = candidates_lang(kept, b.synthesize, b.draft <= 4, budget)
     for node, ptr in nodes:
         if node is None:
-            lang = b.and_(lang, b.synth[int(ptr[1:])])
+            lang = b.and_(lang, b.synth_lang(ptr))
     return lang

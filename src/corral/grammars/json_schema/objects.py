@@ -6,8 +6,7 @@ Core §10.2.2.4 (``dependentSchemas``). The undeclared key space is partitioned 
 which ``patternProperties`` patterns match (one automaton product per pattern), so that a key
 that matches several patterns obeys all their schemas. ``dependentRequired`` and
 ``dependentSchemas`` split a specification in two disjoint cases (the key absent / present), an
-exact rewriting. Negation follows De Morgan's laws for the forms where the complement is a finite
-union of specifications.
+exact rewriting. Intersection merges specifications; complements are in :mod:`.complements`.
 """
 
 from __future__ import annotations
@@ -38,13 +37,17 @@ __all__ = [
     "key_in",
     "merge_objects",
     "names_dfa",
-    "negate_objects",
     "object_specs",
     "require",
+    "witness_value",
 ]
 
 MAX_REGIONS = 32
-MAX_SPLITS = 64
+MAX_SPLITS = 256
+"""Specifications of one dependency split or one complement of a union; more is refused."""
+MAX_EXISTS = 8
+"""Existential constraints (:class:`~.algebra.Exists`) on one specification: the emitter tracks
+which are met, 2 ** n states per member count."""
 
 
 def encode_key(name: str) -> bytes:
@@ -63,6 +66,18 @@ def names_dfa(ctx: SchemaContext, names: frozenset[str]) -> ByteDFA:
         ("names", names),
         lambda: texts_dfa([encode_key(n) for n in sorted(names)], ctx.budget, "properties"),
     )
+
+
+def witness_value(base: Conj, spec: ObjectSpec, met: int) -> Conj:
+    """The value conjunction of a member that witnesses the constraints of ``spec.exists``
+    whose indices are the set bits of ``met``: ``base`` and each of their values, lowest index
+    first (the emitter and the serializer must build the same conjunction)."""
+    out, j = base, 0
+    while met >> j:
+        if met >> j & 1:
+            out = conj_and(out, spec.exists[j].value)
+        j += 1
+    return out
 
 
 def _region_of(spec: ObjectSpec, name: str) -> Region | None:
@@ -106,7 +121,7 @@ def forbid(ctx: SchemaContext, spec: ObjectSpec, name: str) -> ObjectSpec | None
             continue
         props.append(p)
     regions = _subtract(ctx, spec.regions, [name])
-    return replace(spec, props=tuple(props), regions=regions, open=False)
+    return replace(spec, props=tuple(props), regions=regions)
 
 
 def require(ctx: SchemaContext, spec: ObjectSpec, name: str) -> ObjectSpec | None:
@@ -153,7 +168,10 @@ def merge_objects(ctx: SchemaContext, a: ObjectSpec, b: ObjectSpec) -> ObjectSpe
         hi = min(hi, b.max_props)
     if hi is not None and (hi < lo or sum(p.required for p in props) > hi):
         return None
-    return ObjectSpec(tuple(props), tuple(regions), lo, hi, a.open and b.open)
+    exists = tuple(dict.fromkeys(a.exists + b.exists))
+    if len(exists) > MAX_EXISTS:
+        raise Refuse("not", "too many members required by complements on one object")
+    return ObjectSpec(tuple(props), tuple(regions), lo, hi, exists)
 
 
 Lookup = Callable[[str], Any]
@@ -223,7 +241,6 @@ def object_specs(
                 final.append(Region(r.keys, addl_conj))
         else:
             final.append(Region(r.keys, tuple(v for v in r.value if v != "@free")))
-    is_open = not patterns and addl is True and "propertyNames" not in node
     if "propertyNames" in node:
         pn = names_lang(join_pointer(ptr, "propertyNames"))
         final = [Region(k, r.value) for r in final
@@ -241,7 +258,7 @@ def object_specs(
     hi = int(hi) if isinstance(hi, (int, float)) and not isinstance(hi, bool) else None
     if hi is not None and (hi < lo or sum(p.required for p in props) > hi):
         return []
-    specs: list[ObjectSpec] = [ObjectSpec(tuple(props), tuple(final), lo, hi, is_open)]
+    specs: list[ObjectSpec] = [ObjectSpec(tuple(props), tuple(final), lo, hi)]
     dep_req: dict[str, list[str]] = {}
     dep_sch: dict[str, str] = {}
     for kw in ("dependentRequired", "dependentSchemas", "dependencies"):
@@ -313,56 +330,4 @@ def _split(
             out.extend(present(with_key))
     if len(out) > MAX_SPLITS:
         raise Refuse("dependentRequired", "too many dependency combinations")
-    return out
-
-
-def negate_objects(
-    ctx: SchemaContext, specs: list[ObjectSpec], negate: Callable[[Conj], Conj]
-) -> list[ObjectSpec]:
-    """Objects in none of ``specs`` (De Morgan), or :class:`Refuse` when not expressible."""
-    if not specs:
-        return [ctx.any_object()]
-    if any(s.is_any(ctx.any_key()) for s in specs):
-        return []
-    result: list[ObjectSpec] | None = None
-    for s in specs:
-        neg = _negate_one(ctx, s, negate)
-        if result is None:
-            result = neg
-            continue
-        nxt = []
-        for x in result:
-            for y in neg:
-                m = merge_objects(ctx, x, y)
-                if m is not None:
-                    nxt.append(m)
-        if len(nxt) > MAX_SPLITS:
-            raise Refuse("not", "negated object schema too large")
-        result = nxt
-    return result or []
-
-
-def _negate_one(
-    ctx: SchemaContext, s: ObjectSpec, negate: Callable[[Conj], Conj]
-) -> list[ObjectSpec]:
-    if not s.open:
-        raise Refuse(
-            "not", "cannot negate an object schema with additionalProperties, "
-            "patternProperties or propertyNames")  # fmt: skip
-    base = ctx.any_object()
-    out: list[ObjectSpec] = []
-    for p in s.props:
-        if p.required:
-            f = forbid(ctx, base, p.name)
-            if f is not None:
-                out.append(f)
-        if p.value != ():
-            r = require(ctx, base, p.name)
-            if r is not None:
-                neg = negate(p.value)
-                out.append(replace(r, props=(Prop(p.name, neg, True),), open=False))
-    if s.min_props > 0:
-        out.append(replace(base, max_props=s.min_props - 1, open=False))
-    if s.max_props is not None:
-        out.append(replace(base, min_props=s.max_props + 1, open=False))
     return out

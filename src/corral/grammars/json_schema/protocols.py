@@ -55,3 +55,7 @@ class LangSource(Protocol):
     def tracking(self) -> AbstractContextManager[list[bool]]:
         """A scope that says on exit whether a keyword was refused inside it."""
         ...
+
+    def complementing(self, ptr: str, keyword: str) -> AbstractContextManager[None]:
+        """A scope in which complements are taken for ``keyword`` at ``ptr``."""
+        ...

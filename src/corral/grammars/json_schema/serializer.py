@@ -14,7 +14,7 @@ from typing import Any
 
 from corral.grammars.json_schema.algebra import ArraySpec, Conj, ObjectSpec, Refuse
 from corral.grammars.json_schema.builder import LangBuilder
-from corral.grammars.json_schema.objects import key_in
+from corral.grammars.json_schema.objects import key_in, witness_value
 from corral.grammars.json_schema.values import scalar_text
 
 __all__ = ["Serializer"]
@@ -93,7 +93,19 @@ class Serializer:
             region = next((r for r in spec.regions if key_in(r.keys, k)), None)
             if region is None or not self.accepts(x, region.value):
                 return False
-        return True
+        return _union(self._witnesses(spec, v)) == (1 << len(spec.exists)) - 1
+
+    def _witnesses(self, spec: ObjectSpec, v: dict[str, Any]) -> dict[str, int]:
+        """For each member that witnesses constraints of ``spec.exists``, the bit set of those
+        it is taken to witness (the first member that can, for each); a constraint without
+        witness is missing from every set."""
+        out: dict[str, int] = {}
+        for j, e in enumerate(spec.exists):
+            k = next((k for k, x in v.items() if key_in(e.keys, k) and self.accepts(x, e.value)),
+                     None)  # fmt: skip
+            if k is not None:
+                out[k] = out.get(k, 0) | 1 << j
+        return out
 
     def _fits_array(self, spec: ArraySpec, v: list[Any]) -> bool:
         if len(v) < spec.min_items or (spec.max_items is not None and len(v) > spec.max_items):
@@ -128,6 +140,13 @@ class Serializer:
                 region = None if spec is None else next(
                     (r for r in spec.regions if key_in(r.keys, k)), None)  # fmt: skip
                 values[k] = None if region is None else region.value
+        if spec is not None and spec.exists:
+            met = self._witnesses(spec, v)
+            if _union(met) == (1 << len(spec.exists)) - 1:
+                for k, bits in met.items():
+                    base = values[k]
+                    if base is not None:
+                        values[k] = witness_value(base, spec, bits)
         out.append("{")
         for i, k in enumerate(order):
             if i:
@@ -155,3 +174,11 @@ class Serializer:
         if v:
             out.append(self._nl(depth))
         out.append("]")
+
+
+def _union(sets: dict[str, int]) -> int:
+    """The union of bit sets."""
+    out = 0
+    for bits in sets.values():
+        out |= bits
+    return out
