@@ -130,3 +130,17 @@ def test_complement_of_an_unenforced_keyword_is_refused() -> None:
         compile_json_schema(schema)
     assert all(not i.pointer.startswith("@") for i in info.value.issues)
     assert any(i.keyword in ("oneOf", "not") for i in info.value.issues)
+
+
+def test_too_many_combinations_name_the_combinator() -> None:
+    """Four overlapping open branches multiply out past the bound on specifications: refused
+    under ``oneOf`` (the keyword in the schema), not under the intersection's ``allOf``."""
+    branches = [
+        {"type": "object", "patternProperties": {f"^k{i}": {"type": "integer"}},
+         "additionalProperties": {"type": "string", "maxLength": i % 3 + 1},
+         "required": [f"r{i}"], "minProperties": i % 3}
+        for i in range(4)
+    ]  # fmt: skip
+    with pytest.raises(UnsupportedSchemaError) as info:
+        compile_json_schema({"oneOf": branches})
+    assert [(i.pointer, i.keyword) for i in info.value.issues] == [("", "oneOf")]

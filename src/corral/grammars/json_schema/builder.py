@@ -368,10 +368,12 @@ class LangBuilder:
         return result
 
     def and_at(self, a: Lang, b: Lang, ptr: str, kw: str) -> Lang:
+        """``a ∧ b`` for keyword ``kw`` at ``ptr``; on a refusal ``a`` (recorded under ``kw``
+        unless the refusal names a more specific keyword than the intersection itself)."""
         try:
             return self.and_(a, b)
         except Refuse as exc:
-            self.refuse(ptr, exc.keyword or kw, exc.reason)
+            self.refuse(ptr, kw if exc.keyword in ("", "allOf") else exc.keyword, exc.reason)
         except DeadlineExceeded:
             raise
         except GrammarError as exc:
