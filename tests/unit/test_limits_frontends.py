@@ -95,6 +95,42 @@ def test_nesting_at_the_default_bound_still_compiles() -> None:
 
 
 @pytest.mark.parametrize(
+    ("tokens", "text"),
+    [
+        ("LARK", "start: /" + "\\\\a" * 30 + "\n" * 2 + "(" * 101),
+        ("LARK", "/" + "\\" * 200_000 + "\n" + "(" * 101),
+        ("LARK", '"\\"' * 200_000 + "\n" + "(" * 101),
+        ("LARK", "/\\/" * 200_000 + "\n" + "(" * 101),
+        ("GBNF", "(" * 101 + 'x"\\"' * 200_000),
+        ("GBNF", "[\\]" * 200_000 + "(" * 101),
+        ("REGEX", "[\\]" * 200_000 + "(" * 101),
+    ],
+)
+def test_nesting_scan_is_linear(tokens: str, text: str) -> None:
+    """Unclosed strings, classes and regexes full of backslashes: the bracket scan must not
+    backtrack (the lazy Lark regex pattern took exponential time on a fuzzed grammar, whose
+    input is in the fuzz corpus as ``lark_backslashes``)."""
+    from corral.automata import nesting
+
+    with bounded(2.0):
+        nesting.deepest_point(text, getattr(nesting, f"{tokens}_TOKENS"), 100)
+
+
+def test_nesting_scan_agrees_with_the_backtracking_scan_on_closed_literals() -> None:
+    """Where every literal and regex is closed on its line, the linear scan finds the same spans
+    as the former backtracking pattern (kept here as the oracle)."""
+    import re
+
+    from corral.automata.nesting import LARK_TOKENS
+
+    old = re.compile(r'"(?:\\.|[^"\\\n])*"|/(?!/)(?:\\/|\\\\|[^/\n])*?/|//[^\n]*|[()\[\]{}]')
+    text = 'a: /x\\/(/ "(\\"(" // ((\nb: /\\\\/ ( /[/]/ {"\\\\"} /a\\\\\\/b/ [")"]\n'
+    spans = [(m.start(), m.group()) for m in LARK_TOKENS.finditer(text)]
+    assert spans == [(m.start(), m.group()) for m in old.finditer(text)]
+    assert "/x\\/(/" in [g for _, g in spans]
+
+
+@pytest.mark.parametrize(
     "pattern",
     [r"a{99999999999999999999}", r"a{1,4294967296}", r"2\d{38888888888888888888888888}-\d{3}"],
 )

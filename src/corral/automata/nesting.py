@@ -25,15 +25,26 @@ __all__ = [
     "line_column",
 ]
 
-REGEX_TOKENS = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|[()]", re.S)
+REGEX_TOKENS = re.compile(r"\\.|\[\^?\]?(?:[^\]\\]|\\.?)*(?:\]|\Z)|[()]", re.S)
 """Tokens of a Python/ECMA regex for :func:`check_nesting`: escapes and character classes
 (skipped) and parentheses (counted)."""
 
-GBNF_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|\[(?:\\.|[^\]\\])*\]|#[^\n]*|[()]', re.S)
+GBNF_TOKENS = re.compile(
+    r'"(?:[^"\\]|\\.?)*(?:"|\Z)|\[(?:[^\]\\]|\\.?)*(?:\]|\Z)|#[^\n]*|[()]', re.S
+)
 """Tokens of GBNF text: literals, character classes and comments (skipped), parentheses."""
 
-LARK_TOKENS = re.compile(r'"(?:\\.|[^"\\\n])*"|/(?!/)(?:\\/|\\\\|[^/\n])*?/|//[^\n]*|[()\[\]{}]')
+LARK_TOKENS = re.compile(
+    r'"(?:[^"\\\n]|\\.?)*(?:"|$)|/(?!/)(?:[^/\\\n]|\\.?)*(?:/|$)|//[^\n]*|[()\[\]{}]', re.M
+)
 """Tokens of Lark text: literals, regexes and comments (skipped), brackets of all kinds."""
+
+# Every skipped span is escape-first with disjoint alternatives and may also end at the end of
+# its line (or text): the first attempt at a span always succeeds, so the scan never backtracks
+# and takes linear time. (The former lazy ``(?:\\/|\\\\|[^/\n])*?/`` parsed a run of
+# backslashes in exponentially many ways when no closing slash followed on the line: found by
+# the front-end fuzz run.) An unclosed string, class or regex, which its parser rejects anyway,
+# then hides the rest of its line or text.
 
 _OPEN = frozenset("([{")
 _CLOSE = frozenset(")]}")

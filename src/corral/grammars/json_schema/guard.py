@@ -24,7 +24,7 @@ from corral.limits import DEFAULT_LIMITS, Budget, Limits
 
 __all__ = ["check_document", "load_schema", "short_pointer"]
 
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.?)*(?:"|\Z)|[\[\]{}]', re.S)
 _LONG_INT = re.compile(r"-?[0-9]{%d,}")
 _LOG2_10 = 3.3219280948873626
 
