@@ -383,3 +383,17 @@ def test_compile_bounds_alternatives_and_time() -> None:
     with pytest.raises(GrammarError, match=r"Limits\.compile_seconds"):
         compile_grammar(grammar, smollm2(), limits=Limits(compile_seconds=-1.0))
     assert Matcher(compile_grammar(grammar, smollm2())).accept_bytes(b"12x")
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        ('start: "a\\' + "\\\\" * 40 + "\nb: A\n", "string literal"),
+        ("start: A\nA: /x" + "\\\\" * 40 + "\n", "regex"),
+    ],
+)
+def test_unclosed_lark_literal_is_refused_before_lark(text: str, what: str) -> None:
+    """Lark's lexer backtracks exponentially over backslashes in an unclosed literal: refused
+    first, with its position."""
+    err = _raises(lambda: Grammar.from_lark(text), f"{what} not closed on its line")
+    assert err.line == (1 if what == "string literal" else 2)

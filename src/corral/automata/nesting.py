@@ -35,9 +35,12 @@ GBNF_TOKENS = re.compile(
 """Tokens of GBNF text: literals, character classes and comments (skipped), parentheses."""
 
 LARK_TOKENS = re.compile(
-    r'"(?:[^"\\\n]|\\.?)*(?:"|$)|/(?!/)(?:[^/\\\n]|\\.?)*(?:/|$)|//[^\n]*|[()\[\]{}]', re.M
+    r'"(?:[^"\\\n]|\\.?)*(?P<q>"|$)|/(?!/)(?:[^/\\\n]|\\.?)*(?P<r>/|$)|//[^\n]*|[()\[\]{}]',
+    re.M,
 )
-"""Tokens of Lark text: literals, regexes and comments (skipped), brackets of all kinds."""
+"""Tokens of Lark text: literals, regexes and comments (skipped), brackets of all kinds. The
+groups ``q`` and ``r`` hold the closing quote or slash of a literal or regex (empty: unclosed
+on its line)."""
 
 # Every skipped span is escape-first with disjoint alternatives and may also end at the end of
 # its line (or text): the first attempt at a span always succeeds, so the scan never backtracks

@@ -355,6 +355,21 @@ def _check_alternatives(text: str, source: str, limit: int) -> None:
         )
 
 
+def _check_literals(text: str, source: str) -> None:
+    """Refuse a string literal or regex not closed on its line. Lark's own lexer matches them
+    with lazy patterns that backtrack exponentially over backslashes when no closing delimiter
+    follows (a fuzzed grammar ran for minutes); closed ones it matches at the first try."""
+    for m in LARK_TOKENS.finditer(text):
+        for group, what in (("q", "string literal"), ("r", "regex")):
+            if m.group(group) == "":
+                line, col = line_column(text, m.start())
+                raise GrammarError(
+                    f"{source}: {what} not closed on its line (line {line} column {col})",
+                    line=line,
+                    column=col,
+                )
+
+
 def _check_nesting(text: str, source: str, limit: int) -> None:
     """Refuse regex terminals nested deeper than ``limit`` (the regex parsers recurse)."""
     if text.count("(") <= limit:
@@ -406,6 +421,7 @@ def grammar_from_lark(
     """
     lim = limits or DEFAULT_LIMITS
     check_text(text, LARK_TOKENS, limits, source)
+    _check_literals(text, source)
     _check_nesting(text, source, lim.max_nesting_depth)
     _check_alternatives(text, source, lim.max_alternatives)
     budget = Budget.start(lim)
