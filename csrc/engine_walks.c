@@ -320,10 +320,14 @@ int corral_depth_classes(corral_grammar *g, int32_t rounds) {
             free(next);
             return CORRAL_ENGINE_NO_MEMORY;
         }
+        int used[3] = {0, 0, 0};
         for (int32_t s = 0; s < n; ++s) {
             cls[s] = s == 0 ? 0 : (acc[s] ? 1 : 2);
+            used[cls[s]] = 1;
         }
-        int32_t n_cls = 3;
+        /* the classes present (not always 3: with no live non-accepting state, a first round
+         * that splits off one class would otherwise look stable) */
+        int32_t n_cls = used[0] + used[1] + used[2];
         for (int32_t r = 0; r < rounds; ++r) {
             corral_hmap_clear(&h);
             int32_t k = 0;

@@ -124,3 +124,24 @@ def test_native_walk_rejects_non_buffers() -> None:
         _native.trie_walk([0, 1], *args[1:], 1)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         _native.trie_walk(*args)  # type: ignore[call-arg]
+
+
+def test_depth_classes_split_a_counter_whose_states_all_accept() -> None:
+    """``(\\w?){0,5}``: every live state accepts, so the first split (the last state) must not
+    look stable; native masks after each token equal the reference's (found by the fuzz run,
+    seed ``regex_7``)."""
+    import corral
+
+    tok = corral.Tokenizer.default()
+    grammar = corral.Grammar.from_regex(r"(\w?){0,5}")
+    masks = {}
+    for engine in ("native", "reference"):
+        m = corral.Matcher(corral.compile(grammar, tok, engine=engine))
+        seen = []
+        for token in (93, 83, 302):
+            seen.append(sorted(m.allowed_tokens()))
+            assert m.accept_token(token)
+        seen.append(sorted(m.allowed_tokens()))
+        masks[engine] = seen
+    assert masks["native"] == masks["reference"]
+    assert 352 not in masks["native"][-1]
