@@ -121,6 +121,11 @@ class ObjectSpec:
             and not self.exists
         )
 
+    @property
+    def all_exists(self) -> int:
+        """The bit set of every constraint of :attr:`exists` (met when the object is done)."""
+        return (1 << len(self.exists)) - 1
+
 
 @dataclass(frozen=True)
 class ArraySpec:

@@ -107,9 +107,8 @@ class LangBuilder:
         self.memo: dict[Conj, Lang] = {}
         self.active: set[Conj] = set()
         self.synth: list[Lang] = []
-        self._negated: list[Conj] = []
+        self._negated: list[tuple[Conj, tuple[str, str]]] = []  # with the (pointer, keyword)
         self._negations: dict[Conj, Conj] = {}
-        self._negated_site: list[tuple[str, str]] = []  # (pointer, keyword) that took each
         self._sites: list[tuple[str, str]] = []
         self.report: dict[tuple[str, str], str] = {}
         self.issues: list[SchemaIssue] = []
@@ -175,9 +174,8 @@ class LangBuilder:
         got = self._negations.get(conj)
         if got is None:
             got = self._negations[conj] = (f"@~{len(self._negated)}",)
-            self._negated.append(conj)
             site = self._sites[-1] if self._sites else (conj[0] if conj else "", "not")
-            self._negated_site.append(site)
+            self._negated.append((conj, site))
         return got
 
     @contextmanager
@@ -197,10 +195,10 @@ class LangBuilder:
         enforced, since its complement would then be smaller than the schema says)."""
         if not ptr.startswith("@~"):
             return self.synth[int(ptr[1:])]
+        negated, (_, keyword) = self._negated[int(ptr[2:])]
         with self.tracking() as dropped:
-            lang = self.lang_of(self._negated[int(ptr[2:])])
+            lang = self.lang_of(negated)
         if dropped[0]:
-            _, keyword = self._negated_site[int(ptr[2:])]
             raise Refuse(keyword, "a complement is needed of a schema with keywords corral does "
                          "not enforce")  # fmt: skip
         return self.not_(lang)
@@ -208,7 +206,7 @@ class LangBuilder:
     def origin(self, ptr: str) -> str:
         """The JSON pointer of the keyword that took a synthesized complement (``@~k``)."""
         while ptr.startswith("@~"):
-            ptr = self._negated_site[int(ptr[2:])][0]
+            ptr = self._negated[int(ptr[2:])][1][0]
         return ptr
 
     # ------------------------------------------------------------------ algebra

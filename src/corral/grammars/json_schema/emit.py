@@ -36,7 +36,7 @@ from corral.grammars.json_schema.long_strings import (
     string_block,
     string_tail,
 )
-from corral.grammars.json_schema.objects import key_in, witness_value
+from corral.grammars.json_schema.objects import key_in, set_bits, witness_value
 from corral.grammars.json_schema.protocols import LangSource
 
 __all__ = ["BLOCK", "Emitter", "string_block", "string_tail"]
@@ -203,7 +203,7 @@ class Emitter:
         name = self._fresh("o")
         self._specs[spec] = name
         props, lo, hi, exists = spec.props, spec.min_props, spec.max_props, spec.exists
-        n, full = len(props), (1 << len(exists)) - 1
+        n, full = len(props), spec.all_exists
         if hi is not None and not spec.regions:
             hi = min(hi, n)
         cap = hi if hi is not None else max(lo, 1)
@@ -223,7 +223,7 @@ class Emitter:
                 alts: list[Alt] = []
                 for r in spec.regions:
                     keys = r.keys
-                    for j in _bits(met):
+                    for j in set_bits(met):
                         keys = self.b.ctx.dfa_and(keys, exists[j].keys)
                     if not is_empty(keys):
                         alts.append((self.dfa_terminal(keys, "key"), self.punct(":"),
@@ -393,15 +393,6 @@ class Emitter:
         }
         terms = {t: v for t, v in self.terminals.items() if t in reach}
         return Grammar(terms, rules, "start", source=source).validate()
-
-
-def _bits(mask: int) -> Iterator[int]:
-    """The indices of the set bits of ``mask``, lowest first."""
-    j = 0
-    while mask >> j:
-        if mask >> j & 1:
-            yield j
-        j += 1
 
 
 def _subsets(mask: int) -> Iterator[int]:

@@ -12,7 +12,7 @@ exact rewriting. Intersection merges specifications; complements are in :mod:`.c
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "names_dfa",
     "object_specs",
     "require",
+    "set_bits",
     "witness_value",
 ]
 
@@ -72,12 +73,19 @@ def witness_value(base: Conj, spec: ObjectSpec, met: int) -> Conj:
     """The value conjunction of a member that witnesses the constraints of ``spec.exists``
     whose indices are the set bits of ``met``: ``base`` and each of their values, lowest index
     first (the emitter and the serializer must build the same conjunction)."""
-    out, j = base, 0
-    while met >> j:
-        if met >> j & 1:
-            out = conj_and(out, spec.exists[j].value)
-        j += 1
+    out = base
+    for j in set_bits(met):
+        out = conj_and(out, spec.exists[j].value)
     return out
+
+
+def set_bits(mask: int) -> Iterator[int]:
+    """The indices of the set bits of ``mask``, lowest first."""
+    j = 0
+    while mask >> j:
+        if mask >> j & 1:
+            yield j
+        j += 1
 
 
 def _region_of(spec: ObjectSpec, name: str) -> Region | None:

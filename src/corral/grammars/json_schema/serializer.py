@@ -93,7 +93,7 @@ class Serializer:
             region = next((r for r in spec.regions if key_in(r.keys, k)), None)
             if region is None or not self.accepts(x, region.value):
                 return False
-        return _union(self._witnesses(spec, v)) == (1 << len(spec.exists)) - 1
+        return _union(self._witnesses(spec, v)) == spec.all_exists
 
     def _witnesses(self, spec: ObjectSpec, v: dict[str, Any]) -> dict[str, int]:
         """For each member that witnesses constraints of ``spec.exists``, the bit set of those
@@ -142,7 +142,7 @@ class Serializer:
                 values[k] = None if region is None else region.value
         if spec is not None and spec.exists:
             met = self._witnesses(spec, v)
-            if _union(met) == (1 << len(spec.exists)) - 1:
+            if _union(met) == spec.all_exists:
                 for k, bits in met.items():
                     base = values[k]
                     if base is not None:
