@@ -231,6 +231,8 @@ static void grammar_free(corral_grammar *g) {
     free(g->wclass);
     free(g->dfa_id);
     free(g->dfa_gen);
+    free(g->uq_term);
+    free(g->uq_count);
     free(g);
 }
 
@@ -321,12 +323,12 @@ static int check_grammar(corral_grammar *g, size_t n_pred, size_t n_ign, size_t 
 
 static PyObject *engine_grammar(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *trie_cap, *o[11];
+    PyObject *trie_cap, *o[13];
     int n_terms, n_nts, final_dotted;
     Py_ssize_t vocab;
-    if (!PyArg_ParseTuple(args, "OiiiOOOOOOOOOOOn:engine_grammar", &trie_cap, &n_terms, &n_nts,
-                          &final_dotted, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[9],
-                          &o[10], &o[7], &o[8], &vocab)) {
+    if (!PyArg_ParseTuple(args, "OiiiOOOOOOOOOOOnOO:engine_grammar", &trie_cap, &n_terms,
+                          &n_nts, &final_dotted, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
+                          &o[9], &o[10], &o[7], &o[8], &vocab, &o[11], &o[12])) {
         return NULL;
     }
     corral_etrie *trie = PyCapsule_GetPointer(trie_cap, TRIE_NAME);
@@ -342,7 +344,7 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
         return PyErr_NoMemory();
     }
     size_t n_dotted = 0, n_lhs = 0, n_pptr = 0, n_pred = 0, n_null = 0, n_ign = 0, n_base = 0;
-    size_t n_table = 0, n_acc = 0, n_ncls = 0, n_cls = 0;
+    size_t n_table = 0, n_acc = 0, n_ncls = 0, n_cls = 0, n_uqt = 0, n_uqc = 0;
     if ((g->dnext = copy_array(o[0], 4, "dotted_next", &n_dotted)) == NULL ||
         (g->dlhs = copy_array(o[1], 4, "dotted_lhs", &n_lhs)) == NULL ||
         (g->pred_ptr = copy_array(o[2], 4, "pred_ptr", &n_pptr)) == NULL ||
@@ -354,6 +356,8 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
         (g->accept = copy_array(o[8], 1, "accept", &n_acc)) == NULL ||
         (g->n_classes = copy_array(o[9], 4, "n_classes", &n_ncls)) == NULL ||
         (g->classes = copy_array(o[10], 1, "classes", &n_cls)) == NULL ||
+        (g->uq_term = copy_array(o[11], 1, "uq_term", &n_uqt)) == NULL ||
+        (g->uq_count = copy_array(o[12], 4, "uq_count", &n_uqc)) == NULL ||
         (g->ignore = malloc(n_terms > 0 ? (size_t)n_terms : 1)) == NULL ||
         (g->tbase = malloc((n_terms > 0 ? (size_t)n_terms : 1) * sizeof(int64_t))) == NULL) {
         if (!PyErr_Occurred()) {
@@ -367,13 +371,27 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
     g->n_ignore = (int32_t)n_ign;
     if (n_dotted > INT32_MAX || n_lhs != n_dotted || n_pptr != (size_t)n_nts + 1 ||
         n_null != (size_t)n_nts || n_base != (size_t)n_terms + 1 ||
-        n_ncls != (size_t)n_terms || n_cls != (size_t)n_terms * 256) {
+        n_ncls != (size_t)n_terms || n_cls != (size_t)n_terms * 256 ||
+        n_uqt != (size_t)n_terms) {
         PyErr_SetString(PyExc_ValueError, "bad table sizes");
         goto fail;
     }
     g->n_dotted = (int32_t)n_dotted;
     if (check_grammar(g, n_pred, n_ign, n_acc, n_table) < 0) {
         goto fail;
+    }
+    if (n_uqc != n_acc) {
+        PyErr_SetString(PyExc_ValueError, "uq_count needs one entry per automaton state");
+        goto fail;
+    }
+    for (int32_t t = 0; t < n_terms; ++t) {
+        g->has_unique |= g->uq_term[t] != 0;
+    }
+    for (size_t i = 0; i < n_uqc; ++i) {
+        if (g->uq_count[i] < 0) {
+            PyErr_SetString(PyExc_ValueError, "uq_count: a negative count");
+            goto fail;
+        }
     }
     g->trie = trie;
     g->vocab_size = (size_t)vocab;

@@ -371,7 +371,10 @@ int corral_step(corral_matcher *m, size_t lo, size_t hi, uint8_t byte, int use_m
     *new_set = -1;
     for (size_t i = lo; i < hi; ++i) {
         const corral_thread th = m->thr[i];
-        const int32_t lex = corral_lex_next(m, th.lex, byte);
+        int32_t lex = corral_lex_next(m, th.lex, byte);
+        if (lex > 0 && m->uq_on) {
+            lex = corral_uq_filter(m, lex);
+        }
         if (lex <= 0) {
             if (lex < 0) {
                 return CORRAL_ENGINE_NO_MEMORY;
@@ -387,8 +390,11 @@ int corral_step(corral_matcher *m, size_t lo, size_t hi, uint8_t byte, int use_m
                 return CORRAL_ENGINE_NO_MEMORY;
             }
             for (int32_t k = 0; k < ls.acc_n; ++k) {
-                m->done[m->n_done++] =
-                    ((int64_t)th.origin << 32) | (uint32_t)m->lex_acc[ls.acc_lo + k];
+                const int32_t t = m->lex_acc[ls.acc_lo + k];
+                if (m->uq_on && m->g->uq_term[t] && !corral_uq_may_end(m, t, lex)) {
+                    continue;
+                }
+                m->done[m->n_done++] = ((int64_t)th.origin << 32) | (uint32_t)t;
             }
         }
     }

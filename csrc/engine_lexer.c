@@ -23,6 +23,12 @@ static uint64_t pairs_hash(const int32_t *pairs, size_t n) {
     return h ^ (h >> 29);
 }
 
+static int32_t intern(corral_matcher *m, const int32_t *pairs, size_t n);
+
+int32_t corral_lex_intern(corral_matcher *m, const int32_t *pairs, size_t n) {
+    return intern(m, pairs, n);
+}
+
 /* The id of the lexer state of pairs[0 .. 2n) (made if new), or -1 (no memory). */
 static int32_t intern(corral_matcher *m, const int32_t *pairs, size_t n) {
     if (n == 0) {

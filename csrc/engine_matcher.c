@@ -37,6 +37,10 @@ void corral_matcher_free(corral_matcher *m) {
     corral_hmap_free(&m->cfg_index);
     corral_hmap_free(&m->cfg_union);
     corral_lex_free(m);
+    free(m->input);
+    free(m->uq_fr);
+    free(m->uq_it);
+    free(m->uq_pairs);
     free(m);
 }
 
@@ -68,7 +72,11 @@ corral_matcher *corral_matcher_new(const corral_grammar *g) {
         corral_grow((void **)&m->inj_used, &m->cap_used, c0, 1) < 0 ||
         corral_grow((void **)&m->lex_pairs, &m->cap_lex_pairs, c0, sizeof(int32_t)) < 0 ||
         corral_grow((void **)&m->lex_acc, &m->cap_lex_acc, c0, sizeof(int32_t)) < 0 ||
-        corral_grow((void **)&m->lex_scratch, &m->cap_lex_scratch, c0, sizeof(int32_t)) < 0) {
+        corral_grow((void **)&m->lex_scratch, &m->cap_lex_scratch, c0, sizeof(int32_t)) < 0 ||
+        corral_grow((void **)&m->input, &m->cap_input, c0, 1) < 0 ||
+        corral_grow((void **)&m->uq_fr, &m->cap_uq_fr, c0, sizeof(corral_uqframe)) < 0 ||
+        corral_grow((void **)&m->uq_it, &m->cap_uq_it, c0, sizeof(corral_uqitem)) < 0 ||
+        corral_grow((void **)&m->uq_pairs, &m->cap_uq_pairs, c0, sizeof(int32_t)) < 0) {
         corral_matcher_free(m);
         return NULL;
     }
@@ -92,11 +100,13 @@ static int push_position(corral_matcher *m, int32_t set, size_t thr_lo, corral_m
     p->thr_lo = thr_lo;
     p->thr_hi = m->n_thr;
     p->mark = mark;
+    p->sc_frame = -1;
+    p->sc_mode = 0;
     return 0;
 }
 
 int corral_matcher_reset(corral_matcher *m) {
-    const corral_mark zero = {0, 0, 0, 0, 0};
+    const corral_mark zero = {0, 0, 0, 0, 0, 0, 0};
     corral_restore(m, zero);
     m->n_pos = 0;
     if (corral_grow((void **)&m->kernel, &m->cap_kernel, 1, sizeof(corral_item)) < 0) {
@@ -142,8 +152,23 @@ void corral_matcher_truncate(corral_matcher *m, size_t n_positions) {
 static int push_byte(corral_matcher *m, uint8_t byte, int64_t max_work, int64_t *work) {
     const corral_pos cur = m->pos[m->n_pos - 1];
     const corral_mark mark = corral_mark_now(m);
+    uint8_t mode = cur.sc_mode;
+    int32_t frame = cur.sc_frame;
+    if (m->g->has_unique) {
+        const size_t k = m->n_pos - 1;
+        if (corral_grow((void **)&m->input, &m->cap_input, k + 1, 1) < 0 ||
+            corral_uq_scan(m, byte, (int64_t)k, &mode, &frame) < 0) {
+            corral_restore(m, mark);
+            return CORRAL_ENGINE_NO_MEMORY;
+        }
+        m->input[k] = byte;
+        m->uq_on = 1;
+        m->uq_frame = frame;
+        m->uq_end = (int64_t)k + 1;
+    }
     int32_t s;
     const int r = corral_step(m, cur.thr_lo, cur.thr_hi, byte, 0, &s);
+    m->uq_on = 0;
     if (r != 1) {
         corral_restore(m, mark);
         return r;
@@ -157,6 +182,8 @@ static int push_byte(corral_matcher *m, uint8_t byte, int64_t max_work, int64_t 
         corral_restore(m, mark);
         return CORRAL_ENGINE_NO_MEMORY;
     }
+    m->pos[m->n_pos - 1].sc_mode = mode;
+    m->pos[m->n_pos - 1].sc_frame = frame;
     return 1;
 }
 

@@ -122,7 +122,8 @@ int corral_hmap_put(corral_hmap *h, int64_t a, int64_t b, int64_t v, int *fresh)
 /* ------------------------------------------------------------------------- */
 
 corral_mark corral_mark_now(const corral_matcher *m) {
-    corral_mark mark = {m->n_sets, m->n_items, m->n_idx, m->n_exp, m->n_thr};
+    corral_mark mark = {m->n_sets, m->n_items, m->n_idx, m->n_exp,
+                        m->n_thr,  m->n_uq_fr, m->n_uq_it};
     return mark;
 }
 
@@ -132,5 +133,7 @@ void corral_restore(corral_matcher *m, corral_mark mark) {
     m->n_idx = mark.idx;
     m->n_exp = mark.exp;
     m->n_thr = mark.thr;
+    m->n_uq_fr = mark.uq_fr;
+    m->n_uq_it = mark.uq_it;
 }
 

@@ -85,7 +85,13 @@ typedef struct corral_grammar {
     struct corral_walks *walks; /* the trie's cache of root walks (engine_walks.c), borrowed */
     int32_t *dfa_id;            /* n_terms: each automaton's id in that cache (under its lock) */
     uint64_t *dfa_gen;          /* n_terms: the cache generation dfa_id belongs to */
+    uint8_t *uq_term;           /* n_terms: 1 for a unique-item terminal (engine_unique.c) */
+    int32_t *uq_count;          /* rows: accepted continuations, capped at CORRAL_UQ_CAP */
+    int has_unique;
 } corral_grammar;
+
+/* counts of accepted continuations saturate here (docs/design/unique_items.md) */
+#define CORRAL_UQ_CAP INT32_MAX
 
 /*
  * Fill g->wclass (allocated by the caller, one entry per state): per terminal, Moore's

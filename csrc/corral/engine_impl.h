@@ -50,15 +50,31 @@ typedef struct corral_hmap {
 
 /* Sizes of the stacks, to truncate back to. */
 typedef struct corral_mark {
-    size_t sets, items, idx, exp, thr;
+    size_t sets, items, idx, exp, thr, uq_fr, uq_it;
 } corral_mark;
 
-/* A byte position: its set (-1: none), its threads [thr_lo, thr_hi), the stacks before it. */
+/* A byte position: its set (-1: none), its threads [thr_lo, thr_hi), the stacks before it,
+ * and the item scanner's state after it (engine_unique.c): mode and innermost container. */
 typedef struct corral_pos {
     int32_t set;
     size_t thr_lo, thr_hi;
     corral_mark mark;
+    int32_t sc_frame;
+    uint8_t sc_mode;
 } corral_pos;
+
+/* An open container of the item scanner (records are never changed: a change is a new one). */
+typedef struct corral_uqframe {
+    int32_t parent; /* enclosing container, -1: none */
+    int32_t items;  /* last finished item (corral_uqitem), -1: none */
+    int32_t cur;    /* start of the item in progress, -1: none */
+    int32_t is_array;
+} corral_uqframe;
+
+/* A finished array item: bytes [a, b) of the input, and the item before it (-1: none). */
+typedef struct corral_uqitem {
+    int32_t a, b, prev;
+} corral_uqitem;
 
 /* A lexeme of `term` begun at set `origin` ends at trie node `node` (inside a token). */
 typedef struct corral_inj {
@@ -135,7 +151,30 @@ struct corral_matcher {
     size_t cap_lex_scratch;
     corral_hmap lex_index;
     int64_t last_work;
+    /* the unique-item check (engine_unique.c): input bytes, scanner records, scratch */
+    uint8_t *input;
+    size_t cap_input;
+    corral_uqframe *uq_fr;
+    size_t n_uq_fr, cap_uq_fr;
+    corral_uqitem *uq_it;
+    size_t n_uq_it, cap_uq_it;
+    int32_t *uq_pairs;
+    size_t cap_uq_pairs;
+    int uq_on;        /* checking the step being pushed (not a mask's walk) */
+    int32_t uq_frame; /* the scanner's innermost container after that step's byte */
+    int64_t uq_end;   /* input bytes after that step */
 };
+
+/* The item scanner after `byte` at input position pos (from position state mode/frame):
+ * writes the new state; 0 or -1 (no memory). */
+int corral_uq_scan(corral_matcher *m, uint8_t byte, int64_t pos, uint8_t *mode, int32_t *frame);
+/* Filter lexer state `lex` of a step being pushed by the unique-item check: the lexer state
+ * left (members that no longer survive removed; 0 if none), or -1 when out of memory. */
+int32_t corral_uq_filter(corral_matcher *m, int32_t lex);
+/* Whether unique-item terminal t's lexeme may end at this step in lexer state lex. */
+int corral_uq_may_end(corral_matcher *m, int32_t t, int32_t lex);
+/* The id of the lexer state of pairs[0 .. 2n) (made if new), or -1 (no memory). */
+int32_t corral_lex_intern(corral_matcher *m, const int32_t *pairs, size_t n);
 
 int corral_lex_init(corral_matcher *m);
 void corral_lex_free(corral_matcher *m);

@@ -82,8 +82,12 @@ def engine_grammar(
     table: bytes,
     accept: bytes,
     vocab_size: int,
+    uq_term: bytes,
+    uq_count: bytes,
 ) -> object:
-    """The native tables of a compiled grammar, checked and copied, a capsule."""
+    """The native tables of a compiled grammar, checked and copied, a capsule (``uq_term``:
+    uint8 per terminal, 1 for unique-item terminals; ``uq_count``: int32 per automaton state,
+    the capped continuation counts)."""
 
 def engine_fill(matcher: object, row: object, eos: bytes) -> None:
     """Write the mask into ``row`` (writable, C-contiguous, aligned int32, at least the

@@ -49,6 +49,8 @@ def grammar_args(**change: object) -> list[object]:
         "table": i32([0, 0, 0, 2, 0, 0]),
         "accept": bytes([0, 0, 1]),
         "vocab": 2,
+        "uq_term": b"\0",
+        "uq_count": i32([0, 0, 0]),
     }
     args.update(change)
     return list(args.values())
@@ -88,6 +90,9 @@ def test_a_tiny_native_grammar_works() -> None:
         ({"classes": b"\0" * 255}, ValueError),
         ({"accept": b"\0"}, ValueError),
         ({"vocab": 1}, ValueError),
+        ({"uq_term": b""}, ValueError),
+        ({"uq_count": i32([0, 0])}, ValueError),
+        ({"uq_count": i32([0, -1, 0])}, ValueError),
         ({"dnext": "not bytes"}, TypeError),
         ({"trie": object()}, ValueError),
     ],

@@ -43,6 +43,7 @@ from corral.constraint_engine.lexer_dfa import LexerDFA, build_lexer_dfa
 from corral.constraint_engine.mask_cache import DEFAULT_MAX_BYTES, MaskCache
 from corral.constraint_engine.native_tables import native_grammar
 from corral.constraint_engine.trie_walk import RootWalk, walk_root
+from corral.constraint_engine.unique import UniqueTables
 from corral.errors import CompileLimitExceeded, DeadlineExceeded, GrammarError
 from corral.limits import DEFAULT_LIMITS, Budget, Limits
 from corral.tokenizers.token_trie import TokenTrie
@@ -151,6 +152,9 @@ class CompiledGrammar:
         ``"reference"`` (the pure-Python specification).
     native:
         The native engine's copy of the tables (``None`` for the reference engine).
+    unique:
+        The unique-item terminals and their continuation counts (``None`` when the grammar
+        has none; :mod:`corral.constraint_engine.unique`).
     """
 
     grammar: Grammar
@@ -168,6 +172,7 @@ class CompiledGrammar:
     limits: Limits = field(default=DEFAULT_LIMITS, repr=False)
     engine: str = "reference"
     native: object | None = field(default=None, repr=False)
+    unique: UniqueTables | None = field(default=None, repr=False)
 
     def token_bytes(self, token_id: int) -> bytes | None:
         """Bytes of a grammar-visible token, or ``None`` for special/padding/out-of-range ids."""
@@ -365,6 +370,7 @@ def compile_grammar(
     tables = EarleyTables.build(grammar, unusable, productive)
     assert tables.terminal_names == tuple(names)
     dfas = tuple(dfas_list)
+    unique = UniqueTables.build(names, grammar.unique, dfas)
     return CompiledGrammar(
         grammar=grammar,
         tokenizer=tokenizer,
@@ -380,7 +386,10 @@ def compile_grammar(
         cache=MaskCache(cache_bytes),
         limits=limits,
         engine=engine,
-        native=native_grammar(tables, dfas, trie, vocab_size) if engine == "native" else None,
+        native=native_grammar(tables, dfas, trie, vocab_size, unique)
+        if engine == "native"
+        else None,
+        unique=unique,
     )
 
 

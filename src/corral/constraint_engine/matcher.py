@@ -27,6 +27,8 @@ from corral.constraint_engine.bitmask import bitmask_words, pack_bitmask
 from corral.constraint_engine.completion import complete
 from corral.constraint_engine.earley import EarleySet, closure, scan_kernel
 from corral.constraint_engine.mask import Thread, compute_allowed_tokens
+from corral.constraint_engine.unique import INITIAL_SCAN, Scan, scan_step, thread_verdict
+from corral.constraint_engine.unique_mask import exact_completion, filter_allowed
 from corral.errors import LimitExceeded
 
 if TYPE_CHECKING:
@@ -80,6 +82,8 @@ class Matcher:
         self._sets: list[EarleySet | None] = []
         self._threads: list[list[Thread]] = []
         self._marks: list[int] = []  # stack size before each step
+        self._input = bytearray()  # kept for the unique-item check (unique.py) only
+        self._scans: list[Scan] = []
         self._terminated = False
         # finishing values of shortest completions per position (completion.complete)
         self._finish: dict[int, dict[int, bytes]] = {}
@@ -95,6 +99,8 @@ class Matcher:
         self._marks = []
         self._terminated = False
         self._finish = {}
+        self._input = bytearray()
+        self._scans = [INITIAL_SCAN]
 
     @property
     def num_bytes(self) -> int:
@@ -118,16 +124,25 @@ class Matcher:
         seen: set[Thread] = set()
         done: set[tuple[int, int]] = set()
         dfas = cg.dfas
+        ut = cg.unique
+        sc = INITIAL_SCAN if ut is None else scan_step(self._scans[-1], byte, k)
+        if ut is not None:
+            self._input.append(byte)
         for j, t, d in self._threads[k]:
             dfa = dfas[t]
             d2 = dfa.rows[d][byte]
             if d2 == 0:
                 continue
+            acc = dfa.accept_list[d2]
+            if ut is not None and t in ut.terminals:
+                alive, acc = thread_verdict(ut, t, d2, acc, sc, self._input, k + 1)
+                if not alive:
+                    continue
             th = (j, t, d2)
             if th not in seen:
                 seen.add(th)
                 new_threads.append(th)
-            if dfa.accept_list[d2]:
+            if acc:
                 done.add((j, t))
         new_set: EarleySet | None = None
         self._last_work = 0
@@ -155,14 +170,21 @@ class Matcher:
                     seen.add(th)
                     new_threads.append(th)
         elif not new_threads:
+            if ut is not None:
+                del self._input[k:]
             return False
         sets.append(new_set)
         self._threads.append(new_threads)
+        if ut is not None:
+            self._scans.append(sc)
         return True
 
     def _truncate(self, n_positions: int) -> None:
         del self._sets[n_positions:]
         del self._threads[n_positions:]
+        if self.compiled.unique is not None:
+            del self._scans[n_positions:]
+            del self._input[n_positions - 1 :]
         if self._finish:
             self._finish = {p: v for p, v in self._finish.items() if p < n_positions}
 
@@ -296,7 +318,18 @@ class Matcher:
             result = np.zeros(cg.vocab_size, dtype=bool)
             result[list(cg.eos_ids)] = True
             return result
-        return compute_allowed_tokens(cg, self._sets, self._threads[-1], self.is_accepting())
+        allowed = compute_allowed_tokens(cg, self._sets, self._threads[-1], self.is_accepting())
+        if cg.unique is not None:
+            allowed = allowed.copy()
+            filter_allowed(cg, bytes(self._input), self._scans[-1], allowed, self._try_token)
+        return allowed
+
+    def _try_token(self, token_id: int) -> bool:
+        """Whether ``accept_token(token_id)`` would succeed (the state is unchanged)."""
+        if self.accept_token(token_id):
+            self.rollback(1)
+            return True
+        return False
 
     def allowed_tokens(self) -> list[int]:
         """The ids of the allowed tokens, ascending."""
@@ -333,7 +366,13 @@ class Matcher:
         """
         if self._terminated:
             return b""
-        return complete(self.compiled, self._sets, self._threads[-1], self._finish)
+        first = complete(self.compiled, self._sets, self._threads[-1], self._finish)
+        if self.compiled.unique is None:
+            return first
+        cg = self.compiled
+        return exact_completion(
+            self, lambda: complete(cg, self._sets, self._threads[-1], self._finish), first
+        )
 
     def forced_bytes(self) -> bytes:
         """Bytes that every valid continuation must take next (for jump-forward decoding).

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from corral.constraint_engine.args import bytes_arg, count_arg, int_arg, mask_row
-from corral.constraint_engine.bitmask import bitmask_words
+from corral.constraint_engine.bitmask import bitmask_words, pack_bitmask
 from corral.constraint_engine.matcher import MAX_FORCED_BYTES, Matcher
+from corral.constraint_engine.unique import INITIAL_SCAN, Scan, scan_bytes
+from corral.constraint_engine.unique_mask import filter_allowed
 from corral.errors import LimitExceeded
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ class NativeMatcher(Matcher):
         self._steps: list[bytes] = []
         self._shadow: Matcher | None = None
         self._shadow_steps: list[bytes] = []
+        self._step_scans: list[Scan] = [INITIAL_SCAN]  # after each step (unique items only)
         super().__init__(compiled, limits=limits)
 
     # ------------------------------------------------------------------ state
@@ -55,6 +58,7 @@ class NativeMatcher(Matcher):
         native.engine_reset(self._handle)
         self._marks = []
         self._steps = []
+        self._step_scans = [INITIAL_SCAN]
         self._terminated = False
 
     @property
@@ -146,6 +150,7 @@ class NativeMatcher(Matcher):
         start = self._marks[-n_tokens]
         del self._marks[-n_tokens:]
         del self._steps[-n_tokens:]
+        del self._step_scans[len(self._steps) + 1 :]
         native.engine_truncate(self._handle, start)
         self._terminated = False
 
@@ -176,13 +181,30 @@ class NativeMatcher(Matcher):
             return result
         bits = np.unpackbits(self._mask_words().view(np.uint8), bitorder="little")
         out: np.ndarray = bits[: cg.vocab_size].astype(bool)
+        if cg.unique is not None:
+            filter_allowed(cg, b"".join(self._steps), self._scan(), out, self._try_token)
         return out
+
+    def _scan(self) -> Scan:
+        """The item scanner's state after the input so far (kept per step)."""
+        scans = self._step_scans
+        done = sum(len(s) for s in self._steps[: len(scans) - 1])
+        for step in self._steps[len(scans) - 1 :]:
+            scans.append(scan_bytes(scans[-1], step, done))
+            done += len(step)
+        return scans[-1]
 
     def fill_next_token_bitmask(self, bitmask: object, index: int = 0) -> None:
         """As :meth:`Matcher.fill_next_token_bitmask`."""
+        cg = self.compiled
+        if cg.unique is not None:
+            row = mask_row(bitmask, index, bitmask_words(cg.vocab_size))
+            words = pack_bitmask(self.allowed_token_mask())
+            row[: words.shape[0]] = words
+            row[words.shape[0] :] = 0
+            return
         if not self._terminated and native.engine_fill_at(self._handle, bitmask, index, self._eos):
             return  # a plain int32 NumPy row, chosen and checked natively
-        cg = self.compiled
         row = mask_row(bitmask, index, bitmask_words(cg.vocab_size))
         if not self._terminated and row.flags.c_contiguous and row.flags.aligned:
             native.engine_fill(self._handle, row, self._eos)  # in place, EOS and tail included
@@ -264,7 +286,11 @@ def fill_next_token_bitmask_batch(
         if not isinstance(m, Matcher):
             raise TypeError(f"matchers must be corral Matchers, got {type(m).__name__}")
     rows = [mask_row(bitmask, i, bitmask_words(m.compiled.vocab_size)) for i, m in enumerate(ms)]
-    fast = [i for i, m in enumerate(ms) if isinstance(m, NativeMatcher) and not m._terminated]
+    fast = [
+        i
+        for i, m in enumerate(ms)
+        if isinstance(m, NativeMatcher) and not m._terminated and m.compiled.unique is None
+    ]
     slow = [i for i in range(len(ms)) if i not in set(fast)]
     if fast:
         handles = [cast("NativeMatcher", ms[i])._handle for i in fast]

@@ -21,6 +21,7 @@ import numpy as np
 if TYPE_CHECKING:
     from corral.automata.dfa import ByteDFA
     from corral.constraint_engine.earley import EarleyTables
+    from corral.constraint_engine.unique import UniqueTables
     from corral.tokenizers.token_trie import TokenTrie
 
 __all__ = ["END", "TRIE_CACHE_BYTES", "native_grammar", "native_trie"]
@@ -58,6 +59,7 @@ def native_grammar(
     dfas: tuple[ByteDFA, ...],
     trie: TokenTrie,
     vocab_size: int,
+    unique: UniqueTables | None = None,
 ) -> object:
     """The native tables of a compiled grammar (a capsule that keeps its trie alive; root walks
     go to the trie's cache, shared by the grammars of its tokenizer)."""
@@ -99,4 +101,13 @@ def native_grammar(
         table.tobytes(),
         accept.tobytes(),
         vocab_size,
+        bytes(1 if unique is not None and t in unique.terminals else 0 for t in range(len(dfas))),
+        _i32([c for t, d in enumerate(dfas) for c in _counts(unique, t, d.n_states)]),
     )
+
+
+def _counts(unique: UniqueTables | None, t: int, n_states: int) -> tuple[int, ...]:
+    """Terminal ``t``'s continuation counts per state (zeros where it is not a unique item)."""
+    if unique is None or t not in unique.terminals:
+        return (0,) * n_states
+    return unique.counts[t]

@@ -120,6 +120,11 @@ class Grammar:
     unenforced:
         For a JSON Schema compiled with ``lenient=True``: the
         :class:`~corral.errors.SchemaIssue` list of keywords that are not enforced.
+    unique:
+        Names of *unique-item* terminals: a lexeme of one is an item of the innermost JSON
+        array open where it starts, and its text must differ from every earlier item's text in
+        that array (checked at run time; ``docs/design/unique_items.md``). The JSON Schema
+        front-end uses them for ``uniqueItems`` over scalars.
     """
 
     terminals: dict[str, Terminal]
@@ -129,6 +134,7 @@ class Grammar:
     source: str = "<ir>"
     warnings: list[str] = field(default_factory=list)
     unenforced: list[SchemaIssue] = field(default_factory=list)
+    unique: tuple[str, ...] = ()
 
     # ----------------------------------------------------------------- front-ends
     # The constructors are defined by the package façade (:mod:`corral.grammars`), which imports
@@ -265,6 +271,9 @@ class Grammar:
         for ig in self.ignore:
             if ig not in self.terminals:
                 raise GrammarError(f"{self.source}: ignored symbol {ig!r} is not a terminal")
+        for u in self.unique:
+            if u not in self.terminals:
+                raise GrammarError(f"{self.source}: unique-item symbol {u!r} is not a terminal")
 
         productive = self._productive()
         reachable = self._reachable()

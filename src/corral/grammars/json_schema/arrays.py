@@ -16,7 +16,11 @@ from typing import Any
 from corral.grammars.json_schema.algebra import ArraySpec, Conj, Refuse, conj_and
 from corral.grammars.json_schema.refs import join_pointer
 
-__all__ = ["array_spec", "merge_arrays", "negate_arrays"]
+__all__ = ["MAX_UNIQUE", "array_spec", "merge_arrays", "negate_arrays"]
+
+MAX_UNIQUE = 8
+"""``uniqueItems`` over at most this many scalar texts is tracked by subsets in the grammar;
+over more, by the matcher's run-time check (``docs/design/unique_items.md``)."""
 
 MAX_SPECS = 64
 

@@ -29,7 +29,12 @@ from corral.errors import (
 )
 from corral.grammars.json_schema import scalars
 from corral.grammars.json_schema.algebra import ArraySpec, Conj, Lang, ObjectSpec, Refuse
-from corral.grammars.json_schema.arrays import array_spec, merge_arrays, negate_arrays
+from corral.grammars.json_schema.arrays import (
+    MAX_UNIQUE,
+    array_spec,
+    merge_arrays,
+    negate_arrays,
+)
 from corral.grammars.json_schema.combinators import apply_combinators
 from corral.grammars.json_schema.complements import negate_objects
 from corral.grammars.json_schema.context import SchemaContext
@@ -45,6 +50,7 @@ from corral.grammars.json_schema.keywords import (
 )
 from corral.grammars.json_schema.objects import merge_objects, object_specs
 from corral.grammars.json_schema.refs import RefError, Resolver, join_pointer
+from corral.grammars.json_schema.values import has_integral_float
 from corral.limits import DEFAULT_LIMITS, Budget, Limits
 
 __all__ = ["LangBuilder"]
@@ -52,7 +58,6 @@ __all__ = ["LangBuilder"]
 MAX_SPECS = 256
 """Object or array specifications of one language (the alternatives an intersection or a
 complement multiplies out); more is refused."""
-MAX_UNIQUE = 8
 _TYPES = ("null", "boolean", "object", "array", "number", "string", "integer")
 
 
@@ -408,24 +413,30 @@ class LangBuilder:
             arrays = [] if spec is None else [self._check_array(spec, ptr)]
         return Lang(scalar, objects, arrays, longs)
 
+    def _unique_refusal(self, spec: ArraySpec) -> str | None:
+        """Why ``uniqueItems`` cannot be enforced exactly on ``spec`` (``None`` if it can)."""
+        if spec.prefix or spec.contains or spec.items is None:
+            return "enforced only without prefixItems/contains"
+        try:
+            lang = self.lang_of(spec.items)
+        except Refuse as exc:
+            return f"items: {exc.reason}"
+        if lang.objects or lang.arrays or lang.long_strings:
+            return "enforced only over scalar items (one text per value)"
+        if (
+            self.draft <= 4
+            and finite_strings(lang.scalar, MAX_UNIQUE) is None
+            and (has_integral_float(lang.scalar))
+        ):
+            return "draft 4 writes 5 and 5.0 differently although they are equal"
+        return None
+
     def _check_array(self, spec: ArraySpec, ptr: str) -> ArraySpec:
         """Refuse (with the pointer) what the emitter could not build exactly."""
         if spec.unique and not (spec.max_items is not None and spec.max_items <= 1):
-            ok = not spec.prefix and not spec.contains and spec.items is not None
-            if ok and spec.items is not None:
-                try:
-                    lang = self.lang_of(spec.items)
-                    ok = not lang.objects and not lang.arrays and finite_strings(
-                        lang.scalar, MAX_UNIQUE) is not None  # fmt: skip
-                except Refuse:
-                    ok = False
-            if not ok:
-                self.refuse(
-                    ptr,
-                    "uniqueItems",
-                    "enforced only over a small finite set of "
-                    f"scalars (at most {MAX_UNIQUE}) without prefixItems/contains",
-                )
+            why = self._unique_refusal(spec)
+            if why is not None:
+                self.refuse(ptr, "uniqueItems", why)
                 spec = replace(spec, unique=False)
         contains = []
         for c, mn, mx in spec.contains:

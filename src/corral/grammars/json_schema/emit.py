@@ -19,6 +19,7 @@ from dataclasses import replace
 from itertools import product
 
 from corral.automata.dfa import ByteDFA
+from corral.automata.distances import COUNT_CAP, suffix_counts
 from corral.automata.ops import finite_strings, is_empty
 from corral.errors import GrammarError
 from corral.grammars.ir import Grammar, Rule, Terminal, productive_symbols
@@ -30,6 +31,7 @@ from corral.grammars.json_schema.algebra import (
     Refuse,
     conj_and,
 )
+from corral.grammars.json_schema.arrays import MAX_UNIQUE
 from corral.grammars.json_schema.long_strings import (
     BLOCK,
     long_string_rules,
@@ -79,6 +81,7 @@ class Emitter:
         self._specs: dict[object, str] = {}
         self._lits: dict[str, str] = {}
         self._n = 0
+        self.unique: list[str] = []
 
     # ------------------------------------------------------------------ names
     def _fresh(self, prefix: str) -> str:
@@ -348,12 +351,17 @@ class Emitter:
         return name
 
     def _unique(self, spec: ArraySpec) -> str:
+        """The items of a ``uniqueItems`` array (after its ``[``): over at most ``MAX_UNIQUE``
+        scalars, states are the subsets used; over more, the items are one *unique-item*
+        terminal checked at run time (``docs/design/unique_items.md``)."""
         if spec.prefix or spec.contains or spec.items is None:
             raise Refuse("uniqueItems", "uniqueItems with prefixItems/contains")
         lang = self.b.lang_of(spec.items)
-        texts = None if lang.objects or lang.arrays else finite_strings(lang.scalar, 8)
+        if lang.objects or lang.arrays or lang.long_strings:
+            raise Refuse("uniqueItems", "items are not scalars")
+        texts = finite_strings(lang.scalar, MAX_UNIQUE)
         if texts is None:
-            raise Refuse("uniqueItems", "items are not a small finite set of scalars")
+            return self._unique_run_time(spec, lang.scalar)
         lits = [self.literal(t.decode("utf-8")) for t in texts]
         lo, hi = spec.min_items, spec.max_items
         base = self._fresh("u")
@@ -369,6 +377,34 @@ class Emitter:
                     if not used >> j & 1:
                         alts.append((*sep, lit, f"{base}_{used | 1 << j}"))
             self.rules[f"{base}_{used}"] = alts
+        return f"{base}_0"
+
+    def _unique_run_time(self, spec: ArraySpec, scalar: ByteDFA) -> str:
+        """Items as one unique-item terminal; at most as many items as the language has texts
+        (so a further distinct item always exists), none if ``minItems`` asks for more."""
+        term = self._fresh("U")
+        self.terminals[term] = Terminal(term, "<unique item>", dfa=scalar)
+        self._keep.append(scalar)
+        self.unique.append(term)
+        total = suffix_counts(scalar)[1]
+        lo, hi = spec.min_items, spec.max_items
+        if total < COUNT_CAP:
+            hi = total if hi is None else min(hi, total)
+        k = hi if hi is not None else max(lo, 1)
+        if k + 1 > self.max_count:
+            raise Refuse("maxItems" if hi is not None else "minItems",
+                         "array length too large to track exactly")  # fmt: skip
+        base = self._fresh("u")
+        comma = self.punct(",")
+        for i in range(k + 1):
+            alts: list[Alt] = []
+            if i >= lo:
+                alts.append((self.punct("]"),))
+            if hi is None or i < hi:
+                sep: Alt = (comma,) if i else ()
+                nxt = i + 1 if hi is not None else min(i + 1, k)
+                alts.append((*sep, term, f"{base}_{nxt}"))
+            self.rules[f"{base}_{i}"] = alts
         return f"{base}_0"
 
     # ------------------------------------------------------------------ finishing
@@ -392,7 +428,8 @@ class Emitter:
             if rn in reach and rn in productive
         }
         terms = {t: v for t, v in self.terminals.items() if t in reach}
-        return Grammar(terms, rules, "start", source=source).validate()
+        unique = tuple(u for u in self.unique if u in terms)
+        return Grammar(terms, rules, "start", source=source, unique=unique).validate()
 
 
 def _subsets(mask: int) -> Iterator[int]:

@@ -23,7 +23,14 @@ from corral.errors import CompileLimitExceeded
 from corral.grammars.json_schema.algebra import ArraySpec, Conj, Lang, ObjectSpec, Prop
 from corral.limits import Budget, limits_of
 
-__all__ = ["candidates_lang", "json_equal", "number_text", "scalar_text", "texts_dfa"]
+__all__ = [
+    "candidates_lang",
+    "has_integral_float",
+    "json_equal",
+    "number_text",
+    "scalar_text",
+    "texts_dfa",
+]
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -136,3 +143,37 @@ def candidates_lang(
             except (UnicodeEncodeError, ValueError):
                 continue  # a lone surrogate or a non-finite number has no JSON text
     return Lang(texts_dfa(texts, budget), objects, arrays)
+
+
+def has_integral_float(dfa: ByteDFA) -> bool:
+    """Whether ``dfa`` accepts a number text ``-?D+.0`` (an integral float in the draft-4 model).
+
+    Breadth-first search of the product with that pattern's five-state automaton.
+    """
+    digits = range(0x30, 0x3A)
+
+    def step(p: int, b: int) -> int:
+        if p in (0, 1) and b in digits:
+            return 2
+        if p == 0 and b == 0x2D:
+            return 1
+        if p == 2 and b in digits:
+            return 2
+        if p == 2 and b == 0x2E:
+            return 3
+        if p == 3 and b == 0x30:
+            return 4
+        return -1
+
+    seen = {(1, 0)}
+    todo = [(1, 0)]
+    while todo:
+        q, p = todo.pop()
+        if p == 4 and dfa.accept_list[q]:
+            return True
+        for b in dfa.out_bytes[q]:
+            nxt = (dfa.rows[q][b], step(p, b))
+            if nxt[1] >= 0 and nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return False

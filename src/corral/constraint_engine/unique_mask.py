@@ -1,0 +1,225 @@
+"""Masks under run-time ``uniqueItems`` (``docs/design/unique_items.md``), for both engines.
+
+The engines compute a mask without the unique-item check, which is a superset of the true mask:
+the check only ever removes lexer threads and lexeme ends. A token of that superset can be wrong
+only where one of its bytes puts some array item on a text that is, or may only become, the text
+of an earlier item of the same array. Such an item either began before the token (its text runs
+along an earlier item's text: found by walking the token trie along the earlier items' texts) or
+begins inside the token after a ``,`` outside strings (found among the tokens that hold such a
+comma before another byte, a set fixed per scanner mode and kept in the run-time cache). Those
+candidates are flagged by replaying the item scanner over their bytes, and each flagged one is
+decided exactly by the matcher itself (accept the token, roll back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from corral.constraint_engine.unique import (
+    ESC,
+    OUT,
+    STR,
+    Scan,
+    UniqueTables,
+    item_state,
+    scan_step,
+)
+
+if TYPE_CHECKING:
+    from corral.constraint_engine.compiler import CompiledGrammar
+
+__all__ = ["exact_completion", "filter_allowed"]
+
+MAX_REPAIR_PUSHES = 4096
+
+_WS = frozenset(b" \t\n\r")
+
+
+def _risky(ut: UniqueTables, cg: CompiledGrammar, prefix: bytes, earlier: list[bytes]) -> bool:
+    """Whether item text ``prefix`` may already be (or only lead to) an earlier item's text."""
+    n = sum(1 for s in earlier if s.startswith(prefix))
+    if n == 0:
+        return False
+    if prefix in earlier:
+        return True
+    for t in ut.terminals:
+        dfa = cg.dfas[t]
+        q = 1
+        for b in prefix:
+            q = dfa.rows[q][b]
+            if q == 0:
+                break
+        if q and ut.counts[t][q] <= n:
+            return True
+    return False
+
+
+def _flagged(cg: CompiledGrammar, ut: UniqueTables, data: bytes, sc: Scan, tok: bytes) -> bool:
+    """Replay the scanner over ``tok``: does some array item become risky on its bytes?"""
+    buf = data + tok
+    k = len(data)
+    for i, b in enumerate(tok):
+        sc = scan_step(sc, b, k + i)
+        got = item_state(sc, buf, k + i + 1)
+        if got is not None and _risky(ut, cg, *got):
+            return True
+    return False
+
+
+def _comma_tokens(cg: CompiledGrammar, mode: int) -> np.ndarray:
+    """Token ids holding, from scanner mode ``mode``, a comma outside strings followed later by
+    a byte that is not whitespace (where an array item may begin inside the token)."""
+
+    def build() -> np.ndarray:
+        out: list[int] = []
+        for tid, tok in enumerate(cg.token_byte_strings):
+            if b"," not in tok:
+                continue
+            m = mode
+            comma = False
+            for b in tok:
+                if m == STR:
+                    m = ESC if b == 0x5C else (OUT if b == 0x22 else STR)
+                elif m == ESC:
+                    m = STR
+                elif comma and b not in _WS:
+                    out.append(tid)
+                    break
+                elif b == 0x2C:
+                    comma = True
+                elif b == 0x22:
+                    m = STR
+        return np.array(out, dtype=np.int64)
+
+    got: np.ndarray = cg.cache.get_or_build(("unique_commas", mode), build, lambda a: a.nbytes)
+    return got
+
+
+def _trie_candidates(cg: CompiledGrammar, data: bytes, sc: Scan) -> set[int]:
+    """Tokens whose bytes run the current array item along an earlier item's text to a risky
+    point, with every token below that point."""
+    top = sc.frames[-1] if sc.frames else None
+    if top is None or not top.is_array or not top.items:
+        return set()
+    earlier = [data[a:b] for a, b in top.items]
+    child_ptr, child_ids, node_byte, _ = cg.trie.lists()
+    trie = cg.trie
+    out: set[int] = set()
+    # (node, item text so far, or None while only whitespace was read before the item)
+    start = data[top.cur :] if top.cur != -1 else None
+    stack: list[tuple[int, bytes | None]] = [(0, start)]
+    ut = cg.unique
+    assert ut is not None
+    while stack:
+        node, text = stack.pop()
+        for c in child_ids[child_ptr[node] : child_ptr[node + 1]]:
+            b = node_byte[c]
+            if text is None:
+                if b in _WS:
+                    stack.append((c, None))
+                    continue
+                y = bytes([b])
+            else:
+                y = text + bytes([b])
+            if not any(s.startswith(y) for s in earlier):
+                continue
+            if _risky(ut, cg, y, earlier):
+                sub = [c]
+                while sub:
+                    n = sub.pop()
+                    out.update(trie.node_tok_ids[trie.node_tok_ptr[n] : trie.node_tok_ptr[n + 1]])
+                    sub.extend(child_ids[child_ptr[n] : child_ptr[n + 1]])
+            else:
+                stack.append((c, y))
+    return {int(t) for t in out}
+
+
+def filter_allowed(
+    cg: CompiledGrammar,
+    data: bytes,
+    sc: Scan,
+    allowed: np.ndarray,
+    try_token: Callable[[int], bool],
+) -> None:
+    """Clear in ``allowed`` (bool, by token id) the tokens the unique-item check refuses.
+
+    ``data`` is the input so far, ``sc`` the item scanner's state after it, ``try_token`` the
+    matcher's exact answer for one token (accept and roll back).
+    """
+    ut = cg.unique
+    if ut is None:
+        return
+    cands = _trie_candidates(cg, data, sc)
+    commas = _comma_tokens(cg, sc.mode)
+    if commas.size:
+        cands.update(int(t) for t in commas[allowed[commas]])
+    for t in sorted(cands):
+        if not allowed[t]:
+            continue
+        tok = cg.token_byte_strings[t]
+        if _flagged(cg, ut, data, sc, tok) and not try_token(t):
+            allowed[t] = False
+
+
+class _Steps(Protocol):
+    """What :func:`exact_completion` needs of a matcher."""
+
+    def accept_bytes(self, data: bytes) -> bool: ...
+
+    def rollback(self, n_tokens: int = 1) -> None: ...
+
+    def is_accepting(self) -> bool: ...
+
+    def valid_prefix_length(self, data: bytes) -> int: ...
+
+
+def exact_completion(
+    m: _Steps, plain: Callable[[], bytes | None], first: bytes | None
+) -> bytes | None:
+    """A completion the unique-item check accepts, from the completion ``first`` that ignores it.
+
+    Where ``first`` is refused (it repeats an earlier item), the byte where it fails is replaced
+    by the smallest other byte the matcher accepts and the rest completed again, depth first,
+    within ``MAX_REPAIR_PUSHES`` tries; ``None`` when none is found. Shortest where ``first`` is
+    accepted, short otherwise.
+    """
+    budget = [MAX_REPAIR_PUSHES]
+
+    def go(c: bytes | None) -> bytes | None:
+        if c is None or budget[0] <= 0:
+            return None
+        budget[0] -= 1
+        if m.accept_bytes(c):
+            done = m.is_accepting()
+            m.rollback(1)
+            if done:
+                return c
+            n = len(c)
+        else:
+            n = m.valid_prefix_length(c)
+        head = c[:n]
+        if not m.accept_bytes(head):  # pragma: no cover - a valid prefix is accepted
+            return None
+        try:
+            for b in range(256):
+                if budget[0] <= 0:
+                    return None
+                if n < len(c) and b == c[n]:
+                    continue
+                budget[0] -= 1
+                if not m.accept_bytes(bytes([b])):
+                    continue
+                try:
+                    rest = go(plain())
+                finally:
+                    m.rollback(1)
+                if rest is not None:
+                    return head + bytes([b]) + rest
+            return None
+        finally:
+            m.rollback(1)
+
+    return go(first)

@@ -1,0 +1,176 @@
+"""Run-time ``uniqueItems`` (docs/design/unique_items.md), on both engines.
+
+Array items of scalars are unique-item terminals checked by the matcher: a duplicate is refused
+where it is written, a mask never offers one, and outputs stay valid for ``jsonschema``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from conftest import ENGINES, smollm2
+from corral import Grammar, Matcher
+from corral import compile as compile_grammar
+from corral.automata.distances import COUNT_CAP, suffix_counts
+from corral.automata.regex import compile_regex
+from corral.constraint_engine.compiler import CompiledGrammar
+from corral.errors import GrammarError
+from corral.grammars.ir import Rule, Terminal
+from corral.grammars.json_schema import serialize_instance
+
+SCHEMAS: dict[str, Any] = {
+    "strings": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+    "integers": {"type": "array", "items": {"type": "integer"}, "uniqueItems": True},
+    "numbers": {"type": "array", "items": {"type": "number"}, "uniqueItems": True},
+    "short-strings": {"type": "array", "uniqueItems": True,
+                      "items": {"type": "string", "pattern": "^[abc]{0,2}$"}},
+    "small-range": {"type": "array", "uniqueItems": True, "minItems": 3,
+                    "items": {"type": "integer", "minimum": 0, "maximum": 11}},
+    "mixed-enum": {"type": "array", "uniqueItems": True,
+                   "items": {"enum": ["x", "y", "z", 1, 2, 3, None, True, False, "w"]}},
+    "two-arrays": {"type": "object", "properties": {
+        "a": {"type": "array", "items": {"type": ["string", "integer"]}, "uniqueItems": True},
+        "b": {"type": "array", "items": {"type": "string"}, "uniqueItems": True}}},
+}  # fmt: skip
+
+
+@functools.cache
+def compiled(name: str, engine: str, whitespace: str = "compact") -> CompiledGrammar:
+    g = Grammar.from_json_schema(SCHEMAS[name], whitespace=whitespace)
+    assert g.unique, "the run-time check is in use"
+    return compile_grammar(g, smollm2(), engine=engine)
+
+
+def verdict(cg: CompiledGrammar, text: str) -> bool:
+    m = Matcher(cg)
+    return m.accept_bytes(text.encode()) and m.is_accepting()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_duplicates_are_refused_where_written(engine: str) -> None:
+    cg = compiled("strings", engine)
+    assert verdict(cg, '["a","b","ab"]')
+    assert not verdict(cg, '["a","b","a"]')
+    m = Matcher(cg)
+    assert m.valid_prefix_length(b'["a","b","a"]') == len('["a","b","a')  # the closing quote
+    ints = compiled("integers", engine)
+    assert verdict(ints, "[1,12,123]")
+    assert not verdict(ints, "[1,12,1]")
+    m = Matcher(ints)
+    assert m.accept_bytes(b"[1,12,1")  # may still become 10..19
+    assert not m.accept_bytes(b"]")
+    assert Matcher(ints).valid_prefix_length(b"[0,0") == 3  # 0 cannot grow: refused at once
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_nested_arrays_keep_their_own_items(engine: str) -> None:
+    cg = compiled("two-arrays", engine)
+    assert verdict(cg, '{"a":["x",1,"1"],"b":["x","1"]}')
+    assert not verdict(cg, '{"a":["x",1,1]}')
+    assert not verdict(cg, '{"b":["q","q"]}')
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_finite_item_language_caps_the_length(engine: str) -> None:
+    cg = compiled("short-strings", engine)  # 13 texts: "", a, b, c, aa, ..., cc
+    texts = ['""'] + [json.dumps(a + b) for a in "abc" for b in ["", *"abc"]]
+    assert len(texts) == 13
+    m = Matcher(cg)
+    assert m.accept_bytes(("[" + ",".join(texts)).encode())
+    allowed = [smollm2().token_bytes_tuple()[t] for t in m.allowed_tokens()]
+    assert allowed == [b"]"]  # no 14th item exists
+    with pytest.raises(GrammarError):
+        Grammar.from_json_schema({**SCHEMAS["short-strings"], "minItems": 14})
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_completion_avoids_a_duplicate(engine: str) -> None:
+    cg = compiled("strings", engine)
+    m = Matcher(cg)
+    assert m.accept_bytes(b'["",')
+    c = m.shortest_completion()
+    assert c is not None and c != b'""]'
+    assert m.accept_bytes(c) and m.is_accepting()
+    assert json.loads(b'["",' + c)[1] != ""
+
+
+@pytest.mark.parametrize("whitespace", ["compact", "flexible"])
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_random_walks_stay_valid_and_engines_agree(name: str, whitespace: str) -> None:
+    """Random allowed tokens: masks never empty, identical bit for bit on both engines, every
+    rollback restores them, and the completed text is valid for jsonschema."""
+    native = Matcher(compiled(name, "native", whitespace))
+    ref = Matcher(compiled(name, "reference", whitespace))
+    validator = Draft202012Validator(SCHEMAS[name])
+    rng = random.Random(name + whitespace)
+    for _ in range(6):
+        native.reset()
+        ref.reset()
+        for _ in range(30):
+            a, b = native.allowed_token_mask(), ref.allowed_token_mask()
+            assert np.array_equal(a, b)
+            ids = np.flatnonzero(a)
+            assert ids.size
+            t = int(rng.choice(ids))
+            if t in native.compiled.eos_ids:
+                break
+            assert native.accept_token(t) and ref.accept_token(t)
+            if rng.random() < 0.2:
+                native.rollback(1)
+                ref.rollback(1)
+                assert np.array_equal(native.allowed_token_mask(), a)
+                assert native.accept_token(t) and ref.accept_token(t)
+        c = native.shortest_completion()
+        assert c is not None and c == ref.shortest_completion()
+        assert native.accept_bytes(c) and native.is_accepting()
+        text = b"".join(native._steps).decode()
+        validator.validate(json.loads(text))
+
+
+ITEMS = {
+    "strings": st.text(alphabet='ab"\\é\n', max_size=3),
+    "integers": st.integers(-15, 15),
+    "numbers": st.one_of(st.integers(-5, 5), st.sampled_from([0.5, -0.5, 1.25, 2.0])),
+    "short-strings": st.text(alphabet="abc", max_size=2),
+    "small-range": st.integers(0, 11),
+    "mixed-enum": st.sampled_from(["x", "y", "z", 1, 2, 3, None, True, False, "w"]),
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", sorted(ITEMS))
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_verdicts_match_jsonschema(name: str, engine: str, data: st.DataObject) -> None:
+    instance = data.draw(st.lists(ITEMS[name], max_size=6))
+    schema = SCHEMAS[name]
+    for ws in ("compact", "flexible"):
+        text = serialize_instance(instance, schema, whitespace=ws)
+        expected = Draft202012Validator(schema).is_valid(instance)
+        assert verdict(compiled(name, engine, ws), text) is expected, text
+
+
+def test_suffix_counts() -> None:
+    dfa = compile_regex('"[ab]{0,2}"')
+    counts = suffix_counts(dfa)
+    assert counts[1] == 7
+    assert suffix_counts(compile_regex("a+"))[1] == COUNT_CAP
+    assert suffix_counts(compile_regex("a+|b"))[1] == COUNT_CAP
+
+
+def test_unique_names_must_be_terminals() -> None:
+    g = Grammar(
+        {"A": Terminal("A", "a", literal=True)}, {"start": Rule("start", (("A",),))}, "start",
+        unique=("B",),
+    )  # fmt: skip
+    with pytest.raises(GrammarError, match="unique-item symbol 'B'"):
+        g.validate()
