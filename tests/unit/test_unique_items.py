@@ -174,3 +174,18 @@ def test_unique_names_must_be_terminals() -> None:
     )  # fmt: skip
     with pytest.raises(GrammarError, match="unique-item symbol 'B'"):
         g.validate()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_prefix_items_over_few_scalars(engine: str) -> None:
+    """With prefixItems, a small finite set of scalars in all: subsets tracked per position."""
+    schema = {"prefixItems": [{"type": "boolean"}, {"enum": [1, True]}], "uniqueItems": True,
+              "items": {"enum": [1, 2]}}  # fmt: skip
+    cg = compile_grammar(Grammar.from_json_schema(schema), smollm2(), engine=engine)
+    validator = Draft202012Validator(schema)
+    for text in ["[]", "[true]", "[false,true]", "[true,true]", "[true,false]", "[true,1,2]",
+                 "[true,1,1]", "[false,true,1,2]", "[false,1,2,1]"]:  # fmt: skip
+        assert verdict(cg, text) is validator.is_valid(json.loads(text)), text
+    with pytest.raises(Exception, match="uniqueItems"):
+        Grammar.from_json_schema({"prefixItems": [{"type": "string"}] * 2, "uniqueItems": True,
+                                  "items": False})  # fmt: skip

@@ -415,19 +415,22 @@ class LangBuilder:
 
     def _unique_refusal(self, spec: ArraySpec) -> str | None:
         """Why ``uniqueItems`` cannot be enforced exactly on ``spec`` (``None`` if it can)."""
-        if spec.prefix or spec.contains or spec.items is None:
-            return "enforced only without prefixItems/contains"
+        if spec.contains or (spec.items is None and not spec.prefix):
+            return "enforced only without contains"
+        conjs = [*spec.prefix, *([spec.items] if spec.items is not None else [])]
         try:
-            lang = self.lang_of(spec.items)
+            langs = [self.lang_of(c) for c in conjs]
         except Refuse as exc:
             return f"items: {exc.reason}"
-        if lang.objects or lang.arrays or lang.long_strings:
+        if any(lang.objects or lang.arrays or lang.long_strings for lang in langs):
             return "enforced only over scalar items (one text per value)"
-        if (
-            self.draft <= 4
-            and finite_strings(lang.scalar, MAX_UNIQUE) is None
-            and (has_integral_float(lang.scalar))
-        ):
+        finite = [finite_strings(lang.scalar, MAX_UNIQUE) for lang in langs]
+        small = all(texts is not None for texts in finite) and (
+            len({t for texts in finite if texts is not None for t in texts}) <= MAX_UNIQUE
+        )
+        if spec.prefix and not small:
+            return f"with prefixItems, enforced only over at most {MAX_UNIQUE} scalar values"
+        if self.draft <= 4 and not small and has_integral_float(langs[0].scalar):
             return "draft 4 writes 5 and 5.0 differently although they are equal"
         return None
 

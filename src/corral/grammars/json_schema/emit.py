@@ -352,17 +352,30 @@ class Emitter:
 
     def _unique(self, spec: ArraySpec) -> str:
         """The items of a ``uniqueItems`` array (after its ``[``): over at most ``MAX_UNIQUE``
-        scalars, states are the subsets used; over more, the items are one *unique-item*
-        terminal checked at run time (``docs/design/unique_items.md``)."""
-        if spec.prefix or spec.contains or spec.items is None:
-            raise Refuse("uniqueItems", "uniqueItems with prefixItems/contains")
-        lang = self.b.lang_of(spec.items)
-        if lang.objects or lang.arrays or lang.long_strings:
+        scalar texts in all (``prefixItems`` positions included), states are the subsets used;
+        over more, the items are one *unique-item* terminal checked at run time
+        (``docs/design/unique_items.md``)."""
+        if spec.contains or (spec.items is None and not spec.prefix):
+            raise Refuse("uniqueItems", "uniqueItems with contains")
+        conjs = [*spec.prefix, *([spec.items] if spec.items is not None else [])]
+        langs = [self.b.lang_of(c) for c in conjs]
+        if any(lang.objects or lang.arrays or lang.long_strings for lang in langs):
             raise Refuse("uniqueItems", "items are not scalars")
-        texts = finite_strings(lang.scalar, MAX_UNIQUE)
-        if texts is None:
-            return self._unique_run_time(spec, lang.scalar)
-        lits = [self.literal(t.decode("utf-8")) for t in texts]
+        finite = [finite_strings(lang.scalar, MAX_UNIQUE) for lang in langs]
+        union = sorted({t for texts in finite if texts is not None for t in texts})
+        if any(texts is None for texts in finite) or len(union) > MAX_UNIQUE:
+            if spec.prefix:
+                raise Refuse("uniqueItems", "prefixItems beyond a small finite set of scalars")
+            return self._unique_run_time(spec, langs[0].scalar)
+        lits = [self.literal(t.decode("utf-8")) for t in union]
+        n_pre = len(spec.prefix)
+
+        def at(count: int) -> set[int]:
+            """Indices of the texts item number ``count`` may take."""
+            i = count if count < n_pre else (n_pre if spec.items is not None else -1)
+            texts = finite[i] if i >= 0 else None
+            return {union.index(t) for t in texts} if texts is not None else set()
+
         lo, hi = spec.min_items, spec.max_items
         base = self._fresh("u")
         comma = self.punct(",")
@@ -373,9 +386,9 @@ class Emitter:
                 alts.append((self.punct("]"),))
             if hi is None or count < hi:
                 sep: Alt = (comma,) if count else ()
-                for j, lit in enumerate(lits):
+                for j in sorted(at(count)):
                     if not used >> j & 1:
-                        alts.append((*sep, lit, f"{base}_{used | 1 << j}"))
+                        alts.append((*sep, lits[j], f"{base}_{used | 1 << j}"))
             self.rules[f"{base}_{used}"] = alts
         return f"{base}_0"
 
