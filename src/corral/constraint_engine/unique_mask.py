@@ -13,6 +13,7 @@ decided exactly by the matcher itself (accept the token, roll back).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -38,12 +39,44 @@ MAX_REPAIR_PUSHES = 4096
 _WS = frozenset(b" \t\n\r")
 
 
-def _risky(ut: UniqueTables, cg: CompiledGrammar, prefix: bytes, earlier: list[bytes]) -> bool:
+class _Earlier:
+    """The texts of an array's earlier items, sorted, for prefix counts by bisection."""
+
+    def __init__(self, texts: list[bytes]) -> None:
+        self.sorted = sorted(texts)
+        self.texts = set(texts)
+        self.pad = b"\xff" * (max((len(t) for t in texts), default=0) + 1)
+
+    def span(self, prefix: bytes) -> tuple[int, int]:
+        """Indices ``[lo, hi)`` of the sorted texts that start with ``prefix``."""
+        lo = bisect_left(self.sorted, prefix)
+        return lo, bisect_left(self.sorted, prefix + self.pad, lo)
+
+    def next_bytes(self, prefix: bytes) -> set[int]:
+        """The bytes that follow ``prefix`` in the texts that start with it (by bisection:
+        O(distinct bytes × log n))."""
+        lo, hi = self.span(prefix)
+        k = len(prefix)
+        srt = self.sorted
+        if lo < hi and len(srt[lo]) == k:
+            lo += 1  # the text equal to the prefix sorts first
+        out: set[int] = set()
+        while lo < hi:
+            b = srt[lo][k]
+            out.add(b)
+            if b == 0xFF:
+                break
+            lo = bisect_left(srt, prefix + bytes([b + 1]), lo, hi)
+        return out
+
+
+def _risky(ut: UniqueTables, cg: CompiledGrammar, prefix: bytes, earlier: _Earlier) -> bool:
     """Whether item text ``prefix`` may already be (or only lead to) an earlier item's text."""
-    n = sum(1 for s in earlier if s.startswith(prefix))
+    lo, hi = earlier.span(prefix)
+    n = hi - lo
     if n == 0:
         return False
-    if prefix in earlier:
+    if prefix in earlier.texts:
         return True
     for t in ut.terminals:
         dfa = cg.dfas[t]
@@ -64,7 +97,7 @@ def _flagged(cg: CompiledGrammar, ut: UniqueTables, data: bytes, sc: Scan, tok: 
     for i, b in enumerate(tok):
         sc = scan_step(sc, b, k + i)
         got = item_state(sc, buf, k + i + 1)
-        if got is not None and _risky(ut, cg, *got):
+        if got is not None and _risky(ut, cg, got[0], _Earlier(got[1])):
             return True
     return False
 
@@ -100,32 +133,43 @@ def _comma_tokens(cg: CompiledGrammar, mode: int) -> np.ndarray:
 
 def _trie_candidates(cg: CompiledGrammar, data: bytes, sc: Scan) -> set[int]:
     """Tokens whose bytes run the current array item along an earlier item's text to a risky
-    point, with every token below that point."""
+    point, with every token below that point (only the trie paths of earlier texts are read)."""
     top = sc.frames[-1] if sc.frames else None
     if top is None or not top.is_array or not top.items:
         return set()
-    earlier = [data[a:b] for a, b in top.items]
+    earlier = _Earlier([data[a:b] for a, b in top.items])
     child_ptr, child_ids, node_byte, _ = cg.trie.lists()
     trie = cg.trie
-    out: set[int] = set()
-    # (node, item text so far, or None while only whitespace was read before the item)
-    start = data[top.cur :] if top.cur != -1 else None
-    stack: list[tuple[int, bytes | None]] = [(0, start)]
     ut = cg.unique
     assert ut is not None
+    out: set[int] = set()
+
+    def child(node: int, b: int) -> int:
+        lo, hi = child_ptr[node], child_ptr[node + 1]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if node_byte[child_ids[mid]] < b:
+                lo = mid + 1
+            else:
+                hi = mid
+        return child_ids[lo] if lo < child_ptr[node + 1] and node_byte[child_ids[lo]] == b else -1
+
+    # (node, item text so far, or None while only whitespace was read before the item)
+    stack: list[tuple[int, bytes | None]] = [(0, data[top.cur :] if top.cur != -1 else None)]
     while stack:
         node, text = stack.pop()
-        for c in child_ids[child_ptr[node] : child_ptr[node + 1]]:
-            b = node_byte[c]
-            if text is None:
-                if b in _WS:
-                    stack.append((c, None))
-                    continue
-                y = bytes([b])
-            else:
-                y = text + bytes([b])
-            if not any(s.startswith(y) for s in earlier):
+        base = b"" if text is None else text
+        nxt = earlier.next_bytes(base)
+        if text is None:
+            nxt |= _WS
+        for b in sorted(nxt):
+            c = child(node, b)
+            if c < 0:
                 continue
+            if text is None and b in _WS:
+                stack.append((c, None))
+                continue
+            y = base + bytes([b])
             if _risky(ut, cg, y, earlier):
                 sub = [c]
                 while sub:
