@@ -811,6 +811,57 @@ done:
     return result;
 }
 
+static PyObject *engine_uq_candidates(PyObject *self, PyObject *cap) {
+    (void)self;
+    matcher_box *box = take(cap);
+    if (box == NULL) {
+        return NULL;
+    }
+    PyObject *gcap = PyCapsule_GetContext(cap);
+    const corral_grammar *g = gcap != NULL ? PyCapsule_GetPointer(gcap, GRAMMAR_NAME) : NULL;
+    if (g == NULL) {
+        box->busy = 0;
+        return NULL;
+    }
+    const size_t n_words = (g->vocab_size + 31) / 32;
+    uint32_t *words = malloc(n_words > 0 ? n_words * sizeof(uint32_t) : 4);
+    if (words == NULL) {
+        box->busy = 0;
+        return PyErr_NoMemory();
+    }
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = corral_uq_candidates(box->m, words, n_words);
+    Py_END_ALLOW_THREADS
+    box->busy = 0;
+    if (code != CORRAL_ENGINE_OK) {
+        free(words);
+        return PyErr_NoMemory();
+    }
+    size_t count = 0;
+    for (size_t w = 0; w < n_words; ++w) {
+        for (uint32_t x = words[w]; x != 0; x &= x - 1) {
+            ++count;
+        }
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count * sizeof(int32_t)));
+    if (out != NULL) {
+        int32_t *ids = (int32_t *)PyBytes_AS_STRING(out);
+        size_t at = 0;
+        for (size_t w = 0; w < n_words; ++w) {
+            for (uint32_t x = words[w]; x != 0; x &= x - 1) {
+                int b = 0;
+                while (!(x >> b & 1u)) {
+                    ++b;
+                }
+                ids[at++] = (int32_t)(w * 32 + (size_t)b);
+            }
+        }
+    }
+    free(words);
+    return out;
+}
+
 static PyObject *engine_forced(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *cap;
@@ -899,6 +950,8 @@ PyMethodDef corral_engine_methods[] = {
     {"engine_mask_batch", engine_mask_batch, METH_VARARGS,
      "engine_mask_batch(matchers, n_threads)\n--\n\n"
      "The masks of distinct matchers, filled on up to n_threads native threads."},
+    {"engine_uq_candidates", engine_uq_candidates, METH_O,
+     "engine_uq_candidates(matcher)\n--\n\nUnique-item mask candidates: int32 token ids."},
     {"engine_forced", engine_forced, METH_VARARGS,
      "engine_forced(matcher, limit)\n--\n\nBytes every continuation takes next."},
     {NULL, NULL, 0, NULL},

@@ -12,6 +12,7 @@
  */
 #include "corral/engine_impl.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum { MODE_OUT = 0, MODE_STR = 1, MODE_ESC = 2 };
@@ -166,4 +167,216 @@ int corral_uq_may_end(corral_matcher *m, int32_t t, int32_t lex) {
         }
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* mask candidates (the twin of unique_mask._trie_candidates)                 */
+/* ------------------------------------------------------------------------- */
+
+/* Compare earlier item i with y[0 .. ylen) as "before / starts with / after" (-1, 0, 1). */
+static int key_cmp(const corral_matcher *m, const corral_uqitem *it, const uint8_t *y,
+                   size_t ylen) {
+    const size_t len = (size_t)(it->b - it->a);
+    const int c = memcmp(m->input + it->a, y, len < ylen ? len : ylen);
+    if (c != 0) {
+        return c < 0 ? -1 : 1;
+    }
+    return len < ylen ? -1 : 0;
+}
+
+/* Byte order of two items' texts (shorter first on a common prefix). */
+static int item_cmp(const corral_matcher *m, const corral_uqitem *x, const corral_uqitem *y) {
+    const size_t lx = (size_t)(x->b - x->a), ly = (size_t)(y->b - y->a);
+    const int c = memcmp(m->input + x->a, m->input + y->a, lx < ly ? lx : ly);
+    if (c != 0) {
+        return c;
+    }
+    return lx < ly ? -1 : (lx > ly ? 1 : 0);
+}
+
+/* The sorted earlier items [lo, hi) that start with y. */
+static void span(const corral_matcher *m, const corral_uqitem *s, size_t n, const uint8_t *y,
+                 size_t ylen, size_t *lo, size_t *hi) {
+    size_t a = 0, b = n;
+    while (a < b) {
+        const size_t mid = a + (b - a) / 2;
+        if (key_cmp(m, &s[mid], y, ylen) < 0) {
+            a = mid + 1;
+        } else {
+            b = mid;
+        }
+    }
+    *lo = a;
+    b = n;
+    while (a < b) {
+        const size_t mid = a + (b - a) / 2;
+        if (key_cmp(m, &s[mid], y, ylen) <= 0) {
+            a = mid + 1;
+        } else {
+            b = mid;
+        }
+    }
+    *hi = a;
+}
+
+/* unique_mask._risky: y is an earlier text, or leaves some unique-item automaton at most as
+ * many continuations as earlier texts start with it. */
+static int risky(const corral_matcher *m, const corral_uqitem *s, size_t n, const uint8_t *y,
+                 size_t ylen) {
+    size_t lo, hi;
+    span(m, s, n, y, ylen, &lo, &hi);
+    if (lo == hi) {
+        return 0;
+    }
+    if ((size_t)(s[lo].b - s[lo].a) == ylen) {
+        return 1; /* the text equal to y sorts first among those that start with it */
+    }
+    const corral_grammar *g = m->g;
+    for (int32_t t = 0; t < g->n_terms; ++t) {
+        if (!g->uq_term[t]) {
+            continue;
+        }
+        int32_t q = 1;
+        for (size_t i = 0; i < ylen && q != 0; ++i) {
+            q = corral_next(g, t, q, y[i]);
+        }
+        if (q != 0 && (int64_t)g->uq_count[g->dfa_base[t] + q] <= (int64_t)(hi - lo)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int32_t child_by_byte(const corral_etrie *tr, int32_t node, uint8_t b) {
+    int32_t lo = tr->child_ptr[node], hi = tr->child_ptr[node + 1];
+    const int32_t end = hi;
+    while (lo < hi) {
+        const int32_t mid = lo + (hi - lo) / 2;
+        if (tr->node_byte[tr->child_ids[mid]] < b) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < end && tr->node_byte[tr->child_ids[lo]] == b ? tr->child_ids[lo] : -1;
+}
+
+static int is_ws(uint8_t b) { return b == ' ' || b == '\t' || b == '\n' || b == '\r'; }
+
+typedef struct walk_frame {
+    int32_t node;
+    int32_t ylen;    /* item text length (base included) */
+    int32_t leading; /* only whitespace read before the item */
+    int32_t byte;    /* the item text's last byte, read at this node (-1: none) */
+} walk_frame;
+
+int corral_uq_candidates(corral_matcher *m, uint32_t *words, size_t n_words) {
+    memset(words, 0, n_words * sizeof(uint32_t));
+    const corral_pos pos = m->pos[m->n_pos - 1];
+    const int32_t f = pos.sc_frame;
+    if (!m->g->has_unique || f < 0 || !m->uq_fr[f].is_array || m->uq_fr[f].items < 0) {
+        return CORRAL_ENGINE_OK;
+    }
+    const corral_etrie *tr = m->g->trie;
+    const int64_t k = (int64_t)m->n_pos - 1;
+    size_t n = 0;
+    for (int32_t i = m->uq_fr[f].items; i >= 0; i = m->uq_it[i].prev) {
+        ++n;
+    }
+    const int32_t cur = m->uq_fr[f].cur;
+    const size_t base = cur >= 0 ? (size_t)(k - cur) : 0;
+    corral_uqitem *s = malloc(n * sizeof(corral_uqitem));
+    uint8_t *y = malloc(base + (size_t)tr->max_depth + 1);
+    size_t cap = 64;
+    walk_frame *stack = malloc(cap * sizeof(walk_frame));
+    if (s == NULL || y == NULL || stack == NULL) {
+        free(s);
+        free(y);
+        free(stack);
+        return CORRAL_ENGINE_NO_MEMORY;
+    }
+    size_t j = 0;
+    for (int32_t i = m->uq_fr[f].items; i >= 0; i = m->uq_it[i].prev) {
+        s[j++] = m->uq_it[i];
+    }
+    for (size_t a = 1; a < n; ++a) { /* insertion sort: arrays are short */
+        const corral_uqitem v = s[a];
+        size_t b = a;
+        for (; b > 0 && item_cmp(m, &s[b - 1], &v) > 0; --b) {
+            s[b] = s[b - 1];
+        }
+        s[b] = v;
+    }
+    if (base > 0) {
+        memcpy(y, m->input + cur, base);
+    }
+    size_t top = 0;
+    stack[top++] = (walk_frame){0, (int32_t)base, cur < 0, -1};
+    while (top > 0) {
+        const walk_frame w = stack[--top];
+        if (w.byte >= 0) {
+            y[w.ylen - 1] = (uint8_t)w.byte; /* deeper writes since its push were elsewhere */
+        }
+        uint8_t seen[256];
+        uint8_t list[256];
+        int n_list = 0;
+        memset(seen, 0, sizeof seen);
+        size_t lo, hi;
+        span(m, s, n, y, (size_t)w.ylen, &lo, &hi);
+        for (size_t i = lo; i < hi; ++i) {
+            if (s[i].b - s[i].a > w.ylen) {
+                const uint8_t b = m->input[s[i].a + w.ylen];
+                if (!seen[b]) {
+                    seen[b] = 1;
+                    list[n_list++] = b;
+                }
+            }
+        }
+        if (w.leading) {
+            static const uint8_t ws[4] = {' ', '\t', '\n', '\r'};
+            for (int i = 0; i < 4; ++i) {
+                if (!seen[ws[i]]) {
+                    seen[ws[i]] = 1;
+                    list[n_list++] = ws[i];
+                }
+            }
+        }
+        if (top + (size_t)n_list > cap) {
+            cap = 2 * (top + (size_t)n_list);
+            walk_frame *grown = realloc(stack, cap * sizeof(walk_frame));
+            if (grown == NULL) {
+                free(s);
+                free(y);
+                free(stack);
+                return CORRAL_ENGINE_NO_MEMORY;
+            }
+            stack = grown;
+        }
+        for (int i = 0; i < n_list; ++i) {
+            const uint8_t b = list[i];
+            const int32_t c = child_by_byte(tr, w.node, b);
+            if (c < 0) {
+                continue;
+            }
+            if (w.leading && is_ws(b)) {
+                stack[top++] = (walk_frame){c, w.ylen, 1, -1};
+                continue;
+            }
+            y[w.ylen] = b;
+            if (risky(m, s, n, y, (size_t)w.ylen + 1)) {
+                for (int32_t x = c; x < tr->subtree_end[c]; ++x) {
+                    for (int32_t q = tr->node_tok_ptr[x]; q < tr->node_tok_ptr[x + 1]; ++q) {
+                        const int32_t tok = tr->node_tok_ids[q];
+                        words[tok >> 5] |= UINT32_C(1) << (tok & 31);
+                    }
+                }
+            } else {
+                stack[top++] = (walk_frame){c, w.ylen + 1, 0, b};
+            }
+        }
+    }
+    free(s);
+    free(y);
+    free(stack);
+    return CORRAL_ENGINE_OK;
 }

@@ -169,6 +169,14 @@ void corral_matcher_truncate(corral_matcher *m, size_t n_positions);
 int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words);
 
 /*
+ * Unique items (engine_unique.c): into words (n_words >= the vocabulary's words, zeroed first)
+ * the tokens whose bytes run the current array item along an earlier item's text to a risky
+ * point, with every token below it (the twin of unique_mask._trie_candidates).
+ * CORRAL_ENGINE_OK or CORRAL_ENGINE_NO_MEMORY.
+ */
+int corral_uq_candidates(corral_matcher *m, uint32_t *words, size_t n_words);
+
+/*
  * The masks of n distinct matchers at once (corral_matcher_mask for each), on up to n_threads
  * POSIX threads: row k into words[k] (n_words[k] words).  codes[k] gets each row's result;
  * returns CORRAL_ENGINE_OK, or CORRAL_ENGINE_NO_MEMORY when a thread could not start (the rows

@@ -89,6 +89,10 @@ def engine_grammar(
     uint8 per terminal, 1 for unique-item terminals; ``uq_count``: int32 per automaton state,
     the capped continuation counts)."""
 
+def engine_uq_candidates(matcher: object) -> bytes:
+    """The unique-item mask candidates (int32 token ids, ascending): tokens that run the current
+    array item along an earlier item's text to a risky point, and every token below it."""
+
 def engine_fill(matcher: object, row: object, eos: bytes) -> None:
     """Write the mask into ``row`` (writable, C-contiguous, aligned int32, at least the
     vocabulary's words), with the int32 end-of-sequence ids ``eos`` where it accepts."""

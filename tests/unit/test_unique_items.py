@@ -23,6 +23,8 @@ from corral import compile as compile_grammar
 from corral.automata.distances import COUNT_CAP, suffix_counts
 from corral.automata.regex import compile_regex
 from corral.constraint_engine.compiler import CompiledGrammar
+from corral.constraint_engine.unique import INITIAL_SCAN, scan_bytes
+from corral.constraint_engine.unique_mask import trie_candidates
 from corral.errors import GrammarError
 from corral.grammars.ir import Rule, Terminal
 from corral.grammars.json_schema import serialize_instance
@@ -40,6 +42,9 @@ SCHEMAS: dict[str, Any] = {
     "two-arrays": {"type": "object", "properties": {
         "a": {"type": "array", "items": {"type": ["string", "integer"]}, "uniqueItems": True},
         "b": {"type": "array", "items": {"type": "string"}, "uniqueItems": True}}},
+    "plain-beside-unique": {"type": "object", "properties": {
+        "p": {"type": "array", "items": {"type": "string", "maxLength": 1}},
+        "u": {"type": "array", "items": {"type": "integer"}, "uniqueItems": True}}},
 }  # fmt: skip
 
 
@@ -80,6 +85,19 @@ def test_nested_arrays_keep_their_own_items(engine: str) -> None:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_plain_array_may_repeat_items(engine: str) -> None:
+    """Repeats in a plain array of a grammar with unique items (the mask filter reads every
+    array's items) are allowed, and masks stay exact there."""
+    cg = compiled("plain-beside-unique", engine)
+    assert verdict(cg, '{"p":["a","a","a"],"u":[1,2]}')
+    m = Matcher(cg)
+    assert m.accept_bytes(b'{"p":["a","a","a"')
+    ref = Matcher(compiled("plain-beside-unique", "reference"))
+    assert ref.accept_bytes(b'{"p":["a","a","a"')
+    assert np.array_equal(m.allowed_token_mask(), ref.allowed_token_mask())
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_a_finite_item_language_caps_the_length(engine: str) -> None:
     cg = compiled("short-strings", engine)  # 13 texts: "", a, b, c, aa, ..., cc
     texts = ['""'] + [json.dumps(a + b) for a in "abc" for b in ["", *"abc"]]
@@ -106,8 +124,9 @@ def test_completion_avoids_a_duplicate(engine: str) -> None:
 @pytest.mark.parametrize("whitespace", ["compact", "flexible"])
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
 def test_random_walks_stay_valid_and_engines_agree(name: str, whitespace: str) -> None:
-    """Random allowed tokens: masks never empty, identical bit for bit on both engines, every
-    rollback restores them, and the completed text is valid for jsonschema."""
+    """Random allowed tokens: masks never empty, identical bit for bit on both engines (and the
+    native mask candidates equal their Python twin's), every rollback restores them, and the
+    completed text is valid for jsonschema."""
     native = Matcher(compiled(name, "native", whitespace))
     ref = Matcher(compiled(name, "reference", whitespace))
     validator = Draft202012Validator(SCHEMAS[name])
@@ -118,6 +137,9 @@ def test_random_walks_stay_valid_and_engines_agree(name: str, whitespace: str) -
         for _ in range(30):
             a, b = native.allowed_token_mask(), ref.allowed_token_mask()
             assert np.array_equal(a, b)
+            data = b"".join(native._steps)
+            twin = trie_candidates(ref.compiled, data, scan_bytes(INITIAL_SCAN, data, 0))
+            assert set(native._candidates().tolist()) == twin
             ids = np.flatnonzero(a)
             assert ids.size
             t = int(rng.choice(ids))

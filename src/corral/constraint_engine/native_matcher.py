@@ -23,7 +23,7 @@ from corral.constraint_engine.args import bytes_arg, count_arg, int_arg, mask_ro
 from corral.constraint_engine.bitmask import bitmask_words, pack_bitmask
 from corral.constraint_engine.matcher import MAX_FORCED_BYTES, Matcher
 from corral.constraint_engine.unique import INITIAL_SCAN, Scan, scan_bytes
-from corral.constraint_engine.unique_mask import filter_allowed
+from corral.constraint_engine.unique_mask import filter_allowed, filter_words
 from corral.errors import LimitExceeded
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class NativeMatcher(Matcher):
         self._shadow: Matcher | None = None
         self._shadow_steps: list[bytes] = []
         self._step_scans: list[Scan] = [INITIAL_SCAN]  # after each step (unique items only)
+        self._step_ends: list[int] = [0]  # input bytes after each step, as far as scanned
         super().__init__(compiled, limits=limits)
 
     # ------------------------------------------------------------------ state
@@ -59,6 +60,7 @@ class NativeMatcher(Matcher):
         self._marks = []
         self._steps = []
         self._step_scans = [INITIAL_SCAN]
+        self._step_ends = [0]
         self._terminated = False
 
     @property
@@ -151,6 +153,7 @@ class NativeMatcher(Matcher):
         del self._marks[-n_tokens:]
         del self._steps[-n_tokens:]
         del self._step_scans[len(self._steps) + 1 :]
+        del self._step_ends[len(self._steps) + 1 :]
         native.engine_truncate(self._handle, start)
         self._terminated = False
 
@@ -182,24 +185,36 @@ class NativeMatcher(Matcher):
         bits = np.unpackbits(self._mask_words().view(np.uint8), bitorder="little")
         out: np.ndarray = bits[: cg.vocab_size].astype(bool)
         if cg.unique is not None:
-            filter_allowed(cg, b"".join(self._steps), self._scan(), out, self._try_token)
+            data = b"".join(self._steps)
+            found = set(self._candidates().tolist())
+            filter_allowed(cg, data, self._scan(), out, self._try_token, found)
         return out
 
     def _scan(self) -> Scan:
         """The item scanner's state after the input so far (kept per step)."""
         scans = self._step_scans
-        done = sum(len(s) for s in self._steps[: len(scans) - 1])
+        ends = self._step_ends
         for step in self._steps[len(scans) - 1 :]:
-            scans.append(scan_bytes(scans[-1], step, done))
-            done += len(step)
+            scans.append(scan_bytes(scans[-1], step, ends[-1]))
+            ends.append(ends[-1] + len(step))
         return scans[-1]
+
+    def _candidates(self) -> np.ndarray:
+        """The native twin of :func:`~corral.constraint_engine.unique_mask.trie_candidates`
+        (ascending token ids)."""
+        return np.frombuffer(native.engine_uq_candidates(self._handle), dtype=np.int32)
 
     def fill_next_token_bitmask(self, bitmask: object, index: int = 0) -> None:
         """As :meth:`Matcher.fill_next_token_bitmask`."""
         cg = self.compiled
         if cg.unique is not None:
             row = mask_row(bitmask, index, bitmask_words(cg.vocab_size))
-            words = pack_bitmask(self.allowed_token_mask())
+            if self._terminated:
+                words = pack_bitmask(self.allowed_token_mask())
+            else:
+                words = self._mask_words()
+                data = b"".join(self._steps)
+                filter_words(cg, data, self._scan(), words, self._try_token, self._candidates())
             row[: words.shape[0]] = words
             row[words.shape[0] :] = 0
             return

@@ -25,14 +25,13 @@ from corral.constraint_engine.unique import (
     STR,
     Scan,
     UniqueTables,
-    item_state,
     scan_step,
 )
 
 if TYPE_CHECKING:
     from corral.constraint_engine.compiler import CompiledGrammar
 
-__all__ = ["exact_completion", "filter_allowed"]
+__all__ = ["exact_completion", "filter_allowed", "filter_words", "trie_candidates"]
 
 MAX_REPAIR_PUSHES = 4096
 
@@ -58,8 +57,8 @@ class _Earlier:
         lo, hi = self.span(prefix)
         k = len(prefix)
         srt = self.sorted
-        if lo < hi and len(srt[lo]) == k:
-            lo += 1  # the text equal to the prefix sorts first
+        while lo < hi and len(srt[lo]) == k:
+            lo += 1  # texts equal to the prefix sort first (a plain array may repeat one)
         out: set[int] = set()
         while lo < hi:
             b = srt[lo][k]
@@ -90,14 +89,27 @@ def _risky(ut: UniqueTables, cg: CompiledGrammar, prefix: bytes, earlier: _Earli
     return False
 
 
-def _flagged(cg: CompiledGrammar, ut: UniqueTables, data: bytes, sc: Scan, tok: bytes) -> bool:
-    """Replay the scanner over ``tok``: does some array item become risky on its bytes?"""
+def _flagged(
+    cg: CompiledGrammar,
+    ut: UniqueTables,
+    data: bytes,
+    sc: Scan,
+    tok: bytes,
+    memo: dict[tuple[tuple[int, int], ...], _Earlier],
+) -> bool:
+    """Replay the scanner over ``tok``: does some array item become risky on its bytes?
+    (``memo``: the sorted earlier texts per tuple of item spans, shared within one mask.)"""
     buf = data + tok
     k = len(data)
     for i, b in enumerate(tok):
         sc = scan_step(sc, b, k + i)
-        got = item_state(sc, buf, k + i + 1)
-        if got is not None and _risky(ut, cg, got[0], _Earlier(got[1])):
+        top = sc.frames[-1] if sc.frames else None
+        if top is None or not top.is_array or top.cur == -1:
+            continue
+        earlier = memo.get(top.items)
+        if earlier is None:
+            earlier = memo[top.items] = _Earlier([buf[a:b] for a, b in top.items])
+        if _risky(ut, cg, buf[top.cur : k + i + 1], earlier):
             return True
     return False
 
@@ -131,7 +143,7 @@ def _comma_tokens(cg: CompiledGrammar, mode: int) -> np.ndarray:
     return got
 
 
-def _trie_candidates(cg: CompiledGrammar, data: bytes, sc: Scan) -> set[int]:
+def trie_candidates(cg: CompiledGrammar, data: bytes, sc: Scan) -> set[int]:
     """Tokens whose bytes run the current array item along an earlier item's text to a risky
     point, with every token below that point (only the trie paths of earlier texts are read)."""
     top = sc.frames[-1] if sc.frames else None
@@ -187,25 +199,59 @@ def filter_allowed(
     sc: Scan,
     allowed: np.ndarray,
     try_token: Callable[[int], bool],
+    found: set[int] | None = None,
 ) -> None:
     """Clear in ``allowed`` (bool, by token id) the tokens the unique-item check refuses.
 
     ``data`` is the input so far, ``sc`` the item scanner's state after it, ``try_token`` the
-    matcher's exact answer for one token (accept and roll back).
+    matcher's exact answer for one token (accept and roll back); ``found``, the native
+    engine's result of :func:`trie_candidates` where it has one.
     """
-    ut = cg.unique
-    if ut is None:
+    if cg.unique is None:
         return
-    cands = _trie_candidates(cg, data, sc)
+    cands = trie_candidates(cg, data, sc) if found is None else set(found)
     commas = _comma_tokens(cg, sc.mode)
     if commas.size:
-        cands.update(int(t) for t in commas[allowed[commas]])
+        cands.update(commas[allowed[commas]].tolist())
+    memo: dict[tuple[tuple[int, int], ...], _Earlier] = {}
     for t in sorted(cands):
-        if not allowed[t]:
-            continue
-        tok = cg.token_byte_strings[t]
-        if _flagged(cg, ut, data, sc, tok) and not try_token(t):
+        if allowed[t] and _refused(cg, data, sc, t, try_token, memo):
             allowed[t] = False
+
+
+def filter_words(
+    cg: CompiledGrammar,
+    data: bytes,
+    sc: Scan,
+    words: np.ndarray,
+    try_token: Callable[[int], bool],
+    found: np.ndarray,
+) -> None:
+    """:func:`filter_allowed` on a packed mask (``int32`` words, bit ``t % 32`` of word
+    ``t // 32``), as the native engine fills it; ``found`` holds the trie candidates' ids."""
+    if cg.unique is None:
+        return
+    bits = words.view(np.uint32)
+    ids = np.concatenate([found.astype(np.int64), _comma_tokens(cg, sc.mode)])
+    on = (bits[ids >> 5] >> (ids & 31).astype(np.uint32)) & 1
+    memo: dict[tuple[tuple[int, int], ...], _Earlier] = {}
+    for t in sorted(set(ids[on.astype(bool)].tolist())):
+        if _refused(cg, data, sc, t, try_token, memo):
+            bits[t >> 5] &= ~np.uint32(1 << (t & 31))
+
+
+def _refused(
+    cg: CompiledGrammar,
+    data: bytes,
+    sc: Scan,
+    t: int,
+    try_token: Callable[[int], bool],
+    memo: dict[tuple[tuple[int, int], ...], _Earlier],
+) -> bool:
+    """Whether the unique-item check refuses candidate token ``t`` (flagged, then decided)."""
+    ut = cg.unique
+    assert ut is not None
+    return _flagged(cg, ut, data, sc, cg.token_byte_strings[t], memo) and not try_token(t)
 
 
 class _Steps(Protocol):
