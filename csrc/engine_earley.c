@@ -131,7 +131,7 @@ int32_t corral_closure(corral_matcher *m) {
     }
     const int32_t self = (int32_t)m->n_sets;
     const corral_mark before = corral_mark_now(m);
-    corral_eset es = {(int64_t)m->n_items, 0, 0, 0, 0, 0, 0, -1};
+    corral_eset es = {(int64_t)m->n_items, 0, 0, 0, 0, 0, 0, -1, -1};
     corral_hmap_clear(&m->seen);
     m->closing = self;
     if (++m->self_gen == 0) {
@@ -373,7 +373,7 @@ int corral_step(corral_matcher *m, size_t lo, size_t hi, uint8_t byte, int use_m
         const corral_thread th = m->thr[i];
         int32_t lex = corral_lex_next(m, th.lex, byte);
         if (lex > 0 && m->uq_on) {
-            lex = corral_uq_filter(m, lex);
+            lex = corral_uq_filter(m, lex, m->sets[th.origin].pos);
         }
         if (lex <= 0) {
             if (lex < 0) {
@@ -391,7 +391,8 @@ int corral_step(corral_matcher *m, size_t lo, size_t hi, uint8_t byte, int use_m
             }
             for (int32_t k = 0; k < ls.acc_n; ++k) {
                 const int32_t t = m->lex_acc[ls.acc_lo + k];
-                if (m->uq_on && m->g->uq_term[t] && !corral_uq_may_end(m, t, lex)) {
+                if (m->uq_on && m->g->uq_term[t] &&
+                    !corral_uq_may_end(m, t, lex, m->sets[th.origin].pos)) {
                     continue;
                 }
                 m->done[m->n_done++] = ((int64_t)th.origin << 32) | (uint32_t)t;

@@ -127,6 +127,7 @@ int corral_matcher_reset(corral_matcher *m) {
         corral_restore(m, zero);
         return CORRAL_ENGINE_NO_MEMORY;
     }
+    m->sets[0].pos = 0;
     if (push_position(m, 0, 0, zero) < 0) {
         corral_restore(m, zero);
         return CORRAL_ENGINE_NO_MEMORY;
@@ -184,6 +185,9 @@ static int push_byte(corral_matcher *m, uint8_t byte, int64_t max_work, int64_t 
     }
     m->pos[m->n_pos - 1].sc_mode = mode;
     m->pos[m->n_pos - 1].sc_frame = frame;
+    if (s >= 0) {
+        m->sets[s].pos = (int64_t)m->n_pos - 1;
+    }
     return 1;
 }
 

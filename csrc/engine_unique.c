@@ -94,8 +94,18 @@ int corral_uq_scan(corral_matcher *m, uint8_t byte, int64_t pos, uint8_t *mode, 
     return 0;
 }
 
-/* Whether member (t, s) of a unique-item terminal survives this step; *may_end as above. */
-static int verdict(const corral_matcher *m, int32_t t, int32_t s, int *may_end) {
+/* The innermost open array whose item in progress began at position start, or -1. */
+static int32_t item_frame(const corral_matcher *m, int64_t start) {
+    int32_t f = m->uq_frame;
+    while (f >= 0 && !(m->uq_fr[f].is_array && (int64_t)m->uq_fr[f].cur == start)) {
+        f = m->uq_fr[f].parent;
+    }
+    return f;
+}
+
+/* Whether member (t, s) of a unique-item terminal, its lexeme begun at start, survives this
+ * step; *may_end as above. */
+static int verdict(const corral_matcher *m, int32_t t, int32_t s, int64_t start, int *may_end) {
     const corral_grammar *g = m->g;
     const int64_t row = g->dfa_base[t] + s;
     const int32_t count = g->uq_count[row];
@@ -105,13 +115,12 @@ static int verdict(const corral_matcher *m, int32_t t, int32_t s, int *may_end) 
         *may_end = 0;
         return 1;
     }
-    const int32_t f = m->uq_frame;
-    if (f < 0 || !m->uq_fr[f].is_array || m->uq_fr[f].cur < 0) {
+    const int32_t f = item_frame(m, start);
+    if (f < 0) {
         return 1;
     }
-    const int32_t cur = m->uq_fr[f].cur;
-    const int64_t plen = m->uq_end - cur;
-    const uint8_t *p = m->input + cur;
+    const int64_t plen = m->uq_end - start;
+    const uint8_t *p = m->input + start;
     int64_t n = 0;
     int dup = 0;
     for (int32_t i = m->uq_fr[f].items; i >= 0; i = m->uq_it[i].prev) {
@@ -126,14 +135,14 @@ static int verdict(const corral_matcher *m, int32_t t, int32_t s, int *may_end) 
     return count >= CORRAL_UQ_CAP || (int64_t)count > n;
 }
 
-int32_t corral_uq_filter(corral_matcher *m, int32_t lex) {
+int32_t corral_uq_filter(corral_matcher *m, int32_t lex, int64_t start) {
     const corral_grammar *g = m->g;
     const corral_lexstate ls = m->lex[lex];
     int prune = 0;
     for (int32_t k = 0; k < ls.n && !prune; ++k) {
         const int32_t t = m->lex_pairs[ls.lo + 2 * k];
         int may_end;
-        prune = g->uq_term[t] && !verdict(m, t, m->lex_pairs[ls.lo + 2 * k + 1], &may_end);
+        prune = g->uq_term[t] && !verdict(m, t, m->lex_pairs[ls.lo + 2 * k + 1], start, &may_end);
     }
     if (!prune) {
         return lex;
@@ -147,7 +156,7 @@ int32_t corral_uq_filter(corral_matcher *m, int32_t lex) {
         const int32_t t = m->lex_pairs[ls.lo + 2 * k];
         const int32_t s = m->lex_pairs[ls.lo + 2 * k + 1];
         int may_end;
-        if (g->uq_term[t] && !verdict(m, t, s, &may_end)) {
+        if (g->uq_term[t] && !verdict(m, t, s, start, &may_end)) {
             continue;
         }
         m->uq_pairs[2 * n] = t;
@@ -157,12 +166,12 @@ int32_t corral_uq_filter(corral_matcher *m, int32_t lex) {
     return corral_lex_intern(m, m->uq_pairs, n);
 }
 
-int corral_uq_may_end(corral_matcher *m, int32_t t, int32_t lex) {
+int corral_uq_may_end(corral_matcher *m, int32_t t, int32_t lex, int64_t start) {
     const corral_lexstate ls = m->lex[lex];
     for (int32_t k = 0; k < ls.n; ++k) {
         if (m->lex_pairs[ls.lo + 2 * k] == t) {
             int may_end;
-            const int alive = verdict(m, t, m->lex_pairs[ls.lo + 2 * k + 1], &may_end);
+            const int alive = verdict(m, t, m->lex_pairs[ls.lo + 2 * k + 1], start, &may_end);
             return alive && may_end;
         }
     }
@@ -270,13 +279,8 @@ typedef struct walk_frame {
     int32_t byte;    /* the item text's last byte, read at this node (-1: none) */
 } walk_frame;
 
-int corral_uq_candidates(corral_matcher *m, uint32_t *words, size_t n_words) {
-    memset(words, 0, n_words * sizeof(uint32_t));
-    const corral_pos pos = m->pos[m->n_pos - 1];
-    const int32_t f = pos.sc_frame;
-    if (!m->g->has_unique || f < 0 || !m->uq_fr[f].is_array || m->uq_fr[f].items < 0) {
-        return CORRAL_ENGINE_OK;
-    }
+/* The candidates of array frame f (its item in progress, or the next one when innermost). */
+static int frame_candidates(corral_matcher *m, int32_t f, uint32_t *words) {
     const corral_etrie *tr = m->g->trie;
     const int64_t k = (int64_t)m->n_pos - 1;
     size_t n = 0;
@@ -378,5 +382,23 @@ int corral_uq_candidates(corral_matcher *m, uint32_t *words, size_t n_words) {
     free(s);
     free(y);
     free(stack);
+    return CORRAL_ENGINE_OK;
+}
+
+int corral_uq_candidates(corral_matcher *m, uint32_t *words, size_t n_words) {
+    memset(words, 0, n_words * sizeof(uint32_t));
+    if (!m->g->has_unique) {
+        return CORRAL_ENGINE_OK;
+    }
+    const int32_t innermost = m->pos[m->n_pos - 1].sc_frame;
+    for (int32_t f = innermost; f >= 0; f = m->uq_fr[f].parent) {
+        const corral_uqframe fr = m->uq_fr[f];
+        if (!fr.is_array || fr.items < 0 || (fr.cur < 0 && f != innermost)) {
+            continue;
+        }
+        if (frame_candidates(m, f, words) != CORRAL_ENGINE_OK) {
+            return CORRAL_ENGINE_NO_MEMORY;
+        }
+    }
     return CORRAL_ENGINE_OK;
 }

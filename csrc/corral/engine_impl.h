@@ -37,6 +37,7 @@ typedef struct corral_eset {
     int64_t exp_lo, exp_hi;     /* in exp: expected terminals (ignored ones included), ascending */
     int accepting;
     int32_t fresh_lex; /* lexer state of its fresh threads, -1 until first asked */
+    int64_t pos;       /* the byte position where a pushed step made it (unique items) */
 } corral_eset;
 
 /* Open-addressing map from a pair of int64 to an int64; cleared in O(1) by a generation. */
@@ -168,11 +169,13 @@ struct corral_matcher {
 /* The item scanner after `byte` at input position pos (from position state mode/frame):
  * writes the new state; 0 or -1 (no memory). */
 int corral_uq_scan(corral_matcher *m, uint8_t byte, int64_t pos, uint8_t *mode, int32_t *frame);
-/* Filter lexer state `lex` of a step being pushed by the unique-item check: the lexer state
- * left (members that no longer survive removed; 0 if none), or -1 when out of memory. */
-int32_t corral_uq_filter(corral_matcher *m, int32_t lex);
-/* Whether unique-item terminal t's lexeme may end at this step in lexer state lex. */
-int corral_uq_may_end(corral_matcher *m, int32_t t, int32_t lex);
+/* Filter lexer state `lex` (lexemes begun at position start) of a step being pushed by the
+ * unique-item check: the lexer state left (members that no longer survive removed; 0 if none),
+ * or -1 when out of memory. */
+int32_t corral_uq_filter(corral_matcher *m, int32_t lex, int64_t start);
+/* Whether unique-item terminal t's lexeme, begun at position start, may end at this step in
+ * lexer state lex. */
+int corral_uq_may_end(corral_matcher *m, int32_t t, int32_t lex, int64_t start);
 /* The id of the lexer state of pairs[0 .. 2n) (made if new), or -1 (no memory). */
 int32_t corral_lex_intern(corral_matcher *m, const int32_t *pairs, size_t n);
 

@@ -42,6 +42,11 @@ SCHEMAS: dict[str, Any] = {
     "two-arrays": {"type": "object", "properties": {
         "a": {"type": "array", "items": {"type": ["string", "integer"]}, "uniqueItems": True},
         "b": {"type": "array", "items": {"type": "string"}, "uniqueItems": True}}},
+    "objects": {"type": "array", "uniqueItems": True, "items": {
+        "type": "object", "additionalProperties": False, "required": ["k"],
+        "properties": {"k": {"enum": ["a", "b"]}, "v": {"type": "integer"},
+                       "w": {"type": "object", "additionalProperties": False,
+                             "properties": {"x": {"type": "boolean"}}}}}},
     "plain-beside-unique": {"type": "object", "properties": {
         "p": {"type": "array", "items": {"type": "string", "maxLength": 1}},
         "u": {"type": "array", "items": {"type": "integer"}, "uniqueItems": True}}},
@@ -158,7 +163,16 @@ def test_random_walks_stay_valid_and_engines_agree(name: str, whitespace: str) -
         validator.validate(json.loads(text))
 
 
+OBJECTS = st.fixed_dictionaries(
+    {"k": st.sampled_from(["a", "b"])},
+    optional={
+        "v": st.integers(0, 2),
+        "w": st.fixed_dictionaries({}, optional={"x": st.booleans()}),
+    },
+)
+
 ITEMS = {
+    "objects": OBJECTS,
     "strings": st.text(alphabet='ab"\\é\n', max_size=3),
     "integers": st.integers(-15, 15),
     "numbers": st.one_of(st.integers(-5, 5), st.sampled_from([0.5, -0.5, 1.25, 2.0])),
@@ -179,6 +193,38 @@ def test_verdicts_match_jsonschema(name: str, engine: str, data: st.DataObject) 
         text = serialize_instance(instance, schema, whitespace=ws)
         expected = Draft202012Validator(schema).is_valid(instance)
         assert verdict(compiled(name, engine, ws), text) is expected, text
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_object_items_are_compact_and_unique(engine: str) -> None:
+    """Objects of declared properties have one text each (declared order, no whitespace inside
+    even in flexible mode), so equal objects are caught whatever order they were given in."""
+    for ws in ("compact", "flexible"):
+        cg = compiled("objects", engine, ws)
+        a, b = {"k": "a", "v": 1}, {"v": 1, "k": "a"}
+        text = serialize_instance([a, b], SCHEMAS["objects"], whitespace=ws)
+        assert not verdict(cg, text)
+        text = serialize_instance([a, {"k": "b"}], SCHEMAS["objects"], whitespace=ws)
+        assert verdict(cg, text)
+        if ws == "flexible":
+            assert '{"k":"a","v":1}' in text
+            assert not verdict(cg, text.replace('{"k":"a"', '{ "k":"a"'))
+
+
+@pytest.mark.parametrize(
+    ("items", "reason"),
+    [
+        ({"type": "object"}, "undeclared keys"),
+        ({"type": "object", "properties": {"a": {"type": "array"}}, "additionalProperties": False},
+         "arrays"),
+        ({"anyOf": [{"type": "object", "properties": {"a": {}}, "additionalProperties": False},
+                    {"type": "object", "properties": {"b": {}}, "additionalProperties": False}]},
+         "several shapes"),
+    ],
+)  # fmt: skip
+def test_object_items_without_a_canonical_text_are_refused(items: Any, reason: str) -> None:
+    with pytest.raises(Exception, match=reason):
+        Grammar.from_json_schema({"type": "array", "items": items, "uniqueItems": True})
 
 
 def test_suffix_counts() -> None:
@@ -211,3 +257,12 @@ def test_prefix_items_over_few_scalars(engine: str) -> None:
     with pytest.raises(Exception, match="uniqueItems"):
         Grammar.from_json_schema({"prefixItems": [{"type": "string"}] * 2, "uniqueItems": True,
                                   "items": False})  # fmt: skip
+
+
+def test_unique_items_need_a_grammar_without_ignored_terminals() -> None:
+    g = Grammar(
+        {"A": Terminal("A", "a", literal=True), "WS": Terminal("WS", " ", literal=True)},
+        {"start": Rule("start", (("A",),))}, "start", ignore=("WS",), unique=("A",),
+    ).validate()  # fmt: skip
+    with pytest.raises(GrammarError, match="without ignored terminals"):
+        compile_grammar(g, smollm2())

@@ -371,6 +371,11 @@ def compile_grammar(
     assert tables.terminal_names == tuple(names)
     dfas = tuple(dfas_list)
     unique = UniqueTables.build(names, grammar.unique, dfas)
+    if unique is not None and tables.ignore:
+        raise GrammarError(
+            f"{grammar.source}: unique-item terminals need a grammar without ignored terminals "
+            "(an item's lexeme must begin where its origin set was made)"
+        )
     return CompiledGrammar(
         grammar=grammar,
         tokenizer=tokenizer,

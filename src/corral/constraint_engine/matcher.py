@@ -135,7 +135,7 @@ class Matcher:
                 continue
             acc = dfa.accept_list[d2]
             if ut is not None and t in ut.terminals:
-                alive, acc = thread_verdict(ut, t, d2, acc, sc, self._input, k + 1)
+                alive, acc = thread_verdict(ut, t, d2, acc, sc, self._input, k + 1, j)
                 if not alive:
                     continue
             th = (j, t, d2)

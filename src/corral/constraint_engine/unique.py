@@ -106,13 +106,16 @@ def scan_bytes(sc: Scan, data: bytes, start: int) -> Scan:
     return sc
 
 
-def item_state(sc: Scan, data: bytes | bytearray, end: int) -> tuple[bytes, list[bytes]] | None:
-    """The item in progress of the innermost open array and the texts of its finished items,
-    ``data`` being the input up to ``end``; ``None`` when no array item is in progress."""
-    top = sc.frames[-1] if sc.frames else None
-    if top is None or not top.is_array or top.cur == -1:
-        return None
-    return bytes(data[top.cur : end]), [bytes(data[a:b]) for a, b in top.items]
+def item_state(
+    sc: Scan, data: bytes | bytearray, end: int, start: int
+) -> tuple[bytes, list[bytes]] | None:
+    """The item that began at ``start`` and the texts of the finished items of its array (the
+    innermost open array whose item in progress began there), ``data`` being the input up to
+    ``end``; ``None`` when no open array has an item in progress that began at ``start``."""
+    for f in reversed(sc.frames):
+        if f.is_array and f.cur == start:
+            return bytes(data[start:end]), [bytes(data[a:b]) for a, b in f.items]
+    return None
 
 
 @dataclass(frozen=True)
@@ -143,17 +146,25 @@ class UniqueTables:
 
 
 def thread_verdict(
-    ut: UniqueTables, t: int, q: int, accepting: bool, sc: Scan, data: bytes | bytearray, end: int
+    ut: UniqueTables,
+    t: int,
+    q: int,
+    accepting: bool,
+    sc: Scan,
+    data: bytes | bytearray,
+    end: int,
+    start: int,
 ) -> tuple[bool, bool]:
     """``(alive, may_end)`` for a unique-item thread of terminal ``t`` now in state ``q``.
 
-    ``sc`` is the scanner's state after the byte just read, ``data[:end]`` the input so far.
+    ``sc`` is the scanner's state after the byte just read, ``data[:end]`` the input so far,
+    ``start`` where the thread's lexeme began (its origin position: the item's first byte).
     The thread stays alive when its item text has a completion none of the array's earlier items
     equal; its lexeme may end here (Earley scan) when it is accepting and its text is none of them.
     """
     if ut.counts[t][q] >= COUNT_CAP and not accepting:
         return True, False
-    got = item_state(sc, data, end)
+    got = item_state(sc, data, end, start)
     if got is None:
         return True, accepting
     prefix, earlier = got

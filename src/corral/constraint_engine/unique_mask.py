@@ -97,20 +97,20 @@ def _flagged(
     tok: bytes,
     memo: dict[tuple[tuple[int, int], ...], _Earlier],
 ) -> bool:
-    """Replay the scanner over ``tok``: does some array item become risky on its bytes?
-    (``memo``: the sorted earlier texts per tuple of item spans, shared within one mask.)"""
+    """Replay the scanner over ``tok``: does some array item (of any open array) become risky
+    on its bytes? (``memo``: the sorted earlier texts per tuple of item spans, for one mask.)"""
     buf = data + tok
     k = len(data)
     for i, b in enumerate(tok):
         sc = scan_step(sc, b, k + i)
-        top = sc.frames[-1] if sc.frames else None
-        if top is None or not top.is_array or top.cur == -1:
-            continue
-        earlier = memo.get(top.items)
-        if earlier is None:
-            earlier = memo[top.items] = _Earlier([buf[a:b] for a, b in top.items])
-        if _risky(ut, cg, buf[top.cur : k + i + 1], earlier):
-            return True
+        for f in sc.frames:
+            if not f.is_array or f.cur == -1 or not f.items:
+                continue
+            earlier = memo.get(f.items)
+            if earlier is None:
+                earlier = memo[f.items] = _Earlier([buf[a:b] for a, b in f.items])
+            if _risky(ut, cg, buf[f.cur : k + i + 1], earlier):
+                return True
     return False
 
 
@@ -144,17 +144,28 @@ def _comma_tokens(cg: CompiledGrammar, mode: int) -> np.ndarray:
 
 
 def trie_candidates(cg: CompiledGrammar, data: bytes, sc: Scan) -> set[int]:
-    """Tokens whose bytes run the current array item along an earlier item's text to a risky
-    point, with every token below that point (only the trie paths of earlier texts are read)."""
-    top = sc.frames[-1] if sc.frames else None
-    if top is None or not top.is_array or not top.items:
-        return set()
-    earlier = _Earlier([data[a:b] for a, b in top.items])
+    """Tokens whose bytes run an open array's item in progress (or, in the innermost array, the
+    item about to begin) along an earlier item's text to a risky point, with every token below
+    that point. Only the trie paths of earlier texts are read."""
+    out: set[int] = set()
+    frames = sc.frames
+    for depth, f in enumerate(frames):
+        if not f.is_array or not f.items:
+            continue
+        if f.cur == -1 and depth != len(frames) - 1:
+            continue
+        earlier = _Earlier([data[a:b] for a, b in f.items])
+        _walk(cg, earlier, data[f.cur :] if f.cur != -1 else None, out)
+    return {int(t) for t in out}
+
+
+def _walk(cg: CompiledGrammar, earlier: _Earlier, start: bytes | None, out: set[int]) -> None:
+    """:func:`trie_candidates` for one array: ``start`` is its item's text so far (``None``:
+    no item begun, whitespace may come first)."""
     child_ptr, child_ids, node_byte, _ = cg.trie.lists()
     trie = cg.trie
     ut = cg.unique
     assert ut is not None
-    out: set[int] = set()
 
     def child(node: int, b: int) -> int:
         lo, hi = child_ptr[node], child_ptr[node + 1]
@@ -167,7 +178,7 @@ def trie_candidates(cg: CompiledGrammar, data: bytes, sc: Scan) -> set[int]:
         return child_ids[lo] if lo < child_ptr[node + 1] and node_byte[child_ids[lo]] == b else -1
 
     # (node, item text so far, or None while only whitespace was read before the item)
-    stack: list[tuple[int, bytes | None]] = [(0, data[top.cur :] if top.cur != -1 else None)]
+    stack: list[tuple[int, bytes | None]] = [(0, start)]
     while stack:
         node, text = stack.pop()
         base = b"" if text is None else text
@@ -190,7 +201,6 @@ def trie_candidates(cg: CompiledGrammar, data: bytes, sc: Scan) -> set[int]:
                     sub.extend(child_ids[child_ptr[n] : child_ptr[n + 1]])
             else:
                 stack.append((c, y))
-    return {int(t) for t in out}
 
 
 def filter_allowed(

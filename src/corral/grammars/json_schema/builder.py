@@ -50,6 +50,7 @@ from corral.grammars.json_schema.keywords import (
 )
 from corral.grammars.json_schema.objects import merge_objects, object_specs
 from corral.grammars.json_schema.refs import RefError, Resolver, join_pointer
+from corral.grammars.json_schema.unique_items import item_refusal
 from corral.grammars.json_schema.values import has_integral_float
 from corral.limits import DEFAULT_LIMITS, Budget, Limits
 
@@ -422,8 +423,12 @@ class LangBuilder:
             langs = [self.lang_of(c) for c in conjs]
         except Refuse as exc:
             return f"items: {exc.reason}"
-        if any(lang.objects or lang.arrays or lang.long_strings for lang in langs):
-            return "enforced only over scalar items (one text per value)"
+        if any(lang.arrays or lang.long_strings for lang in langs):
+            return "enforced only over scalars and objects of declared properties"
+        if any(lang.objects for lang in langs):
+            if spec.prefix:
+                return "with prefixItems, enforced only over scalars"
+            return item_refusal(self, conjs[0], self.draft)
         finite = [finite_strings(lang.scalar, MAX_UNIQUE) for lang in langs]
         small = all(texts is not None for texts in finite) and (
             len({t for texts in finite if texts is not None for t in texts}) <= MAX_UNIQUE

@@ -40,6 +40,7 @@ from corral.grammars.json_schema.long_strings import (
 )
 from corral.grammars.json_schema.objects import key_in, set_bits, witness_value
 from corral.grammars.json_schema.protocols import LangSource
+from corral.grammars.json_schema.unique_items import item_dfa
 
 __all__ = ["BLOCK", "Emitter", "string_block", "string_tail"]
 
@@ -352,21 +353,26 @@ class Emitter:
 
     def _unique(self, spec: ArraySpec) -> str:
         """The items of a ``uniqueItems`` array (after its ``[``): over at most ``MAX_UNIQUE``
-        scalar texts in all (``prefixItems`` positions included), states are the subsets used;
-        over more, the items are one *unique-item* terminal checked at run time
-        (``docs/design/unique_items.md``)."""
+        canonical texts in all (``prefixItems`` positions included), states are the subsets
+        used; over more, the items are one *unique-item* terminal checked at run time
+        (``docs/design/unique_items.md``). Object items are written compactly
+        (:mod:`.unique_items`)."""
         if spec.contains or (spec.items is None and not spec.prefix):
             raise Refuse("uniqueItems", "uniqueItems with contains")
         conjs = [*spec.prefix, *([spec.items] if spec.items is not None else [])]
         langs = [self.b.lang_of(c) for c in conjs]
-        if any(lang.objects or lang.arrays or lang.long_strings for lang in langs):
-            raise Refuse("uniqueItems", "items are not scalars")
-        finite = [finite_strings(lang.scalar, MAX_UNIQUE) for lang in langs]
+        if any(lang.arrays or lang.long_strings for lang in langs) or (
+            spec.prefix and any(lang.objects for lang in langs)
+        ):
+            raise Refuse("uniqueItems", "items are not scalars or canonical objects")
+        dfas = [item_dfa(self.b, c) if lang.objects else lang.scalar
+                for c, lang in zip(conjs, langs, strict=True)]  # fmt: skip
+        finite = [finite_strings(dfa, MAX_UNIQUE) for dfa in dfas]
         union = sorted({t for texts in finite if texts is not None for t in texts})
         if any(texts is None for texts in finite) or len(union) > MAX_UNIQUE:
             if spec.prefix:
                 raise Refuse("uniqueItems", "prefixItems beyond a small finite set of scalars")
-            return self._unique_run_time(spec, langs[0].scalar)
+            return self._unique_run_time(spec, dfas[0])
         lits = [self.literal(t.decode("utf-8")) for t in union]
         n_pre = len(spec.prefix)
 

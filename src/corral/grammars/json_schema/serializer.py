@@ -162,6 +162,12 @@ class Serializer:
     def _array(self, v: list[Any], conj: Conj | None, depth: int, out: list[str]) -> None:
         _, arrays = self._specs(conj)
         spec = next((a for a in arrays if self._fits_array(a, v)), arrays[0] if arrays else None)
+        # under uniqueItems, object items are written compactly (their canonical text)
+        compact_items = (
+            spec is not None
+            and spec.unique
+            and not (spec.max_items is not None and spec.max_items <= 1)
+        )
         out.append("[")
         for i, x in enumerate(v):
             if i:
@@ -170,7 +176,14 @@ class Serializer:
             sub: Conj | None = None
             if spec is not None:
                 sub = spec.prefix[i] if i < len(spec.prefix) else spec.items
-            self._value(x, sub, depth + 1, out)
+            if compact_items and isinstance(x, (dict, list)):
+                flexible, self.flexible = self.flexible, False
+                try:
+                    self._value(x, sub, depth + 1, out)
+                finally:
+                    self.flexible = flexible
+            else:
+                self._value(x, sub, depth + 1, out)
         if v:
             out.append(self._nl(depth))
         out.append("]")
