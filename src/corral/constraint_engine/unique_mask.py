@@ -6,7 +6,7 @@ only where one of its bytes puts some array item on a text that is, or may only 
 of an earlier item of the same array. Such an item either began before the token (its text runs
 along an earlier item's text: found by walking the token trie along the earlier items' texts) or
 begins inside the token after a ``,`` outside strings (found among the tokens that hold such a
-comma before another byte, a set fixed per scanner mode and kept in the run-time cache). Those
+comma before another byte, a set fixed per scanner mode and kept with the token trie). Those
 candidates are flagged by replaying the item scanner over their bytes, and each flagged one is
 decided exactly by the matcher itself (accept the token, roll back).
 """
@@ -139,7 +139,7 @@ def _comma_tokens(cg: CompiledGrammar, mode: int) -> np.ndarray:
                     m = STR
         return np.array(out, dtype=np.int64)
 
-    got: np.ndarray = cg.cache.get_or_build(("unique_commas", mode), build, lambda a: a.nbytes)
+    got: np.ndarray = cg.trie.memo(("unique_commas", mode), build)
     return got
 
 

@@ -13,12 +13,16 @@ is immutable: a frozen dataclass whose arrays are read-only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 __all__ = ["TokenTrie"]
+
+
+T = TypeVar("T")
 
 
 def _native_build() -> (
@@ -237,6 +241,16 @@ class TokenTrie:
             )
             self.__dict__["_py_lists"] = got
         return got
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """A value derived from this trie's vocabulary, built on first use and kept with the
+        trie (so shared by every grammar compiled for its tokenizer); ``build`` must be a pure
+        function of the vocabulary. Two threads may both build it; either result is kept."""
+        store: dict[Hashable, object] = self.__dict__.setdefault("_memo", {})
+        got = store.get(key)
+        if got is None:
+            got = store[key] = build()
+        return got  # type: ignore[return-value]
 
     def children(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Children of ``nodes`` and, for each child, the index of its parent in ``nodes``."""
