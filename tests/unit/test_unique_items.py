@@ -266,3 +266,18 @@ def test_unique_items_need_a_grammar_without_ignored_terminals() -> None:
     ).validate()  # fmt: skip
     with pytest.raises(GrammarError, match="without ignored terminals"):
         compile_grammar(g, smollm2())
+
+
+def test_object_items_with_many_properties() -> None:
+    """Member counts past what minProperties/maxProperties need are not tracked one by one, so
+    an item of many optional properties stays a linear chain of automata."""
+    props = {f"p{i}": {"type": "integer"} for i in range(25)}
+    schema = {
+        "type": "array",
+        "uniqueItems": True,
+        "items": {"type": "object", "properties": props, "additionalProperties": False},
+    }
+    cg = compile_grammar(Grammar.from_json_schema(schema), smollm2(), engine="native")
+    assert verdict(cg, '[{"p3":1,"p24":2},{"p3":1}]')
+    assert not verdict(cg, '[{"p3":1,"p24":2},{"p3":1,"p24":2}]')
+    assert not verdict(cg, '[{"p24":2,"p3":1}]')  # declared order only

@@ -80,7 +80,8 @@ def _value(b: LangSource, conj: Conj) -> ByteDFA:
 
 
 def _object(b: LangSource, spec: ObjectSpec) -> ByteDFA:
-    """``{`` members ``}``: state (property index, members so far), built from the end."""
+    """``{`` members ``}``: state (property index, members so far up to ``max(minProperties,
+    maxProperties, 1)``), built from the end."""
     budget = b.ctx.budget
     props = spec.props
     n = len(props)
@@ -89,16 +90,19 @@ def _object(b: LangSource, spec: ObjectSpec) -> ByteDFA:
     close = literal_dfa("}", budget=budget)
     keys = [literal_dfa(json.dumps(p.name, ensure_ascii=False) + ":", budget=budget) for p in props]
     values = [_value(b, p.value) for p in props]
+    # member counts past max(lo, hi, 1) act alike: O(n) states, not O(n²)
+    cap = max(lo, hi if hi is not None else 0, 1)
     memo: dict[tuple[int, int], ByteDFA] = {}
     for i in range(n, -1, -1):
-        for c in range(i, -1, -1):
+        for c in range(min(i, cap), -1, -1):
             if i == n:
                 memo[(i, c)] = close if c >= lo else empty_dfa()
                 continue
             rest = empty_dfa() if props[i].required else memo[(i + 1, c)]
             if (hi is None or c < hi) and not is_empty(values[i]):
                 seq = [comma] if c else []
-                taken = concat([*seq, keys[i], values[i], memo[(i + 1, c + 1)]], budget)
+                after = memo[(i + 1, min(c + 1, cap))]
+                taken = concat([*seq, keys[i], values[i], after], budget)
                 rest = union(rest, taken, budget)
             memo[(i, c)] = rest
     return concat([literal_dfa("{", budget=budget), memo[(0, 0)]], budget)
