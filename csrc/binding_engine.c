@@ -479,6 +479,21 @@ static matcher_box *take(PyObject *cap) {
     return box;
 }
 
+/* take(), and the grammar of the matcher's capsule in *g; NULL (with an exception) otherwise. */
+static matcher_box *take_with_grammar(PyObject *cap, const corral_grammar **g) {
+    matcher_box *box = take(cap);
+    if (box == NULL) {
+        return NULL;
+    }
+    PyObject *gcap = PyCapsule_GetContext(cap);
+    *g = gcap != NULL ? PyCapsule_GetPointer(gcap, GRAMMAR_NAME) : NULL;
+    if (*g == NULL) {
+        box->busy = 0;
+        return NULL;
+    }
+    return box;
+}
+
 static PyObject *engine_reset(PyObject *self, PyObject *cap) {
     (void)self;
     matcher_box *box = take(cap);
@@ -554,14 +569,9 @@ static PyObject *engine_truncate(PyObject *self, PyObject *args) {
 
 static PyObject *engine_mask(PyObject *self, PyObject *cap) {
     (void)self;
-    matcher_box *box = take(cap);
+    const corral_grammar *g;
+    matcher_box *box = take_with_grammar(cap, &g);
     if (box == NULL) {
-        return NULL;
-    }
-    PyObject *gcap = PyCapsule_GetContext(cap);
-    const corral_grammar *g = gcap != NULL ? PyCapsule_GetPointer(gcap, GRAMMAR_NAME) : NULL;
-    if (g == NULL) {
-        box->busy = 0;
         return NULL;
     }
     const size_t words = (g->vocab_size + 31) / 32;
@@ -813,14 +823,9 @@ done:
 
 static PyObject *engine_uq_candidates(PyObject *self, PyObject *cap) {
     (void)self;
-    matcher_box *box = take(cap);
+    const corral_grammar *g;
+    matcher_box *box = take_with_grammar(cap, &g);
     if (box == NULL) {
-        return NULL;
-    }
-    PyObject *gcap = PyCapsule_GetContext(cap);
-    const corral_grammar *g = gcap != NULL ? PyCapsule_GetPointer(gcap, GRAMMAR_NAME) : NULL;
-    if (g == NULL) {
-        box->busy = 0;
         return NULL;
     }
     const size_t n_words = (g->vocab_size + 31) / 32;

@@ -138,20 +138,11 @@ static int verdict(const corral_matcher *m, int32_t t, int32_t s, int64_t start,
 int32_t corral_uq_filter(corral_matcher *m, int32_t lex, int64_t start) {
     const corral_grammar *g = m->g;
     const corral_lexstate ls = m->lex[lex];
-    int prune = 0;
-    for (int32_t k = 0; k < ls.n && !prune; ++k) {
-        const int32_t t = m->lex_pairs[ls.lo + 2 * k];
-        int may_end;
-        prune = g->uq_term[t] && !verdict(m, t, m->lex_pairs[ls.lo + 2 * k + 1], start, &may_end);
-    }
-    if (!prune) {
-        return lex;
-    }
     if (corral_grow((void **)&m->uq_pairs, &m->cap_uq_pairs, 2 * (size_t)ls.n + 2,
                     sizeof(int32_t)) < 0) {
         return -1;
     }
-    size_t n = 0;
+    size_t n = 0; /* the surviving members, in order */
     for (int32_t k = 0; k < ls.n; ++k) {
         const int32_t t = m->lex_pairs[ls.lo + 2 * k];
         const int32_t s = m->lex_pairs[ls.lo + 2 * k + 1];
@@ -163,7 +154,7 @@ int32_t corral_uq_filter(corral_matcher *m, int32_t lex, int64_t start) {
         m->uq_pairs[2 * n + 1] = s;
         ++n;
     }
-    return corral_lex_intern(m, m->uq_pairs, n);
+    return n == (size_t)ls.n ? lex : corral_lex_intern(m, m->uq_pairs, n);
 }
 
 int corral_uq_may_end(corral_matcher *m, int32_t t, int32_t lex, int64_t start) {

@@ -219,14 +219,10 @@ def filter_allowed(
     """
     if cg.unique is None:
         return
-    cands = trie_candidates(cg, data, sc) if found is None else set(found)
-    commas = _comma_tokens(cg, sc.mode)
-    if commas.size:
-        cands.update(commas[allowed[commas]].tolist())
-    memo: dict[tuple[tuple[int, int], ...], _Earlier] = {}
-    for t in sorted(cands):
-        if allowed[t] and _refused(cg, data, sc, t, try_token, memo):
-            allowed[t] = False
+    cands = trie_candidates(cg, data, sc) if found is None else found
+    ids = np.array(sorted(cands), dtype=np.int64)
+    for t in _refused(cg, data, sc, ids, allowed, try_token):
+        allowed[t] = False
 
 
 def filter_words(
@@ -242,26 +238,30 @@ def filter_words(
     if cg.unique is None:
         return
     bits = words.view(np.uint32)
-    ids = np.concatenate([found.astype(np.int64), _comma_tokens(cg, sc.mode)])
-    on = (bits[ids >> 5] >> (ids & 31).astype(np.uint32)) & 1
-    memo: dict[tuple[tuple[int, int], ...], _Earlier] = {}
-    for t in sorted(set(ids[on.astype(bool)].tolist())):
-        if _refused(cg, data, sc, t, try_token, memo):
-            bits[t >> 5] &= ~np.uint32(1 << (t & 31))
+    on = np.unpackbits(bits.view(np.uint8), bitorder="little").view(bool)
+    for t in _refused(cg, data, sc, found.astype(np.int64), on, try_token):
+        bits[t >> 5] &= ~np.uint32(1 << (t & 31))
 
 
 def _refused(
     cg: CompiledGrammar,
     data: bytes,
     sc: Scan,
-    t: int,
+    cands: np.ndarray,
+    allowed: np.ndarray,
     try_token: Callable[[int], bool],
-    memo: dict[tuple[tuple[int, int], ...], _Earlier],
-) -> bool:
-    """Whether the unique-item check refuses candidate token ``t`` (flagged, then decided)."""
+) -> list[int]:
+    """The tokens among ``cands`` and the comma tokens of the scanner's mode that ``allowed``
+    (bool, by token id) holds and the unique-item check refuses (flagged, then decided)."""
     ut = cg.unique
     assert ut is not None
-    return _flagged(cg, ut, data, sc, cg.token_byte_strings[t], memo) and not try_token(t)
+    ids = np.concatenate([cands, _comma_tokens(cg, sc.mode)])
+    memo: dict[tuple[tuple[int, int], ...], _Earlier] = {}
+    return [
+        t
+        for t in sorted(set(ids[allowed[ids]].tolist()))
+        if _flagged(cg, ut, data, sc, cg.token_byte_strings[t], memo) and not try_token(t)
+    ]
 
 
 class _Steps(Protocol):
