@@ -1,6 +1,7 @@
 """Benchmark masks inside ``uniqueItems`` arrays (run-time check) against plain arrays.
 
-For each item type (strings, integers) one document — an array of distinct items — is encoded
+For each item type (strings, integers, open objects: compared by value at their closing
+bracket) one document — an array of distinct items — is encoded
 with SmolLM2's tokenizer and walked token by token on both engines, timing
 :meth:`corral.Matcher.fill_next_token_bitmask` at every step, once for the schema with
 ``uniqueItems: true`` and once without. Prints median, p99 and max in microseconds, and the ratio
@@ -22,8 +23,9 @@ import corral
 DOCS = {
     "strings": lambda n: [f"item-{i}-{'x' * (i % 7)}" for i in range(n)],
     "integers": lambda n: list(range(100, 100 + n)),
+    "objects": lambda n: [{"id": i, "tags": ["a", "b"][: i % 3]} for i in range(n)],
 }
-TYPES = {"strings": "string", "integers": "integer"}
+TYPES = {"strings": "string", "integers": "integer", "objects": "object"}
 
 
 def walk(cg: corral.CompiledGrammar, ids: list[int]) -> list[float]:

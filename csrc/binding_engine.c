@@ -385,6 +385,10 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
         goto fail;
     }
     for (int32_t t = 0; t < n_terms; ++t) {
+        if (g->uq_term[t] > CORRAL_UQ_CLOSE) {
+            PyErr_SetString(PyExc_ValueError, "uq_term: 0, 1 (unique item) or 2 (item-closing)");
+            goto fail;
+        }
         g->has_unique |= g->uq_term[t] != 0;
     }
     for (size_t i = 0; i < n_uqc; ++i) {
@@ -821,6 +825,27 @@ done:
     return result;
 }
 
+static PyObject *engine_uq_canonical(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    uint8_t *out = NULL;
+    size_t n_out = 0;
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = corral_uq_canonical((const uint8_t *)view.buf, (size_t)view.len, &out, &n_out);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (code < 0) {
+        return PyErr_NoMemory();
+    }
+    PyObject *res = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)n_out);
+    free(out);
+    return res;
+}
+
 static PyObject *engine_uq_candidates(PyObject *self, PyObject *cap) {
     (void)self;
     const corral_grammar *g;
@@ -955,6 +980,8 @@ PyMethodDef corral_engine_methods[] = {
     {"engine_mask_batch", engine_mask_batch, METH_VARARGS,
      "engine_mask_batch(matchers, n_threads)\n--\n\n"
      "The masks of distinct matchers, filled on up to n_threads native threads."},
+    {"engine_uq_canonical", engine_uq_canonical, METH_O,
+     "engine_uq_canonical(text)\n--\n\nThe canonical text of a JSON container item."},
     {"engine_uq_candidates", engine_uq_candidates, METH_O,
      "engine_uq_candidates(matcher)\n--\n\nUnique-item mask candidates: int32 token ids."},
     {"engine_forced", engine_forced, METH_VARARGS,

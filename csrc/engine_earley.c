@@ -391,9 +391,14 @@ int corral_step(corral_matcher *m, size_t lo, size_t hi, uint8_t byte, int use_m
             }
             for (int32_t k = 0; k < ls.acc_n; ++k) {
                 const int32_t t = m->lex_acc[ls.acc_lo + k];
-                if (m->uq_on && m->g->uq_term[t] &&
-                    !corral_uq_may_end(m, t, lex, m->sets[th.origin].pos)) {
-                    continue;
+                if (m->uq_on && m->g->uq_term[t]) {
+                    const int may = corral_uq_may_end(m, t, lex, m->sets[th.origin].pos);
+                    if (may < 0) {
+                        return CORRAL_ENGINE_NO_MEMORY;
+                    }
+                    if (!may) {
+                        continue;
+                    }
                 }
                 m->done[m->n_done++] = ((int64_t)th.origin << 32) | (uint32_t)t;
             }

@@ -103,11 +103,51 @@ static int32_t item_frame(const corral_matcher *m, int64_t start) {
     return f;
 }
 
+/* An item-closing thread that has read its bracket (the scanner's innermost container is then
+ * the array with the item in progress): 1 when the item's canonical text is none of the
+ * earlier container items' (engine_unique_values.c), 0 when it is one, -1 (no memory). */
+static int close_verdict(const corral_matcher *m) {
+    const int32_t f = m->uq_frame;
+    if (f < 0 || !m->uq_fr[f].is_array || m->uq_fr[f].cur < 0) {
+        return 1;
+    }
+    const int32_t cur = m->uq_fr[f].cur;
+    uint8_t *mine, *other;
+    size_t n_mine, n_other;
+    if (corral_uq_canonical(m->input + cur, (size_t)(m->uq_end - cur), &mine, &n_mine) < 0) {
+        return -1;
+    }
+    int fresh = 1;
+    for (int32_t i = m->uq_fr[f].items; i >= 0 && fresh; i = m->uq_it[i].prev) {
+        const corral_uqitem it = m->uq_it[i];
+        if (m->input[it.a] != '[' && m->input[it.a] != '{') {
+            continue;
+        }
+        if (corral_uq_canonical(m->input + it.a, (size_t)(it.b - it.a), &other, &n_other) < 0) {
+            free(mine);
+            return -1;
+        }
+        fresh = !(n_other == n_mine && (n_mine == 0 || memcmp(other, mine, n_mine) == 0));
+        free(other);
+    }
+    free(mine);
+    return fresh;
+}
+
 /* Whether member (t, s) of a unique-item terminal, its lexeme begun at start, survives this
- * step; *may_end as above. */
+ * step; *may_end as above; -1 when out of memory. */
 static int verdict(const corral_matcher *m, int32_t t, int32_t s, int64_t start, int *may_end) {
     const corral_grammar *g = m->g;
     const int64_t row = g->dfa_base[t] + s;
+    if (g->uq_term[t] == CORRAL_UQ_CLOSE) {
+        *may_end = g->accept[row] != 0;
+        if (!*may_end) {
+            return 1;
+        }
+        const int v = close_verdict(m);
+        *may_end = v == 1;
+        return v;
+    }
     const int32_t count = g->uq_count[row];
     const int acc = g->accept[row] != 0;
     *may_end = acc;
@@ -147,7 +187,11 @@ int32_t corral_uq_filter(corral_matcher *m, int32_t lex, int64_t start) {
         const int32_t t = m->lex_pairs[ls.lo + 2 * k];
         const int32_t s = m->lex_pairs[ls.lo + 2 * k + 1];
         int may_end;
-        if (g->uq_term[t] && !verdict(m, t, s, start, &may_end)) {
+        const int v = g->uq_term[t] ? verdict(m, t, s, start, &may_end) : 1;
+        if (v < 0) {
+            return -1;
+        }
+        if (v == 0) {
             continue;
         }
         m->uq_pairs[2 * n] = t;
@@ -163,7 +207,7 @@ int corral_uq_may_end(corral_matcher *m, int32_t t, int32_t lex, int64_t start) 
         if (m->lex_pairs[ls.lo + 2 * k] == t) {
             int may_end;
             const int alive = verdict(m, t, m->lex_pairs[ls.lo + 2 * k + 1], start, &may_end);
-            return alive && may_end;
+            return alive < 0 ? -1 : (alive && may_end);
         }
     }
     return 0;
@@ -233,7 +277,7 @@ static int risky(const corral_matcher *m, const corral_uqitem *s, size_t n, cons
     }
     const corral_grammar *g = m->g;
     for (int32_t t = 0; t < g->n_terms; ++t) {
-        if (!g->uq_term[t]) {
+        if (g->uq_term[t] != CORRAL_UQ_ITEM) {
             continue;
         }
         int32_t q = 1;

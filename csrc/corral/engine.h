@@ -85,13 +85,15 @@ typedef struct corral_grammar {
     struct corral_walks *walks; /* the trie's cache of root walks (engine_walks.c), borrowed */
     int32_t *dfa_id;            /* n_terms: each automaton's id in that cache (under its lock) */
     uint64_t *dfa_gen;          /* n_terms: the cache generation dfa_id belongs to */
-    uint8_t *uq_term;           /* n_terms: 1 for a unique-item terminal (engine_unique.c) */
+    uint8_t *uq_term;           /* n_terms: CORRAL_UQ_ITEM / CORRAL_UQ_CLOSE (engine_unique.c) */
     int32_t *uq_count;          /* rows: accepted continuations, capped at CORRAL_UQ_CAP */
     int has_unique;
 } corral_grammar;
 
 /* counts of accepted continuations saturate here (docs/design/unique_items.md) */
 #define CORRAL_UQ_CAP INT32_MAX
+#define CORRAL_UQ_ITEM 1  /* a unique-item terminal */
+#define CORRAL_UQ_CLOSE 2 /* an item-closing terminal */
 
 /*
  * Fill g->wclass (allocated by the caller, one entry per state): per terminal, Moore's
@@ -175,6 +177,10 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words);
  * CORRAL_ENGINE_OK or CORRAL_ENGINE_NO_MEMORY.
  */
 int corral_uq_candidates(corral_matcher *m, uint32_t *words, size_t n_words);
+/* The canonical text of JSON value t[0 .. n) (engine_unique_values.c; the twin of
+ * unique_values.canonical): *out (malloc'd, or NULL when empty), *out_n bytes; 0, or -1 (no
+ * memory). */
+int corral_uq_canonical(const uint8_t *t, size_t n, uint8_t **out, size_t *out_n);
 
 /*
  * The masks of n distinct matchers at once (corral_matcher_mask for each), on up to n_threads

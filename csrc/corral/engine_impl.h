@@ -174,7 +174,7 @@ int corral_uq_scan(corral_matcher *m, uint8_t byte, int64_t pos, uint8_t *mode, 
  * or -1 when out of memory. */
 int32_t corral_uq_filter(corral_matcher *m, int32_t lex, int64_t start);
 /* Whether unique-item terminal t's lexeme, begun at position start, may end at this step in
- * lexer state lex. */
+ * lexer state lex (1 or 0; -1: no memory). */
 int corral_uq_may_end(corral_matcher *m, int32_t t, int32_t lex, int64_t start);
 /* The id of the lexer state of pairs[0 .. 2n) (made if new), or -1 (no memory). */
 int32_t corral_lex_intern(corral_matcher *m, const int32_t *pairs, size_t n);

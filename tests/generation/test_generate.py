@@ -172,8 +172,10 @@ def test_generate_json(llama: Model) -> None:
         {"type": "array", "uniqueItems": True, "minItems": 3, "items": {
             "type": "object", "additionalProperties": False, "required": ["k"],
             "properties": {"k": {"enum": ["a", "b", "c", "d"]}}}},
+        {"type": "array", "uniqueItems": True, "minItems": 3, "maxItems": 4, "items": {
+            "type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 3}}},
     ],
-    ids=["integers", "strings", "objects"],
+    ids=["integers", "strings", "objects", "arrays"],
 )  # fmt: skip
 def test_unique_items_hold_where_the_model_repeats(model: Model, schema: Any) -> None:
     """A small model asked for many items tends to repeat one; the run-time uniqueItems check

@@ -91,6 +91,7 @@ def test_a_tiny_native_grammar_works() -> None:
         ({"accept": b"\0"}, ValueError),
         ({"vocab": 1}, ValueError),
         ({"uq_term": b""}, ValueError),
+        ({"uq_term": b"\3"}, ValueError),
         ({"uq_count": i32([0, 0])}, ValueError),
         ({"uq_count": i32([0, -1, 0])}, ValueError),
         ({"dnext": "not bytes"}, TypeError),

@@ -370,7 +370,7 @@ def compile_grammar(
     tables = EarleyTables.build(grammar, unusable, productive)
     assert tables.terminal_names == tuple(names)
     dfas = tuple(dfas_list)
-    unique = UniqueTables.build(names, grammar.unique, dfas)
+    unique = UniqueTables.build(names, grammar.unique, dfas, grammar.unique_close)
     if unique is not None and tables.ignore:
         raise GrammarError(
             f"{grammar.source}: unique-item terminals need a grammar without ignored terminals "

@@ -27,7 +27,13 @@ from corral.constraint_engine.bitmask import bitmask_words, pack_bitmask
 from corral.constraint_engine.completion import complete
 from corral.constraint_engine.earley import EarleySet, closure, scan_kernel
 from corral.constraint_engine.mask import Thread, compute_allowed_tokens
-from corral.constraint_engine.unique import INITIAL_SCAN, Scan, scan_step, thread_verdict
+from corral.constraint_engine.unique import (
+    INITIAL_SCAN,
+    Scan,
+    close_verdict,
+    scan_step,
+    thread_verdict,
+)
 from corral.constraint_engine.unique_mask import exact_completion, filter_allowed
 from corral.errors import LimitExceeded
 
@@ -138,6 +144,12 @@ class Matcher:
                 alive, acc = thread_verdict(ut, t, d2, acc, sc, self._input, k + 1, j)
                 if not alive:
                     continue
+            elif (
+                ut is not None
+                and t in ut.closers
+                and not close_verdict(sc, self._input, k + 1, acc)
+            ):
+                continue
             th = (j, t, d2)
             if th not in seen:
                 seen.add(th)

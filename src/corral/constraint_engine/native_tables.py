@@ -101,9 +101,16 @@ def native_grammar(
         table.tobytes(),
         accept.tobytes(),
         vocab_size,
-        bytes(1 if unique is not None and t in unique.terminals else 0 for t in range(len(dfas))),
+        bytes(_kind(unique, t) for t in range(len(dfas))),
         _i32([c for t, d in enumerate(dfas) for c in _counts(unique, t, d.n_states)]),
     )
+
+
+def _kind(unique: UniqueTables | None, t: int) -> int:
+    """Terminal ``t``'s part in the unique-item check: 1 unique item, 2 item-closing, 0 none."""
+    if unique is None:
+        return 0
+    return 1 if t in unique.terminals else 2 if t in unique.closers else 0
 
 
 def _counts(unique: UniqueTables | None, t: int, n_states: int) -> tuple[int, ...]:

@@ -13,6 +13,10 @@ specification, shared with the native engine, is ``docs/design/unique_items.md``
 * :func:`thread_verdict` — after each byte, a unique-item lexer thread in automaton state ``q``
   with item text ``p`` survives when ``count(q)`` (accepted continuations, capped) exceeds the
   number of earlier items that start with ``p``; its lexeme may end only when ``p`` is none of them.
+* :func:`close_verdict` — a thread of an *item-closing* terminal (``Grammar.unique_close``: the
+  ``]``/``}`` of a container item) that has read that bracket survives, and may end its lexeme,
+  only when the item's :func:`~.unique_values.canonical` text is none of the array's earlier
+  container items' canonical texts.
 
 Compiled grammars carry the counts in :class:`UniqueTables`. The masks of both engines are
 computed without the check and then filtered (:mod:`.unique_mask`).
@@ -24,12 +28,14 @@ from dataclasses import dataclass
 
 from corral.automata.dfa import ByteDFA
 from corral.automata.distances import COUNT_CAP, suffix_counts
+from corral.constraint_engine.unique_values import canonical
 
 __all__ = [
     "INITIAL_SCAN",
     "Frame",
     "Scan",
     "UniqueTables",
+    "close_verdict",
     "item_state",
     "scan_bytes",
     "scan_step",
@@ -121,20 +127,33 @@ def item_state(
 @dataclass(frozen=True)
 class UniqueTables:
     """The unique-item terminals of a compiled grammar and, per terminal and automaton state,
-    the number of accepted continuations (capped at ``COUNT_CAP``)."""
+    the number of accepted continuations (capped at ``COUNT_CAP``); and the item-closing
+    terminals."""
 
     terminals: frozenset[int]
     counts: dict[int, tuple[int, ...]]
+    closers: frozenset[int] = frozenset()
 
     @classmethod
     def build(
-        cls, names: list[str], unique: tuple[str, ...], dfas: tuple[ByteDFA, ...]
+        cls,
+        names: list[str],
+        unique: tuple[str, ...],
+        dfas: tuple[ByteDFA, ...],
+        close: tuple[str, ...] = (),
     ) -> UniqueTables | None:
-        """The tables for the terminals named in ``unique`` (``None`` when there are none)."""
+        """The tables for the terminals named in ``unique`` and ``close`` (``None`` when there
+        are none)."""
         idx = [names.index(n) for n in unique if n in names]
-        if not idx:
+        shut = frozenset(names.index(n) for n in close if n in names)
+        if not idx and not shut:
             return None
-        return cls(frozenset(idx), {t: tuple(suffix_counts(dfas[t])) for t in idx})
+        return cls(frozenset(idx), {t: tuple(suffix_counts(dfas[t])) for t in idx}, shut)
+
+    @property
+    def checked(self) -> frozenset[int]:
+        """Every terminal the run-time check looks at."""
+        return self.terminals | self.closers
 
     def viable(self, t: int, q: int, prefix: bytes, earlier: list[bytes]) -> bool:
         """Whether item text ``prefix`` (state ``q`` of terminal ``t``) has a completion that
@@ -171,3 +190,19 @@ def thread_verdict(
     if accepting and prefix in earlier:
         return ut.viable(t, q, prefix, earlier), False
     return ut.viable(t, q, prefix, earlier), accepting
+
+
+def close_verdict(sc: Scan, data: bytes | bytearray, end: int, accepting: bool) -> bool:
+    """Whether an item-closing thread that is ``accepting`` (it has read the item's ``]`` or
+    ``}``: ``sc`` is the scanner's state after it, ``data[:end]`` the input) survives and may
+    end its lexeme: the item's canonical text is none of the earlier container items'. A thread
+    still before its bracket is left alone."""
+    if not accepting or not sc.frames:
+        return True
+    top = sc.frames[-1]
+    if not top.is_array or top.cur == -1:
+        return True
+    mine = canonical(bytes(data[top.cur : end]))
+    return all(
+        data[a] not in (0x5B, 0x7B) or canonical(bytes(data[a:b])) != mine for a, b in top.items
+    )

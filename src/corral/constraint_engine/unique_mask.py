@@ -8,7 +8,9 @@ along an earlier item's text: found by walking the token trie along the earlier 
 begins inside the token after a ``,`` outside strings (found among the tokens that hold such a
 comma before another byte, a set fixed per scanner mode and kept with the token trie). Those
 candidates are flagged by replaying the item scanner over their bytes, and each flagged one is
-decided exactly by the matcher itself (accept the token, roll back).
+decided exactly by the matcher itself (accept the token, roll back). Under item-closing
+terminals, so are the tokens holding a ``]`` or ``}`` outside strings (a set per scanner mode,
+kept with the token trie) that close a container item of an array with earlier container items.
 """
 
 from __future__ import annotations
@@ -101,8 +103,12 @@ def _flagged(
     on its bytes? (``memo``: the sorted earlier texts per tuple of item spans, for one mask.)"""
     buf = data + tok
     k = len(data)
+    closing = bool(ut.closers)
     for i, b in enumerate(tok):
+        before = sc
         sc = scan_step(sc, b, k + i)
+        if closing and _closes_item(before, sc, b, buf):
+            return True
         for f in sc.frames:
             if not f.is_array or f.cur == -1 or not f.items:
                 continue
@@ -112,6 +118,45 @@ def _flagged(
             if _risky(ut, cg, buf[f.cur : k + i + 1], earlier):
                 return True
     return False
+
+
+def _closes_item(before: Scan, after: Scan, b: int, buf: bytes) -> bool:
+    """Whether byte ``b`` (scanner state ``before`` it, ``after`` it) closed a container item
+    of an array that has earlier container items."""
+    if before.mode != OUT or b not in (0x5D, 0x7D) or len(after.frames) >= len(before.frames):
+        return False
+    top = after.frames[-1] if after.frames else None
+    return (
+        top is not None
+        and top.is_array
+        and top.cur != -1
+        and any(buf[a] in (0x5B, 0x7B) for a, _ in top.items)
+    )
+
+
+def _closer_tokens(cg: CompiledGrammar, mode: int) -> np.ndarray:
+    """Token ids holding, from scanner mode ``mode``, a ``]`` or ``}`` outside strings."""
+
+    def build() -> np.ndarray:
+        out: list[int] = []
+        for tid, tok in enumerate(cg.token_byte_strings):
+            if b"]" not in tok and b"}" not in tok:
+                continue
+            m = mode
+            for b in tok:
+                if m == STR:
+                    m = ESC if b == 0x5C else (OUT if b == 0x22 else STR)
+                elif m == ESC:
+                    m = STR
+                elif b in (0x5D, 0x7D):
+                    out.append(tid)
+                    break
+                elif b == 0x22:
+                    m = STR
+        return np.array(out, dtype=np.int64)
+
+    got: np.ndarray = cg.trie.memo(("unique_closers", mode), build)
+    return got
 
 
 def _comma_tokens(cg: CompiledGrammar, mode: int) -> np.ndarray:
@@ -256,6 +301,8 @@ def _refused(
     ut = cg.unique
     assert ut is not None
     ids = np.concatenate([cands, _comma_tokens(cg, sc.mode)])
+    if ut.closers:
+        ids = np.concatenate([ids, _closer_tokens(cg, sc.mode)])
     memo: dict[tuple[tuple[int, int], ...], _Earlier] = {}
     return [
         t

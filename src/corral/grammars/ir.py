@@ -125,6 +125,12 @@ class Grammar:
         array open where it starts, and its text must differ from every earlier item's text in
         that array (checked at run time; ``docs/design/unique_items.md``). The JSON Schema
         front-end uses them for ``uniqueItems`` over scalars.
+    unique_close:
+        Names of *item-closing* terminals: a lexeme of one ends with the ``]`` or ``}`` that
+        closes a container item of the JSON array around it, and that item's value must differ
+        from every earlier item's value in the array (whitespace and the order of object
+        members aside; checked at run time, ``docs/design/unique_items.md``). The JSON Schema
+        front-end uses them for ``uniqueItems`` over arrays and open objects.
     """
 
     terminals: dict[str, Terminal]
@@ -135,6 +141,7 @@ class Grammar:
     warnings: list[str] = field(default_factory=list)
     unenforced: list[SchemaIssue] = field(default_factory=list)
     unique: tuple[str, ...] = ()
+    unique_close: tuple[str, ...] = ()
 
     # ----------------------------------------------------------------- front-ends
     # The constructors are defined by the package façade (:mod:`corral.grammars`), which imports
@@ -274,6 +281,11 @@ class Grammar:
         for u in self.unique:
             if u not in self.terminals:
                 raise GrammarError(f"{self.source}: unique-item symbol {u!r} is not a terminal")
+        for u in self.unique_close:
+            if u not in self.terminals or u in self.unique:
+                raise GrammarError(
+                    f"{self.source}: item-closing symbol {u!r} is not a terminal of its own"
+                )
 
         productive = self._productive()
         reachable = self._reachable()

@@ -50,7 +50,7 @@ from corral.grammars.json_schema.keywords import (
 )
 from corral.grammars.json_schema.objects import merge_objects, object_specs
 from corral.grammars.json_schema.refs import RefError, Resolver, join_pointer
-from corral.grammars.json_schema.unique_items import item_refusal
+from corral.grammars.json_schema.unique_items import item_dfa, item_refusal, positions
 from corral.grammars.json_schema.values import has_integral_float
 from corral.limits import DEFAULT_LIMITS, Budget, Limits
 
@@ -415,28 +415,33 @@ class LangBuilder:
         return Lang(scalar, objects, arrays, longs)
 
     def _unique_refusal(self, spec: ArraySpec) -> str | None:
-        """Why ``uniqueItems`` cannot be enforced exactly on ``spec`` (``None`` if it can)."""
+        """Why ``uniqueItems`` cannot be enforced exactly on ``spec`` (``None`` if it can); the
+        emitter's choice (:func:`~.unique_emit.unique_items`), made ahead."""
         if spec.contains or (spec.items is None and not spec.prefix):
             return "enforced only without contains"
         conjs = [*spec.prefix, *([spec.items] if spec.items is not None else [])]
         try:
             langs = [self.lang_of(c) for c in conjs]
+            canonical = all(item_refusal(self, c, 2020) is None for c in conjs)
+            if canonical and not (spec.prefix and any(lang.objects for lang in langs)):
+                finite = [
+                    finite_strings(item_dfa(self, c) if lang.objects else lang.scalar, MAX_UNIQUE)
+                    for c, lang in zip(conjs, langs, strict=True)
+                ]
+                small = all(texts is not None for texts in finite) and (
+                    len({t for texts in finite if texts is not None for t in texts}) <= MAX_UNIQUE
+                )
+                if small:
+                    return None
+                if not spec.prefix:
+                    if langs[0].objects:
+                        return item_refusal(self, conjs[0], self.draft)
+                    if self.draft <= 4 and has_integral_float(langs[0].scalar):
+                        return "draft 4 writes 5 and 5.0 differently although they are equal"
+                    return None
+            positions(self, spec, self.draft)
         except Refuse as exc:
-            return f"items: {exc.reason}"
-        if any(lang.arrays or lang.long_strings for lang in langs):
-            return "enforced only over scalars and objects of declared properties"
-        if any(lang.objects for lang in langs):
-            if spec.prefix:
-                return "with prefixItems, enforced only over scalars"
-            return item_refusal(self, conjs[0], self.draft)
-        finite = [finite_strings(lang.scalar, MAX_UNIQUE) for lang in langs]
-        small = all(texts is not None for texts in finite) and (
-            len({t for texts in finite if texts is not None for t in texts}) <= MAX_UNIQUE
-        )
-        if spec.prefix and not small:
-            return f"with prefixItems, enforced only over at most {MAX_UNIQUE} scalar values"
-        if self.draft <= 4 and not small and has_integral_float(langs[0].scalar):
-            return "draft 4 writes 5 and 5.0 differently although they are equal"
+            return exc.reason
         return None
 
     def _check_array(self, spec: ArraySpec, ptr: str) -> ArraySpec:

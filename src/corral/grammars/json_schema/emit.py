@@ -19,8 +19,7 @@ from dataclasses import replace
 from itertools import product
 
 from corral.automata.dfa import ByteDFA
-from corral.automata.distances import COUNT_CAP, suffix_counts
-from corral.automata.ops import finite_strings, is_empty
+from corral.automata.ops import is_empty
 from corral.errors import GrammarError
 from corral.grammars.ir import Grammar, Rule, Terminal, productive_symbols
 from corral.grammars.json_schema.algebra import (
@@ -31,7 +30,6 @@ from corral.grammars.json_schema.algebra import (
     Refuse,
     conj_and,
 )
-from corral.grammars.json_schema.arrays import MAX_UNIQUE
 from corral.grammars.json_schema.long_strings import (
     BLOCK,
     long_string_rules,
@@ -40,7 +38,7 @@ from corral.grammars.json_schema.long_strings import (
 )
 from corral.grammars.json_schema.objects import key_in, set_bits, witness_value
 from corral.grammars.json_schema.protocols import LangSource
-from corral.grammars.json_schema.unique_items import item_dfa
+from corral.grammars.json_schema.unique_emit import unique_items
 
 __all__ = ["BLOCK", "Emitter", "string_block", "string_tail"]
 
@@ -83,6 +81,7 @@ class Emitter:
         self._lits: dict[str, str] = {}
         self._n = 0
         self.unique: list[str] = []
+        self.unique_close: list[str] = []
 
     # ------------------------------------------------------------------ names
     def _fresh(self, prefix: str) -> str:
@@ -99,6 +98,15 @@ class Emitter:
                 self.terminals[name] = Terminal(name, pat)
             else:
                 self.terminals[name] = Terminal(name, ch, literal=True)
+        return name
+
+    def closer(self, ch: str) -> str:
+        """The item-closing terminal of ``ch`` (``]`` or ``}``): the punctuation's language,
+        listed in ``Grammar.unique_close`` (``docs/design/unique_items.md``)."""
+        name = "CLOSE_" + _PUNCT[ch]
+        if name not in self.terminals:
+            self.terminals[name] = replace(self.terminals[self.punct(ch)], name=name)
+            self.unique_close.append(name)
         return name
 
     def literal(self, text: str) -> str:
@@ -196,16 +204,19 @@ class Emitter:
         return name
 
     # ------------------------------------------------------------------ objects
-    def obj(self, spec: ObjectSpec) -> str:
+    def obj(self, spec: ObjectSpec, close: str | None = None) -> str:
         """The rule of an object specification: states (property index, member count, set of
         :class:`~.algebra.Exists` constraints met); a member may witness any subset of the
         constraints its key can meet, its value then in the conjunction of theirs
-        (:func:`~.objects.witness_value`, shared with the serializer)."""
-        got = self._specs.get(spec)
+        (:func:`~.objects.witness_value`, shared with the serializer). ``close``: the terminal
+        of its ``}`` (default the punctuation; an item-closing one under ``uniqueItems``)."""
+        memo_key = spec if close is None else (spec, close)
+        got = self._specs.get(memo_key)
         if got is not None:
             return got
         name = self._fresh("o")
-        self._specs[spec] = name
+        self._specs[memo_key] = name
+        shut = self.punct("}") if close is None else close
         props, lo, hi, exists = spec.props, spec.min_props, spec.max_props, spec.exists
         n, full = len(props), spec.all_exists
         if hi is not None and not spec.regions:
@@ -265,7 +276,7 @@ class Emitter:
                     alts.append((state(i + 1, c, s),))
             else:
                 if c >= lo and s == full:
-                    alts.append((self.punct("}"),))
+                    alts.append((shut,))
                 if spec.regions and can_add:
                     for met in _subsets(full & ~s):
                         alts.append((*sep, item(met), state(i, nxt(c), s | met)))
@@ -277,15 +288,19 @@ class Emitter:
         return name
 
     # ------------------------------------------------------------------ arrays
-    def arr(self, spec: ArraySpec) -> str:
-        """The rule of an array specification."""
-        got = self._specs.get(spec)
+    def arr(self, spec: ArraySpec, close: str | None = None) -> str:
+        """The rule of an array specification; ``close`` as in :meth:`obj`."""
+        memo_key = spec if close is None else (spec, close)
+        got = self._specs.get(memo_key)
         if got is not None:
             return got
         name = self._fresh("a")
-        self._specs[spec] = name
+        self._specs[memo_key] = name
+        shut = self.punct("]") if close is None else close
         if spec.unique and not (spec.max_items is not None and spec.max_items <= 1):
-            self.rules[name] = [(self.punct("["), self._unique(spec))]
+            if close is not None:
+                raise Refuse("uniqueItems", "uniqueItems arrays as items of uniqueItems arrays")
+            self.rules[name] = [(self.punct("["), unique_items(self, spec))]
             return name
         n_pre, lo, hi = len(spec.prefix), spec.min_items, spec.max_items
         cons = [(c, mn, mx) for c, mn, mx in spec.contains if mn > 0 or mx is not None]
@@ -329,7 +344,7 @@ class Emitter:
             rn = memo[(i, cnt)]
             alts: list[Alt] = []
             if i >= lo and all(c >= mn for c, (_, mn, _) in zip(cnt, cons, strict=True)):
-                alts.append((self.punct("]"),))
+                alts.append((shut,))
             if hi is None or i < hi:
                 sep: Alt = (comma,) if i > 0 else ()
                 ni = i + 1 if hi is not None else min(i + 1, k)
@@ -350,81 +365,6 @@ class Emitter:
         while pending:
             build(*pending.pop())
         return name
-
-    def _unique(self, spec: ArraySpec) -> str:
-        """The items of a ``uniqueItems`` array (after its ``[``): over at most ``MAX_UNIQUE``
-        canonical texts in all (``prefixItems`` positions included), states are the subsets
-        used; over more, the items are one *unique-item* terminal checked at run time
-        (``docs/design/unique_items.md``). Object items are written compactly
-        (:mod:`.unique_items`)."""
-        if spec.contains or (spec.items is None and not spec.prefix):
-            raise Refuse("uniqueItems", "uniqueItems with contains")
-        conjs = [*spec.prefix, *([spec.items] if spec.items is not None else [])]
-        langs = [self.b.lang_of(c) for c in conjs]
-        if any(lang.arrays or lang.long_strings for lang in langs) or (
-            spec.prefix and any(lang.objects for lang in langs)
-        ):
-            raise Refuse("uniqueItems", "items are not scalars or canonical objects")
-        dfas = [item_dfa(self.b, c) if lang.objects else lang.scalar
-                for c, lang in zip(conjs, langs, strict=True)]  # fmt: skip
-        finite = [finite_strings(dfa, MAX_UNIQUE) for dfa in dfas]
-        union = sorted({t for texts in finite if texts is not None for t in texts})
-        if any(texts is None for texts in finite) or len(union) > MAX_UNIQUE:
-            if spec.prefix:
-                raise Refuse("uniqueItems", "prefixItems beyond a small finite set of scalars")
-            return self._unique_run_time(spec, dfas[0])
-        lits = [self.literal(t.decode("utf-8")) for t in union]
-        n_pre = len(spec.prefix)
-
-        def at(count: int) -> set[int]:
-            """Indices of the texts item number ``count`` may take."""
-            i = count if count < n_pre else (n_pre if spec.items is not None else -1)
-            texts = finite[i] if i >= 0 else None
-            return {union.index(t) for t in texts} if texts is not None else set()
-
-        lo, hi = spec.min_items, spec.max_items
-        base = self._fresh("u")
-        comma = self.punct(",")
-        for used in range(1 << len(lits)):
-            count = bin(used).count("1")
-            alts: list[Alt] = []
-            if count >= lo:
-                alts.append((self.punct("]"),))
-            if hi is None or count < hi:
-                sep: Alt = (comma,) if count else ()
-                for j in sorted(at(count)):
-                    if not used >> j & 1:
-                        alts.append((*sep, lits[j], f"{base}_{used | 1 << j}"))
-            self.rules[f"{base}_{used}"] = alts
-        return f"{base}_0"
-
-    def _unique_run_time(self, spec: ArraySpec, scalar: ByteDFA) -> str:
-        """Items as one unique-item terminal; at most as many items as the language has texts
-        (so a further distinct item always exists), none if ``minItems`` asks for more."""
-        term = self._fresh("U")
-        self.terminals[term] = Terminal(term, "<unique item>", dfa=scalar)
-        self._keep.append(scalar)
-        self.unique.append(term)
-        total = suffix_counts(scalar)[1]
-        lo, hi = spec.min_items, spec.max_items
-        if total < COUNT_CAP:
-            hi = total if hi is None else min(hi, total)
-        k = hi if hi is not None else max(lo, 1)
-        if k + 1 > self.max_count:
-            raise Refuse("maxItems" if hi is not None else "minItems",
-                         "array length too large to track exactly")  # fmt: skip
-        base = self._fresh("u")
-        comma = self.punct(",")
-        for i in range(k + 1):
-            alts: list[Alt] = []
-            if i >= lo:
-                alts.append((self.punct("]"),))
-            if hi is None or i < hi:
-                sep: Alt = (comma,) if i else ()
-                nxt = i + 1 if hi is not None else min(i + 1, k)
-                alts.append((*sep, term, f"{base}_{nxt}"))
-            self.rules[f"{base}_{i}"] = alts
-        return f"{base}_0"
 
     # ------------------------------------------------------------------ finishing
     def _finish(self, source: str) -> Grammar:
@@ -448,7 +388,10 @@ class Emitter:
         }
         terms = {t: v for t, v in self.terminals.items() if t in reach}
         unique = tuple(u for u in self.unique if u in terms)
-        return Grammar(terms, rules, "start", source=source, unique=unique).validate()
+        close = tuple(u for u in self.unique_close if u in terms)
+        return Grammar(
+            terms, rules, "start", source=source, unique=unique, unique_close=close
+        ).validate()
 
 
 def _subsets(mask: int) -> Iterator[int]:
