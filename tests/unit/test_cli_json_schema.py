@@ -204,3 +204,14 @@ def test_match_lenient(tmp_path: Path) -> None:
     assert run("match", "--json-schema", path, "--text", '{"a":1}')[0] == 3
     assert run("match", "--json-schema", path, "--lenient", "--text", '{"a":1,"b":2}')[0] == 0
     assert run("match", "--json-schema", path, "--lenient", "--text", '{"a":"x"}')[0] == 1
+
+
+def test_a_schema_no_value_satisfies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It compiles (the empty language): check says so, match rejects, explain notes it."""
+    path = write(tmp_path, {"allOf": [{"type": "string"}, {"type": "integer"}]})
+    code, text = run("check", "--json-schema", path)
+    assert code == 0 and "empty language: the schema admits no JSON value" in text
+    code, _ = run("match", "--json-schema", path, "--text", '"a"')
+    assert code == 1
+    code, _ = run("explain", path)
+    assert code == 0 and "every instance is invalid" in capsys.readouterr().err

@@ -20,11 +20,13 @@ import pytest
 from jsonschema import Draft202012Validator
 from jsonschema.validators import validator_for
 
-from conftest import smollm2
-from corral import Matcher
+from conftest import ENGINES, smollm2
+from corral import Grammar, Matcher, allocate_token_bitmask
 from corral import compile as compile_grammar
+from corral.backends.steering import Steering
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.errors import CorralError, GrammarError, SchemaIssue, UnsupportedSchemaError
+from corral.grammars.ir import Rule
 from corral.grammars.json_schema import compile_json_schema, explain, serialize_instance
 from corral.grammars.json_schema.formats import KNOWN_FORMATS
 
@@ -341,8 +343,7 @@ def test_flexible_whitespace_bounds() -> None:
 
 
 def test_root_false_admits_nothing() -> None:
-    with pytest.raises(GrammarError):
-        compile_json_schema(False)
+    assert compile_json_schema(False).is_empty
 
 
 # Fail closed: (schema, keyword, pointer of the schema object holding it)
@@ -431,11 +432,12 @@ def test_bounded_compilation(name: str) -> None:
     schema = BOUNDED[name]
     start = time.monotonic()
     try:
-        compile_json_schema(schema)
-    except CorralError as exc:
+        g = compile_json_schema(schema)
         # Every schema here but "not-self" admits values ({} or 1): a bound may be refused, but
-        # the refusal must say so rather than claim the schema is empty.
-        assert name == "not-self" or "admits no JSON value" not in str(exc)
+        # the schema must not be found empty.
+        assert name == "not-self" or not g.is_empty
+    except CorralError as exc:
+        assert "admits no JSON value" not in str(exc)
     assert time.monotonic() - start < 60
 
 
@@ -473,3 +475,34 @@ def test_explain_statuses() -> None:
     assert "unknown format" in rows[("/properties/u", "format")]
     assert rows[("/properties/e", "unevaluatedProperties")].startswith("refused")
     assert "date" in KNOWN_FORMATS and "made-up" not in KNOWN_FORMATS
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    "schema",
+    [False, {"not": {}}, {"oneOf": [True, True]}, {"allOf": [{"type": "string"}, {"enum": [1]}]}],
+)
+def test_a_schema_no_value_satisfies_is_the_empty_language(engine: str, schema: Any) -> None:
+    """It compiles to a validator that refuses everything; generation refuses to start."""
+    g = compile_json_schema(schema)
+    assert g.is_empty and g.empty_reason == "the schema admits no JSON value"
+    cg = compile_grammar(g, smollm2(), engine=engine)
+    for text in [b"1", b'"a"', b"null", b"{}", b""]:
+        m = Matcher(cg)
+        assert not (m.accept_bytes(text) and m.is_accepting())
+    m = Matcher(cg)
+    assert not m.allowed_token_mask().any() and m.shortest_completion() is None
+    bitmask = allocate_token_bitmask(1, cg.vocab_size)
+    m.fill_next_token_bitmask(bitmask)
+    assert not bitmask.any()
+    with pytest.raises(GrammarError, match="admits no JSON value: nothing can be generated"):
+        Steering(cg)
+    assert explain(schema).empty_reason == "the schema admits no JSON value"
+
+
+def test_only_the_front_end_makes_empty_grammars() -> None:
+    with pytest.raises(GrammarError, match="start rule only"):
+        Grammar({}, {"start": Rule("start", (("x",),)), "x": Rule("x", ())}, "start",
+                empty_reason="nothing").validate()  # fmt: skip
+    with pytest.raises(GrammarError, match="language is empty"):
+        Grammar.from_lark("start: start\n")

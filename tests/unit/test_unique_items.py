@@ -117,8 +117,7 @@ def test_a_finite_item_language_caps_the_length(engine: str) -> None:
     assert m.accept_bytes(("[" + ",".join(texts)).encode())
     allowed = [smollm2().token_bytes_tuple()[t] for t in m.allowed_tokens()]
     assert allowed == [b"]"]  # no 14th item exists
-    with pytest.raises(GrammarError):
-        Grammar.from_json_schema({**SCHEMAS["short-strings"], "minItems": 14})
+    assert Grammar.from_json_schema({**SCHEMAS["short-strings"], "minItems": 14}).is_empty
 
 
 @pytest.mark.parametrize("engine", ENGINES)

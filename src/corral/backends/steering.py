@@ -25,6 +25,7 @@ import numpy as np
 
 from corral.constraint_engine.bitmask import allocate_token_bitmask, unpack_bitmask
 from corral.constraint_engine.matcher import Matcher
+from corral.errors import GrammarError
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -99,6 +100,12 @@ class Steering:
         The sequence's token budget (end-of-sequence excluded), or ``None`` for none.
     complete_on_budget:
         Steer to the shortest completion when the budget runs out (default on).
+
+    Raises
+    ------
+    GrammarError
+        If the grammar's language is empty (``Grammar.is_empty``: e.g. a JSON Schema no value
+        satisfies), before any token: no generation meets an empty mask.
     """
 
     def __init__(
@@ -110,6 +117,11 @@ class Steering:
     ) -> None:
         if max_tokens is not None and max_tokens < 1:
             raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+        if compiled.grammar.is_empty:
+            raise GrammarError(
+                f"{compiled.grammar.source}: {compiled.grammar.empty_reason}: nothing can be "
+                "generated"
+            )
         self.compiled = compiled
         self.matcher = Matcher(compiled)
         self.max_tokens = max_tokens

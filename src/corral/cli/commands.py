@@ -108,6 +108,11 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"compiled: {stats['dfa_states']} automaton states, {stats['earley_items']} Earley "
         f"items, {stats['vocab_size']} tokens ({printable(args.tokenizer or 'smollm2')})\n"
     )
+    if grammar.empty_reason is not None:
+        out.write(
+            f"empty language: {printable(grammar.empty_reason)} (every input is rejected; "
+            "generation refuses to start)\n"
+        )
     for warning in grammar.warnings:
         out.write(f"warning: {printable(str(warning))}\n")
     for issue in grammar.unenforced:
@@ -153,6 +158,8 @@ def cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     error = getattr(report, "error", None)
     if isinstance(error, BaseException):
         raise error  # compilation stopped: the keywords not reached are listed as such
+    if report.empty_reason is not None:
+        err.write(f"note: {report.empty_reason}: every instance is invalid\n")
     if refused:
         err.write(
             f"note: {refused} keyword occurrence{'s' if refused != 1 else ''} refused: mask, "

@@ -365,7 +365,7 @@ def compile_grammar(
         dfas_list.append(dfa)
     unusable = frozenset(emptied)
     productive = productive_symbols(grammar, unusable)
-    if grammar.start not in productive:
+    if grammar.start not in productive and not grammar.is_empty:
         raise _unspellable_error(grammar, emptied)
     tables = EarleyTables.build(grammar, unusable, productive)
     assert tables.terminal_names == tuple(names)

@@ -106,7 +106,7 @@ class EarleyTables:
         if productive is None:
             productive = productive_symbols(grammar, unusable)
         productions: list[tuple[int, tuple[int, ...]]] = []
-        if grammar.start in productive:
+        if grammar.start in productive or grammar.is_empty:  # the empty language: no item ends
             productions.append((0, (code(grammar.start),)))
         for name, rule in grammar.rules.items():
             for alt in dict.fromkeys(rule.alternatives):

@@ -51,6 +51,7 @@ def grammar_fingerprint(grammar: Grammar) -> str:
     h.update(repr(("start", grammar.start, "ignore", tuple(grammar.ignore))).encode())
     h.update(repr(("unique", tuple(grammar.unique))).encode())
     h.update(repr(("unique_close", tuple(grammar.unique_close))).encode())
+    h.update(repr(("empty", grammar.empty_reason)).encode())
     for name, term in grammar.terminals.items():
         h.update(repr(("terminal", name, term.pattern, term.literal, term.flags)).encode())
         if isinstance(term.dfa, ByteDFA):

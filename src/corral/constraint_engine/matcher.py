@@ -378,6 +378,8 @@ class Matcher:
         """
         if self._terminated:
             return b""
+        if self.compiled.grammar.is_empty:
+            return None
         first = complete(self.compiled, self._sets, self._threads[-1], self._finish)
         if self.compiled.unique is None:
             return first

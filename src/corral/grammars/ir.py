@@ -131,6 +131,12 @@ class Grammar:
         from every earlier item's value in the array (whitespace and the order of object
         members aside; checked at run time, ``docs/design/unique_items.md``). The JSON Schema
         front-end uses them for ``uniqueItems`` over arrays and open objects.
+    empty_reason:
+        Set (to why) for a grammar whose language is empty on purpose — the JSON Schema
+        front-end's grammar of a schema no value satisfies. Such a grammar has its start rule
+        only, without alternatives; matchers reject every input and generation refuses to
+        start (:attr:`is_empty`). Any other grammar whose start rule derives nothing is an
+        error.
     """
 
     terminals: dict[str, Terminal]
@@ -142,6 +148,7 @@ class Grammar:
     unenforced: list[SchemaIssue] = field(default_factory=list)
     unique: tuple[str, ...] = ()
     unique_close: tuple[str, ...] = ()
+    empty_reason: str | None = None
 
     # ----------------------------------------------------------------- front-ends
     # The constructors are defined by the package façade (:mod:`corral.grammars`), which imports
@@ -197,6 +204,16 @@ class Grammar:
             """Load a ``.lark`` or ``.gbnf`` file, choosing the front-end by extension."""
 
     # ----------------------------------------------------------------- queries
+    @classmethod
+    def empty(cls, source: str, reason: str) -> Grammar:
+        """The grammar of the empty language (see :attr:`empty_reason`)."""
+        return cls({}, {"start": Rule("start", ())}, "start", source=source, empty_reason=reason)
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether the language is empty on purpose (:attr:`empty_reason` is set)."""
+        return self.empty_reason is not None
+
     def symbol_kind(self, name: str) -> str | None:
         """Return ``"terminal"``, ``"rule"`` or ``None`` for an unknown name."""
         if name in self.terminals:
@@ -287,6 +304,17 @@ class Grammar:
                     f"{self.source}: item-closing symbol {u!r} is not a terminal of its own"
                 )
 
+        if self.empty_reason is not None:
+            if (
+                self.terminals
+                or list(self.rules) != [self.start]
+                or any(r.alternatives for r in self.rules.values())
+            ):
+                raise GrammarError(
+                    f"{self.source}: a grammar of the empty language has its start rule only, "
+                    "without alternatives"
+                )
+            return []
         productive = self._productive()
         reachable = self._reachable()
         if self.start not in productive:

@@ -142,7 +142,9 @@ def compile_json_schema(
         Some keyword cannot be enforced exactly (and ``lenient`` is false); ``.issues`` lists
         every one with its JSON pointer.
     GrammarError
-        The schema is malformed, admits no value, or exceeds a size, depth or time bound.
+        The schema is malformed, or exceeds a size, depth or time bound. A schema that admits
+        no value gives the grammar of the empty language (``Grammar.is_empty``): matchers reject
+        everything, generation refuses to start.
     """
     builder = _builder(schema, time_limit, limits, cache)
     try:
@@ -176,6 +178,8 @@ class Explanation(list[KeywordStatus]):
     """
 
     error: GrammarError | None = None
+    empty_reason: str | None = None
+    """Why the schema admits no value, when it admits none (``Grammar.empty_reason``)."""
 
 
 def explain(
@@ -195,8 +199,9 @@ def explain(
     """
     builder = _builder(schema, time_limit, limits, cache)
     error: GrammarError | None = None
+    empty: str | None = None
     try:
-        _emit(builder, "compact", 16)
+        empty = _emit(builder, "compact", 16).empty_reason
     except GrammarError as exc:
         error = exc
     report = dict(builder.report)
@@ -206,6 +211,7 @@ def explain(
                 report.setdefault((ptr, kw), f"not reached: compilation stopped: {error}")
     out = Explanation(KeywordStatus(p, k, s) for (p, k), s in sorted(report.items()))
     out.error = error
+    out.empty_reason = empty
     return out
 
 

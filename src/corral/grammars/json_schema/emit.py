@@ -20,7 +20,6 @@ from itertools import product
 
 from corral.automata.dfa import ByteDFA
 from corral.automata.ops import is_empty
-from corral.errors import GrammarError
 from corral.grammars.ir import Grammar, Rule, Terminal, productive_symbols
 from corral.grammars.json_schema.algebra import (
     ArraySpec,
@@ -370,7 +369,7 @@ class Emitter:
     def _finish(self, source: str) -> Grammar:
         productive = productive_symbols(self.terminals, self.rules.items())
         if "start" not in productive:
-            raise GrammarError(f"{source}: the schema admits no JSON value")
+            return Grammar.empty(source, "the schema admits no JSON value")
         reach: set[str] = set()
         todo = ["start"]
         while todo:
