@@ -73,6 +73,10 @@ class Limits:
         compiler some CPU time, so this bound refuses in a moment what
         :attr:`compile_seconds` would refuse only after seconds (or, inside Lark's own
         loader, which cannot be interrupted, never).
+    max_infill_work:
+        Run time: steps (chart items added, automaton product states visited) of one
+        infilling check (:mod:`corral.infill`); more raises
+        :class:`~corral.errors.LimitExceeded`.
     """
 
     compile_seconds: float | None = 8.0
@@ -90,6 +94,7 @@ class Limits:
     max_input_bytes: int = 8_000_000
     max_earley_set_work: int = 100_000
     max_alternatives: int = 10_000
+    max_infill_work: int = 5_000_000
 
     def with_time(self, seconds: float | None) -> Limits:
         """A copy with another :attr:`compile_seconds`."""

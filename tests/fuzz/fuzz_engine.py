@@ -1,12 +1,14 @@
 """Fuzz the native engine against the reference: random grammars, operations and arguments.
 
-An input is a grammar selector byte, then a stream of operations, each one byte followed by its
+An input is a grammar selector byte (Lark grammars, shipped grammars, JSON Schemas with run-time
+``uniqueItems``), then a stream of operations, each one byte followed by its
 argument bytes: accept a token id (4 signed bytes, scaled so that negative ids, ids past the
 vocabulary and ids near 2**40 all occur), accept raw bytes, roll back (possibly more steps than
 were taken), reset, mask, forced bytes, valid prefix length, shortest completion. A native and a
 reference matcher of the same grammar take every operation; any difference in their answers, or
 any exception other than the documented ``ValueError`` / ``LimitExceeded``, is a finding (a
-crash of the native code ends the process, which the fuzzer reports too).
+crash of the native code ends the process, which the fuzzer reports too). The whole input is
+also given to the native canonicalizer of container items, which must agree with its twin.
 
     python tests/fuzz/fuzz_engine.py WORKDIR tests/fuzz/engine_corpus -max_total_time=60
     python tests/fuzz/fuzz_engine.py --replay FILE_OR_DIR ...
@@ -27,6 +29,10 @@ GRAMMARS = (
     'start: s\ns: s "+" s | s "*" s | "(" s ")" | /[0-9]/',
 )
 LIBRARY = ("json.lark", "arithmetic.lark")
+SCHEMAS = (  # run-time uniqueItems: item texts, and container items compared by value
+    {"type": "array", "uniqueItems": True},
+    {"type": "array", "items": {"type": "integer"}, "uniqueItems": True},
+)
 MAX_OPS = 40
 
 
@@ -35,11 +41,14 @@ def make_target(tokenizer: Any) -> Callable[[bytes], None]:
     import numpy as np
 
     import corral
+    from corral._native import engine_uq_canonical
+    from corral.constraint_engine.unique_values import canonical
     from corral.errors import LimitExceeded
     from corral.grammars import library_path
 
     grammars = [corral.Grammar.from_lark(text) for text in GRAMMARS]
     grammars += [corral.Grammar.from_file(library_path(name)) for name in LIBRARY]
+    grammars += [corral.Grammar.from_json_schema(schema) for schema in SCHEMAS]
     limits = corral.Limits(max_input_bytes=256, max_earley_set_work=20_000)
     pairs = [
         (corral.compile(g, tokenizer, engine="native", limits=limits),
@@ -66,6 +75,8 @@ def make_target(tokenizer: Any) -> Callable[[bytes], None]:
     def target(data: bytes) -> None:
         if not data:
             return
+        if canonical(data) != engine_uq_canonical(data):  # the C canonicalizer on any bytes
+            raise AssertionError(f"canonical texts of {data!r} differ")
         nat_cg, ref_cg = pairs[data[0] % len(pairs)]
         nat, ref = corral.Matcher(nat_cg), corral.Matcher(ref_cg)
         i, ops = 1, 0

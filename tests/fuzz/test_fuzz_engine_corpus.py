@@ -18,7 +18,7 @@ import corral
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from fuzz_engine import GRAMMARS, LIBRARY, make_target  # noqa: E402
+from fuzz_engine import GRAMMARS, LIBRARY, SCHEMAS, make_target  # noqa: E402
 
 SEEDS = sorted(p for p in (HERE / "engine_corpus").iterdir() if p.is_file())
 
@@ -29,7 +29,7 @@ def target() -> Callable[[bytes], None]:
 
 
 def test_corpus_covers_every_grammar() -> None:
-    n = len(GRAMMARS) + len(LIBRARY)
+    n = len(GRAMMARS) + len(LIBRARY) + len(SCHEMAS)
     assert {p.read_bytes()[0] % n for p in SEEDS} == set(range(n))
 
 

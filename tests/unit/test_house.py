@@ -1,11 +1,11 @@
 """The house rules, checked: floors (imports only run downwards) and no process-wide state.
 
 Floors, bottom up: ``corral.errors``/``corral.limits``; ``corral.tokenizers`` and
-``corral.automata``; ``corral.grammars``; ``corral.constraint_engine``; ``corral.backends``;
-``corral.testing``, ``corral.jsonschemabench`` and ``corral.cli``. A module may import from its
-own package and from lower floors only (function-level and ``TYPE_CHECKING`` imports included);
-only the package façade ``corral/__init__.py`` may import from every floor, and only the top
-floors (testing, the benchmark harness, the CLI) may import the façade.
+``corral.automata``; ``corral.grammars``; ``corral.constraint_engine``; ``corral.backends`` and
+``corral.infill``; ``corral.testing``, ``corral.jsonschemabench`` and ``corral.cli``. A module
+may import from its own package and from lower floors only (function-level and ``TYPE_CHECKING``
+imports included); only the package façade ``corral/__init__.py`` may import from every floor,
+and only the top floors (testing, the benchmark harness, the CLI) may import the façade.
 
 No module global is written after import: globals are never rebound (no ``global`` statement),
 no function-level caches (``functools.lru_cache``/``cache``), and a real workload (front-ends,
@@ -38,6 +38,7 @@ FLOORS = {
     "grammars": 2,
     "constraint_engine": 3,
     "backends": 4,
+    "infill": 4,
     "testing": 5,
     "jsonschemabench": 5,
     "cli": 6,

@@ -1,0 +1,237 @@
+"""Templates — fixed parts and holes — as the automaton the infilling check reads.
+
+A template ``x0 H x1 H … xn`` (fixed byte strings ``xi``, holes ``H``) denotes a regular language
+of completions. :func:`pattern_of` builds its automaton, with ε-moves closed inside
+:meth:`Pattern.step`:
+
+* a *chain* of states along the fixed bytes (a fixed byte leads a chain state to the next);
+* ``Hole()`` — any bytes — is a *loop* on the chain state where it stands (every byte leads back
+  to it), so consecutive such holes are one loop;
+* ``Hole(tokens=n)`` — exactly ``n`` vocabulary tokens — is ``n`` copies of the token trie
+  between two chain states: state ``(j, node)`` has read ``j`` whole tokens and the bytes of
+  ``node``; a byte follows the trie edge; a node where a token ends moves by ε to ``(j + 1,
+  root)``, the ``n``-th to the chain state after the hole. ``Hole(max_tokens=n)`` also leaves by
+  ε from every ``(j, root)``: any number of tokens up to ``n``.
+
+Trie states are numbered ``base + j * nodes + node`` per hole; the chain comes first. Special
+tokens (end of sequence included) are not in the trie, so no hole takes one.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from corral.limits import Limits
+from corral.tokenizers.token_trie import TokenTrie
+
+__all__ = ["MAX_HOLE_TOKENS", "Hole", "Pattern", "pattern_of"]
+
+MAX_HOLE_TOKENS = 4096
+"""The largest ``tokens`` / ``max_tokens`` of one hole."""
+
+
+@dataclass(frozen=True)
+class Hole:
+    """A gap: any bytes (the default), exactly ``tokens`` vocabulary tokens, or at most
+    ``max_tokens`` of them."""
+
+    tokens: int | None = None
+    max_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("tokens", "max_tokens"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+                raise TypeError(f"Hole({name}=...) must be an int, not {type(v).__name__}")
+            if v is not None and not 0 <= v <= MAX_HOLE_TOKENS:
+                raise ValueError(f"Hole({name}={v}): must be between 0 and {MAX_HOLE_TOKENS}")
+        if self.tokens is not None and self.max_tokens is not None:
+            raise ValueError("Hole takes tokens= or max_tokens=, not both")
+
+
+Part = bytes | str | Hole
+
+
+@dataclass(frozen=True)
+class _TokenHole:
+    base: int  # its first trie state
+    slots: int  # n
+    exit: int  # the chain state after it
+    at_most: bool
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A template's automaton (see the module docstring).
+
+    Attributes
+    ----------
+    chain_byte:
+        Per chain state, the fixed byte leading to the next chain state (``-1``: none).
+    loop:
+        Per chain state, whether every byte leads back to it (a ``Hole()`` stands there).
+    token_holes:
+        The token-count holes, in order.
+    trie:
+        The vocabulary's trie (for token holes).
+    """
+
+    chain_byte: tuple[int, ...]
+    loop: tuple[bool, ...]
+    token_holes: tuple[_TokenHole, ...]
+    trie: TokenTrie
+
+    @property
+    def entries(self) -> dict[int, _TokenHole]:
+        """Chain state -> the token hole that starts there."""
+        got: dict[int, _TokenHole] | None = self.__dict__.get("_entries")
+        if got is None:
+            got = {h.exit - 1: h for h in self.token_holes}
+            object.__setattr__(self, "_entries", got)
+        return got
+
+    @property
+    def final(self) -> int:
+        """The accepting state (the end of the chain)."""
+        return len(self.chain_byte) - 1
+
+    @property
+    def n_states(self) -> int:
+        """Number of states."""
+        if not self.token_holes:
+            return len(self.chain_byte)
+        h = self.token_holes[-1]
+        return h.base + h.slots * self.trie.n_nodes
+
+    def _hole_of(self, r: int) -> _TokenHole:
+        bases = [h.base for h in self.token_holes]
+        return self.token_holes[bisect_right(bases, r) - 1]
+
+    def closure(self, r: int) -> tuple[int, ...]:
+        """``r`` and the states ε-moves lead it to."""
+        out = [r]
+        seen = {r}
+        i = 0
+        n_chain = len(self.chain_byte)
+        nodes = self.trie.n_nodes
+        ptr = self.trie.node_tok_ptr
+        while i < len(out):
+            s = out[i]
+            i += 1
+            nxt: list[int] = []
+            if s < n_chain:
+                h = self.entries.get(s)
+                if h is not None:
+                    nxt.append(h.base if h.slots else h.exit)
+                    if h.at_most:
+                        nxt.append(h.exit)
+            else:
+                h = self._hole_of(s)
+                j, node = divmod(s - h.base, nodes)
+                if node == 0 and h.at_most:
+                    nxt.append(h.exit)
+                if node != 0 and ptr[node + 1] > ptr[node]:
+                    nxt.append(h.base + (j + 1) * nodes if j + 1 < h.slots else h.exit)
+            for q in nxt:
+                if q not in seen:
+                    seen.add(q)
+                    out.append(q)
+        return tuple(out)
+
+    def candidates(self, r: int, live: Sequence[int]) -> Sequence[int]:
+        """The bytes that may leave state ``r`` among ``live`` (an automaton's live bytes):
+        all of them at a loop, the next fixed byte on the chain, the children's bytes in a
+        trie (whichever list is shorter is read)."""
+        if r < len(self.chain_byte):
+            if self.loop[r]:
+                return live
+            b = self.chain_byte[r]
+            return (b,) if b >= 0 else ()
+        node = (r - self._hole_of(r).base) % self.trie.n_nodes
+        child_ptr, child_ids, node_byte, _ = self.trie.lists()
+        return [node_byte[c] for c in child_ids[child_ptr[node] : child_ptr[node + 1]]]
+
+    def step(self, r: int, b: int) -> tuple[int, ...]:
+        """The states byte ``b`` leads state ``r`` to, ε-moves after it included."""
+        if r < len(self.chain_byte):
+            direct = [r] if self.loop[r] else []
+            if self.chain_byte[r] == b:
+                direct.append(r + 1)
+        else:
+            h = self._hole_of(r)
+            j, node = divmod(r - h.base, self.trie.n_nodes)
+            child = _child(self.trie, node, b)
+            direct = [h.base + j * self.trie.n_nodes + child] if child >= 0 else []
+        if len(direct) == 1:
+            return self.closure(direct[0])
+        return tuple(dict.fromkeys(q for d in direct for q in self.closure(d)))
+
+
+def _child(trie: TokenTrie, node: int, b: int) -> int:
+    child_ptr, child_ids, node_byte, _ = trie.lists()
+    lo, hi = child_ptr[node], child_ptr[node + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if node_byte[child_ids[mid]] < b:
+            lo = mid + 1
+        else:
+            hi = mid
+    end = child_ptr[node + 1]
+    return child_ids[lo] if lo < end and node_byte[child_ids[lo]] == b else -1
+
+
+def pattern_of(template: Sequence[Part], limits: Limits, trie: TokenTrie) -> Pattern:
+    """The automaton of ``template`` (fixed parts as ``bytes`` or ``str``, and :class:`Hole`),
+    token holes over ``trie``.
+
+    Raises
+    ------
+    TypeError
+        A part is not ``bytes``, ``str`` or a :class:`Hole`.
+    ValueError
+        A fixed part is not valid UTF-8, or the template is longer than
+        ``limits.max_input_bytes`` (fixed bytes, holes and their tokens together).
+    """
+    if isinstance(template, (bytes, str, Hole)):
+        raise TypeError("a template is a sequence of parts (bytes, str or Hole), not one part")
+    chain: list[int] = []
+    loop = [False]
+    holes: list[tuple[int, int, bool]] = []  # (entry, slots, at_most)
+    size = 0
+    for k, part in enumerate(template):
+        if isinstance(part, Hole):
+            if part.tokens is None and part.max_tokens is None:
+                loop[-1] = True
+                size += 1
+                continue
+            n = part.tokens if part.tokens is not None else part.max_tokens
+            assert n is not None
+            holes.append((len(chain), n, part.tokens is None))
+            chain.append(-1)
+            loop.append(False)
+            size += 1 + n
+        elif isinstance(part, (bytes, str)):
+            data = part.encode("utf-8") if isinstance(part, str) else bytes(part)
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"template part {k} is not valid UTF-8: {exc.reason}") from None
+            chain.extend(data)
+            loop.extend([False] * len(data))
+            size += len(data)
+        else:
+            raise TypeError(f"template part {k} is {type(part).__name__}, not bytes, str or Hole")
+        if size > limits.max_input_bytes:
+            raise ValueError(
+                f"the template is longer than {limits.max_input_bytes} bytes "
+                "(Limits.max_input_bytes)"
+            )
+    chain.append(-1)  # the final state
+    base = len(chain)
+    token_holes = []
+    for entry, n, at_most in holes:
+        token_holes.append(_TokenHole(base, n, entry + 1, at_most))
+        base += n * trie.n_nodes
+    return Pattern(tuple(chain), tuple(loop), tuple(token_holes), trie)
