@@ -117,3 +117,26 @@ def test_validity_reads_numbers_as_decimals_on_request() -> None:
     assert is_valid("10000.89", schema, decimal=True)
     assert not is_valid("10000.891", schema, decimal=True)
     assert not is_valid("[1", schema, decimal=True)
+
+
+def test_generate_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--template``: the model fills each hole; the whole is valid and keeps the fixed text."""
+    schema = {
+        "type": "object", "additionalProperties": False, "required": ["name", "tags", "age"],
+        "properties": {"name": {"type": "string"}, "tags": {"type": "array",
+                       "items": {"type": "string"}}, "age": {"type": "integer", "minimum": 0}},
+    }  # fmt: skip
+    schema_file = tmp_path / "person.json"
+    schema_file.write_text(json.dumps(schema))
+    template = tmp_path / "person.template"
+    template.write_text('{"name":▢,"tags":[▢],"age":▢}\n', encoding="utf-8")
+    code, out, err = run(
+        ["generate", "--json-schema", str(schema_file), "--template", str(template),
+         "--prompt", "Alice, 30, likes tennis and chess. As JSON.", "--max-tokens", "16"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    value = json.loads(out)
+    jsonschema.validate(value, schema)
+    text = out.strip()
+    assert text.startswith('{"name":') and ',"tags":[' in text and text.endswith("}")

@@ -293,3 +293,16 @@ def test_process_ctrl_c_during_compile(tmp_path: Path) -> None:
     assert b"Traceback" not in seen
     assert seen.replace(b"\r\n", b"\n").endswith(b" interrupted\nerror: interrupted\n"), seen
     assert proc.stdout is not None and proc.stdout.read() == b""
+
+
+def test_generate_template_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A template without a hole, or an empty marker: usage errors before any model loads."""
+    template = tmp_path / "t.txt"
+    template.write_text("no hole here")
+    for extra, words in (
+        (["--template", str(template)], "no hole"),
+        (["--template", str(template), "--hole-marker", ""], "--hole-marker"),
+    ):
+        code = main(["generate", "--regex", "a", "--prompt", "x", *extra], out=io.StringIO())
+        err = capsys.readouterr().err
+        assert code == 2 and words in err and "Traceback" not in err

@@ -15,9 +15,11 @@ import random
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from conftest import ENGINES, LIBRARY, compiled_library, smollm2
 from corral import Grammar, Matcher, Tokenizer
@@ -25,6 +27,7 @@ from corral import compile as compile_grammar
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.errors import GrammarError, LimitExceeded
 from corral.infill import Hole, complete, is_completable
+from corral.infill.fill import fill_template
 from corral.infill.template import Part, pattern_of
 from corral.limits import Limits
 
@@ -296,3 +299,59 @@ def test_token_holes_count_tokens_not_bytes(engine: str) -> None:
     assert check(cg, ["aa", Hole(tokens=2)])  # "cb" + "b"
     assert not check(cg, ["aa", Hole(max_tokens=1)])
     assert complete(cg, ["aa", Hole(tokens=2)]) == b"aacbb"
+
+
+# ------------------------------------------------------------------ template filling
+class SyntheticRuntime:
+    """A seeded stand-in for a model (``start``/``eval`` -> logits): random scores, or an
+    adversarial one that prefers tokens full of brackets and quotes."""
+
+    def __init__(self, vocab: int, seed: int, adversarial: bool = False) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.vocab = vocab
+        self.bias = np.zeros(vocab)
+        if adversarial:
+            for t, b in enumerate(smollm2().token_bytes_tuple()[:vocab]):
+                self.bias[t] = 5.0 * sum(b.count(c) for c in b'{}[]",:')
+        self.fed: list[int] = []
+
+    def start(self, ids: Sequence[int]) -> np.ndarray:
+        self.fed = list(ids)
+        return self.rng.normal(size=self.vocab) + self.bias
+
+    def eval(self, ids: Sequence[int]) -> np.ndarray:
+        self.fed += list(ids)
+        return self.rng.normal(size=self.vocab) + self.bias
+
+
+PERSON = {
+    "type": "object", "additionalProperties": False, "required": ["name", "tags", "age"],
+    "properties": {"name": {"type": "string", "maxLength": 12},
+                   "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+                   "age": {"type": "integer", "minimum": 0, "maximum": 150}},
+}  # fmt: skip
+PERSON_TEMPLATE: list[Part] = ['{"name":', Hole(), ',"tags":[', Hole(), '],"age":', Hole(), "}"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("adversarial", [False, True])
+@pytest.mark.parametrize("seed", range(3))
+def test_template_filling_stays_in_the_language(engine: str, adversarial: bool, seed: int) -> None:
+    """Whatever the proposals, the filled template is complete, valid and keeps its parts."""
+    cg = compile_grammar(Grammar.from_json_schema(PERSON), smollm2(), engine=engine)
+    runtime = SyntheticRuntime(cg.vocab_size, seed, adversarial)
+    text = fill_template(runtime, [1, 2], cg, PERSON_TEMPLATE, max_tokens_per_hole=8)
+    m = Matcher(cg)
+    assert m.accept_bytes(text) and m.is_accepting(), text
+    assert fits(PERSON_TEMPLATE, text), text
+    Draft202012Validator(PERSON).validate(json.loads(text))
+    assert runtime.fed[:2] == [1, 2]
+
+
+def test_template_filling_refuses_what_cannot_be_filled() -> None:
+    cg = compile_grammar(Grammar.from_json_schema(PERSON), smollm2())
+    runtime = SyntheticRuntime(cg.vocab_size, 0)
+    with pytest.raises(GrammarError, match="no completion"):
+        fill_template(runtime, [], cg, ['{"age":', Hole()])
+    with pytest.raises(GrammarError, match="token-count holes"):
+        fill_template(runtime, [], cg, ['{"name":', Hole(tokens=2), "}"])

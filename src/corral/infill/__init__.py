@@ -21,16 +21,16 @@ from corral.errors import GrammarError
 from corral.infill.chart import Chart
 from corral.infill.template import Hole, Part, pattern_of
 
-__all__ = ["Hole", "complete", "is_completable"]
+__all__ = ["Hole", "completable_bytes", "complete", "complete_bytes", "is_completable"]
 
 
-def _chart(compiled: CompiledGrammar, template: Sequence[Part]) -> Chart | None:
+def _chart(compiled: CompiledGrammar, template: Sequence[Part], utf8: bool = True) -> Chart | None:
     if compiled.unique is not None:
         raise GrammarError(
             f"{compiled.grammar.source}: infilling is not available for grammars with run-time "
             "uniqueItems checks (they are not context-free)"
         )
-    pattern = pattern_of(template, compiled.limits, compiled.trie)
+    pattern = pattern_of(template, compiled.limits, compiled.trie, utf8=utf8)
     if compiled.grammar.is_empty:
         return None
     return Chart(compiled, pattern)
@@ -75,4 +75,16 @@ def complete(compiled: CompiledGrammar, template: Sequence[Part]) -> bytes | Non
     shortest. Parameters and errors as for :func:`is_completable`.
     """
     chart = _chart(compiled, template)
+    return None if chart is None else chart.text()
+
+
+def completable_bytes(compiled: CompiledGrammar, template: Sequence[Part]) -> bool:
+    """:func:`is_completable` for fixed parts that may cut UTF-8 characters (token bytes)."""
+    chart = _chart(compiled, template, utf8=False)
+    return chart is not None and chart.completable
+
+
+def complete_bytes(compiled: CompiledGrammar, template: Sequence[Part]) -> bytes | None:
+    """:func:`complete` for fixed parts that may cut UTF-8 characters (token bytes)."""
+    chart = _chart(compiled, template, utf8=False)
     return None if chart is None else chart.text()

@@ -182,9 +182,12 @@ def _child(trie: TokenTrie, node: int, b: int) -> int:
     return child_ids[lo] if lo < end and node_byte[child_ids[lo]] == b else -1
 
 
-def pattern_of(template: Sequence[Part], limits: Limits, trie: TokenTrie) -> Pattern:
+def pattern_of(
+    template: Sequence[Part], limits: Limits, trie: TokenTrie, *, utf8: bool = True
+) -> Pattern:
     """The automaton of ``template`` (fixed parts as ``bytes`` or ``str``, and :class:`Hole`),
-    token holes over ``trie``.
+    token holes over ``trie``. ``utf8=False`` lets fixed parts cut characters (as token bytes
+    do: the decoding loops' own texts).
 
     Raises
     ------
@@ -215,7 +218,8 @@ def pattern_of(template: Sequence[Part], limits: Limits, trie: TokenTrie) -> Pat
         elif isinstance(part, (bytes, str)):
             data = part.encode("utf-8") if isinstance(part, str) else bytes(part)
             try:
-                data.decode("utf-8")
+                if utf8:
+                    data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise ValueError(f"template part {k} is not valid UTF-8: {exc.reason}") from None
             chain.extend(data)
