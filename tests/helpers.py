@@ -101,3 +101,12 @@ def sample_schemas(n: int = SAMPLE_SIZE, seed: int = SAMPLE_SEED) -> list[tuple[
         if len(out) == n:
             break
     return out
+
+
+PERSON_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["name", "tags", "age"],
+    "properties": {"name": {"type": "string", "maxLength": 20},
+                   "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 4},
+                   "age": {"type": "integer", "minimum": 0, "maximum": 120}},
+}  # fmt: skip
+"""A small schema with a string, an array and an integer (template-filling tests)."""

@@ -18,7 +18,7 @@ from corral.backends.steering import Steering
 from corral.grammars import library_path
 from corral.infill import Hole
 from corral.infill.fill import fill_template
-from helpers import sample_schemas
+from helpers import PERSON_SCHEMA, sample_schemas
 
 PROMPT = "Return a JSON object that matches this schema:\n{schema}"
 SCHEMAS = sample_schemas()
@@ -195,12 +195,7 @@ def test_unique_items_hold_where_the_model_repeats(model: Model, schema: Any) ->
 def test_template_filling_with_the_model(model: Model) -> None:
     """SmolLM2 fills a JSON template's holes; the whole is schema-valid and keeps the fixed
     parts (the rest of the template is kept completable at every step)."""
-    schema = {
-        "type": "object", "additionalProperties": False, "required": ["name", "tags", "age"],
-        "properties": {"name": {"type": "string", "maxLength": 20},
-                       "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 4},
-                       "age": {"type": "integer", "minimum": 0, "maximum": 120}},
-    }  # fmt: skip
+    schema = PERSON_SCHEMA
     cg = model.compile(corral.Grammar.from_json_schema(schema))
     prompt = "Alice is 30 and likes tennis and chess. As JSON."
     ids = model.prompt_ids(prompt, system=None, chat=True)

@@ -30,6 +30,7 @@ from corral.infill import Hole, complete, is_completable
 from corral.infill.fill import fill_template
 from corral.infill.template import Part, pattern_of
 from corral.limits import Limits
+from helpers import PERSON_SCHEMA
 
 SMALL = {
     "nested": ('start: "a" start "b" | "c"\n', b"abc"),
@@ -324,12 +325,7 @@ class SyntheticRuntime:
         return self.rng.normal(size=self.vocab) + self.bias
 
 
-PERSON = {
-    "type": "object", "additionalProperties": False, "required": ["name", "tags", "age"],
-    "properties": {"name": {"type": "string", "maxLength": 12},
-                   "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
-                   "age": {"type": "integer", "minimum": 0, "maximum": 150}},
-}  # fmt: skip
+PERSON = PERSON_SCHEMA
 PERSON_TEMPLATE: list[Part] = ['{"name":', Hole(), ',"tags":[', Hole(), '],"age":', Hole(), "}"]
 
 

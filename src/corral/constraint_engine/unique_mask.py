@@ -16,7 +16,7 @@ kept with the token trie) that close a container item of an array with earlier c
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -134,58 +134,62 @@ def _closes_item(before: Scan, after: Scan, b: int, buf: bytes) -> bool:
     )
 
 
-def _closer_tokens(cg: CompiledGrammar, mode: int) -> np.ndarray:
-    """Token ids holding, from scanner mode ``mode``, a ``]`` or ``}`` outside strings."""
+def _outside(tok: bytes, mode: int) -> Iterator[int]:
+    """The bytes of ``tok`` read outside strings from scanner mode ``mode`` (the quote that
+    opens a string included)."""
+    m = mode
+    for b in tok:
+        if m == STR:
+            m = ESC if b == 0x5C else (OUT if b == 0x22 else STR)
+        elif m == ESC:
+            m = STR
+        else:
+            yield b
+            if b == 0x22:
+                m = STR
+
+
+def _token_set(
+    cg: CompiledGrammar, key: str, mode: int, needles: bytes, holds: Callable[[Iterator[int]], bool]
+) -> np.ndarray:
+    """Token ids (one of ``needles`` in them) whose bytes outside strings, from scanner mode
+    ``mode``, satisfy ``holds``; kept with the token trie under ``(key, mode)``."""
 
     def build() -> np.ndarray:
-        out: list[int] = []
-        for tid, tok in enumerate(cg.token_byte_strings):
-            if b"]" not in tok and b"}" not in tok:
-                continue
-            m = mode
-            for b in tok:
-                if m == STR:
-                    m = ESC if b == 0x5C else (OUT if b == 0x22 else STR)
-                elif m == ESC:
-                    m = STR
-                elif b in (0x5D, 0x7D):
-                    out.append(tid)
-                    break
-                elif b == 0x22:
-                    m = STR
-        return np.array(out, dtype=np.int64)
+        return np.array(
+            [
+                tid
+                for tid, tok in enumerate(cg.token_byte_strings)
+                if any(c in tok for c in needles) and holds(_outside(tok, mode))
+            ],
+            dtype=np.int64,
+        )
 
-    got: np.ndarray = cg.trie.memo(("unique_closers", mode), build)
+    got: np.ndarray = cg.trie.memo((key, mode), build)
     return got
+
+
+def _closer_tokens(cg: CompiledGrammar, mode: int) -> np.ndarray:
+    """Token ids holding, from scanner mode ``mode``, a ``]`` or ``}`` outside strings."""
+    return _token_set(
+        cg, "unique_closers", mode, b"]}", lambda bs: any(b in (0x5D, 0x7D) for b in bs)
+    )
+
+
+def _comma_then_byte(bs: Iterator[int]) -> bool:
+    comma = False
+    for b in bs:
+        if comma and b not in _WS:
+            return True
+        if b == 0x2C:
+            comma = True
+    return False
 
 
 def _comma_tokens(cg: CompiledGrammar, mode: int) -> np.ndarray:
     """Token ids holding, from scanner mode ``mode``, a comma outside strings followed later by
     a byte that is not whitespace (where an array item may begin inside the token)."""
-
-    def build() -> np.ndarray:
-        out: list[int] = []
-        for tid, tok in enumerate(cg.token_byte_strings):
-            if b"," not in tok:
-                continue
-            m = mode
-            comma = False
-            for b in tok:
-                if m == STR:
-                    m = ESC if b == 0x5C else (OUT if b == 0x22 else STR)
-                elif m == ESC:
-                    m = STR
-                elif comma and b not in _WS:
-                    out.append(tid)
-                    break
-                elif b == 0x2C:
-                    comma = True
-                elif b == 0x22:
-                    m = STR
-        return np.array(out, dtype=np.int64)
-
-    got: np.ndarray = cg.trie.memo(("unique_commas", mode), build)
-    return got
+    return _token_set(cg, "unique_commas", mode, b",", _comma_then_byte)
 
 
 def trie_candidates(cg: CompiledGrammar, data: bytes, sc: Scan) -> set[int]:
@@ -207,20 +211,11 @@ def trie_candidates(cg: CompiledGrammar, data: bytes, sc: Scan) -> set[int]:
 def _walk(cg: CompiledGrammar, earlier: _Earlier, start: bytes | None, out: set[int]) -> None:
     """:func:`trie_candidates` for one array: ``start`` is its item's text so far (``None``:
     no item begun, whitespace may come first)."""
-    child_ptr, child_ids, node_byte, _ = cg.trie.lists()
+    child_ptr, child_ids, _, _ = cg.trie.lists()
     trie = cg.trie
+    child = trie.child
     ut = cg.unique
     assert ut is not None
-
-    def child(node: int, b: int) -> int:
-        lo, hi = child_ptr[node], child_ptr[node + 1]
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if node_byte[child_ids[mid]] < b:
-                lo = mid + 1
-            else:
-                hi = mid
-        return child_ids[lo] if lo < child_ptr[node + 1] and node_byte[child_ids[lo]] == b else -1
 
     # (node, item text so far, or None while only whitespace was read before the item)
     stack: list[tuple[int, bytes | None]] = [(0, start)]

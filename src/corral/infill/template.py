@@ -162,24 +162,11 @@ class Pattern:
         else:
             h = self._hole_of(r)
             j, node = divmod(r - h.base, self.trie.n_nodes)
-            child = _child(self.trie, node, b)
+            child = self.trie.child(node, b)
             direct = [h.base + j * self.trie.n_nodes + child] if child >= 0 else []
         if len(direct) == 1:
             return self.closure(direct[0])
         return tuple(dict.fromkeys(q for d in direct for q in self.closure(d)))
-
-
-def _child(trie: TokenTrie, node: int, b: int) -> int:
-    child_ptr, child_ids, node_byte, _ = trie.lists()
-    lo, hi = child_ptr[node], child_ptr[node + 1]
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if node_byte[child_ids[mid]] < b:
-            lo = mid + 1
-        else:
-            hi = mid
-    end = child_ptr[node + 1]
-    return child_ids[lo] if lo < end and node_byte[child_ids[lo]] == b else -1
 
 
 def pattern_of(

@@ -226,6 +226,20 @@ class TokenTrie:
             single=_frozen(single),
         )
 
+    def child(self, node: int, b: int) -> int:
+        """The child of ``node`` along byte ``b`` (binary search of its sorted children), or
+        ``-1``."""
+        child_ptr, child_ids, node_byte, _ = self.lists()
+        lo, end = child_ptr[node], child_ptr[node + 1]
+        hi = end
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if node_byte[child_ids[mid]] < b:
+                lo = mid + 1
+            else:
+                hi = mid
+        return child_ids[lo] if lo < end and node_byte[child_ids[lo]] == b else -1
+
     def lists(self) -> tuple[list[int], list[int], list[int], list[int]]:
         """``child_ptr``, ``child_ids``, ``node_byte``, ``n_children`` as Python lists, for
         levels walked in plain Python (the reference engine); made on first use and kept."""
