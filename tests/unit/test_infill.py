@@ -9,11 +9,13 @@ matcher and keep the fixed parts in order.
 from __future__ import annotations
 
 import functools
+import io
 import itertools
 import json
 import random
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,11 +26,13 @@ from jsonschema import Draft202012Validator
 from conftest import ENGINES, LIBRARY, compiled_library, smollm2
 from corral import Grammar, Matcher, Tokenizer
 from corral import compile as compile_grammar
+from corral.cli import main
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.errors import GrammarError, LimitExceeded
 from corral.infill import Hole, complete, is_completable
 from corral.infill.fill import fill_template
 from corral.infill.template import Part, pattern_of
+from corral.jsonschemabench.infill_bench import random_words, spans_removed
 from corral.limits import Limits
 from helpers import PERSON_SCHEMA
 
@@ -156,24 +160,11 @@ def test_words_of_shipped_grammars_with_spans_removed(name: str) -> None:
     replaced by holes, are completable, and completions keep every fixed part."""
     cg = compiled_library(name)
     rng = random.Random(name)
-    for _ in range(4):
-        m = Matcher(cg)
-        taken: list[int] = []
-        for _ in range(rng.randrange(2, 14)):
-            ids = [t for t in m.allowed_tokens() if t not in cg.eos_ids]
-            if not ids:
-                break
-            taken.append(rng.choice(ids))
-            assert m.accept_token(taken[-1])
-        rest = m.shortest_completion()
-        assert rest is not None
-        word = b"".join(cg.token_bytes(t) or b"" for t in taken) + rest
+    words = random_words(cg, rng, 4, max_tokens=14)
+    assert len(words) == 4
+    for word in words:
         for spans in (1, 2, 3):
-            bounds = [i for i in range(len(word) + 1) if i == len(word) or word[i] >> 6 != 2]
-            cuts = sorted(rng.sample(bounds, min(2 * spans, len(bounds))))  # between characters
-            parts: list[Part] = [word[: cuts[0]]]
-            for i in range(0, len(cuts) - 1, 2):
-                parts += [Hole(), word[cuts[i + 1] : cuts[i + 2] if i + 2 < len(cuts) else None]]
+            parts = spans_removed(word, spans, rng)
             assert check(cg, parts), (word, parts)
 
 
@@ -351,3 +342,17 @@ def test_template_filling_refuses_what_cannot_be_filled() -> None:
         fill_template(runtime, [], cg, ['{"age":', Hole()])
     with pytest.raises(GrammarError, match="token-count holes"):
         fill_template(runtime, [], cg, ['{"name":', Hole(tokens=2), "}"])
+
+
+def test_bench_infill_command(tmp_path: Path) -> None:
+    """``corral bench infill``: every template cut from a valid document is completable."""
+    out = io.StringIO()
+    code = main(["bench", "infill", "--n", "3", "--tasks", "jsonschema,c", "--out", str(tmp_path)],
+                out=out)  # fmt: skip
+    assert code == 0 and "| jsonschema | 1 |" in out.getvalue()
+    summary = json.loads((tmp_path / "infill.json").read_text())
+    rows = [r for task in summary["tasks"].values() for r in task.values()]
+    assert rows and all(r["wrong"] == 0 and r["timeouts"] == 0 for r in rows)
+    assert sum(r["checks"] for r in rows) > 0
+    assert (tmp_path / "infill.png").stat().st_size > 0
+    assert main(["bench", "infill", "--tasks", "rust"], out=io.StringIO()) == 2

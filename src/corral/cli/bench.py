@@ -16,7 +16,7 @@ __all__ = ["add_bench_parser", "cmd_bench"]
 
 
 def add_bench_parser(sub: argparse._SubParsersAction[Any]) -> None:
-    """Register ``bench`` and its benchmarks, ``masks`` and ``generate``."""
+    """Register ``bench`` and its benchmarks, ``masks``, ``generate`` and ``infill``."""
     bench = sub.add_parser(
         "bench", help="benchmarks: 'bench masks' (mask and compile times against llguidance and "
         "XGrammar), 'bench generate' (end to end with SmolLM2)",
@@ -24,7 +24,7 @@ def add_bench_parser(sub: argparse._SubParsersAction[Any]) -> None:
     )  # fmt: skip
     which = bench.add_subparsers(
         dest="benchmark", required=True, metavar="BENCHMARK",
-        help="the benchmark: masks or generate",
+        help="the benchmark: masks, generate or infill",
     )  # fmt: skip
     masks = which.add_parser(
         "masks", help="mask, compile, accept and first-mask times: corral vs llguidance and "
@@ -32,22 +32,15 @@ def add_bench_parser(sub: argparse._SubParsersAction[Any]) -> None:
         description="A seeded sample of JSONSchemaBench schemas, compiled by every engine for "
         "one tokenizer; the valid instances' token paths walked by all of them, single thread.",
     )  # fmt: skip
-    masks.add_argument(
-        "--data", metavar="DIR", help="JSONSchemaBench folder ($CORRAL_JSONSCHEMABENCH)"
-    )
+    _sample_args(masks, 60, "schemas in the sample")
     masks.add_argument(
         "--split", action="append", metavar="NAME",
         help="a split to sample (repeatable; default Glaiveai2K, Github_easy, Github_medium)",
     )  # fmt: skip
-    masks.add_argument("--n", type=int, default=60, help="schemas in the sample (default 60)")
-    masks.add_argument("--seed", type=int, default=0, help="sample seed (default 0)")
     masks.add_argument(
         "--instances", type=int, default=2, help="valid instances walked per schema (default 2)"
     )
-    masks.add_argument(
-        "--tokenizer", default="smollm2", metavar="NAME|PATH",
-        help="smollm2 (default), qwen, or a .gguf, tokenizer.json or .tiktoken path",
-    )  # fmt: skip
+    _tokenizer_arg(masks)
     masks.add_argument(
         "--engines", default="corral,llguidance,xgrammar",
         help="comma-separated engines (default all; missing packages are left out)",
@@ -71,11 +64,7 @@ def add_bench_parser(sub: argparse._SubParsersAction[Any]) -> None:
         help="llama.cpp (default: corral vs llama.cpp's JSON-schema grammar) or transformers "
         "(corral vs XGrammar's and llguidance's processors, where installed)",
     )  # fmt: skip
-    gen.add_argument(
-        "--data", metavar="DIR", help="JSONSchemaBench folder ($CORRAL_JSONSCHEMABENCH)"
-    )
-    gen.add_argument("--n", type=int, default=15, help="schemas in the sample (default 15)")
-    gen.add_argument("--seed", type=int, default=0, help="sample seed (default 0)")
+    _sample_args(gen, 15, "schemas in the sample")
     gen.add_argument("--max-tokens", type=int, default=200, help="budget per output (default 200)")
     gen.add_argument("--model", default="smollm2", help="smollm2 (default) or a .gguf path")
     gen.add_argument(
@@ -86,12 +75,45 @@ def add_bench_parser(sub: argparse._SubParsersAction[Any]) -> None:
         help="where to write generation.json/.md/.png (generation_hf.* on transformers; default "
         "benchmarks/results/generation)",
     )  # fmt: skip
+    infill = which.add_parser(
+        "infill", help="infilling checks: valid documents with 1-3 spans removed (JSONSchemaBench "
+        "instances, C-like and SQL words)",
+        description="Exact completability checks (corral.infill) on templates cut from valid "
+        "documents; every answer must be true. Time per check, timeouts, wrong answers.",
+    )  # fmt: skip
+    _sample_args(infill, 60, "schemas sampled; words of each grammar: n/3")
+    infill.add_argument(
+        "--tasks",
+        default="jsonschema,c,sql",
+        help="comma-separated: jsonschema, c, sql (default all)",
+    )
+    _tokenizer_arg(infill)
+    infill.add_argument(
+        "--out", default="benchmarks/results/infill", metavar="DIR",
+        help="where to write infill.json/.md/.png (default benchmarks/results/infill)",
+    )  # fmt: skip
+
+
+def _sample_args(p: argparse.ArgumentParser, n: int, what: str) -> None:
+    """``--data``, ``--n`` and ``--seed``: the seeded sample of a benchmark."""
+    p.add_argument("--data", metavar="DIR", help="JSONSchemaBench folder ($CORRAL_JSONSCHEMABENCH)")
+    p.add_argument("--n", type=int, default=n, help=f"{what} (default {n})")
+    p.add_argument("--seed", type=int, default=0, help="sample seed (default 0)")
+
+
+def _tokenizer_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tokenizer", default="smollm2", metavar="NAME|PATH",
+        help="smollm2 (default), qwen, or a .gguf, tokenizer.json or .tiktoken path",
+    )  # fmt: skip
 
 
 def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """``corral bench masks`` and ``corral bench generate``."""
+    """``corral bench masks``, ``corral bench generate`` and ``corral bench infill``."""
     if args.benchmark == "masks":
         return _bench_masks(args, out, err)
+    if args.benchmark == "infill":
+        return _bench_infill(args, out, err)
     from corral.backends.api import Model, model_path
     from corral.jsonschemabench.generation import run_generation_bench, sample_cases, write_results
 
@@ -137,11 +159,11 @@ def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _bar(err: TextIO) -> Callable[[int, int], None]:
+def _bar(err: TextIO, what: str = "schemas") -> Callable[[int, int], None]:
     def progress(done: int, total: int) -> None:
         width = 30
         filled = width * done // max(total, 1)
-        err.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} schemas")
+        err.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {what}")
         err.flush()
 
     return progress
@@ -173,4 +195,25 @@ def _bench_masks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )  # fmt: skip
     summary = write_mask_results(result, Path(args.out), command)
     out.write(format_table(summary) + "\n")
+    return EXIT_OK
+
+
+def _bench_infill(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from corral.cli.inputs import load_tokenizer
+    from corral.jsonschemabench.infill_bench import TASKS, run_infill_bench, write_infill_results
+
+    if args.n < 1:
+        raise UsageError("--n must be at least 1")
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    if not tasks or any(t not in TASKS for t in tasks):
+        raise UsageError(f"--tasks takes {', '.join(TASKS)}")
+    result = run_infill_bench(
+        load_tokenizer(args.tokenizer), data=Path(args.data) if args.data else None, n=args.n,
+        seed=args.seed, tasks=tasks, progress=_bar(err, "documents"),
+    )  # fmt: skip
+    err.write("\n")
+    command = (f"corral bench infill --tokenizer {args.tokenizer} --n {args.n} "
+               f"--seed {args.seed} --tasks {','.join(tasks)}")  # fmt: skip
+    summary = write_infill_results(result, Path(args.out), command)
+    out.write(summary["table"] + "\n")
     return EXIT_OK
