@@ -166,6 +166,7 @@ static int push_byte(corral_matcher *m, uint8_t byte, int64_t max_work, int64_t 
         m->uq_on = 1;
         m->uq_frame = frame;
         m->uq_end = (int64_t)k + 1;
+        m->uq_close = -1;
     }
     int32_t s;
     const int r = corral_step(m, cur.thr_lo, cur.thr_hi, byte, 0, &s);

@@ -105,8 +105,18 @@ static int32_t item_frame(const corral_matcher *m, int64_t start) {
 
 /* An item-closing thread that has read its bracket (the scanner's innermost container is then
  * the array with the item in progress): 1 when the item's canonical text is none of the
- * earlier container items' (engine_unique_values.c), 0 when it is one, -1 (no memory). */
-static int close_verdict(const corral_matcher *m) {
+ * earlier container items' (engine_unique_values.c), 0 when it is one, -1 (no memory).  The
+ * same for every closing member of one step: decided once, kept in m->uq_close. */
+static int close_items(const corral_matcher *m);
+
+static int close_verdict(corral_matcher *m) {
+    if (m->uq_close < 0) {
+        m->uq_close = close_items(m);
+    }
+    return m->uq_close;
+}
+
+static int close_items(const corral_matcher *m) {
     const int32_t f = m->uq_frame;
     if (f < 0 || !m->uq_fr[f].is_array || m->uq_fr[f].cur < 0) {
         return 1;
@@ -136,7 +146,7 @@ static int close_verdict(const corral_matcher *m) {
 
 /* Whether member (t, s) of a unique-item terminal, its lexeme begun at start, survives this
  * step; *may_end as above; -1 when out of memory. */
-static int verdict(const corral_matcher *m, int32_t t, int32_t s, int64_t start, int *may_end) {
+static int verdict(corral_matcher *m, int32_t t, int32_t s, int64_t start, int *may_end) {
     const corral_grammar *g = m->g;
     const int64_t row = g->dfa_base[t] + s;
     if (g->uq_term[t] == CORRAL_UQ_CLOSE) {

@@ -164,6 +164,7 @@ struct corral_matcher {
     int uq_on;        /* checking the step being pushed (not a mask's walk) */
     int32_t uq_frame; /* the scanner's innermost container after that step's byte */
     int64_t uq_end;   /* input bytes after that step */
+    int uq_close;     /* that step's item-closing verdict (engine_unique.c), -1: not yet */
 };
 
 /* The item scanner after `byte` at input position pos (from position state mode/frame):

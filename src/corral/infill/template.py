@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from corral.limits import Limits
 from corral.tokenizers.token_trie import TokenTrie
@@ -83,31 +83,22 @@ class Pattern:
     token_holes: tuple[_TokenHole, ...]
     trie: TokenTrie
 
-    @property
-    def entries(self) -> dict[int, _TokenHole]:
-        """Chain state -> the token hole that starts there."""
-        got: dict[int, _TokenHole] | None = self.__dict__.get("_entries")
-        if got is None:
-            got = {h.exit - 1: h for h in self.token_holes}
-            object.__setattr__(self, "_entries", got)
-        return got
+    entries: dict[int, _TokenHole] = field(init=False, repr=False, compare=False)
+    """Chain state -> the token hole that starts there."""
+    bases: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    """Each token hole's first trie state, in order (to find a state's hole by bisection)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entries", {h.exit - 1: h for h in self.token_holes})
+        object.__setattr__(self, "bases", tuple(h.base for h in self.token_holes))
 
     @property
     def final(self) -> int:
         """The accepting state (the end of the chain)."""
         return len(self.chain_byte) - 1
 
-    @property
-    def n_states(self) -> int:
-        """Number of states."""
-        if not self.token_holes:
-            return len(self.chain_byte)
-        h = self.token_holes[-1]
-        return h.base + h.slots * self.trie.n_nodes
-
     def _hole_of(self, r: int) -> _TokenHole:
-        bases = [h.base for h in self.token_holes]
-        return self.token_holes[bisect_right(bases, r) - 1]
+        return self.token_holes[bisect_right(self.bases, r) - 1]
 
     def closure(self, r: int) -> tuple[int, ...]:
         """``r`` and the states ε-moves lead it to."""
