@@ -1,8 +1,8 @@
 """Generation backends: llama.cpp and transformers runtimes, corral's decoding loop, the
 high-level :func:`generate` API and decorators.
 
-Floor 4: built on the constraint engine; ``llama_cpp``, ``torch`` and ``transformers`` are
-imported only when a backend that needs them is used.
+Floor 5: built on the constraint engine and infilling; ``llama_cpp``, ``torch`` and
+``transformers`` are imported only when a backend that needs them is used.
 """
 
 from __future__ import annotations

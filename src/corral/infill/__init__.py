@@ -18,10 +18,11 @@ from collections.abc import Sequence
 
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.errors import GrammarError
+from corral.infill.canvas import Canvas
 from corral.infill.chart import Chart
 from corral.infill.template import Hole, Part, pattern_of
 
-__all__ = ["Hole", "completable_bytes", "complete", "complete_bytes", "is_completable"]
+__all__ = ["Canvas", "Hole", "completable_bytes", "complete", "complete_bytes", "is_completable"]
 
 
 def _chart(compiled: CompiledGrammar, template: Sequence[Part], utf8: bool = True) -> Chart | None:
@@ -33,7 +34,7 @@ def _chart(compiled: CompiledGrammar, template: Sequence[Part], utf8: bool = Tru
     pattern = pattern_of(template, compiled.limits, compiled.trie, utf8=utf8)
     if compiled.grammar.is_empty:
         return None
-    return Chart(compiled, pattern)
+    return Chart(compiled, pattern, full=False)
 
 
 def is_completable(compiled: CompiledGrammar, template: Sequence[Part]) -> bool:

@@ -33,6 +33,7 @@ from corral.constraint_engine.compiler import CompiledGrammar
 from corral.errors import LimitExceeded
 from corral.infill.spans import Spans
 from corral.infill.template import Pattern
+from corral.infill.token_moves import TokenMoves
 
 __all__ = ["Chart"]
 
@@ -44,20 +45,33 @@ Cause = tuple[object, ...]
 
 
 class Chart:
-    """The fixed point for one compiled grammar and template (run by the constructor)."""
+    """The fixed point for one compiled grammar and template (run by the constructor); token
+    holes are crossed with ``moves`` (a new :class:`TokenMoves` when not given). With
+    ``full=False`` the run stops once the goal item is found: enough to decide and to read a
+    completion back, not for the outside pass of :mod:`.outside`."""
 
-    def __init__(self, cg: CompiledGrammar, pattern: Pattern) -> None:
+    def __init__(
+        self,
+        cg: CompiledGrammar,
+        pattern: Pattern,
+        moves: TokenMoves | None = None,
+        *,
+        full: bool = True,
+    ) -> None:
         self.cg = cg
         self.pattern = pattern
         self.limit = cg.limits.max_infill_work
         self.work = 0
-        self.spans = Spans(cg.dfas, pattern, self.charge)
+        self.moves = TokenMoves(cg) if moves is None else moves
+        self.spans = Spans(cg.dfas, pattern, self.charge, self.moves)
         self.items: defaultdict[int, set[Item]] = defaultdict(set)
         self.cause: dict[Ref, Cause] = {}
         self._done: dict[tuple[int, int], dict[int, Item]] = {}  # (nt, origin) -> end -> item
         self._waiting: dict[tuple[int, int], list[Item]] = {}  # (origin, nt) -> items there
         self._ignore: dict[int, list[tuple[int, int]]] = {}  # state -> [(terminal, end)]
         self._todo: list[Ref] = []
+        self._goal: Ref = (pattern.final, (cg.tables.final_dotted, 0))
+        self._full = full
         for r in pattern.closure(0):
             self._add(r, (0, 0), ("predict",))
         self._run()
@@ -99,6 +113,8 @@ class Chart:
         items, add = self.items, self._add
         while self._todo:
             r, item = self._todo.pop()
+            if not self._full and self._goal in self.cause:
+                return
             d, o = item
             for t, q in self._ignored(r):
                 if item not in items[q]:

@@ -6,6 +6,10 @@ For terminal ``t`` (its byte automaton, restricted to bytes the tokenizer can sp
 ``(start, p)`` (the intersection of a DFA with an NFA, Rabin & Scott 1959), which also yields the
 shortest such word, kept for completions. Results are computed on demand and memoised per
 ``(t, p)``; every product state visited counts against the check's work bound.
+
+At a token boundary inside a token hole (a trie root), the search moves a whole token at a time
+(:mod:`.token_moves`): to the next boundary in every automaton state some token leads to, and to
+the nodes inside a token where the lexeme may end; it walks bytes only from inside a token.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable
 
 from corral.automata.dfa import ByteDFA
 from corral.infill.template import Pattern
+from corral.infill.token_moves import TokenMoves
 
 __all__ = ["Spans"]
 
@@ -29,16 +34,23 @@ class Spans:
         The template automaton.
     charge:
         Called with the number of product states visited (raises past the work bound).
+    moves:
+        The grammar's whole-token moves (shared by the checks of one canvas).
     """
 
     def __init__(
-        self, dfas: tuple[ByteDFA, ...], pattern: Pattern, charge: Callable[[int], None]
+        self,
+        dfas: tuple[ByteDFA, ...],
+        pattern: Pattern,
+        charge: Callable[[int], None],
+        moves: TokenMoves,
     ) -> None:
         self.dfas = dfas
         self.pattern = pattern
         self.charge = charge
+        self.moves = moves
         self._ends: dict[tuple[int, int], dict[int, tuple[int, int]]] = {}
-        self._parents: dict[tuple[int, int], dict[tuple[int, int], tuple[int, int, int]]] = {}
+        self._parents: dict[tuple[int, int], dict[tuple[int, int], tuple[int, int, bytes]]] = {}
 
     def ends(self, t: int, p: int) -> dict[int, tuple[int, int]]:
         """The states a lexeme of ``t`` begun at ``p`` can end at, each with the product state
@@ -50,12 +62,32 @@ class Spans:
         dfa, pat = self.dfas[t], self.pattern
         rows, acc, out = dfa.rows, dfa.accept_list, dfa.out_bytes
         start = (1, p)
-        parents: dict[tuple[int, int], tuple[int, int, int]] = {start: (-1, -1, -1)}
+        parents: dict[tuple[int, int], tuple[int, int, bytes]] = {start: (-1, -1, b"")}
         ends: dict[int, tuple[int, int]] = {}
         frontier = [start]
         while frontier:
             nxt: list[tuple[int, int]] = []
             for d, r in frontier:
+                root = pat.root_move(r)
+                if root is not None:
+                    walk = self.moves.at(t, d, self.charge)
+                    after = pat.closure(root[0])
+                    self.charge(1 + len(walk.whole) * len(after) + len(walk.inner))
+                    for d2, chunk in walk.sample.items():
+                        for r2 in after:
+                            node = (d2, r2)
+                            if node not in parents:
+                                parents[node] = (d, r, chunk)
+                                nxt.append(node)
+                                if acc[d2] and r2 not in ends:
+                                    ends[r2] = node
+                    for inside, d2 in walk.inner:  # ends inside a token: not walked further
+                        node = (d2, root[1] + inside)
+                        if node not in parents:
+                            parents[node] = (d, r, self.moves.node_bytes(inside))
+                            if node[1] not in ends:
+                                ends[node[1]] = node
+                    continue
                 cands = pat.candidates(r, out[d])
                 self.charge(1 + len(cands))
                 for b in cands:
@@ -66,7 +98,7 @@ class Spans:
                         node = (d2, r2)
                         if node in parents:
                             continue
-                        parents[node] = (d, r, b)
+                        parents[node] = (d, r, bytes((b,)))
                         nxt.append(node)
                         if acc[d2] and r2 not in ends:
                             ends[r2] = node
@@ -80,11 +112,11 @@ class Spans:
         :meth:`ends`)."""
         node = self.ends(t, p)[q]
         parents = self._parents[(t, p)]
-        out = bytearray()
+        chunks: list[bytes] = []
         while True:
-            d, r, b = parents[node]
-            if b < 0:
+            d, r, chunk = parents[node]
+            if d < 0:
                 break
-            out.append(b)
+            chunks.append(chunk)
             node = (d, r)
-        return bytes(reversed(out))
+        return b"".join(reversed(chunks))

@@ -131,6 +131,19 @@ class Pattern:
                     out.append(q)
         return tuple(out)
 
+    def root_move(self, r: int) -> tuple[int, int] | None:
+        """For a trie root state ``(j, root)`` of a token hole (a token boundary): the state a
+        whole token leads to (before ε-moves) and the state number of ``(j, root)``'s trie
+        copy's root, so that ``copy + node`` is ``(j, node)``; ``None`` for other states."""
+        if r < len(self.chain_byte):
+            return None
+        h = self._hole_of(r)
+        nodes = self.trie.n_nodes
+        j, node = divmod(r - h.base, nodes)
+        if node:
+            return None
+        return (h.base + (j + 1) * nodes if j + 1 < h.slots else h.exit), r
+
     def candidates(self, r: int, live: Sequence[int]) -> Sequence[int]:
         """The bytes that may leave state ``r`` among ``live`` (an automaton's live bytes):
         all of them at a loop, the next fixed byte on the chain, the children's bytes in a

@@ -1,0 +1,200 @@
+"""A constrained sampler for diffusion language models: unmask the canvas, keep it completable.
+
+Diffusion models (LLaDA, Dream) start from a canvas of masked positions and, step by step,
+predict every masked position at once and *unmask* some of them. This loop follows LLaDA's
+low-confidence remasking (Nie et al. 2025, "Large Language Diffusion Models", Algorithm 5):
+each step calls ``denoise(tokens) -> logits (length × vocab)``, scores each masked position by
+the probability of its best token, and fixes the ``per_step`` most confident positions; the
+others stay masked for the next step. The constraint is a :class:`corral.infill.Canvas`:
+
+* ``mode="mask"``: the chosen position's logits are masked with
+  :meth:`~corral.infill.Canvas.allowed` (exact: the tokens that keep the canvas completable),
+  then the token is taken (greedy, or sampled with ``temperature``);
+* ``mode="propose"``: *checked proposals* — the position's tokens are tried best first with
+  :meth:`~corral.infill.Canvas.place`, up to ``tries`` of them, and only then the mask is
+  computed;
+* ``mode="none"``: the same loop with no constraint (the baseline of ``corral bench infill``).
+
+The canvas stays completable after every placed token, so no masked position ever has an empty
+mask, and the final canvas's text is in the language: the tokens up to the first end of
+sequence (which pads the canvas end, as diffusion models pad).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from corral.constraint_engine.compiler import CompiledGrammar
+from corral.errors import GrammarError
+from corral.infill.canvas import Canvas
+
+__all__ = ["Denoiser", "DiffusionResult", "diffusion_generate"]
+
+Denoiser = Callable[[Sequence[int | None]], npt.ArrayLike]
+"""``denoise(tokens)``: logits of shape ``(length, vocab)`` for a canvas (``None`` = masked);
+rows of positions that are not masked are ignored."""
+
+_MODES = ("mask", "propose", "none")
+
+
+@dataclass(frozen=True)
+class DiffusionResult:
+    """What :func:`diffusion_generate` produced.
+
+    Attributes
+    ----------
+    tokens:
+        The token at each canvas position.
+    text:
+        The bytes of the tokens up to the first end of sequence.
+    steps:
+        Denoiser calls.
+    checks:
+        Completability checks run (charts; answers read from a mask are free).
+    refused:
+        Proposals that :meth:`~corral.infill.Canvas.place` refused (``mode="propose"``).
+    constraint_seconds:
+        Time spent in the constraint for each placed token, in placing order.
+    """
+
+    tokens: tuple[int, ...]
+    text: bytes
+    steps: int
+    checks: int
+    refused: int
+    constraint_seconds: tuple[float, ...]
+
+
+def _logits(denoise: Denoiser, tokens: Sequence[int | None], vocab: int) -> np.ndarray:
+    raw = np.asarray(denoise(tokens), dtype=np.float64)
+    if raw.ndim != 2 or raw.shape[0] != len(tokens) or raw.shape[1] < vocab:
+        raise ValueError(
+            f"denoise returned logits of shape {raw.shape}, expected ({len(tokens)}, >= {vocab})"
+        )
+    out = raw[:, :vocab].copy()
+    out[np.isnan(out)] = -np.inf
+    return out
+
+
+def _pick(scores: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
+    if temperature <= 0:
+        return int(np.argmax(scores))
+    finite = np.isfinite(scores)
+    z = np.where(finite, scores / temperature, -np.inf)
+    z -= z[finite].max()
+    p = np.exp(z)
+    return int(rng.choice(scores.shape[0], p=p / p.sum()))
+
+
+def _confidence(row: np.ndarray) -> float:
+    finite = row[np.isfinite(row)]
+    if finite.shape[0] == 0:
+        return 0.0
+    top = finite.max()
+    return float(1.0 / np.exp(finite - top).sum())
+
+
+def diffusion_generate(
+    compiled: CompiledGrammar,
+    denoise: Denoiser,
+    length: int,
+    *,
+    mode: str = "mask",
+    per_step: int = 1,
+    tries: int = 8,
+    temperature: float = 0.0,
+    seed: int | None = None,
+) -> DiffusionResult:
+    """Fill a canvas of ``length`` positions with ``denoise``'s predictions, in the order of
+    LLaDA's low-confidence remasking, keeping the canvas completable (see the module docstring).
+
+    Parameters
+    ----------
+    compiled:
+        The grammar the text must be in (and the vocabulary).
+    denoise:
+        ``denoise(tokens) -> logits`` of shape ``(length, vocab)``; columns past the compiled
+        vocabulary are ignored, NaN counts as minus infinity.
+    length:
+        Canvas positions (``1 <= length <= corral.infill.canvas.MAX_CANVAS``).
+    mode:
+        ``"mask"``, ``"propose"`` or ``"none"`` (unconstrained).
+    per_step:
+        Positions unmasked per denoiser call (``>= 1``).
+    tries:
+        Proposals tried per position before the mask (``mode="propose"``; ``>= 1``).
+    temperature:
+        ``0``: the best allowed token; above: sampled from the softmax over allowed tokens.
+    seed:
+        Seed of the sampling generator.
+
+    Returns
+    -------
+    DiffusionResult
+        With ``mode`` ``"mask"`` or ``"propose"``, ``text`` is always in the language.
+
+    Raises
+    ------
+    GrammarError
+        No text of the language fits in ``length`` tokens (nothing is generated), or the
+        grammar has run-time ``uniqueItems`` checks.
+    TypeError, ValueError
+        A bad argument, or logits of the wrong shape.
+    LimitExceeded
+        A check went past ``Limits.max_infill_work`` steps.
+    """
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+    for name, value in (("per_step", per_step), ("tries", tries)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    canvas = Canvas(compiled, length)
+    if mode != "none" and not canvas.is_completable():
+        raise GrammarError(
+            f"{compiled.grammar.source}: no text of the language fits in {length} tokens: "
+            "nothing can be generated"
+        )
+    rng = np.random.default_rng(seed)
+    tokens: list[int | None] = [None] * length
+    spent: list[float] = []
+    steps = refused = 0
+    while any(t is None for t in tokens):
+        logits = _logits(denoise, tuple(tokens), compiled.vocab_size)
+        steps += 1
+        masked = [i for i, t in enumerate(tokens) if t is None]
+        order = sorted(masked, key=lambda i: -_confidence(logits[i]))
+        for p in order[:per_step]:
+            row = logits[p]
+            start = time.perf_counter()
+            if mode == "none":
+                tokens[p] = _pick(row, temperature, rng)
+                continue
+            tok = -1
+            if mode == "propose" and temperature <= 0:
+                for cand in np.argsort(-row, kind="stable")[:tries].tolist():
+                    if np.isfinite(row[cand]) and canvas.place(p, cand):
+                        tok = cand
+                        break
+                    refused += 1
+            if tok < 0:
+                allowed = canvas.allowed_mask(p)
+                tok = _pick(np.where(allowed, row, -np.inf), temperature, rng)
+                if not allowed[tok]:  # every allowed token scored -inf: take one anyway
+                    tok = int(np.flatnonzero(allowed)[0])
+                placed = canvas.place(p, tok)
+                assert placed, "a token of the mask keeps the canvas completable"
+            tokens[p] = tok
+            spent.append(time.perf_counter() - start)
+    final = [t for t in tokens if t is not None]
+    eos = set(compiled.eos_ids)
+    text = b"".join(
+        compiled.token_bytes(t) or b"" for t in final[: next(
+            (i for i, t in enumerate(final) if t in eos), len(final)
+        )]
+    )  # fmt: skip
+    return DiffusionResult(tuple(final), text, steps, canvas.checks, refused, tuple(spent))

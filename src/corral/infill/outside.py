@@ -1,0 +1,179 @@
+"""Which tokens of one slot some completion uses: the outside pass over an infilling chart.
+
+A canvas position left open is a one-token hole (``Hole(tokens=1)``, a copy of the token trie,
+the *slot*). The chart of :mod:`.chart` says whether the template can be completed, but its
+states forget which token crossed the slot. The tokens some completion uses are found in two
+passes over what the chart already holds, as the outside pass of inside–outside parsing (Baker
+1979) or the usefulness pass of CFG ∩ regular intersection (Bar-Hillel et al. 1961):
+
+1. **Useful items.** The goal ``$start -> start •`` at the final state is useful; the premises of
+   every way a useful item can be derived — the scanned item and the lexeme span before it, the
+   waiting item and the complete child, the same item before an ignored lexeme — are useful
+   when they are in the chart. Every useful item and span is on some derivation of the goal.
+2. **Useful exits.** A token crosses the slot's exit inside the lexeme that reads its last byte,
+   so only useful spans that begin at or before the slot and end after it matter. For each, the
+   terminal × template product is searched forward from its start, then backward from its
+   accepting ends; a product edge that leaves the slot and lands on a co-reachable node is the
+   last byte of a token some completion uses — every token ending at that trie node.
+
+Both passes are linear in what the forward chart and its span searches built, and their steps
+count against the same work bound.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import numpy.typing as npt
+
+from corral.infill.chart import Chart, Item
+from corral.infill.template import _TokenHole
+
+__all__ = ["slot_tokens"]
+
+
+def _region(chart: Chart, s: int) -> int:
+    """Twice the chain position of state ``s`` (``+ 1`` inside a token hole's tries)."""
+    pat = chart.pattern
+    if s < len(pat.chain_byte):
+        return 2 * s
+    return 2 * (pat._hole_of(s).exit - 1) + 1
+
+
+def _useful_spans(chart: Chart) -> dict[tuple[int, int], set[int]]:
+    """Pass 1: ``(terminal, start state) -> end states`` of the spans some derivation uses."""
+    tables = chart.cg.tables
+    nxt_sym, lhs_of = tables.dotted_next, tables.dotted_lhs
+    firsts = {d for ds in tables.predictions for d in ds}
+    complete_of: list[list[int]] = [[] for _ in tables.predictions]
+    for b, ds in enumerate(tables.predictions):
+        for d in ds:
+            while nxt_sym[d] is not None:
+                d += 1
+            complete_of[b].append(d)
+    where: defaultdict[Item, list[int]] = defaultdict(list)
+    for s, its in chart.items.items():
+        for it in its:
+            where[it].append(s)
+    items, spans = chart.items, chart.spans
+    goal = (chart.pattern.final, (tables.final_dotted, 0))
+    useful = {goal}
+    stack = [goal]
+    used: defaultdict[tuple[int, int], set[int]] = defaultdict(set)
+
+    def mark(s: int, it: Item) -> None:
+        if (s, it) not in useful:
+            useful.add((s, it))
+            stack.append((s, it))
+
+    while stack:
+        q, item = stack.pop()
+        chart.charge(1)
+        d, o = item
+        for t in tables.ignore:
+            for r in where[item]:
+                if q in spans.ends(t, r):
+                    used[(t, r)].add(q)
+                    mark(r, item)
+        if d in firsts:
+            continue
+        prev = (d - 1, o)
+        sym = nxt_sym[d - 1]
+        assert sym is not None
+        if sym >= 0:
+            for r in where[prev]:
+                if q in spans.ends(sym, r):
+                    used[(sym, r)].add(q)
+                    mark(r, prev)
+        else:
+            b = -sym - 1
+            here = items[q]
+            for m in where[prev]:
+                for dc in complete_of[b]:
+                    if (dc, m) in here:
+                        assert lhs_of[dc] == b
+                        mark(q, (dc, m))
+                        mark(m, prev)
+    return used
+
+
+def _exits(
+    chart: Chart, slot: _TokenHole, t: int, r: int, ends: set[int]
+) -> list[npt.NDArray[np.int64]]:
+    """Pass 2 for one terminal and start: the trie nodes whose tokens leave the slot on a path
+    of the product from ``(start, r)`` to an accepting ``(d, q)``, ``q`` in ``ends``."""
+    pat, dfa = chart.pattern, chart.cg.dfas[t]
+    rows, acc, out = dfa.rows, dfa.accept_list, dfa.out_bytes
+    lo, hi = slot.base, slot.base + pat.trie.n_nodes
+    start = (1, r)
+    seen = {start}
+    rev: defaultdict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    exits: list[tuple[npt.NDArray[np.int64], tuple[int, int]]] = []
+    frontier = [start]
+    while frontier:
+        nxt: list[tuple[int, int]] = []
+        for d, s in frontier:
+            in_slot = lo <= s < hi
+            root = pat.root_move(s)
+            if root is not None:  # a token boundary: whole tokens, or an end inside one
+                walk = chart.moves.at(t, d, chart.charge)
+                after = pat.closure(root[0])
+                chart.charge(1 + len(walk.whole) * len(after) + len(walk.inner))
+                edges: list[tuple[tuple[int, int], npt.NDArray[np.int64] | None]] = [
+                    ((d2, s2), tokens) for d2, tokens in walk.whole.items() for s2 in after
+                ]
+                edges += [((d2, root[1] + n), None) for n, d2 in walk.inner]
+                for node, tokens in edges:
+                    rev[node].append((d, s))
+                    if in_slot and tokens is not None:
+                        exits.append((tokens, node))
+                    if node not in seen:
+                        seen.add(node)
+                        if tokens is not None:
+                            nxt.append(node)
+                continue
+            cands = pat.candidates(s, out[d])
+            chart.charge(1 + len(cands))
+            for b in cands:
+                d2 = rows[d][b]
+                if d2 == 0:
+                    continue
+                for s2 in pat.step(s, b):
+                    node = (d2, s2)
+                    rev[node].append((d, s))
+                    if in_slot and not lo <= s2 < hi:
+                        exits.append((np.array([pat.trie.child(s - lo, b)]), node))
+                    if node not in seen:
+                        seen.add(node)
+                        nxt.append(node)
+        frontier = nxt
+    back = [n for n in seen if acc[n[0]] and n[1] in ends]
+    co = set(back)
+    while back:
+        n = back.pop()
+        chart.charge(1)
+        for m in rev.get(n, ()):
+            if m not in co:
+                co.add(m)
+                back.append(m)
+    return [c for c, node in exits if node in co]
+
+
+def slot_tokens(chart: Chart, slot: _TokenHole) -> npt.NDArray[np.int64]:
+    """The ids of the tokens that fill the one-token hole ``slot`` in some completion of the
+    chart's template (empty when it has none), ascending."""
+    if not chart.completable:
+        return np.zeros(0, dtype=np.int64)
+    entry = 2 * (slot.exit - 1) + 1
+    after = 2 * slot.exit
+    nodes: list[npt.NDArray[np.int64]] = []
+    for (t, r), ends in _useful_spans(chart).items():
+        if _region(chart, r) > entry:
+            continue
+        crossing = {q for q in ends if _region(chart, q) >= after}
+        if crossing:
+            nodes += _exits(chart, slot, t, r, crossing)
+    if not nodes:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(chart.pattern.trie.tokens_at(np.unique(np.concatenate(nodes))))

@@ -1,0 +1,124 @@
+"""Whole-token moves of a lexer automaton: a token hole crossed one token at a time.
+
+A lexeme that enters a token hole at a trie root (a token boundary) either reads whole tokens
+and goes on, or ends inside a token. Walking the trie byte by byte for every such lexeme, slot
+after slot, multiplies the trie's size by the hole's length. Instead, as llguidance walks its
+token trie once per lexer state, :class:`TokenMoves` walks the trie once per (terminal, automaton
+state) pair, level by level with NumPy, and keeps
+
+* ``whole``: for each automaton state ``d'``, the trie nodes of the tokens that lead ``d`` to
+  ``d'`` (alive all along) — a move from a root to the next root in one step;
+* ``inner``: the nodes (with children) where the automaton accepts: a lexeme may end there,
+  inside a token, and the next one begins at that node.
+
+So a hole of ``n`` slots costs a product state per (slot, automaton state) instead of per (slot,
+trie node), and mid-token states appear only where a lexeme ends inside a token. The walks depend
+only on the compiled grammar and are kept for the lifetime of the :class:`TokenMoves` object (a
+canvas keeps one for all its checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from corral.constraint_engine.compiler import CompiledGrammar
+
+__all__ = ["TokenMoves", "Walk"]
+
+_NODES_PER_STEP = 64
+"""Nodes of a vectorised trie level counted as one step of work."""
+
+
+@dataclass(frozen=True)
+class Walk:
+    """The trie walked from the root in one automaton state (see the module docstring).
+
+    Attributes
+    ----------
+    whole:
+        Automaton state after a whole token -> the trie nodes where such tokens end.
+    sample:
+        Automaton state after a whole token -> the bytes of one such token.
+    inner:
+        ``(node, state)``: nodes with children where the automaton accepts, in ``state``.
+    """
+
+    whole: dict[int, npt.NDArray[np.int64]]
+    sample: dict[int, bytes]
+    inner: tuple[tuple[int, int], ...]
+
+
+class TokenMoves:
+    """Trie walks per (terminal, automaton state) of one compiled grammar, made on demand."""
+
+    def __init__(self, compiled: CompiledGrammar) -> None:
+        self.compiled = compiled
+        self._walks: dict[tuple[int, int], Walk] = {}
+
+    def node_bytes(self, node: int) -> bytes:
+        """The bytes from the trie root to ``node``."""
+        trie = self.compiled.trie
+        parent = trie.memo("parent", lambda: _parents(trie.child_ptr, trie.child_ids))
+        out = bytearray()
+        while node > 0:
+            out.append(int(trie.node_byte[node]))
+            node = int(parent[node])
+        return bytes(reversed(out))
+
+    def at(self, t: int, d: int, charge: Callable[[int], None]) -> Walk:
+        """The walk of terminal ``t``'s automaton from state ``d`` (``charge`` counts the work
+        of a walk made now)."""
+        key = (t, d)
+        got = self._walks.get(key)
+        if got is None:
+            got = self._walks[key] = self._walk(t, d, charge)
+        return got
+
+    def _walk(self, t: int, d: int, charge: Callable[[int], None]) -> Walk:
+        trie = self.compiled.trie
+        dfa = self.compiled.dfas[t]
+        table, accepting = dfa.table, dfa.accepting
+        tok_ptr, n_children = trie.node_tok_ptr, trie.n_children
+        nodes = np.zeros(1, dtype=np.int64)
+        states = np.full(1, d, dtype=np.int64)
+        end_nodes: list[npt.NDArray[np.int64]] = []
+        end_states: list[npt.NDArray[np.int64]] = []
+        inner: list[tuple[int, int]] = []
+        while nodes.shape[0]:
+            kids, parent = trie.children(nodes)
+            charge(1 + kids.shape[0] // _NODES_PER_STEP)
+            nxt = table[states[parent], trie.node_byte[kids]].astype(np.int64)
+            alive = nxt != 0
+            kids, nxt = kids[alive], nxt[alive]
+            ends = tok_ptr[kids + 1] > tok_ptr[kids]
+            end_nodes.append(kids[ends])
+            end_states.append(nxt[ends])
+            more = n_children[kids] > 0
+            acc = more & accepting[nxt]
+            inner.extend(zip(kids[acc].tolist(), nxt[acc].tolist(), strict=True))
+            nodes, states = kids[more], nxt[more]
+        all_nodes = np.concatenate(end_nodes) if end_nodes else np.zeros(0, dtype=np.int64)
+        all_states = np.concatenate(end_states) if end_states else np.zeros(0, dtype=np.int64)
+        whole: dict[int, npt.NDArray[np.int64]] = {}
+        sample: dict[int, bytes] = {}
+        if all_nodes.shape[0]:
+            order = np.argsort(all_states, kind="stable")
+            s_sorted, n_sorted = all_states[order], all_nodes[order]
+            keys, starts = np.unique(s_sorted, return_index=True)
+            bounds = [*starts.tolist(), s_sorted.shape[0]]
+            for k, key in enumerate(keys.tolist()):
+                group = n_sorted[bounds[k] : bounds[k + 1]]
+                whole[key] = group
+                sample[key] = self.node_bytes(int(group[0]))
+        return Walk(whole, sample, tuple(inner))
+
+
+def _parents(child_ptr: npt.NDArray[np.int64], child_ids: npt.NDArray[np.int64]) -> np.ndarray:
+    parent = np.zeros(child_ids.shape[0] + 1, dtype=np.int64)
+    counts = np.diff(child_ptr)
+    parent[child_ids] = np.repeat(np.arange(counts.shape[0]), counts)
+    return parent

@@ -1,0 +1,231 @@
+"""Canvases (``corral.infill.Canvas``) and the diffusion sampler, against a brute-force oracle.
+
+The oracle lists every token sequence of a small canvas over a tiny vocabulary that the matcher
+accepts (end of sequence only as padding at the end); ``allowed`` must be exactly the tokens
+those sequences hold at the position, and ``is_completable`` whether one is left.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from conftest import ENGINES, smollm2
+from corral import Grammar, Matcher, Tokenizer
+from corral import compile as compile_grammar
+from corral.backends.diffusion import diffusion_generate
+from corral.constraint_engine.bitmask import unpack_bitmask
+from corral.constraint_engine.compiler import CompiledGrammar
+from corral.errors import GrammarError, LimitExceeded
+from corral.infill import Canvas
+from corral.limits import Limits
+from helpers import PERSON_SCHEMA
+
+GRAMMARS = {
+    "list": 'start: item ("," item)*\nitem: /[ab]+/ | "(" start ")"\n%ignore " "\n',
+    "nested": 'start: "a" start "b" | "c"\n',
+    "sum": 'start: expr\nexpr: expr "+" term | term\nterm: /[0-9]/ | "(" expr ")"\n',
+}
+VOCABS = {
+    "list": [b"a", b"b", b",", b"(", b")", b" ", b"ab", b"a,", b",(", b")b", b"b)"],
+    "nested": [b"a", b"b", b"c", b"ab", b"ac", b"cb", b"bb"],
+    "sum": [b"1", b"+", b"(", b")", b"1+", b"+(", b")+", b"11"],
+}
+LENGTH = 4
+EOS = 0
+
+
+@functools.cache
+def tiny(name: str, engine: str) -> CompiledGrammar:
+    """``name``'s grammar over its vocabulary, id 0 the end of sequence."""
+    tok = Tokenizer.from_token_bytes([b"<eos>", *VOCABS[name]], special_ids=[0], eos_ids=[0])
+    return compile_grammar(Grammar.from_lark(GRAMMARS[name]), tok, engine=engine)
+
+
+def text_of(cg: CompiledGrammar, seq: tuple[int, ...]) -> bytes | None:
+    """The text of a full canvas, ``None`` when padding is followed by a token."""
+    first = seq.index(EOS) if EOS in seq else len(seq)
+    if any(t != EOS for t in seq[first:]):
+        return None
+    return b"".join(cg.token_bytes(t) or b"" for t in seq[:first])
+
+
+@functools.cache
+def oracle(name: str, engine: str) -> tuple[tuple[int, ...], ...]:
+    """Every full canvas of ``LENGTH`` tokens whose text the matcher accepts."""
+    cg = tiny(name, engine)
+    out = []
+    verdict: dict[bytes, bool] = {}
+    for seq in itertools.product(range(cg.vocab_size), repeat=LENGTH):
+        text = text_of(cg, seq)
+        if text is None:
+            continue
+        if text not in verdict:
+            m = Matcher(cg)
+            verdict[text] = m.accept_bytes(text) and m.is_accepting()
+        if verdict[text]:
+            out.append(seq)
+    return tuple(out)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", sorted(GRAMMARS))
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_allowed_agrees_with_the_oracle(name: str, engine: str, data: st.DataObject) -> None:
+    cg = tiny(name, engine)
+    fixed = data.draw(st.dictionaries(
+        st.integers(0, LENGTH - 1), st.integers(0, cg.vocab_size - 1), max_size=2,
+    ))  # fmt: skip
+    canvas = Canvas(cg, LENGTH, [fixed.get(p) for p in range(LENGTH)])  # completable or not
+    fits = [s for s in oracle(name, engine) if all(s[p] == t for p, t in fixed.items())]
+    assert canvas.is_completable() is bool(fits)
+    for p in range(LENGTH):
+        if p in fixed:
+            continue
+        want = np.zeros(cg.vocab_size, dtype=bool)
+        for s in fits:
+            want[s[p]] = True
+        got = canvas.allowed_mask(p)
+        assert (got == want).all(), (fixed, p, np.flatnonzero(got), np.flatnonzero(want))
+        assert (unpack_bitmask(canvas.allowed(p), cg.vocab_size) == want).all()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("seed", range(4))
+def test_random_order_ends_in_the_language(engine: str, seed: int) -> None:
+    """Placing allowed tokens in random order always ends with a text the matcher accepts,
+    and ``unplace`` gives back the masks a fresh canvas of the same content has."""
+    cg = compile_grammar(Grammar.from_json_schema(PERSON_SCHEMA), smollm2(), engine=engine)
+    rng = random.Random(seed)
+    canvas = Canvas(cg, 20)
+    for p in rng.sample(range(canvas.length), canvas.length):
+        before = canvas.allowed(p)
+        allowed = np.flatnonzero(canvas.allowed_mask(p))
+        assert allowed.shape[0] > 0
+        tok = int(rng.choice(allowed.tolist()))
+        assert canvas.place(p, tok)
+        if rng.random() < 0.3:  # take it back and check the mask is the same from scratch
+            assert canvas.unplace(p) == tok
+            fresh = Canvas(cg, canvas.length, canvas.tokens)
+            assert (fresh.allowed(p) == before).all()
+            assert canvas.place(p, tok)
+    text = canvas.text()
+    assert text is not None
+    m = Matcher(cg)
+    assert m.accept_bytes(text) and m.is_accepting(), text
+    Draft202012Validator(PERSON_SCHEMA).validate(json.loads(text))
+
+
+def test_place_refuses_what_cannot_be_completed() -> None:
+    cg = tiny("nested", "native")
+    a, b, c = 1, 2, 3
+    canvas = Canvas(cg, 3)
+    assert not canvas.place(0, b)  # no word starts with "b"
+    assert canvas.tokens == (None, None, None)
+    assert canvas.place(0, a) and canvas.place(2, b)
+    assert not canvas.place(1, a)  # "aab" is not a word
+    assert canvas.place(1, c) and canvas.text() == b"acb"
+    canvas = Canvas(cg, 3)
+    assert canvas.place(1, EOS)  # text in one token: "c"
+    assert not canvas.place(2, c)  # padding is followed only by padding
+    assert canvas.place(0, c) and canvas.place(2, EOS) and canvas.text() == b"c"
+    assert np.flatnonzero(Canvas(cg, 1).allowed_mask(0)).tolist() == [c]
+
+
+def test_bad_input() -> None:
+    cg = tiny("nested", "native")
+    for length in (0, -1, 10**9):
+        with pytest.raises(ValueError, match="positions"):
+            Canvas(cg, length)
+    with pytest.raises(TypeError):
+        Canvas(cg, 2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="token"):
+        Canvas(cg, 2, [None, -3])
+    with pytest.raises(ValueError, match="positions"):
+        Canvas(cg, 2, [None])
+    canvas = Canvas(cg, 3)
+    for pos in (-1, 3, 2**40):
+        with pytest.raises(ValueError, match="position"):
+            canvas.allowed(pos)
+    for tok in (-1, cg.vocab_size, 2**40):
+        with pytest.raises(ValueError, match="token"):
+            canvas.place(0, tok)
+    with pytest.raises(TypeError):
+        canvas.place(0, "a")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="masked already"):
+        canvas.unplace(0)
+    assert canvas.place(0, 1)
+    with pytest.raises(ValueError, match="already holds"):
+        canvas.place(0, 1)
+    unique = Grammar.from_json_schema({"type": "array", "uniqueItems": True})
+    with pytest.raises(GrammarError, match="uniqueItems"):
+        Canvas(compile_grammar(unique, smollm2()), 4)
+    empty = Canvas(compile_grammar(Grammar.from_json_schema(False), smollm2()), 4)
+    assert not empty.is_completable() and not empty.allowed_mask(0).any()
+    bounded = compile_grammar(Grammar.from_json_schema(PERSON_SCHEMA), smollm2(),
+                              limits=Limits(max_infill_work=200))  # fmt: skip
+    with pytest.raises(LimitExceeded, match="max_infill_work"):
+        Canvas(bounded, 30).allowed(10)
+
+
+# ------------------------------------------------------------------ the diffusion sampler
+def random_denoiser(vocab: int, seed: int, adversarial: bool = False):  # type: ignore[no-untyped-def]
+    """Seeded random logits; the adversarial one prefers brackets, quotes and end of
+    sequence (tokens that break JSON where they stand)."""
+    rng = np.random.default_rng(seed)
+    bias = np.zeros(vocab)
+    if adversarial:
+        for t, b in enumerate(smollm2().token_bytes_tuple()[:vocab]):
+            bias[t] = 4.0 * sum(b.count(c) for c in b'{}[]",:')
+        bias[list(smollm2().eos_token_ids)] = 30.0
+
+    def denoise(tokens):  # type: ignore[no-untyped-def]
+        return rng.normal(size=(len(tokens), vocab)) + bias
+
+    return denoise
+
+
+@pytest.mark.parametrize("mode", ["mask", "propose"])
+@pytest.mark.parametrize("adversarial", [False, True])
+@pytest.mark.parametrize("seed", range(2))
+def test_diffusion_sampler_ends_in_the_language(mode: str, adversarial: bool, seed: int) -> None:
+    cg = compile_grammar(Grammar.from_json_schema(PERSON_SCHEMA), smollm2())
+    denoise = random_denoiser(cg.vocab_size, seed, adversarial)
+    result = diffusion_generate(cg, denoise, 24, mode=mode, per_step=2, seed=seed)
+    m = Matcher(cg)
+    assert m.accept_bytes(result.text) and m.is_accepting(), result.text
+    Draft202012Validator(PERSON_SCHEMA).validate(json.loads(result.text))
+    assert len(result.tokens) == 24 and result.steps == 12
+    assert len(result.constraint_seconds) == 24
+    if mode == "propose" and adversarial:
+        assert result.refused > 0
+
+
+def test_diffusion_sampler_without_constraint_and_bad_input() -> None:
+    cg = compile_grammar(Grammar.from_json_schema(PERSON_SCHEMA), smollm2())
+    denoise = random_denoiser(cg.vocab_size, 0, adversarial=True)
+    free = diffusion_generate(cg, denoise, 12, mode="none", per_step=4)
+    m = Matcher(cg)
+    assert not (m.accept_bytes(free.text) and m.is_accepting())  # what the constraint prevents
+    assert free.checks == 0 and free.steps == 3
+    sampled = diffusion_generate(cg, random_denoiser(cg.vocab_size, 1), 20, temperature=1.0,
+                                 seed=3)  # fmt: skip
+    m = Matcher(cg)
+    assert m.accept_bytes(sampled.text) and m.is_accepting()
+    with pytest.raises(GrammarError, match="fits in 3 tokens"):
+        diffusion_generate(cg, denoise, 3)
+    with pytest.raises(ValueError, match="mode"):
+        diffusion_generate(cg, denoise, 8, mode="greedy")
+    with pytest.raises(ValueError, match="per_step"):
+        diffusion_generate(cg, denoise, 8, per_step=0)
+    with pytest.raises(ValueError, match="shape"):
+        diffusion_generate(cg, lambda toks: np.zeros((2, 3)), 16)
