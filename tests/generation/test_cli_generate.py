@@ -140,3 +140,11 @@ def test_generate_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     jsonschema.validate(value, schema)
     text = out.strip()
     assert text.startswith('{"name":') and ',"tags":[' in text and text.endswith("}")
+    code, out, err = run(
+        ["generate", "--json-schema", str(schema_file), "--template", str(template),
+         "--template-masks", "--prompt", "Bob, 41, likes golf. As JSON.", "--max-tokens", "8"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    jsonschema.validate(json.loads(out), schema)
+    assert out.strip().startswith('{"name":') and ',"tags":[' in out

@@ -192,15 +192,17 @@ def test_unique_items_hold_where_the_model_repeats(model: Model, schema: Any) ->
     assert len(value) >= schema["minItems"]
 
 
-def test_template_filling_with_the_model(model: Model) -> None:
+@pytest.mark.parametrize("masks", [False, True])
+def test_template_filling_with_the_model(model: Model, masks: bool) -> None:
     """SmolLM2 fills a JSON template's holes; the whole is schema-valid and keeps the fixed
-    parts (the rest of the template is kept completable at every step)."""
+    parts (the rest of the template is kept completable at every step: by checked proposals,
+    or by the exact mask of each step)."""
     schema = PERSON_SCHEMA
     cg = model.compile(corral.Grammar.from_json_schema(schema))
     prompt = "Alice is 30 and likes tennis and chess. As JSON."
     ids = model.prompt_ids(prompt, system=None, chat=True)
     template = ['{"name":', Hole(), ',"tags":[', Hole(), '],"age":', Hole(), "}"]
-    text = fill_template(model.runtime, ids, cg, template, max_tokens_per_hole=16)
+    text = fill_template(model.runtime, ids, cg, template, max_tokens_per_hole=16, masks=masks)
     value = json.loads(text)
     jsonschema.validate(value, schema)
     assert text.startswith(b'{"name":') and b',"tags":[' in text and b'],"age":' in text

@@ -33,11 +33,16 @@ GRAMMARS = {
     "list": 'start: item ("," item)*\nitem: /[ab]+/ | "(" start ")"\n%ignore " "\n',
     "nested": 'start: "a" start "b" | "c"\n',
     "sum": 'start: expr\nexpr: expr "+" term | term\nterm: /[0-9]/ | "(" expr ")"\n',
+    # lexemes ending inside tokens, whitespace runs, a required separator next to the ignored
+    # one: what the look-ahead and the merged-lexeme rules prune
+    "spaced": 'start: item ("," item)*\nitem: W | W _S W\nW: /[ab]+/\n_S: / +/\nWS: / +/\n'
+    "%ignore WS\n",
 }
 VOCABS = {
     "list": [b"a", b"b", b",", b"(", b")", b" ", b"ab", b"a,", b",(", b")b", b"b)"],
     "nested": [b"a", b"b", b"c", b"ab", b"ac", b"cb", b"bb"],
     "sum": [b"1", b"+", b"(", b")", b"1+", b"+(", b")+", b"11"],
+    "spaced": [b"a", b"b", b" ", b"  ", b"a ", b" a", b"ab", b"b,", b", ", b", a", b" ,", b"a  b"],
 }
 LENGTH = 4
 EOS = 0

@@ -335,6 +335,19 @@ def test_template_filling_stays_in_the_language(engine: str, adversarial: bool, 
     assert runtime.fed[:2] == [1, 2]
 
 
+@pytest.mark.parametrize("adversarial", [False, True])
+def test_template_filling_with_masks(adversarial: bool) -> None:
+    """With ``masks=True`` each step takes the best token of the exact mask: the text is
+    still complete, valid, and keeps its parts."""
+    cg = compile_grammar(Grammar.from_json_schema(PERSON), smollm2())
+    runtime = SyntheticRuntime(cg.vocab_size, 5, adversarial)
+    text = fill_template(runtime, [], cg, PERSON_TEMPLATE, max_tokens_per_hole=6, masks=True)
+    m = Matcher(cg)
+    assert m.accept_bytes(text) and m.is_accepting(), text
+    assert fits(PERSON_TEMPLATE, text), text
+    Draft202012Validator(PERSON).validate(json.loads(text))
+
+
 def test_template_filling_refuses_what_cannot_be_filled() -> None:
     cg = compile_grammar(Grammar.from_json_schema(PERSON), smollm2())
     runtime = SyntheticRuntime(cg.vocab_size, 0)
@@ -347,8 +360,8 @@ def test_template_filling_refuses_what_cannot_be_filled() -> None:
 def test_bench_infill_command(tmp_path: Path) -> None:
     """``corral bench infill``: every template cut from a valid document is completable."""
     out = io.StringIO()
-    code = main(["bench", "infill", "--n", "3", "--tasks", "jsonschema,c", "--out", str(tmp_path)],
-                out=out)  # fmt: skip
+    code = main(["bench", "infill", "--n", "3", "--tasks", "jsonschema,c", "--canvas", "0",
+                 "--out", str(tmp_path)], out=out)  # fmt: skip
     assert code == 0 and "| jsonschema | 1 |" in out.getvalue()
     summary = json.loads((tmp_path / "infill.json").read_text())
     rows = [r for task in summary["tasks"].values() for r in task.values()]
@@ -356,3 +369,18 @@ def test_bench_infill_command(tmp_path: Path) -> None:
     assert sum(r["checks"] for r in rows) > 0
     assert (tmp_path / "infill.png").stat().st_size > 0
     assert main(["bench", "infill", "--tasks", "rust"], out=io.StringIO()) == 2
+    assert main(["bench", "infill", "--canvas", "x"], out=io.StringIO()) == 2
+
+
+def test_bench_infill_canvases(tmp_path: Path) -> None:
+    """The DLM-style rows: documents placed in random order on canvases (every placement
+    accepted, the text is the document) and the diffusion loop (constrained: in the language)."""
+    out = io.StringIO()
+    code = main(["bench", "infill", "--n", "2", "--tasks", "jsonschema", "--canvas", "32",
+                 "--loops", "1", "--out", str(tmp_path)], out=out)  # fmt: skip
+    assert code == 0 and "| jsonschema | replay 32 |" in out.getvalue()
+    rows = json.loads((tmp_path / "infill.json").read_text())["tasks"]["jsonschema"]
+    replay, loop = rows["replay 32"], rows["loop 32"]
+    assert replay["canvases"] > 0 and replay["checks"] > 0
+    assert replay["wrong"] == 0 and replay["timeouts"] == 0
+    assert loop["canvases"] == 1 and loop["in_language"] == 1 and loop["wrong"] == 0

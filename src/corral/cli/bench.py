@@ -87,6 +87,15 @@ def add_bench_parser(sub: argparse._SubParsersAction[Any]) -> None:
         default="jsonschema,c,sql",
         help="comma-separated: jsonschema, c, sql (default all)",
     )
+    infill.add_argument(
+        "--canvas", default="32,64", metavar="N,N",
+        help="canvas lengths for the DLM-style tasks: documents padded to N tokens and placed "
+        "in random order (default 32,64; 0: none)",
+    )  # fmt: skip
+    infill.add_argument(
+        "--loops", type=int, default=3,
+        help="diffusion decoding loops per task, constrained and not (default 3)",
+    )  # fmt: skip
     _tokenizer_arg(infill)
     infill.add_argument(
         "--out", default="benchmarks/results/infill", metavar="DIR",
@@ -200,6 +209,7 @@ def _bench_masks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _bench_infill(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from corral.cli.inputs import load_tokenizer
+    from corral.infill.canvas import MAX_CANVAS
     from corral.jsonschemabench.infill_bench import TASKS, run_infill_bench, write_infill_results
 
     if args.n < 1:
@@ -207,13 +217,21 @@ def _bench_infill(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     if not tasks or any(t not in TASKS for t in tasks):
         raise UsageError(f"--tasks takes {', '.join(TASKS)}")
+    try:
+        canvas = [int(x) for x in args.canvas.split(",") if x.strip() and int(x) > 0]
+    except ValueError:
+        raise UsageError("--canvas takes comma-separated lengths, e.g. 32,64") from None
+    if any(length > MAX_CANVAS for length in canvas) or args.loops < 0:
+        raise UsageError(f"--canvas lengths are at most {MAX_CANVAS}, --loops at least 0")
     result = run_infill_bench(
         load_tokenizer(args.tokenizer), data=Path(args.data) if args.data else None, n=args.n,
-        seed=args.seed, tasks=tasks, progress=_bar(err, "documents"),
+        seed=args.seed, tasks=tasks, canvas=canvas, loops=args.loops,
+        progress=_bar(err, "documents"),
     )  # fmt: skip
     err.write("\n")
     command = (f"corral bench infill --tokenizer {args.tokenizer} --n {args.n} "
-               f"--seed {args.seed} --tasks {','.join(tasks)}")  # fmt: skip
+               f"--seed {args.seed} --tasks {','.join(tasks)} "
+               f"--canvas {','.join(map(str, canvas)) or 0} --loops {args.loops}")  # fmt: skip
     summary = write_infill_results(result, Path(args.out), command)
     out.write(summary["table"] + "\n")
     return EXIT_OK

@@ -68,6 +68,11 @@ def add_generate_parser(
         "language; --max-tokens bounds each hole",
     )  # fmt: skip
     fill.add_argument(
+        "--template-masks", action="store_true",
+        help="with --template: take, at each step, the best token of the exact mask of tokens "
+        "that keep the rest of the template completable (instead of checked proposals)",
+    )  # fmt: skip
+    fill.add_argument(
         "--hole-marker", default=HOLE_MARKER, metavar="TEXT",
         help=f"what marks a hole in the template (default {HOLE_MARKER})",
     )  # fmt: skip
@@ -119,8 +124,9 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         ids = model.prompt_ids(prompt, system=args.system, chat=True)
         text = fill_template(
-            model.runtime, ids, model.compile(grammar), parts, max_tokens_per_hole=args.max_tokens
-        )
+            model.runtime, ids, model.compile(grammar), parts, max_tokens_per_hole=args.max_tokens,
+            masks=args.template_masks,
+        )  # fmt: skip
         out.write(text.decode("utf-8", "replace") + "\n")
         return EXIT_OK
     stats = RunStats()

@@ -16,7 +16,10 @@ makes the automaton cyclic:
   ``A`` from ``o`` to ``r`` advances every item at ``o`` waiting on ``A``, found through two tables
   (spans of ``A`` found, and items waiting on ``A``), so the order of discovery does not matter —
   this also covers nullable symbols without Aycock & Horspool's look-ahead;
-* an item at ``r`` is also at every ``q`` an ignored lexeme leads ``r`` to.
+* an item at ``r`` is also at every ``q`` an ignored lexeme leads ``r`` to;
+* a production is predicted at ``r`` only if it is nullable or a terminal of its ``FIRST`` set
+  can read a byte that may leave ``r`` (:mod:`.lookahead`: exact, and what keeps the states
+  inside tokens, where lexemes end mid-token, from holding the whole grammar).
 
 The template can be completed exactly when ``$start -> start •`` with origin ``0`` stands at the
 final state. Items per state are at most (dotted items × states), so the work is polynomial in
@@ -69,6 +72,7 @@ class Chart:
         self._done: dict[tuple[int, int], dict[int, Item]] = {}  # (nt, origin) -> end -> item
         self._waiting: dict[tuple[int, int], list[Item]] = {}  # (origin, nt) -> items there
         self._ignore: dict[int, list[tuple[int, int]]] = {}  # state -> [(terminal, end)]
+        self._start_memo: dict[int, frozenset[int] | bool | None] = {}
         self._todo: list[Ref] = []
         self._goal: Ref = (pattern.final, (cg.tables.final_dotted, 0))
         self._full = full
@@ -107,10 +111,18 @@ class Chart:
             ]
         return got
 
+    def _starters(self, r: int) -> frozenset[int] | None:
+        got = self._start_memo.get(r, False)
+        if got is False:
+            got = self._start_memo[r] = self.moves.lookahead.starters(self.pattern, r)
+        return got  # type: ignore[return-value]
+
     def _run(self) -> None:
         tables = self.cg.tables
         nxt_sym, lhs_of, predictions = tables.dotted_next, tables.dotted_lhs, tables.predictions
         items, add = self.items, self._add
+        look = self.moves.lookahead
+        first, nullable = look.first, look.nullable
         while self._todo:
             r, item = self._todo.pop()
             if not self._full and self._goal in self.cause:
@@ -139,8 +151,11 @@ class Chart:
                     if nxt not in items[q]:
                         add(q, nxt, ("complete", (r, item), (q, child)))
                 here = items[r]
+                starters = self._starters(r)
                 for d0 in predictions[b]:
-                    if (d0, r) not in here:
+                    if (d0, r) not in here and (
+                        starters is None or nullable[d0] or not first[d0].isdisjoint(starters)
+                    ):
                         add(r, (d0, r), ("predict",))
             else:
                 nxt = (d + 1, o)

@@ -25,7 +25,9 @@ import numpy as np
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.errors import GrammarError
 from corral.infill import completable_bytes, complete_bytes, is_completable
-from corral.infill.template import Hole, Part
+from corral.infill.chart import Chart
+from corral.infill.outside import slot_tokens
+from corral.infill.template import Hole, Part, pattern_of
 
 __all__ = ["fill_template"]
 
@@ -42,6 +44,7 @@ def fill_template(
     *,
     max_tokens_per_hole: int = 32,
     tries: int = 64,
+    masks: bool = False,
 ) -> bytes:
     """Fill every hole of ``template`` with ``runtime``'s proposals; the completed text.
 
@@ -60,6 +63,12 @@ def fill_template(
         Tokens the model may write into one hole before it is closed the shortest way.
     tries:
         Candidates tried per step, best first, before the hole is closed the shortest way.
+    masks:
+        Compute, at each step, the exact set of tokens that keep the rest of the template
+        completable (:func:`corral.infill.outside.slot_tokens` on a one-token hole after the
+        text so far) and take the best of them, instead of checking the proposals one by one;
+        the hole is then closed the shortest way only when no token is left or its budget is
+        spent.
 
     Returns
     -------
@@ -101,7 +110,9 @@ def fill_template(
         closed = False
         fed = b""  # bytes of the hole the model has not read yet
         for _ in range(max_tokens_per_hole):
-            order = np.argsort(-np.asarray(logits, dtype=np.float64), kind="stable")[:tries]
+            scores = np.asarray(logits, dtype=np.float64)[: compiled.vocab_size]
+            order = np.argsort(-scores, kind="stable")[:tries]
+            inside = _inside(compiled, text, rest) if masks else None
             step: int | None = None
             for v in order.tolist():
                 data = b"" if v in eos else tok.token_bytes(v)
@@ -111,9 +122,14 @@ def fill_template(
                     fed = data[:cut]
                     closed = True
                     break
-                if data and completable_bytes(compiled, [text + data, *rest]):
+                if data and (
+                    inside[v] if inside is not None
+                    else completable_bytes(compiled, [text + data, *rest])
+                ):  # fmt: skip
                     step = v
                     break
+            if not closed and step is None and inside is not None and inside.any():
+                step = int(np.argmax(np.where(inside, scores, -np.inf)))
             if closed or step is None:
                 break
             text += tok.token_bytes(step)
@@ -126,6 +142,16 @@ def fill_template(
         if k + 1 < len(fixed) and fed + nxt:
             logits = runtime.eval(tok.encode(fed + nxt))
     return text
+
+
+def _inside(compiled: CompiledGrammar, text: bytes, rest: list[Part]) -> np.ndarray:
+    """``bool`` per token: those that, after ``text``, keep ``rest`` completable (the exact
+    mask of a one-token hole, :mod:`corral.infill.outside`)."""
+    mask = np.zeros(compiled.vocab_size, dtype=bool)
+    pattern = pattern_of([text, Hole(tokens=1), *rest], compiled.limits, compiled.trie, utf8=False)
+    chart = Chart(compiled, pattern)
+    mask[slot_tokens(chart, pattern.token_holes[0])] = True
+    return mask
 
 
 def _overlap(data: bytes, nxt: bytes) -> int | None:

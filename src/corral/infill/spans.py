@@ -100,12 +100,29 @@ class Spans:
                             continue
                         parents[node] = (d, r, bytes((b,)))
                         nxt.append(node)
-                        if acc[d2] and r2 not in ends:
+                        if acc[d2] and r2 not in ends and not self._merged(t, r2):
                             ends[r2] = node
             frontier = nxt
         self._ends[key] = ends
         self._parents[key] = parents
         return ends
+
+    def _merged(self, t: int, r: int) -> bool:
+        """Whether a lexeme of ``t`` ending at ``r`` may be left out
+        (:meth:`TokenMoves.dropped_before` the bytes that may leave ``r``): never at the final
+        state, a token boundary or a ``Hole()``. A state no byte leaves (a token hole's entry)
+        is always left out: it holds nothing its ε-successors, where the lexeme ends too, do
+        not."""
+        pat = self.pattern
+        if r == pat.final or pat.root_move(r) is not None:
+            return False
+        if r < len(pat.chain_byte):
+            if pat.loop[r]:
+                return False
+            b = pat.chain_byte[r]
+            return self.moves.dropped_before(t, (b,) if b >= 0 else ())
+        node = (r - pat._hole_of(r).base) % pat.trie.n_nodes
+        return self.moves.dropped_end(t, node)
 
     def word(self, t: int, p: int, q: int) -> bytes:
         """A shortest word of ``t`` that leads the template from ``p`` to ``q`` (one of

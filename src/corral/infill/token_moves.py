@@ -25,7 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from corral.automata.dfa import ByteDFA
 from corral.constraint_engine.compiler import CompiledGrammar
+from corral.infill.lookahead import Lookahead
 
 __all__ = ["TokenMoves", "Walk"]
 
@@ -53,11 +55,71 @@ class Walk:
 
 
 class TokenMoves:
-    """Trie walks per (terminal, automaton state) of one compiled grammar, made on demand."""
+    """Trie walks per (terminal, automaton state) of one compiled grammar, made on demand, and
+    the grammar's prediction look-ahead: what the checks of one grammar share."""
 
     def __init__(self, compiled: CompiledGrammar) -> None:
         self.compiled = compiled
         self._walks: dict[tuple[int, int], Walk] = {}
+        self._lookahead: Lookahead | None = None
+        self._absorbs: dict[tuple[int, int, int], bool] = {}
+        self._dropped: dict[tuple[int, tuple[int, ...]], bool] = {}
+
+    @property
+    def lookahead(self) -> Lookahead:
+        """The grammar's prediction look-ahead (:mod:`.lookahead`), made on first use."""
+        if self._lookahead is None:
+            self._lookahead = Lookahead(self.compiled)
+        return self._lookahead
+
+    def absorbs(self, a: int, b: int, c: int) -> bool:
+        """Whether ``L(a)·L(b) ⊆ L(c)`` for terminals ``a``, ``b``, ``c``, decided once: the
+        states of ``c`` after the words of ``a`` (pairs from both starts), then from each of
+        them, ``b``'s words never accept where ``c``'s do not."""
+        key = (a, b, c)
+        got = self._absorbs.get(key)
+        if got is None:
+            dfas = self.compiled.dfas
+            after = {y for x, y in _pairs(dfas[a], dfas[c], {(1, 1)}) if dfas[a].accept_list[x]}
+            acc_b, acc_c = dfas[b].accept_list, dfas[c].accept_list
+            got = all(
+                not acc_b[x] or acc_c[y]
+                for x, y in _pairs(dfas[b], dfas[c], {(1, y) for y in after})
+            )
+            self._absorbs[key] = got
+        return got
+
+    def dropped_end(self, t: int, node: int) -> bool:
+        """Whether a lexeme of ``t`` ending inside a token at trie ``node`` is of no use
+        (:meth:`dropped_before` the bytes that follow ``node`` in the trie)."""
+        child_ptr, child_ids, node_byte, _ = self.compiled.trie.lists()
+        return self.dropped_before(
+            t, tuple(node_byte[c] for c in child_ids[child_ptr[node] : child_ptr[node + 1]])
+        )
+
+    def dropped_before(self, t: int, following: tuple[int, ...]) -> bool:
+        """Whether a lexeme of ``t`` ending where only the bytes ``following`` may come next
+        (and the text cannot end) is of no use, because:
+
+        * no terminal that may follow ``t`` in the grammar, nor an ignored one, can read one of
+          those bytes first; or
+        * every split there merges into one lexeme: each terminal ``u`` that can read one of
+          them first is absorbed — ``t`` ignored and ``L(t)·L(u) ⊆ L(u)`` (the ignored ``t`` is
+          part of the next lexeme), or ``u`` ignored and ``L(t)·L(u) ⊆ L(t)`` (the ignored
+          ``u`` is more of ``t``). Whitespace inside whitespace tokens is the case that matters.
+        """
+        key = (t, following)
+        got = self._dropped.get(key)
+        if got is None:
+            look = self.lookahead
+            starters = frozenset().union(*(look.by_byte[b] for b in following))
+            got = starters.isdisjoint(look.follow[t] | look.ignore) or all(
+                self.absorbs(t, u, u) if t in look.ignore
+                else u in look.ignore and self.absorbs(t, u, t)
+                for u in starters
+            )  # fmt: skip
+            self._dropped[key] = got
+        return got
 
     def node_bytes(self, node: int) -> bytes:
         """The bytes from the trie root to ``node``."""
@@ -99,7 +161,11 @@ class TokenMoves:
             end_states.append(nxt[ends])
             more = n_children[kids] > 0
             acc = more & accepting[nxt]
-            inner.extend(zip(kids[acc].tolist(), nxt[acc].tolist(), strict=True))
+            inner.extend(
+                (n, s)
+                for n, s in zip(kids[acc].tolist(), nxt[acc].tolist(), strict=True)
+                if not self.dropped_end(t, n)
+            )
             nodes, states = kids[more], nxt[more]
         all_nodes = np.concatenate(end_nodes) if end_nodes else np.zeros(0, dtype=np.int64)
         all_states = np.concatenate(end_states) if end_states else np.zeros(0, dtype=np.int64)
@@ -115,6 +181,21 @@ class TokenMoves:
                 whole[key] = group
                 sample[key] = self.node_bytes(int(group[0]))
         return Walk(whole, sample, tuple(inner))
+
+
+def _pairs(x: ByteDFA, y: ByteDFA, start: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The pairs of states of ``x`` and ``y`` the same bytes reach from ``start`` (``x``
+    alive; ``y`` may be dead, 0)."""
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        a, b = todo.pop()
+        for byte in x.out_bytes[a]:
+            pair = (x.rows[a][byte], y.rows[b][byte])
+            if pair not in seen:
+                seen.add(pair)
+                todo.append(pair)
+    return seen
 
 
 def _parents(child_ptr: npt.NDArray[np.int64], child_ids: npt.NDArray[np.int64]) -> np.ndarray:

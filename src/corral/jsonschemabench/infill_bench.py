@@ -28,6 +28,7 @@ from corral.grammars.ir import Grammar
 from corral.grammars.json_schema import serialize_instance
 from corral.infill import Hole, is_completable
 from corral.infill.template import Part
+from corral.jsonschemabench.canvas_bench import run_canvas_tasks
 from corral.jsonschemabench.loader import iter_cases
 from corral.tokenizers.base import Tokenizer
 
@@ -94,9 +95,13 @@ def run_infill_bench(
     n: int = 60,
     seed: int = 0,
     tasks: Sequence[str] = TASKS,
+    canvas: Sequence[int] = (),
+    loops: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the tasks; ``{task: {spans: {"ms": [...], "timeouts": k, "wrong": k}}}``."""
+    """Run the tasks; ``{task: {spans: {"ms": [...], "timeouts": k, "wrong": k}}}``, and with
+    ``canvas`` lengths the canvas rows of :func:`.canvas_bench.run_canvas_tasks` too (keyed
+    ``"replay N"`` and ``"loop N"``, ``loops`` decoding loops per task)."""
     rng = random.Random(seed)
     docs = {task: _documents(task, tok, data, n, rng) for task in tasks}
     total = sum(len(d) for d in docs.values())
@@ -118,6 +123,10 @@ def run_infill_bench(
             done += 1
             if progress is not None:
                 progress(done, total)
+    if canvas:
+        more = run_canvas_tasks(docs, tok, canvas, loops=loops, seed=seed, progress=progress)
+        for task, rows in more.items():
+            result[task].update(rows)
     return result
 
 
@@ -134,14 +143,27 @@ def write_infill_results(result: dict[str, Any], out_dir: Path, command: str) ->
     lines = [f"`{command}` — time per check, ms", "",
              "| task | spans | checks | p50 | p99 | max | timeouts | wrong |",
              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    canvas = ["", "Canvases: time per placed token, ms (loop: constrained / unconstrained "
+              "outputs in the language)", "",
+              "| task | canvas | canvases | tokens | p50 | p99 | max | timeouts | wrong | "
+              "in language |", "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for task, rows in result.items():
         summary["tasks"][task] = {}
         for spans, r in rows.items():
             s = {"checks": len(r["ms"]), **_stats(r["ms"]), "timeouts": r["timeouts"],
                  "wrong": r["wrong"]}  # fmt: skip
+            s.update({k: v for k, v in r.items() if k not in ("ms", "timeouts", "wrong")})
             summary["tasks"][task][str(spans)] = s
-            lines.append(f"| {task} | {spans} | {s['checks']} | {s['p50']:.2f} | {s['p99']:.2f} "
-                         f"| {s['max']:.2f} | {s['timeouts']} | {s['wrong']} |")  # fmt: skip
+            cells = (f"{s['checks']} | {s['p50']:.2f} | {s['p99']:.2f} | {s['max']:.2f} | "
+                     f"{s['timeouts']} | {s['wrong']} |")  # fmt: skip
+            if isinstance(spans, int):
+                lines.append(f"| {task} | {spans} | {cells}")
+                continue
+            share = (f"{s['in_language']}/{s['canvases']} vs {s['free_in_language']}/"
+                     f"{s['canvases']}" if "in_language" in s else "")  # fmt: skip
+            canvas.append(f"| {task} | {spans} | {s['canvases']} | {cells} {share} |")
+    if len(canvas) > 5:
+        lines += canvas
     summary["table"] = "\n".join(lines)
     (out_dir / "infill.json").write_text(json.dumps(summary, indent=1) + "\n")
     (out_dir / "infill.md").write_text(summary["table"] + "\n")
@@ -159,13 +181,15 @@ def _chart(result: dict[str, Any], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4))
     for task, rows in result.items():
-        ms = np.sort(np.array([t for r in rows.values() for t in r["ms"]]))
-        if ms.size:
-            ax.plot(ms, np.arange(1, ms.size + 1) / ms.size, label=task)
+        for kind, keep in (("templates", int), ("canvas tokens", str)):
+            ms = np.sort(np.array([t for k, r in rows.items() if isinstance(k, keep)
+                                   for t in r["ms"]]))  # fmt: skip
+            if ms.size:
+                ax.plot(ms, np.arange(1, ms.size + 1) / ms.size, label=f"{task}: {kind}")
     ax.set_xscale("log")
-    ax.set_xlabel("time per completability check (ms, log scale)")
+    ax.set_xlabel("time per check / per placed canvas token (ms, log scale)")
     ax.set_ylabel("share of checks")
-    ax.set_title("corral infilling checks (1-3 spans removed)")
+    ax.set_title("corral infilling: templates (1-3 spans removed) and canvases")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
