@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from conftest import ENGINES, smollm2
+from conftest import ENGINES, compiled_library, smollm2
 from corral import Grammar, Matcher, Tokenizer
 from corral import compile as compile_grammar
 from corral.backends.diffusion import diffusion_generate
@@ -26,6 +26,7 @@ from corral.constraint_engine.bitmask import unpack_bitmask
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.errors import GrammarError, LimitExceeded
 from corral.infill import Canvas
+from corral.jsonschemabench.infill_bench import random_words
 from corral.limits import Limits
 from helpers import PERSON_SCHEMA
 
@@ -234,3 +235,22 @@ def test_diffusion_sampler_without_constraint_and_bad_input() -> None:
         diffusion_generate(cg, denoise, 8, per_step=0)
     with pytest.raises(ValueError, match="shape"):
         diffusion_generate(cg, lambda toks: np.zeros((2, 3)), 16)
+
+
+@pytest.mark.parametrize("name", ["json.lark", "json.gbnf", "arithmetic.lark", "sql.lark"])
+def test_masked_words_stay_completable(name: str) -> None:
+    """Random words of the shipped grammars, tokenized, with random positions masked: the
+    canvas is completable and each masked position allows the token the word had there."""
+    cg = compiled_library(name)
+    rng = random.Random(7)
+    tok = smollm2()
+    for word in random_words(cg, rng, 2 if name == "sql.lark" else 3, max_tokens=12):
+        ids = tok.encode(word)
+        length = len(ids) + 2
+        masked = set(rng.sample(range(len(ids)), min(3, len(ids))))
+        full = [*ids, *cg.eos_ids[:1] * 2]
+        canvas = Canvas(cg, length, [None if i in masked else t for i, t in enumerate(full)])
+        assert canvas.is_completable(), word
+        for p in sorted(masked):
+            assert canvas.allowed_mask(p)[full[p]], (word, p)
+        assert canvas.completion() is not None

@@ -1,5 +1,5 @@
 """Generation backends: llama.cpp and transformers runtimes, corral's decoding loop, the
-high-level :func:`generate` API and decorators.
+high-level :func:`generate` API and decorators, and the diffusion sampler.
 
 Floor 5: built on the constraint engine and infilling; ``llama_cpp``, ``torch`` and
 ``transformers`` are imported only when a backend that needs them is used.
@@ -17,12 +17,14 @@ from corral.backends.api import (
     load_model,
 )
 from corral.backends.decorators import constrained, function
+from corral.backends.diffusion import DiffusionResult, diffusion_generate
 from corral.backends.jump_forward import TokenBoundary
 from corral.backends.sampling import Sampler
 from corral.backends.steering import GenerationStats, Steering, TokenRejected
 from corral.backends.types import Regex, constraint_for_type
 
 __all__ = [
+    "DiffusionResult",
     "GenerationStats",
     "Model",
     "Regex",
@@ -35,6 +37,7 @@ __all__ = [
     "constrained",
     "constraint_for_type",
     "constraint_grammar",
+    "diffusion_generate",
     "function",
     "generate",
     "generate_json",

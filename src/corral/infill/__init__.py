@@ -10,6 +10,9 @@ The specification and the algorithm are in ``docs/design/infilling.md``.
 >>> cg = corral.compile(corral.Grammar.from_json_schema(schema), tok)  # doctest: +SKIP
 >>> is_completable(cg, ['{"name":', Hole(), ',"age":', Hole(), "}"])  # doctest: +SKIP
 True
+
+Diffusion models fill a :class:`Canvas` of token positions in any order; its masks
+(:meth:`Canvas.allowed`) keep it completable, exactly.
 """
 
 from __future__ import annotations
