@@ -384,3 +384,24 @@ def test_bench_infill_canvases(tmp_path: Path) -> None:
     assert replay["canvases"] > 0 and replay["checks"] > 0
     assert replay["wrong"] == 0 and replay["timeouts"] == 0
     assert loop["canvases"] == 1 and loop["in_language"] == 1 and loop["wrong"] == 0
+
+
+def test_fixed_parts_as_token_ids() -> None:
+    """A fixed part may be token ids (their bytes may cut a character); ids that are not text
+    tokens of the vocabulary are refused clearly."""
+    cg = compile_grammar(Grammar.from_json_schema(PERSON), smollm2())
+    tok = smollm2()
+    head = tok.encode('{"name":"Al')
+    assert is_completable(cg, [head, Hole(), ',"age":', Hole(), "}"])
+    text = complete(cg, [tuple(head), Hole(), "}"])
+    assert text is not None and text.startswith(b'{"name":"Al')
+    assert not is_completable(cg, [tok.encode('{"nome":'), Hole()])
+    cut = next(
+        i for i, b in enumerate(tok.token_bytes_tuple()) if b and b[0] >= 0xE0 and len(b) == 1
+    )
+    assert is_completable(cg, ['{"name":"', [cut], Hole()])  # the rest of the character follows
+    for bad in ([-1], [cg.vocab_size], [2**40], list(cg.eos_ids)):
+        with pytest.raises(ValueError, match="not a text token"):
+            is_completable(cg, [bad, Hole()])
+    with pytest.raises(TypeError, match="token ids are ints"):
+        is_completable(cg, [["a"], Hole()])  # type: ignore[list-item]

@@ -23,7 +23,7 @@ from corral.constraint_engine.compiler import CompiledGrammar
 from corral.errors import GrammarError
 from corral.infill.canvas import Canvas
 from corral.infill.chart import Chart
-from corral.infill.template import Hole, Part, pattern_of
+from corral.infill.template import Hole, Part, pattern_of, resolve_tokens
 
 __all__ = ["Canvas", "Hole", "completable_bytes", "complete", "complete_bytes", "is_completable"]
 
@@ -34,7 +34,8 @@ def _chart(compiled: CompiledGrammar, template: Sequence[Part], utf8: bool = Tru
             f"{compiled.grammar.source}: infilling is not available for grammars with run-time "
             "uniqueItems checks (they are not context-free)"
         )
-    pattern = pattern_of(template, compiled.limits, compiled.trie, utf8=utf8)
+    parts = resolve_tokens(template, compiled)
+    pattern = pattern_of(parts, compiled.limits, compiled.trie, utf8=utf8)
     if compiled.grammar.is_empty:
         return None
     return Chart(compiled, pattern, full=False)
@@ -48,7 +49,8 @@ def is_completable(compiled: CompiledGrammar, template: Sequence[Part]) -> bool:
     compiled:
         A compiled grammar (either engine; the answer is the same).
     template:
-        Fixed parts (``bytes`` or ``str``, valid UTF-8) and :class:`Hole` s, in order:
+        Fixed parts (``bytes`` or ``str``, valid UTF-8, or a list or tuple of token ids, whose
+        bytes may cut characters) and :class:`Hole` s, in order:
         ``Hole()`` any bytes (possibly none), ``Hole(tokens=n)`` exactly ``n`` vocabulary
         tokens, ``Hole(max_tokens=n)`` at most ``n`` (special tokens never).
 
@@ -61,7 +63,8 @@ def is_completable(compiled: CompiledGrammar, template: Sequence[Part]) -> bool:
     Raises
     ------
     TypeError, ValueError
-        A malformed template (see :func:`~corral.infill.template.pattern_of`).
+        A malformed template (see :func:`~corral.infill.template.pattern_of`), or a token id
+        that is not a text token of the vocabulary.
     GrammarError
         The grammar has run-time ``uniqueItems`` checks.
     LimitExceeded

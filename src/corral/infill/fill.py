@@ -27,7 +27,7 @@ from corral.errors import GrammarError
 from corral.infill import completable_bytes, complete_bytes, is_completable
 from corral.infill.chart import Chart
 from corral.infill.outside import slot_tokens
-from corral.infill.template import Hole, Part, pattern_of
+from corral.infill.template import Hole, Part, pattern_of, resolve_tokens
 
 __all__ = ["fill_template"]
 
@@ -58,7 +58,7 @@ def fill_template(
     compiled:
         The grammar the whole text must be in.
     template:
-        Fixed parts (``bytes``/``str``) and ``Hole()`` s (any bytes).
+        Fixed parts (``bytes``/``str``, or lists of token ids) and ``Hole()`` s (any bytes).
     max_tokens_per_hole:
         Tokens the model may write into one hole before it is closed the shortest way.
     tries:
@@ -80,7 +80,7 @@ def fill_template(
     GrammarError
         The template cannot be completed at all, or has token-count holes.
     """
-    parts = list(template)
+    parts = resolve_tokens(template, compiled)
     if any(isinstance(p, Hole) and (p.tokens is not None or p.max_tokens is not None)
            for p in parts):  # fmt: skip
         raise GrammarError("fill_template: token-count holes are for canvases, not this loop")

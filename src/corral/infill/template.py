@@ -23,10 +23,13 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from corral.constraint_engine.compiler import CompiledGrammar
 from corral.limits import Limits
 from corral.tokenizers.token_trie import TokenTrie
 
-__all__ = ["MAX_HOLE_TOKENS", "Hole", "Pattern", "pattern_of"]
+__all__ = ["MAX_HOLE_TOKENS", "Hole", "Pattern", "TokenText", "pattern_of", "resolve_tokens"]
 
 MAX_HOLE_TOKENS = 4096
 """The largest ``tokens`` / ``max_tokens`` of one hole."""
@@ -51,7 +54,45 @@ class Hole:
             raise ValueError("Hole takes tokens= or max_tokens=, not both")
 
 
-Part = bytes | str | Hole
+Part = bytes | str | Hole | list[int] | tuple[int, ...]
+"""A template part: fixed bytes or text, a hole, or fixed token ids (a list or tuple)."""
+
+
+class TokenText(bytes):
+    """The bytes of fixed token ids (they may cut UTF-8 characters, as token bytes do)."""
+
+
+def resolve_tokens(template: Sequence[Part], compiled: CompiledGrammar) -> list[Part]:
+    """``template`` with each part of token ids replaced by its bytes (:class:`TokenText`).
+
+    Raises
+    ------
+    TypeError
+        A token id that is not an int.
+    ValueError
+        A token id out of the vocabulary's range, or of a special token (end of sequence
+        included: a template's fixed text is text).
+    """
+    if isinstance(template, (bytes, str, Hole)):
+        raise TypeError("a template is a sequence of parts (bytes, str or Hole), not one part")
+    out: list[Part] = []
+    for k, part in enumerate(template):
+        if not isinstance(part, (list, tuple)):
+            out.append(part)
+            continue
+        data = bytearray()
+        for t in part:
+            if isinstance(t, bool) or not isinstance(t, (int, np.integer)):
+                raise TypeError(f"template part {k}: token ids are ints, not {type(t).__name__}")
+            got = compiled.token_bytes(int(t)) if 0 <= t < compiled.vocab_size else None
+            if got is None:
+                raise ValueError(
+                    f"template part {k}: token id {t} is not a text token of the vocabulary "
+                    f"(out of [0, {compiled.vocab_size}) or special)"
+                )
+            data += got
+        out.append(TokenText(data))
+    return out
 
 
 @dataclass(frozen=True)
@@ -209,7 +250,7 @@ def pattern_of(
         elif isinstance(part, (bytes, str)):
             data = part.encode("utf-8") if isinstance(part, str) else bytes(part)
             try:
-                if utf8:
+                if utf8 and not isinstance(part, TokenText):
                     data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise ValueError(f"template part {k} is not valid UTF-8: {exc.reason}") from None
