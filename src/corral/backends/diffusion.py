@@ -12,7 +12,7 @@ others stay masked for the next step. The constraint is a :class:`corral.infill.
   then the token is taken (greedy, or sampled with ``temperature``);
 * ``mode="propose"``: *checked proposals* — the position's tokens are tried best first with
   :meth:`~corral.infill.Canvas.place`, up to ``tries`` of them, and only then the mask is
-  computed;
+  computed (greedy decoding only: with a ``temperature`` the mask is sampled from directly);
 * ``mode="none"``: the same loop with no constraint (the baseline of ``corral bench infill``).
 
 The canvas stays completable after every placed token, so no masked position ever has an empty

@@ -14,9 +14,9 @@ positions a token hole — exactly as many tokens as the run, except the run bef
   sequence is one more check with it placed.
 * :meth:`Canvas.place` answers from the last ``allowed`` of that position when the canvas has not
   changed since (no new check), otherwise checks the template with the token placed.
-* Results are kept per canvas content (a bounded memo), so :meth:`Canvas.unplace` gives back the
-  earlier masks without new work, and the memo is exact because a result depends only on the
-  content.
+* Results are kept per canvas content (a memo of 256 entries, masks packed one bit per
+  token), so :meth:`Canvas.unplace` gives back the earlier masks without new work, and the memo
+  is exact because a result depends only on the content.
 """
 
 from __future__ import annotations
@@ -202,10 +202,9 @@ class Canvas:
         key = ("a", tuple(others), p)
         got = self._memo.get(key)
         if got is None:
-            got = self._allowed(others, p)
+            got = np.packbits(self._allowed(others, p))  # kept packed: 1 bit per token
             self._remember(key, got)
-        out = np.asarray(got).copy()
-        return out
+        return np.unpackbits(np.asarray(got), count=self.compiled.vocab_size).astype(bool)
 
     def _allowed(self, others: list[int | None], p: int) -> npt.NDArray[np.bool_]:
         cg = self.compiled
@@ -220,7 +219,6 @@ class Canvas:
         probe[p] = cg.eos_ids[0]
         if self._completable(probe):
             mask[list(cg.eos_ids)] = True
-        mask.flags.writeable = False
         return mask
 
     def allowed(self, position: int) -> npt.NDArray[np.int32]:
@@ -262,7 +260,7 @@ class Canvas:
             raise ValueError(f"position {p} already holds token {self._tokens[p]}; unplace it")
         known = self._memo.get(("a", tuple(self._tokens), p))
         if known is not None:
-            ok = bool(np.asarray(known)[tok])
+            ok = bool(np.asarray(known)[tok >> 3] >> (7 - (tok & 7)) & 1)
         else:
             probe = list(self._tokens)
             probe[p] = tok
