@@ -96,10 +96,13 @@ class Chart:
         return (self.cg.tables.final_dotted, 0) in self.items[self.pattern.final]
 
     def _add(self, r: int, item: Item, cause: Cause) -> None:
-        if item in self.items[r]:
+        here = self.items[r]
+        if item in here:
             return
-        self.charge(1)
-        self.items[r].add(item)
+        self.work += 1
+        if self.work > self.limit:
+            self.charge(0)
+        here.add(item)
         self.cause[(r, item)] = cause
         self._todo.append((r, item))
 

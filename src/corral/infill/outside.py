@@ -10,6 +10,8 @@ passes over what the chart already holds, as the outside pass of inside–outsid
    every way a useful item can be derived — the scanned item and the lexeme span before it, the
    waiting item and the complete child, the same item before an ignored lexeme — are useful
    when they are in the chart. Every useful item and span is on some derivation of the goal.
+   The walk stops at items before the slot's exit: their premises are no further along, so no
+   span that crosses the slot is found behind them.
 2. **Useful exits.** A token crosses the slot's exit inside the lexeme that reads its last byte,
    so only useful spans that begin at or before the slot and end after it matter. For each, the
    terminal × template product is searched forward from its start, then backward from its
@@ -41,8 +43,11 @@ def _region(chart: Chart, s: int) -> int:
     return 2 * (pat._hole_of(s).exit - 1) + 1
 
 
-def _useful_spans(chart: Chart) -> dict[tuple[int, int], set[int]]:
-    """Pass 1: ``(terminal, start state) -> end states`` of the spans some derivation uses."""
+def _useful_spans(chart: Chart, after: int) -> dict[tuple[int, int], set[int]]:
+    """Pass 1: ``(terminal, start state) -> end states`` of the spans some derivation uses,
+    walked back from the goal only through items at states of region ``after`` or more (past
+    the slot): the premises of an item are never further along than it, so an item before
+    the slot cannot lead back to a span that crosses it."""
     tables = chart.cg.tables
     nxt_sym, lhs_of = tables.dotted_next, tables.dotted_lhs
     firsts = {d for ds in tables.predictions for d in ds}
@@ -52,28 +57,40 @@ def _useful_spans(chart: Chart) -> dict[tuple[int, int], set[int]]:
             while nxt_sym[d] is not None:
                 d += 1
             complete_of[b].append(d)
-    where: defaultdict[Item, list[int]] = defaultdict(list)
-    for s, its in chart.items.items():
-        for it in its:
-            where[it].append(s)
-    items, spans = chart.items, chart.spans
+    # reverse indexes of what the forward pass found: where spans and complete items begin
+    back_span: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
+    for (t, r), ends in chart.spans._ends.items():
+        for q in ends:
+            back_span[(t, q)].append(r)
+    back_done: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
+    for (a, o), done in chart._done.items():
+        for q in done:
+            back_done[(a, q)].append(o)
+    items = chart.items
     goal = (chart.pattern.final, (tables.final_dotted, 0))
     useful = {goal}
     stack = [goal]
     used: defaultdict[tuple[int, int], set[int]] = defaultdict(set)
+    none: frozenset[Item] = frozenset()
+
+    region: dict[int, int] = {}
 
     def mark(s: int, it: Item) -> None:
         if (s, it) not in useful:
             useful.add((s, it))
-            stack.append((s, it))
+            reg = region.get(s)
+            if reg is None:
+                reg = region[s] = _region(chart, s)
+            if reg >= after:
+                stack.append((s, it))
 
     while stack:
         q, item = stack.pop()
         chart.charge(1)
         d, o = item
         for t in tables.ignore:
-            for r in where[item]:
-                if q in spans.ends(t, r):
+            for r in back_span.get((t, q), ()):
+                if item in items.get(r, none):
                     used[(t, r)].add(q)
                     mark(r, item)
         if d in firsts:
@@ -82,19 +99,20 @@ def _useful_spans(chart: Chart) -> dict[tuple[int, int], set[int]]:
         sym = nxt_sym[d - 1]
         assert sym is not None
         if sym >= 0:
-            for r in where[prev]:
-                if q in spans.ends(sym, r):
+            for r in back_span.get((sym, q), ()):
+                if prev in items.get(r, none):
                     used[(sym, r)].add(q)
                     mark(r, prev)
         else:
             b = -sym - 1
             here = items[q]
-            for m in where[prev]:
-                for dc in complete_of[b]:
-                    if (dc, m) in here:
-                        assert lhs_of[dc] == b
-                        mark(q, (dc, m))
-                        mark(m, prev)
+            for m in back_done.get((b, q), ()):
+                if prev in items.get(m, none):
+                    mark(m, prev)
+                    for dc in complete_of[b]:
+                        if (dc, m) in here:
+                            assert lhs_of[dc] == b
+                            mark(q, (dc, m))
     return used
 
 
@@ -168,7 +186,7 @@ def slot_tokens(chart: Chart, slot: _TokenHole) -> npt.NDArray[np.int64]:
     entry = 2 * (slot.exit - 1) + 1
     after = 2 * slot.exit
     nodes: list[npt.NDArray[np.int64]] = []
-    for (t, r), ends in _useful_spans(chart).items():
+    for (t, r), ends in _useful_spans(chart, after).items():
         if _region(chart, r) > entry:
             continue
         crossing = {q for q in ends if _region(chart, q) >= after}
