@@ -121,8 +121,7 @@ def _exits(
 ) -> list[npt.NDArray[np.int64]]:
     """Pass 2 for one terminal and start: the trie nodes whose tokens leave the slot on a path
     of the product from ``(start, r)`` to an accepting ``(d, q)``, ``q`` in ``ends``."""
-    pat, dfa = chart.pattern, chart.cg.dfas[t]
-    rows, acc, out = dfa.rows, dfa.accept_list, dfa.out_bytes
+    pat, acc = chart.pattern, chart.cg.dfas[t].accept_list
     lo, hi = slot.base, slot.base + pat.trie.n_nodes
     start = (1, r)
     seen = {start}
@@ -133,37 +132,15 @@ def _exits(
         nxt: list[tuple[int, int]] = []
         for d, s in frontier:
             in_slot = lo <= s < hi
-            root = pat.root_move(s)
-            if root is not None:  # a token boundary: whole tokens, or an end inside one
-                walk = chart.moves.at(t, d, chart.charge)
-                after = pat.closure(root[0])
-                chart.charge(1 + len(walk.whole) * len(after) + len(walk.inner))
-                edges: list[tuple[tuple[int, int], npt.NDArray[np.int64] | None]] = [
-                    ((d2, s2), tokens) for d2, tokens in walk.whole.items() for s2 in after
-                ]
-                edges += [((d2, root[1] + n), None) for n, d2 in walk.inner]
-                for node, tokens in edges:
-                    rev[node].append((d, s))
-                    if in_slot and tokens is not None:
-                        exits.append((tokens, node))
-                    if node not in seen:
-                        seen.add(node)
-                        if tokens is not None:
-                            nxt.append(node)
-                continue
-            cands = pat.candidates(s, out[d])
-            chart.charge(1 + len(cands))
-            for b in cands:
-                d2 = rows[d][b]
-                if d2 == 0:
-                    continue
-                for s2 in pat.step(s, b):
-                    node = (d2, s2)
-                    rev[node].append((d, s))
-                    if in_slot and not lo <= s2 < hi:
-                        exits.append((np.array([pat.trie.child(s - lo, b)]), node))
-                    if node not in seen:
-                        seen.add(node)
+            for node, how in chart.spans.successors(t, d, s):
+                rev[node].append((d, s))
+                if in_slot and isinstance(how, int) and not lo <= node[1] < hi:
+                    exits.append((np.array([pat.trie.child(s - lo, how)]), node))
+                elif in_slot and how is not None and not isinstance(how, int):
+                    exits.append((how, node))
+                if node not in seen:
+                    seen.add(node)
+                    if how is not None:
                         nxt.append(node)
         frontier = nxt
     back = [n for n in seen if acc[n[0]] and n[1] in ends]

@@ -14,13 +14,19 @@ the nodes inside a token where the lexeme may end; it walks bytes only from insi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import numpy.typing as npt
 
 from corral.automata.dfa import ByteDFA
 from corral.infill.template import Pattern
 from corral.infill.token_moves import TokenMoves
 
-__all__ = ["Spans"]
+__all__ = ["Spans", "Step"]
+
+Step = int | npt.NDArray[np.int64] | None
+"""How one product state follows another (:meth:`Spans.successors`)."""
 
 
 class Spans:
@@ -50,7 +56,7 @@ class Spans:
         self.charge = charge
         self.moves = moves
         self._ends: dict[tuple[int, int], dict[int, tuple[int, int]]] = {}
-        self._parents: dict[tuple[int, int], dict[tuple[int, int], tuple[int, int, bytes]]] = {}
+        self._parents: dict[tuple[int, int], dict[tuple[int, int], tuple[int, int, Step]]] = {}
 
     def ends(self, t: int, p: int) -> dict[int, tuple[int, int]]:
         """The states a lexeme of ``t`` begun at ``p`` can end at, each with the product state
@@ -59,53 +65,55 @@ class Spans:
         got = self._ends.get(key)
         if got is not None:
             return got
-        dfa, pat = self.dfas[t], self.pattern
-        rows, acc, out = dfa.rows, dfa.accept_list, dfa.out_bytes
+        acc = self.dfas[t].accept_list
         start = (1, p)
-        parents: dict[tuple[int, int], tuple[int, int, bytes]] = {start: (-1, -1, b"")}
+        parents: dict[tuple[int, int], tuple[int, int, Step]] = {start: (-1, -1, None)}
         ends: dict[int, tuple[int, int]] = {}
         frontier = [start]
         while frontier:
             nxt: list[tuple[int, int]] = []
             for d, r in frontier:
-                root = pat.root_move(r)
-                if root is not None:
-                    walk = self.moves.at(t, d, self.charge)
-                    after = pat.closure(root[0])
-                    self.charge(1 + len(walk.whole) * len(after) + len(walk.inner))
-                    for d2, chunk in walk.sample.items():
-                        for r2 in after:
-                            node = (d2, r2)
-                            if node not in parents:
-                                parents[node] = (d, r, chunk)
-                                nxt.append(node)
-                                if acc[d2] and r2 not in ends:
-                                    ends[r2] = node
-                    for inside, d2 in walk.inner:  # ends inside a token: not walked further
-                        node = (d2, root[1] + inside)
-                        if node not in parents:
-                            parents[node] = (d, r, self.moves.node_bytes(inside))
-                            if node[1] not in ends:
-                                ends[node[1]] = node
-                    continue
-                cands = pat.candidates(r, out[d])
-                self.charge(1 + len(cands))
-                for b in cands:
-                    d2 = rows[d][b]
-                    if d2 == 0:
+                for node, how in self.successors(t, d, r):
+                    if node in parents:
                         continue
-                    for r2 in pat.step(r, b):
-                        node = (d2, r2)
-                        if node in parents:
-                            continue
-                        parents[node] = (d, r, bytes((b,)))
+                    parents[node] = (d, r, how)
+                    d2, r2 = node
+                    if how is not None:  # a byte or a whole token: walked on
                         nxt.append(node)
-                        if acc[d2] and r2 not in ends and not self._merged(t, r2):
-                            ends[r2] = node
+                    if r2 in ends or not acc[d2]:  # (an end inside a token accepts)
+                        continue
+                    if not isinstance(how, int) or not self._merged(t, r2):
+                        ends[r2] = node
             frontier = nxt
         self._ends[key] = ends
         self._parents[key] = parents
         return ends
+
+    def successors(self, t: int, d: int, r: int) -> Iterator[tuple[tuple[int, int], Step]]:
+        """The product states ``(d', r')`` that follow ``(d, r)`` for terminal ``t``, each with
+        how: a byte (``int``) from inside a token or a fixed part; at a token boundary, the
+        trie nodes of the whole tokens that lead there, or ``None`` for a lexeme end inside a
+        token (a state not walked further: :mod:`.token_moves`)."""
+        pat = self.pattern
+        root = pat.root_move(r)
+        if root is not None:
+            walk = self.moves.at(t, d, self.charge)
+            after = pat.closure(root[0])
+            self.charge(1 + len(walk.whole) * len(after) + len(walk.inner))
+            for d2, tokens in walk.whole.items():
+                for r2 in after:
+                    yield (d2, r2), tokens
+            for inside, d2 in walk.inner:
+                yield (d2, root[1] + inside), None
+            return
+        dfa = self.dfas[t]
+        cands = pat.candidates(r, dfa.out_bytes[d])
+        self.charge(1 + len(cands))
+        for b in cands:
+            d2 = dfa.rows[d][b]
+            if d2 != 0:
+                for r2 in pat.step(r, b):
+                    yield (d2, r2), b
 
     def _merged(self, t: int, r: int) -> bool:
         """Whether a lexeme of ``t`` ending at ``r`` may be left out
@@ -129,11 +137,18 @@ class Spans:
         :meth:`ends`)."""
         node = self.ends(t, p)[q]
         parents = self._parents[(t, p)]
+        pat = self.pattern
         chunks: list[bytes] = []
         while True:
-            d, r, chunk = parents[node]
+            d, r, how = parents[node]
             if d < 0:
                 break
-            chunks.append(chunk)
+            if isinstance(how, int):
+                chunks.append(bytes((how,)))
+            elif how is not None:
+                chunks.append(self.moves.node_bytes(int(how[0])))
+            else:
+                inside = (node[1] - pat._hole_of(node[1]).base) % pat.trie.n_nodes
+                chunks.append(self.moves.node_bytes(inside))
             node = (d, r)
         return b"".join(reversed(chunks))

@@ -43,14 +43,11 @@ class Walk:
     ----------
     whole:
         Automaton state after a whole token -> the trie nodes where such tokens end.
-    sample:
-        Automaton state after a whole token -> the bytes of one such token.
     inner:
         ``(node, state)``: nodes with children where the automaton accepts, in ``state``.
     """
 
     whole: dict[int, npt.NDArray[np.int64]]
-    sample: dict[int, bytes]
     inner: tuple[tuple[int, int], ...]
 
 
@@ -170,17 +167,14 @@ class TokenMoves:
         all_nodes = np.concatenate(end_nodes) if end_nodes else np.zeros(0, dtype=np.int64)
         all_states = np.concatenate(end_states) if end_states else np.zeros(0, dtype=np.int64)
         whole: dict[int, npt.NDArray[np.int64]] = {}
-        sample: dict[int, bytes] = {}
         if all_nodes.shape[0]:
             order = np.argsort(all_states, kind="stable")
             s_sorted, n_sorted = all_states[order], all_nodes[order]
             keys, starts = np.unique(s_sorted, return_index=True)
             bounds = [*starts.tolist(), s_sorted.shape[0]]
             for k, key in enumerate(keys.tolist()):
-                group = n_sorted[bounds[k] : bounds[k + 1]]
-                whole[key] = group
-                sample[key] = self.node_bytes(int(group[0]))
-        return Walk(whole, sample, tuple(inner))
+                whole[key] = n_sorted[bounds[k] : bounds[k + 1]]
+        return Walk(whole, tuple(inner))
 
 
 def _pairs(x: ByteDFA, y: ByteDFA, start: set[tuple[int, int]]) -> set[tuple[int, int]]:
