@@ -38,7 +38,6 @@ static int cmp_inj(const void *x, const void *y) {
     return (a->term > b->term) - (a->term < b->term);
 }
 
-#define CFG_UNKNOWN (-1)
 #define CFG_DEAD (-2)
 
 static int cmp_thread(corral_thread a, corral_thread b) {
@@ -46,6 +45,18 @@ static int cmp_thread(corral_thread a, corral_thread b) {
         return a.origin < b.origin ? -1 : 1;
     }
     return (a.lex > b.lex) - (a.lex < b.lex);
+}
+
+/* Room for `need` transitions; entries new to the table get stamp 0, which no mask has. */
+static int grow_trans(corral_matcher *m, size_t need) {
+    const size_t old = m->cap_cfg_trans;
+    if (corral_grow((void **)&m->cfg_trans, &m->cap_cfg_trans, need, sizeof(uint64_t)) < 0) {
+        return -1;
+    }
+    if (m->cap_cfg_trans > old) {
+        memset(m->cfg_trans + old, 0, (m->cap_cfg_trans - old) * sizeof(uint64_t));
+    }
+    return 0;
 }
 
 /* The configuration of the threads m->thr[lo, n_thr) (sorted here), interned; -1: no memory.
@@ -85,8 +96,7 @@ static int32_t intern_cfg(corral_matcher *m, size_t lo) {
         corral_grow((void **)&m->cfgs, &m->cap_cfgs, id + 1, sizeof(corral_cfg)) < 0 ||
         corral_grow((void **)&m->cfg_thr, &m->cap_cfg_thr, m->n_cfg_thr + n,
                     sizeof(corral_thread)) < 0 ||
-        corral_grow((void **)&m->cfg_trans, &m->cap_cfg_trans, (id + 1) * 256,
-                    sizeof(int32_t)) < 0) {
+        grow_trans(m, (id + 1) * 256) < 0) {
         return -1;
     }
     t = m->thr + lo;
@@ -95,9 +105,6 @@ static int32_t intern_cfg(corral_matcher *m, size_t lo) {
     }
     m->cfgs[id] = (corral_cfg){(int64_t)m->n_cfg_thr, (int32_t)n};
     m->n_cfg_thr += n;
-    for (size_t b = 0; b < 256; ++b) {
-        m->cfg_trans[id * 256 + b] = CFG_UNKNOWN;
-    }
     m->n_cfgs++;
     int fresh;
     if (slot == NULL && corral_hmap_put(&m->cfg_index, (int64_t)h, (int64_t)n, (int64_t)id,
@@ -126,10 +133,11 @@ static size_t load_cfg(corral_matcher *m, int32_t c, int *err) {
 /* The configuration after `byte` from c (a Matcher._push_byte of its threads, memoised):
  * an id, CFG_DEAD, or -3 (no memory). */
 static int32_t next_cfg(corral_matcher *m, int32_t c, uint8_t byte) {
-    int32_t got = m->cfg_trans[(size_t)c * 256 + byte];
-    if (got != CFG_UNKNOWN) {
-        return got;
+    const uint64_t known = m->cfg_trans[(size_t)c * 256 + byte];
+    if ((uint32_t)(known >> 32) == m->cfg_stamp) {
+        return (int32_t)(uint32_t)known;
     }
+    int32_t got;
     int err = 0;
     const size_t lo = load_cfg(m, c, &err);
     if (err) {
@@ -147,7 +155,7 @@ static int32_t next_cfg(corral_matcher *m, int32_t c, uint8_t byte) {
     if (got == -1) {
         return -3;
     }
-    m->cfg_trans[(size_t)c * 256 + byte] = got;
+    m->cfg_trans[(size_t)c * 256 + byte] = (uint64_t)m->cfg_stamp << 32 | (uint32_t)got;
     return got;
 }
 
@@ -194,24 +202,19 @@ static int32_t injected_set(corral_matcher *m, size_t i, size_t *next) {
     return corral_set_after(m, 1);
 }
 
-static int push_frame(corral_matcher *m, size_t *nf, int32_t node, int32_t cfg) {
-    if (corral_grow((void **)&m->frames, &m->cap_frames, *nf + 1, sizeof(corral_frame)) < 0) {
-        return -1;
-    }
-    const corral_etrie *trie = m->g->trie;
-    m->frames[(*nf)++] = (corral_frame){trie->child_ptr[node], trie->child_ptr[node + 1], cfg};
-    return 0;
-}
-
 /*
- * Walk the subtrie below the injections at m->inj[i ..], depth first.  The walk's state at a
- * node is a configuration (its set of threads, interned); transitions between configurations
- * are computed once per mask — a lazily built automaton over parser configurations — so a
- * subtrie where the configuration repeats (an identifier that may end at every byte) costs a
- * table lookup per node.
+ * Walk the subtrie below the injections at m->inj[i ..], depth first.  The node ids are in
+ * preorder, so the walk is one scan over the subtrie's range (llguidance's flat trie walk, as
+ * the root walks scan): the configuration of the path is kept per depth, and a node whose
+ * configuration dies is skipped with its whole subtrie by jumping to its end.  The walk's
+ * state at a node is a configuration (its set of threads, interned); transitions between
+ * configurations are computed once per mask — a lazily built automaton over parser
+ * configurations — so a subtrie where the configuration repeats (an identifier that may end at
+ * every byte) costs a table lookup per node.
  */
 static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
     const corral_etrie *trie = m->g->trie;
+    const int32_t top = m->inj[i].node;
     size_t cursor = i;
     const int32_t s0 = injected_set(m, i, &cursor);
     if (s0 == -2) {
@@ -221,29 +224,29 @@ static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
     if (c0 < 0) {
         return CORRAL_ENGINE_NO_MEMORY;
     }
-    size_t nf = 0;
-    if (c0 == 0 || push_frame(m, &nf, m->inj[i].node, c0) < 0) {
-        return c0 == 0 ? CORRAL_ENGINE_OK : CORRAL_ENGINE_NO_MEMORY;
+    if (c0 == 0) {
+        return CORRAL_ENGINE_OK;
     }
-    while (nf > 0) {
-        corral_frame *f = &m->frames[nf - 1];
-        if (f->cur == f->end) {
-            --nf;
-            continue;
-        }
-        const int32_t child = trie->child_ids[f->cur++];
-        int32_t c = next_cfg(m, f->cfg, trie->node_byte[child]);
+    const int32_t *depth = trie->depth;
+    const int32_t *subtree_end = trie->subtree_end;
+    const uint8_t *node_byte = trie->node_byte;
+    int32_t *path = m->depth_cfg;
+    path[depth[top]] = c0;
+    const int32_t end = subtree_end[top];
+    for (int32_t node = top + 1; node < end;) {
+        const int32_t dep = depth[node];
+        int32_t c = next_cfg(m, path[dep - 1], node_byte[node]);
         if (c == -3) {
             return CORRAL_ENGINE_NO_MEMORY;
         }
         if (c != CFG_DEAD) {
-            mark_tokens(trie, child, words);
+            mark_tokens(trie, node, words);
         }
-        /* the walk meets nodes in increasing (preorder) ids: a cursor finds injections */
-        while (cursor < m->n_inj && m->inj[cursor].node < child) {
+        /* the scan meets nodes in increasing ids: a cursor finds injections */
+        while (cursor < m->n_inj && m->inj[cursor].node < node) {
             ++cursor;
         }
-        if (cursor < m->n_inj && m->inj[cursor].node == child) {
+        if (cursor < m->n_inj && m->inj[cursor].node == node) {
             const int32_t s = injected_set(m, cursor, &cursor);
             if (s == -2) {
                 return CORRAL_ENGINE_NO_MEMORY;
@@ -255,9 +258,11 @@ static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
                 }
             }
         }
-        if (c > 0 && trie->child_ptr[child + 1] > trie->child_ptr[child] &&
-            push_frame(m, &nf, child, c) < 0) {
-            return CORRAL_ENGINE_NO_MEMORY;
+        if (c > 0 && subtree_end[node] > node + 1) {
+            path[dep] = c;
+            ++node;
+        } else {
+            node = subtree_end[node];
         }
     }
     return CORRAL_ENGINE_OK;
@@ -274,6 +279,10 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
     m->n_inj = 0;
     m->n_cfgs = 0;
     m->n_cfg_thr = 0;
+    if (++m->cfg_stamp == 0) { /* after 2**32 masks: every stamp could be old, clear them */
+        memset(m->cfg_trans, 0, m->cap_cfg_trans * sizeof(uint64_t));
+        m->cfg_stamp = 1;
+    }
     int code = corral_walks_apply(m, cur.thr_lo, cur.thr_hi, words);
     if (code == CORRAL_ENGINE_OK) { /* configuration 0: no thread */
         const size_t lo = m->n_thr;

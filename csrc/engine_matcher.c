@@ -28,7 +28,7 @@ void corral_matcher_free(corral_matcher *m) {
     free(m->kernel);
     free(m->copies);
     free(m->pool);
-    free(m->frames);
+    free(m->depth_cfg);
     free(m->inj);
     free(m->inj_used);
     free(m->cfgs);
@@ -64,10 +64,11 @@ corral_matcher *corral_matcher_new(const corral_grammar *g) {
         corral_grow((void **)&m->kernel, &m->cap_kernel, c0, sizeof(corral_item)) < 0 ||
         corral_grow((void **)&m->copies, &m->cap_copies, c0, sizeof(int32_t)) < 0 ||
         corral_grow((void **)&m->pool, &m->cap_pool, c0, sizeof(int64_t)) < 0 ||
-        corral_grow((void **)&m->frames, &m->cap_frames, c0, sizeof(corral_frame)) < 0 ||
+        corral_grow((void **)&m->depth_cfg, &m->cap_depth_cfg,
+                    (size_t)g->trie->max_depth + 1, sizeof(int32_t)) < 0 ||
         corral_grow((void **)&m->cfgs, &m->cap_cfgs, c0, sizeof(corral_cfg)) < 0 ||
         corral_grow((void **)&m->cfg_thr, &m->cap_cfg_thr, c0, sizeof(corral_thread)) < 0 ||
-        corral_grow((void **)&m->cfg_trans, &m->cap_cfg_trans, 256 * c0, sizeof(int32_t)) < 0 ||
+        corral_grow((void **)&m->cfg_trans, &m->cap_cfg_trans, 256 * c0, sizeof(uint64_t)) < 0 ||
         corral_grow((void **)&m->inj, &m->cap_inj, c0, sizeof(corral_inj)) < 0 ||
         corral_grow((void **)&m->inj_used, &m->cap_used, c0, 1) < 0 ||
         corral_grow((void **)&m->lex_pairs, &m->cap_lex_pairs, c0, sizeof(int32_t)) < 0 ||
@@ -80,6 +81,8 @@ corral_matcher *corral_matcher_new(const corral_grammar *g) {
         corral_matcher_free(m);
         return NULL;
     }
+    memset(m->cfg_trans, 0, m->cap_cfg_trans * sizeof(uint64_t)); /* stamp 0: unknown */
+    m->cfg_stamp = 1;
     if (m->pred_stamp == NULL || m->self_stamp == NULL || corral_hmap_init(&m->seen, 64) < 0 ||
         corral_hmap_init(&m->thr_seen, 64) < 0 || corral_hmap_init(&m->memo, 64) < 0 ||
         corral_lex_init(m) < 0 || corral_hmap_init(&m->cfg_index, 64) < 0 ||

@@ -480,9 +480,7 @@ int corral_walks_apply(corral_matcher *m, size_t lo, size_t hi, uint32_t *words)
             break;
         }
         if (e->bits != NULL) {
-            for (size_t k = 0; k < n_words; ++k) {
-                words[k] |= e->bits[k];
-            }
+            corral_or_words(words, e->bits, n_words);
         } else {
             for (int32_t k = 0; k < e->n_toks; ++k) {
                 words[e->toks[k] >> 5] |= UINT32_C(1) << (e->toks[k] & 31);

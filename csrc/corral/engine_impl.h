@@ -7,6 +7,10 @@
 
 #include "corral/engine.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 typedef struct corral_item {
     int32_t d; /* dotted item */
     int32_t o; /* origin: id of the set where its production was predicted */
@@ -82,12 +86,6 @@ typedef struct corral_inj {
     int32_t node, origin, term;
 } corral_inj;
 
-/* A trie node on the mask's walk: its next child [cur, end), its configuration. */
-typedef struct corral_frame {
-    int64_t cur, end;
-    int32_t cfg;
-} corral_frame;
-
 /* A configuration of a mask's walk: threads [lo, lo + n) of cfg_thr (sorted, distinct). */
 typedef struct corral_cfg {
     int64_t lo;
@@ -125,15 +123,18 @@ struct corral_matcher {
     size_t n_copies, cap_copies;
     int64_t *pool; /* memo keys of one mask */
     size_t n_pool, cap_pool;
-    corral_frame *frames; /* the mask's depth-first walk */
-    size_t cap_frames;
+    int32_t *depth_cfg; /* the mask's walk: the configuration at each depth of its path */
+    size_t cap_depth_cfg;
     /* configurations of one mask, with their transitions filled on first use */
     corral_cfg *cfgs;
     size_t n_cfgs, cap_cfgs;
     corral_thread *cfg_thr;
     size_t n_cfg_thr, cap_cfg_thr;
-    int32_t *cfg_trans; /* n_cfgs * 256: next configuration, -1 unknown, -2 dead */
+    /* n_cfgs * 256 transitions, each (mask stamp << 32 | next configuration or -2 dead): an
+     * entry of an earlier mask's stamp is unknown, so no row is cleared when made */
+    uint64_t *cfg_trans;
     size_t cap_cfg_trans;
+    uint32_t cfg_stamp;
     corral_hmap cfg_index, cfg_union;
     corral_inj *inj;
     size_t n_inj, cap_inj;
@@ -191,6 +192,23 @@ int32_t corral_lex_next_slow(corral_matcher *m, int32_t lex, uint8_t byte);
 static inline int32_t corral_lex_next(corral_matcher *m, int32_t lex, uint8_t byte) {
     const int32_t next = m->lex_trans[(size_t)lex * 256 + byte];
     return next >= 0 ? next : corral_lex_next_slow(m, lex, byte);
+}
+
+/* dst[k] |= src[k] for k < n: 128 bits at a time where SSE2 is there (every x86-64), the
+ * hot loop of a mask on a large vocabulary (a root walk's bitset per lexer thread). */
+static inline void corral_or_words(uint32_t *restrict dst, const uint32_t *restrict src,
+                                   size_t n) {
+    size_t k = 0;
+#ifdef __SSE2__
+    for (; k + 4 <= n; k += 4) {
+        const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(dst + k));
+        const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(src + k));
+        _mm_storeu_si128((__m128i *)(void *)(dst + k), _mm_or_si128(a, b));
+    }
+#endif
+    for (; k < n; ++k) {
+        dst[k] |= src[k];
+    }
 }
 
 /* Grow *buf (elements of size elem) to hold at least need; 0 or -1. */

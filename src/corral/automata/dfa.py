@@ -10,7 +10,9 @@ any other byte sequence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -29,6 +31,8 @@ __all__ = [
     "row_lists",
 ]
 
+T = TypeVar("T")
+_MISSING = object()
 _HASH_SEED = 0x5EED
 _NATIVE_BYTE_CLASSES = native_function("byte_classes")
 
@@ -149,6 +153,17 @@ class ByteDFA:
     _class_table: tuple[int, np.ndarray, np.ndarray] | None = field(
         default=None, init=False, repr=False
     )
+    _derived: dict[object, object] = field(default_factory=dict, init=False, repr=False)
+
+    def derived(self, key: object, build: Callable[[], T]) -> T:
+        """``build()``, computed once per ``key`` and kept with this automaton: things made
+        from it alone (its restriction to a tokenizer's bytes), shared by every compilation
+        that meets this same automaton (the JSON Schema compiler's cache hands out one object
+        per content). Two threads may build at once; the first one kept wins."""
+        got = self._derived.get(key, _MISSING)
+        if got is _MISSING:
+            got = self._derived.setdefault(key, build())
+        return cast("T", got)
 
     @property
     def out_bytes(self) -> list[tuple[int, ...]]:

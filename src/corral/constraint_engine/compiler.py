@@ -80,7 +80,14 @@ def spellable_bytes(
 
 def _restrict(dfa: ByteDFA, unspellable: np.ndarray) -> tuple[ByteDFA, list[int]]:
     """``dfa`` without its transitions on the ``unspellable`` bytes (trimmed and minimised);
-    the unspellable bytes it had transitions on. ``dfa`` itself is only read."""
+    the unspellable bytes it had transitions on. ``dfa`` itself is only read; the result is
+    kept with it (:meth:`ByteDFA.derived`), so a terminal automaton shared between grammars
+    is cut once per tokenizer and its class table (:meth:`ByteDFA.class_table`) built once."""
+    key = ("restrict", unspellable.tobytes())
+    return dfa.derived(key, lambda: _restrict_now(dfa, unspellable))
+
+
+def _restrict_now(dfa: ByteDFA, unspellable: np.ndarray) -> tuple[ByteDFA, list[int]]:
     used = dfa.table[:, unspellable].any(axis=0)
     if not used.any():
         return dfa, []
