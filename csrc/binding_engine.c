@@ -74,6 +74,7 @@ static void etrie_free(corral_etrie *t) {
     free(t->node_tok_ids);
     free(t->subtree_end);
     free(t->depth);
+    free(t->nodes);
     free(t->slice_bits);
     free(t->slice_count);
     free(t->frontier);
@@ -128,6 +129,14 @@ static int derive_preorder(corral_etrie *t, size_t n) {
                          p);
             return -1;
         }
+    }
+    if (t->max_depth > (INT32_MAX >> 8) || (t->nodes = malloc(n * sizeof(corral_node))) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t p = 0; p < n; ++p) {
+        t->nodes[p] = (corral_node){t->subtree_end[p], t->node_tok_ptr[p], t->node_tok_ptr[p + 1],
+                                    t->depth[p] << 8 | t->node_byte[p]};
     }
     return 0;
 }

@@ -19,13 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void mark_tokens(const corral_etrie *trie, int32_t node, uint32_t *words) {
-    for (int32_t k = trie->node_tok_ptr[node]; k < trie->node_tok_ptr[node + 1]; ++k) {
-        const int32_t tok = trie->node_tok_ids[k];
-        words[tok >> 5] |= UINT32_C(1) << (tok & 31);
-    }
-}
-
 static int cmp_inj(const void *x, const void *y) {
     const corral_inj *a = x;
     const corral_inj *b = y;
@@ -227,20 +220,22 @@ static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
     if (c0 == 0) {
         return CORRAL_ENGINE_OK;
     }
-    const int32_t *depth = trie->depth;
-    const int32_t *subtree_end = trie->subtree_end;
-    const uint8_t *node_byte = trie->node_byte;
+    const corral_node *nodes = trie->nodes;
     int32_t *path = m->depth_cfg;
-    path[depth[top]] = c0;
-    const int32_t end = subtree_end[top];
+    path[nodes[top].depth_byte >> 8] = c0;
+    const int32_t end = nodes[top].subtree_end;
     for (int32_t node = top + 1; node < end;) {
-        const int32_t dep = depth[node];
-        int32_t c = next_cfg(m, path[dep - 1], node_byte[node]);
+        const corral_node nd = nodes[node];
+        const int32_t dep = nd.depth_byte >> 8;
+        int32_t c = next_cfg(m, path[dep - 1], (uint8_t)(nd.depth_byte & 0xFF));
         if (c == -3) {
             return CORRAL_ENGINE_NO_MEMORY;
         }
         if (c != CFG_DEAD) {
-            mark_tokens(trie, node, words);
+            for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
+                const int32_t tok = trie->node_tok_ids[k];
+                words[tok >> 5] |= UINT32_C(1) << (tok & 31);
+            }
         }
         /* the scan meets nodes in increasing ids: a cursor finds injections */
         while (cursor < m->n_inj && m->inj[cursor].node < node) {
@@ -258,11 +253,11 @@ static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
                 }
             }
         }
-        if (c > 0 && subtree_end[node] > node + 1) {
+        if (c > 0 && nd.subtree_end > node + 1) {
             path[dep] = c;
             ++node;
         } else {
-            node = subtree_end[node];
+            node = nd.subtree_end;
         }
     }
     return CORRAL_ENGINE_OK;

@@ -2,7 +2,7 @@
  * engine_slices.c - the token trie's slice of plain text, for root walks (corral/engine.h).
  *
  * Plain text is a run of plain characters: printable ASCII but '"' and '\', and every
- * well-formed UTF-8 sequence of two to four bytes.  Most of a vocabulary is plain text, or
+ * well-formed UTF-8 sequence of two to four bytes but the line separators U+2028 and U+2029.  Most of a vocabulary is plain text, or
  * plain text cut inside its last character (98 % of the SmolLM2 trie's nodes, 99 % of Qwen's
  * lie on such paths), and most automata that keep such tokens alive for long — a JSON string
  * body, its length counted, an unconstrained tail — treat every plain character alike.  When
@@ -37,6 +37,40 @@ static const uint8_t SHAPES[7][4][2] = {
     {{0xF1, 0xF3}, {0x80, 0xBF}, {0x80, 0xBF}, {0x80, 0xBF}},
 };
 static const uint8_t SHAPE_F4[4][2] = {{0xF4, 0xF4}, {0x80, 0x8F}, {0x80, 0xBF}, {0x80, 0xBF}};
+
+/* The same characters but U+2028 and U+2029 (E2 80 A8, E2 80 A9), as ranges whose every
+ * combination is a character: what a chain must treat alike.  ECMAScript's '.' leaves out
+ * these two line separators, so an unanchored pattern ("contains ...") would otherwise never
+ * take the slice; they are not plain text (a token holding one leaves the slice by the
+ * frontier, walked in full). */
+#define N_CHECKS 12
+static const uint8_t CHECKS[N_CHECKS][4][2] = {
+    {{0xC2, 0xDF}, {0x80, 0xBF}, {0, 0}, {0, 0}},
+    {{0xE0, 0xE0}, {0xA0, 0xBF}, {0x80, 0xBF}, {0, 0}},
+    {{0xE1, 0xE1}, {0x80, 0xBF}, {0x80, 0xBF}, {0, 0}},
+    {{0xE2, 0xE2}, {0x81, 0xBF}, {0x80, 0xBF}, {0, 0}},
+    {{0xE2, 0xE2}, {0x80, 0x80}, {0x80, 0xA7}, {0, 0}},
+    {{0xE2, 0xE2}, {0x80, 0x80}, {0xAA, 0xBF}, {0, 0}},
+    {{0xE3, 0xEC}, {0x80, 0xBF}, {0x80, 0xBF}, {0, 0}},
+    {{0xED, 0xED}, {0x80, 0x9F}, {0x80, 0xBF}, {0, 0}},
+    {{0xEE, 0xEF}, {0x80, 0xBF}, {0x80, 0xBF}, {0, 0}},
+    {{0xF0, 0xF0}, {0x90, 0xBF}, {0x80, 0xBF}, {0x80, 0xBF}},
+    {{0xF1, 0xF3}, {0x80, 0xBF}, {0x80, 0xBF}, {0x80, 0xBF}},
+    {{0xF4, 0xF4}, {0x80, 0x8F}, {0x80, 0xBF}, {0x80, 0xBF}},
+};
+
+static int check_len(int k) {
+    int n = 1;
+    while (n < 4 && CHECKS[k][n][0] != 0) {
+        ++n;
+    }
+    return n;
+}
+
+/* Whether a character ending with byte b after the cut bytes `cut` is a line separator. */
+static int is_line_separator(uint32_t cut, int b) {
+    return cut == 0xE280 && (b == 0xA8 || b == 0xA9);
+}
 
 /* The shape of a lead byte: its index (7 for F4), or -1. */
 static int shape_of(int b) {
@@ -106,7 +140,9 @@ int corral_trie_slices(corral_etrie *t) {
             } else if (kind[p] == PARTIAL) {
                 const uint8_t(*r)[2] = shape_ranges(shape[p]);
                 if (b >= r[got[p]][0] && b <= r[got[p]][1]) {
-                    if (got[p] + 1 == shape_len(shape[p])) {
+                    if (got[p] + 1 == shape_len(shape[p]) && is_line_separator(cut[p], b)) {
+                        kind[c] = NOT_PLAIN;
+                    } else if (got[p] + 1 == shape_len(shape[p])) {
                         kind[c] = COMPLETE;
                         chars[c] = chars[p] + 1;
                     } else {
@@ -197,8 +233,8 @@ typedef struct chain_ctx {
     int32_t width;
     uint8_t plain[96];
     int n_plain;
-    uint8_t ranges[8][4][64]; /* per shape and byte: its distinct classes */
-    int n_ranges[8][4];
+    uint8_t ranges[N_CHECKS][4][64]; /* per checked shape and byte: its distinct classes */
+    int n_ranges[N_CHECKS][4];
 } chain_ctx;
 
 /* The one next state of s on every plain ASCII byte, or -1. */
@@ -213,14 +249,14 @@ static int32_t ascii_next(const chain_ctx *x, int32_t s) {
     return to;
 }
 
-/* Whether every well-formed multi-byte character takes s to `to`, the states inside it all
+/* Whether every plain multi-byte character (CHECKS) takes s to `to`, the states inside it all
  * dead when `to` is dead and all alive and not accepting when not (so that a token cut inside
  * a character lives exactly when the whole character would). */
 static int utf8_agrees(const chain_ctx *x, int32_t s, int32_t to) {
-    for (int k = 0; k < 8; ++k) {
+    for (int k = 0; k < N_CHECKS; ++k) {
         int32_t set[8] = {s};
         int n_set = 1;
-        const int len = shape_len(k);
+        const int len = check_len(k);
         for (int j = 0; j < len; ++j) {
             int32_t next[8];
             int n_next = 0;
@@ -266,10 +302,10 @@ int32_t corral_slice_chain(const corral_grammar *g, int32_t t, int32_t d, int32_
     if (x.n_plain == 0) {
         return -1;
     }
-    for (int k = 0; k < 8; ++k) {
-        const uint8_t(*r)[2] = shape_ranges(k);
-        for (int j = 0; j < shape_len(k); ++j) {
-            x.n_ranges[k][j] = range_classes(cls, present, r[j][0], r[j][1], 0, x.ranges[k][j]);
+    for (int k = 0; k < N_CHECKS; ++k) {
+        for (int j = 0; j < check_len(k); ++j) {
+            x.n_ranges[k][j] =
+                range_classes(cls, present, CHECKS[k][j][0], CHECKS[k][j][1], 0, x.ranges[k][j]);
         }
     }
     chain[0] = d;

@@ -118,26 +118,23 @@ static int scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
     const uint8_t *restrict cls = g->classes + (size_t)t * 256;
     const int32_t width = g->n_classes[t];
     const uint8_t *restrict accept = g->accept + g->dfa_base[t];
-    const int32_t *restrict depth = trie->depth;
-    const int32_t *restrict subtree_end = trie->subtree_end;
-    const uint8_t *restrict node_byte = trie->node_byte;
-    const int32_t *restrict tok_ptr = trie->node_tok_ptr;
+    const corral_node *restrict nodes = trie->nodes;
     const int32_t *restrict tok_ids = trie->node_tok_ids;
     size_t toks = *n_toks;
     for (int32_t i = lo; i < hi;) {
-        const int32_t dep = depth[i];
-        const int32_t s2 = table[(int64_t)state[dep - 1] * width + cls[node_byte[i]]];
+        const corral_node nd = nodes[i];
+        const int32_t dep = nd.depth_byte >> 8;
+        const int32_t s2 = table[(int64_t)state[dep - 1] * width + cls[nd.depth_byte & 0xFF]];
         if (s2 == 0) {
-            i = subtree_end[i];
+            i = nd.subtree_end;
             continue;
         }
-        const int32_t k_end = tok_ptr[i + 1];
-        for (int32_t k = tok_ptr[i]; k < k_end; ++k) {
+        for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
             const int32_t tok = tok_ids[k];
             bits[tok >> 5] |= UINT32_C(1) << (tok & 31);
             ++toks;
         }
-        if (subtree_end[i] > i + 1) {
+        if (nd.subtree_end > i + 1) {
             if (accept[s2]) {
                 if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1,
                                 sizeof(int32_t)) < 0) {
@@ -226,7 +223,124 @@ static int slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32
  * automaton treats plain text alike (corral_slice_chain), the precomputed slice of plain
  * tokens it survives and the subtrees that leave the slice (engine_slices.c).
  */
-static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e) {
+/*
+ * A state d that acts as another state m on every first byte but a few (E) walks as m does
+ * below every other first byte: the walk of a "contains ..." automaton part way into the
+ * sought text is the walk of its restart state but for the subtrees of the letters that go on
+ * matching.  So the walk of d is m's (cached) walk, less the subtrees of E, plus those
+ * subtrees scanned from d.  m is the state most first bytes lead d to; d qualifies when its row
+ * and m's differ on at most CORRAL_SLICE_EXCEPTIONS bytes some token begins with.  Returns the
+ * number of bytes in E, or -1 when d does not qualify.
+ */
+static int derived_from(const corral_grammar *g, int32_t t, int32_t d, int32_t *m,
+                        uint8_t except[CORRAL_SLICE_EXCEPTIONS]) {
+    const int32_t *table = g->table + g->tbase[t];
+    const uint8_t *cls = g->classes + (size_t)t * 256;
+    const int32_t width = g->n_classes[t];
+    const uint8_t *present = g->trie->present;
+    const int32_t *row = table + (int64_t)d * width;
+    /* the live state most first bytes lead to (at most 256 candidates) */
+    int32_t target[256], count[256];
+    int n_targets = 0;
+    int32_t major = 0, best = 0;
+    for (int b = 0; b < 256; ++b) {
+        const int32_t to = present[b] ? row[cls[b]] : 0;
+        if (to == 0) {
+            continue;
+        }
+        int k = 0;
+        while (k < n_targets && target[k] != to) {
+            ++k;
+        }
+        if (k == n_targets) {
+            target[n_targets] = to;
+            count[n_targets++] = 0;
+        }
+        if (++count[k] > best) {
+            best = count[k];
+            major = to;
+        }
+    }
+    const int32_t *wclass = g->wclass + g->dfa_base[t];
+    if (major <= 0 || wclass[major] == wclass[d]) {
+        return -1; /* dead, or walked as d is: nothing to derive from */
+    }
+    const int32_t *row_m = table + (int64_t)major * width;
+    int n = 0;
+    for (int b = 0; b < 256; ++b) {
+        if (present[b] && row[cls[b]] != row_m[cls[b]]) {
+            if (n == CORRAL_SLICE_EXCEPTIONS) {
+                return -1;
+            }
+            except[n++] = (uint8_t)b;
+        }
+    }
+    *m = major;
+    return n;
+}
+
+/* The walk of d from base, the walk of a state that acts as d but on the first bytes in
+ * except[0 .. n_except) (derived_from). */
+static int derived_walk(const corral_grammar *g, int32_t t, int32_t d, const walk_entry *base,
+                        const uint8_t *except, int n_except, int32_t *state, uint32_t *bits,
+                        walk_entry *e, size_t *cap_done) {
+    const corral_etrie *trie = g->trie;
+    const size_t n_words = (trie->vocab_size + 31) / 32;
+    if (base->bits != NULL) {
+        memcpy(bits, base->bits, n_words * sizeof(uint32_t));
+    } else {
+        for (int32_t k = 0; k < base->n_toks; ++k) {
+            bits[base->toks[k] >> 5] |= UINT32_C(1) << (base->toks[k] & 31);
+        }
+    }
+    int32_t lo_ex[CORRAL_SLICE_EXCEPTIONS], hi_ex[CORRAL_SLICE_EXCEPTIONS];
+    int n_ex = 0;
+    size_t n_toks = 0;
+    for (int32_t k = trie->child_ptr[0]; k < trie->child_ptr[1]; ++k) {
+        const int32_t c = trie->child_ids[k];
+        int hit = 0;
+        for (int x = 0; x < n_except && !hit; ++x) {
+            hit = trie->node_byte[c] == except[x];
+        }
+        if (!hit) {
+            continue;
+        }
+        const int32_t end = trie->subtree_end[c];
+        for (int32_t k2 = trie->node_tok_ptr[c]; k2 < trie->node_tok_ptr[end]; ++k2) {
+            const int32_t tok = trie->node_tok_ids[k2];
+            bits[tok >> 5] &= ~(UINT32_C(1) << (tok & 31));
+        }
+        state[0] = d;
+        if (scan(g, t, c, end, state, bits, &n_toks, e, cap_done) < 0) {
+            return -1;
+        }
+        lo_ex[n_ex] = c;
+        hi_ex[n_ex++] = end;
+    }
+    for (int32_t k = 0; k < base->n_done; ++k) {
+        const int32_t node = base->done[k];
+        int inside = 0;
+        for (int x = 0; x < n_ex; ++x) {
+            inside |= node >= lo_ex[x] && node < hi_ex[x];
+        }
+        if (inside) {
+            continue;
+        }
+        if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1, sizeof(int32_t)) <
+            0) {
+            return -1;
+        }
+        e->done[e->n_done++] = node;
+    }
+    if (e->n_done > 1) {
+        qsort(e->done, (size_t)e->n_done, sizeof(int32_t), cmp_node);
+    }
+    return 0;
+}
+
+static const walk_entry *entry_at(const corral_grammar *g, int32_t t, int32_t d, int nested);
+
+static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e, int nested) {
     const corral_etrie *trie = g->trie;
     const size_t n_words = (trie->vocab_size + 31) / 32;
     memset(e, 0, sizeof(*e));
@@ -241,7 +355,21 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
     uint8_t except[CORRAL_SLICE_EXCEPTIONS];
     int32_t n_except = 0;
     const int32_t alive = corral_slice_chain(g, t, d, chain, except, &n_except);
-    if (alive < 0) {
+    int32_t m = 0;
+    const int n_derived = alive < 0 && nested < 2 ? derived_from(g, t, d, &m, except) : -1;
+    const walk_entry *base = n_derived >= 0 ? entry_at(g, t, m, nested + 1) : NULL;
+    if (n_derived >= 0 && base == NULL) {
+        goto fail;
+    }
+    if (base != NULL) {
+        if (derived_walk(g, t, d, base, except, n_derived, state, bits, e, &cap_done) < 0) {
+            goto fail;
+        }
+        n_toks = 0;
+        for (size_t w = 0; w < n_words; ++w) {
+            n_toks += (size_t)__builtin_popcount(bits[w]);
+        }
+    } else if (alive < 0) {
         state[0] = d;
         if (scan(g, t, 1, (int32_t)trie->n_nodes, state, bits, &n_toks, e, &cap_done) < 0) {
             goto fail;
@@ -368,18 +496,51 @@ int corral_depth_classes(corral_grammar *g, int32_t rounds) {
     return CORRAL_ENGINE_OK;
 }
 
-/* Terminal t's automaton serialised (classes, accept, table) into a malloc'd buffer. */
-static uint8_t *serialise(const corral_grammar *g, int32_t t, size_t *size) {
-    const int32_t n = (int32_t)(g->dfa_base[t + 1] - g->dfa_base[t]);
-    const size_t table_bytes = (size_t)n * (size_t)g->n_classes[t] * sizeof(int32_t);
-    *size = 256 + (size_t)n + table_bytes;
-    uint8_t *data = malloc(*size);
-    if (data != NULL) {
-        memcpy(data, g->classes + (size_t)t * 256, 256);
-        memcpy(data + 256, g->accept + g->dfa_base[t], (size_t)n);
-        memcpy(data + 256 + n, g->table + g->tbase[t], table_bytes);
+/* Terminal t's automaton as three parts: class map (256), accept flags, table. */
+typedef struct dfa_parts {
+    const uint8_t *part[3];
+    size_t len[3];
+} dfa_parts;
+
+static dfa_parts parts_of(const corral_grammar *g, int32_t t) {
+    const size_t n = (size_t)(g->dfa_base[t + 1] - g->dfa_base[t]);
+    return (dfa_parts){{g->classes + (size_t)t * 256, g->accept + g->dfa_base[t],
+                        (const uint8_t *)(g->table + g->tbase[t])},
+                       {256, n, n * (size_t)g->n_classes[t] * sizeof(int32_t)}};
+}
+
+/* A 64-bit hash of the parts, eight bytes at a time (equality is checked with memcmp). */
+static uint64_t hash_parts(const dfa_parts *p) {
+    uint64_t h = UINT64_C(1469598103934665603) ^ (p->len[0] + p->len[1] + p->len[2]);
+    for (int q = 0; q < 3; ++q) {
+        const uint8_t *d = p->part[q];
+        size_t k = 0;
+        for (; k + 8 <= p->len[q]; k += 8) {
+            uint64_t w;
+            memcpy(&w, d + k, 8);
+            h = (h ^ w) * UINT64_C(0x9E3779B97F4A7C15);
+            h ^= h >> 29;
+        }
+        for (; k < p->len[q]; ++k) {
+            h = (h ^ d[k]) * UINT64_C(1099511628211);
+        }
     }
-    return data;
+    return h;
+}
+
+/* Whether the registered automaton holds exactly these parts (stored one after another). */
+static int same_parts(const walk_dfa *dfa, const dfa_parts *p) {
+    if (dfa->size != p->len[0] + p->len[1] + p->len[2]) {
+        return 0;
+    }
+    size_t at = 0;
+    for (int q = 0; q < 3; ++q) {
+        if (memcmp(dfa->data + at, p->part[q], p->len[q]) != 0) {
+            return 0;
+        }
+        at += p->len[q];
+    }
+    return 1;
 }
 
 /* The id of terminal t's automaton in the trie's cache (registered if new); -1: no memory. */
@@ -388,15 +549,8 @@ static int32_t automaton_id(const corral_grammar *g, int32_t t) {
     if (g->dfa_gen[t] == w->gen) {
         return g->dfa_id[t];
     }
-    size_t size;
-    uint8_t *data = serialise(g, t, &size);
-    if (data == NULL) {
-        return -1;
-    }
-    uint64_t h = UINT64_C(1469598103934665603) ^ size;
-    for (size_t k = 0; k < size; ++k) {
-        h = (h ^ data[k]) * UINT64_C(1099511628211);
-    }
+    const dfa_parts p = parts_of(g, t);
+    const uint64_t h = hash_parts(&p);
     int32_t id = -1;
     int64_t probe = 0;
     for (;; ++probe) {
@@ -404,20 +558,25 @@ static int32_t automaton_id(const corral_grammar *g, int32_t t) {
         if (slot == NULL) {
             break;
         }
-        const walk_dfa *dfa = &w->dfas[*slot];
-        if (dfa->size == size && memcmp(dfa->data, data, size) == 0) {
+        if (same_parts(&w->dfas[*slot], &p)) {
             id = (int32_t)*slot;
             break;
         }
     }
-    if (id >= 0) {
-        free(data);
-    } else {
+    if (id < 0) {
+        const size_t size = p.len[0] + p.len[1] + p.len[2];
+        uint8_t *data = malloc(size);
         int fresh;
-        if (corral_grow((void **)&w->dfas, &w->cap_dfas, w->n_dfas + 1, sizeof(walk_dfa)) < 0 ||
+        if (data == NULL ||
+            corral_grow((void **)&w->dfas, &w->cap_dfas, w->n_dfas + 1, sizeof(walk_dfa)) < 0 ||
             corral_hmap_put(&w->dfa_index, (int64_t)h, probe, (int64_t)w->n_dfas, &fresh) < 0) {
             free(data);
             return -1;
+        }
+        size_t at = 0;
+        for (int q = 0; q < 3; ++q) {
+            memcpy(data + at, p.part[q], p.len[q]);
+            at += p.len[q];
         }
         id = (int32_t)w->n_dfas;
         w->dfas[w->n_dfas++] =
@@ -429,11 +588,11 @@ static int32_t automaton_id(const corral_grammar *g, int32_t t) {
     return id;
 }
 
-static const walk_entry *entry_of(const corral_grammar *g, int32_t t, int32_t d) {
+/* The entry of (t, d), walked on first use (from another state's entry when `nested` < 2,
+ * derived_from); NULL when out of memory.  Lock held; the cache is not emptied here, so the
+ * automaton ids of the walks in progress stay valid. */
+static const walk_entry *entry_at(const corral_grammar *g, int32_t t, int32_t d, int nested) {
     struct corral_walks *w = g->walks;
-    if (w->bytes > w->max_bytes && w->n > 0) {
-        clear_entries(w);
-    }
     const int32_t dfa = automaton_id(g, t);
     if (dfa < 0) {
         return NULL;
@@ -444,7 +603,7 @@ static const walk_entry *entry_of(const corral_grammar *g, int32_t t, int32_t d)
         return &w->entries[*at];
     }
     walk_entry e;
-    if (walk_one(g, t, d, &e) < 0) {
+    if (walk_one(g, t, d, &e, nested) < 0) {
         return NULL;
     }
     const size_t n_words = (g->trie->vocab_size + 31) / 32;
@@ -460,6 +619,14 @@ static const walk_entry *entry_of(const corral_grammar *g, int32_t t, int32_t d)
     w->entries[w->n] = e;
     w->bytes += nb;
     return &w->entries[w->n++];
+}
+
+static const walk_entry *entry_of(const corral_grammar *g, int32_t t, int32_t d) {
+    struct corral_walks *w = g->walks;
+    if (w->bytes > w->max_bytes && w->n > 0) {
+        clear_entries(w);
+    }
+    return entry_at(g, t, d, 0);
 }
 
 int corral_walks_apply(corral_matcher *m, size_t lo, size_t hi, uint32_t *words) {

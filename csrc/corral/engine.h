@@ -38,6 +38,14 @@ typedef struct corral_frontier {
     int32_t n_cut;
 } corral_frontier;
 
+/* A trie node as the walks read it, in one place (one cache line holds four): its subtree
+ * [id, subtree_end), its tokens [tok_lo, tok_hi) of node_tok_ids, depth << 8 | byte. */
+typedef struct corral_node {
+    int32_t subtree_end;
+    int32_t tok_lo, tok_hi;
+    int32_t depth_byte;
+} corral_node;
+
 /* The token trie in CSR, int32 (built once per tokenizer); node ids are in preorder. */
 typedef struct corral_etrie {
     int32_t *child_ptr;    /* n_nodes + 1 */
@@ -47,6 +55,7 @@ typedef struct corral_etrie {
     int32_t *node_tok_ids; /* each below vocab_size */
     int32_t *subtree_end;  /* one past the last node of each node's subtree (derived) */
     int32_t *depth;        /* bytes from the root (derived) */
+    corral_node *nodes;    /* n_nodes: the walks' copy of the above (derived) */
     int32_t max_depth;
     uint32_t *slice_bits;  /* (max_depth + 1) rows of vocab words: plain tokens of at most
                               the row's characters, a cut last one counted (engine_slices.c) */

@@ -151,6 +151,10 @@ SLICE_CASES = {
     ),
     "regex": Grammar.from_regex('"[ -!#-\\[\\]-~]{0,12}"'),
     "tail": Grammar.from_regex("[a-z]{2}[ -~]{0,30}"),
+    "contains": Grammar.from_json_schema({"type": "string", "pattern": "\\d{2}-\\d{2}"}),
+    "contains_word": Grammar.from_json_schema(
+        {"type": "object", "properties": {"a": {"type": "string", "pattern": "the"}}}
+    ),
 }
 
 
@@ -158,7 +162,9 @@ SLICE_CASES = {
 def test_plain_text_slices_bit_for_bit(name: str) -> None:
     """Automata that treat every plain byte (printable ASCII but '"' and '\\') alike take the
     precomputed slice of plain tokens in the native root walks (csrc/engine_slices.c): same
-    masks as the reference, chains that die before the longest token included."""
+    masks as the reference, chains that die before the longest token included; so do the
+    states of a "contains ..." automaton part way into the sought text, walked from the
+    restart state's walk but for the letters that go on matching."""
     tok = smollm2()
     grammar = SLICE_CASES[name]
     nat_cg = compile_grammar(grammar, tok, engine="native")
@@ -166,7 +172,7 @@ def test_plain_text_slices_bit_for_bit(name: str) -> None:
     assert sum(walk(nat_cg, ref_cg, seed) for seed in range(2 * WALKS)) >= WALKS
 
 
-@pytest.mark.parametrize("name", ["bounded", "items", "tail"])
+@pytest.mark.parametrize("name", ["bounded", "items", "tail", "contains"])
 def test_plain_text_slices_bit_for_bit_on_qwen(name: str) -> None:
     """The same on the Qwen vocabulary, where two fifths of the trie is non-ASCII: tokens of
     whole UTF-8 characters and tokens cut inside one (counted as a character) are in the slice;
@@ -176,3 +182,23 @@ def test_plain_text_slices_bit_for_bit_on_qwen(name: str) -> None:
     nat_cg = compile_grammar(grammar, tok, engine="native")
     ref_cg = compile_grammar(grammar, tok, engine="reference")
     assert sum(walk(nat_cg, ref_cg, seed) for seed in range(WALKS + 1)) >= WALKS
+
+
+@pytest.mark.parametrize("tokenizer", ["smollm2", "qwen"])
+def test_contains_walks_derived_from_the_restart_state(tokenizer: str) -> None:
+    """Through the sought text of an unanchored pattern, byte by byte: every state part way
+    into it takes its root walk from the restart state's walk (csrc/engine_walks.c,
+    derived_walk), with the subtrees of the first bytes that go on matching walked in full;
+    the masks are the reference's at each step, also where a match restarts or overlaps."""
+    tok = smollm2() if tokenizer == "smollm2" else qwen()
+    grammar = Grammar.from_json_schema({"type": "string", "pattern": "\\d{2}-\\d{2}-x"})
+    nat_cg = compile_grammar(grammar, tok, engine="native")
+    ref_cg = compile_grammar(grammar, tok, engine="reference")
+    for text in [b'"12-34-x', b'"a1-12-12-x', b'"9912-3', b'"12-34-"']:
+        nat, ref = Matcher(nat_cg), Matcher(ref_cg)
+        for k in range(len(text)):
+            got = nat.accept_bytes(text[k : k + 1])
+            assert got == ref.accept_bytes(text[k : k + 1]), (text, k)
+            if not got:
+                break
+            same_state(nat, ref, f"{text[: k + 1]!r}")
