@@ -77,6 +77,8 @@ static void etrie_free(corral_etrie *t) {
     free(t->nodes);
     free(t->slice_bits);
     free(t->slice_count);
+    free(t->plain_at_ptr);
+    free(t->plain_at);
     free(t->frontier);
     corral_walks_free(t->walks);
     free(t);

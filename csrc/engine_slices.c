@@ -189,6 +189,34 @@ int corral_trie_slices(corral_etrie *t) {
             t->slice_count[row_at]++;
         }
     }
+    /* nodes with children ending a whole plain character, by characters (counting sort, so
+     * each group stays in preorder) */
+    t->plain_at_ptr = calloc(levels + 1, sizeof(int32_t));
+    size_t n_at = 0;
+    for (size_t i = 1; i < n; ++i) {
+        n_at += kind[i] == COMPLETE && t->child_ptr[i + 1] > t->child_ptr[i];
+    }
+    t->plain_at = malloc((n_at > 0 ? n_at : 1) * sizeof(int32_t));
+    if (t->plain_at_ptr == NULL || t->plain_at == NULL) {
+        goto done;
+    }
+    for (size_t i = 1; i < n; ++i) {
+        if (kind[i] == COMPLETE && t->child_ptr[i + 1] > t->child_ptr[i]) {
+            t->plain_at_ptr[chars[i] + 1]++;
+        }
+    }
+    for (size_t l = 0; l < levels; ++l) {
+        t->plain_at_ptr[l + 1] += t->plain_at_ptr[l];
+    }
+    for (size_t i = 1; i < n; ++i) {
+        if (kind[i] == COMPLETE && t->child_ptr[i + 1] > t->child_ptr[i]) {
+            t->plain_at[t->plain_at_ptr[chars[i]]++] = (int32_t)i;
+        }
+    }
+    for (size_t l = levels; l > 0; --l) { /* back to the starts */
+        t->plain_at_ptr[l] = t->plain_at_ptr[l - 1];
+    }
+    t->plain_at_ptr[0] = 0;
     for (size_t l = 1; l < levels; ++l) { /* cumulative: tokens of at most l characters */
         uint32_t *row = t->slice_bits + l * n_words;
         const uint32_t *prev = row - n_words;
@@ -350,9 +378,6 @@ int32_t corral_slice_chain(const corral_grammar *g, int32_t t, int32_t d, int32_
             break;
         }
         alive = k;
-        if (k < depth && x.accept[s]) {
-            return -1; /* lexemes would end inside plain tokens: walk the whole trie */
-        }
         if (k == depth) {
             break;
         }

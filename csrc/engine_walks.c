@@ -212,6 +212,29 @@ static int slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32
             return -1;
         }
     }
+    /* where the chain accepts after k characters, the lexeme ends at every plain node of k
+     * whole characters that goes on (outside the exception subtrees, walked in full) */
+    const uint8_t *acc = g->accept + g->dfa_base[t];
+    for (int32_t k = 1; k <= alive; ++k) {
+        if (!acc[chain[k]]) {
+            continue;
+        }
+        for (int32_t a = trie->plain_at_ptr[k]; a < trie->plain_at_ptr[k + 1]; ++a) {
+            const int32_t node = trie->plain_at[a];
+            int inside = 0;
+            for (int32_t x = 0; x < n_ex; ++x) {
+                inside |= node >= lo_ex[x] && node < hi_ex[x];
+            }
+            if (inside) {
+                continue;
+            }
+            if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1,
+                            sizeof(int32_t)) < 0) {
+                return -1;
+            }
+            e->done[e->n_done++] = node;
+        }
+    }
     if (e->n_done > 1) {
         qsort(e->done, (size_t)e->n_done, sizeof(int32_t), cmp_node);
     }

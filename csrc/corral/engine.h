@@ -60,6 +60,9 @@ typedef struct corral_etrie {
     uint32_t *slice_bits;  /* (max_depth + 1) rows of vocab words: plain tokens of at most
                               the row's characters, a cut last one counted (engine_slices.c) */
     int64_t *slice_count;  /* max_depth + 1: how many tokens each row holds */
+    int32_t *plain_at_ptr; /* max_depth + 2 offsets into plain_at, by characters */
+    int32_t *plain_at;     /* nodes with children that end a whole plain character, in
+                              preorder per count of characters on their path */
     struct corral_frontier *frontier; /* nodes leaving plain text, ascending */
     int32_t n_frontier;
     uint8_t present[256]; /* the bytes some token has */
@@ -112,15 +115,16 @@ typedef struct corral_grammar {
 int corral_depth_classes(corral_grammar *g, int32_t rounds);
 
 /*
- * The trie's slice of plain text (engine_slices.c): fill slice_bits, slice_count and frontier
- * (depth and max_depth set).  CORRAL_ENGINE_OK or CORRAL_ENGINE_NO_MEMORY.
+ * The trie's slice of plain text (engine_slices.c): fill slice_bits, slice_count, plain_at and
+ * frontier (depth and max_depth set).  CORRAL_ENGINE_OK or CORRAL_ENGINE_NO_MEMORY.
  */
 int corral_trie_slices(corral_etrie *t);
 
 /*
  * Whether terminal t from state d treats plain text alike (engine_slices.c): after its first
- * byte, every plain character alike for max_depth characters, its lexeme never ending on the
- * way, a cut character living exactly as long as a whole one would; the first byte may lead
+ * byte, every plain character alike for max_depth characters (its lexeme may end after some
+ * counts of characters: a block of a long string), a cut character living exactly as long as a
+ * whole one would, never accepting inside one; the first byte may lead
  * elsewhere for up to CORRAL_SLICE_EXCEPTIONS ASCII bytes, listed in except[] (n_except set).
  * Then chain[0..max_depth] (caller's, max_depth + 1 entries) holds d and the states after k
  * plain characters whose first is not an exception, and the result is the longest k still

@@ -202,3 +202,22 @@ def test_contains_walks_derived_from_the_restart_state(tokenizer: str) -> None:
             if not got:
                 break
             same_state(nat, ref, f"{text[: k + 1]!r}")
+
+
+@pytest.mark.parametrize("tokenizer", ["smollm2", "qwen"])
+def test_long_string_block_ends_inside_plain_tokens(tokenizer: str) -> None:
+    """A very long string is counted in blocks of 256 characters (one lexeme each): near a
+    block's end the lexeme ends inside plain tokens, which the native walk takes from the
+    slice (the plain nodes of that many characters) instead of walking the whole trie; the
+    masks are the reference's at every step up to and past the end."""
+    tok = smollm2() if tokenizer == "smollm2" else qwen()
+    grammar = Grammar.from_json_schema({"type": "string", "maxLength": 5000})
+    nat_cg = compile_grammar(grammar, tok, engine="native")
+    ref_cg = compile_grammar(grammar, tok, engine="reference")
+    nat, ref = Matcher(nat_cg), Matcher(ref_cg)
+    head = b'"' + b"ab c" * 60
+    assert nat.accept_bytes(head) and ref.accept_bytes(head)
+    for k, byte in enumerate(b"defg hi\xc3\xa9jk lmnopq rst"):
+        same_state(nat, ref, f"{len(head) + k} bytes")
+        assert nat.accept_bytes(bytes([byte])) and ref.accept_bytes(bytes([byte]))
+    same_state(nat, ref, "past the block")
