@@ -196,33 +196,21 @@ static int32_t injected_set(corral_matcher *m, size_t i, size_t *next) {
 }
 
 /*
- * Walk the subtrie below the injections at m->inj[i ..], depth first.  The node ids are in
- * preorder, so the walk is one scan over the subtrie's range (llguidance's flat trie walk, as
- * the root walks scan): the configuration of the path is kept per depth, and a node whose
- * configuration dies is skipped with its whole subtrie by jumping to its end.  The walk's
- * state at a node is a configuration (its set of threads, interned); transitions between
- * configurations are computed once per mask — a lazily built automaton over parser
- * configurations — so a subtrie where the configuration repeats (an identifier that may end at
- * every byte) costs a table lookup per node.
+ * Walk the subtrie of `top` below it, depth first, from c_top, the configuration at `top`.  The
+ * node ids are in preorder, so the walk is one scan over the subtrie's range (llguidance's flat
+ * trie walk, as the root walks scan): the configuration of the path is kept per depth, and a
+ * node whose configuration dies is skipped with its whole subtrie by jumping to its end.
+ * Transitions between configurations are computed once per mask — a lazily built automaton
+ * over parser configurations — so a subtrie where the configuration repeats (an identifier that
+ * may end at every byte) costs a table lookup per node.  With a cursor, the injections met on
+ * the way (sorted by node) join the walk's threads and are marked used.
  */
-static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
+static int walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *cursor,
+                        uint32_t *words) {
     const corral_etrie *trie = m->g->trie;
-    const int32_t top = m->inj[i].node;
-    size_t cursor = i;
-    const int32_t s0 = injected_set(m, i, &cursor);
-    if (s0 == -2) {
-        return CORRAL_ENGINE_NO_MEMORY;
-    }
-    const int32_t c0 = s0 >= 0 ? with_fresh(m, 0, s0) : 0;
-    if (c0 < 0) {
-        return CORRAL_ENGINE_NO_MEMORY;
-    }
-    if (c0 == 0) {
-        return CORRAL_ENGINE_OK;
-    }
     const corral_node *nodes = trie->nodes;
     int32_t *path = m->depth_cfg;
-    path[nodes[top].depth_byte >> 8] = c0;
+    path[nodes[top].depth_byte >> 8] = c_top;
     const int32_t end = nodes[top].subtree_end;
     for (int32_t node = top + 1; node < end;) {
         const corral_node nd = nodes[node];
@@ -237,12 +225,11 @@ static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
                 words[tok >> 5] |= UINT32_C(1) << (tok & 31);
             }
         }
-        /* the scan meets nodes in increasing ids: a cursor finds injections */
-        while (cursor < m->n_inj && m->inj[cursor].node < node) {
-            ++cursor;
+        while (cursor != NULL && *cursor < m->n_inj && m->inj[*cursor].node < node) {
+            ++*cursor;
         }
-        if (cursor < m->n_inj && m->inj[cursor].node == node) {
-            const int32_t s = injected_set(m, cursor, &cursor);
+        if (cursor != NULL && *cursor < m->n_inj && m->inj[*cursor].node == node) {
+            const int32_t s = injected_set(m, *cursor, cursor);
             if (s == -2) {
                 return CORRAL_ENGINE_NO_MEMORY;
             }
@@ -263,8 +250,148 @@ static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
     return CORRAL_ENGINE_OK;
 }
 
+/* Walk the subtrie below the injections at m->inj[i ..] (one node) from the set after them. */
+static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
+    size_t cursor = i;
+    const int32_t s0 = injected_set(m, i, &cursor);
+    if (s0 == -2) {
+        return CORRAL_ENGINE_NO_MEMORY;
+    }
+    const int32_t c0 = s0 >= 0 ? with_fresh(m, 0, s0) : 0;
+    if (c0 < 0) {
+        return CORRAL_ENGINE_NO_MEMORY;
+    }
+    return c0 == 0 ? CORRAL_ENGINE_OK : walk_subtrie(m, m->inj[i].node, c0, &cursor, words);
+}
+
+/* Whether every thread of configuration c treats plain characters alike for max_depth
+ * characters (corral_walk_uniform of each of its lexer states' members); -1: no memory. */
+static int cfg_uniform(corral_matcher *m, int32_t c) {
+    const corral_cfg cfg = m->cfgs[c];
+    for (int32_t a = 0; a < cfg.n; ++a) {
+        const corral_lexstate ls = m->lex[m->cfg_thr[cfg.lo + a].lex];
+        for (int32_t p = 0; p < ls.n; ++p) {
+            const int r = corral_walk_uniform(m->g, m->lex_pairs[ls.lo + 2 * p],
+                                              m->lex_pairs[ls.lo + 2 * p + 1]);
+            if (r <= 0) {
+                return r;
+            }
+        }
+    }
+    return 1;
+}
+
+/*
+ * A group of lexeme ends (corral_grp): the lexeme ends at every plain node of k whole
+ * characters that goes on, the walk of a long string's block ending inside tokens.  Where the
+ * configuration after the lexeme, and each one after it, treats every plain character alike
+ * (each thread a slice chain without exceptions; lexemes that end do so after any plain
+ * character alike, so the next configuration is one for all), the configuration after j more
+ * plain characters is the j-th of one chain, alive for `alive` characters: the plain tokens
+ * below those nodes that live are those of at most k + alive characters (a cut last one
+ * counted), and the tokens of at most k characters are the lone thread's own (its chain has no
+ * exception and lives past k).  So the group adds one slice row, and the frontier nodes below k
+ * characters walked from the chain's configuration above them.  1: done; 0: the configurations
+ * are not alike, walk the nodes one by one; -1: no memory.
+ */
+static int walk_group(corral_matcher *m, corral_grp gp, uint32_t *words) {
+    const corral_etrie *trie = m->g->trie;
+    const size_t n_words = (trie->vocab_size + 31) / 32;
+    int rep = -1; /* a plain byte some token has: every plain character steps as it does */
+    for (int b = 0x20; b < 0x7F && rep < 0; ++b) {
+        rep = b != '"' && b != '\\' && trie->present[b] ? b : -1;
+    }
+    if (rep < 0) {
+        return 0;
+    }
+    m->n_done = 0;
+    m->done[m->n_done++] = (int64_t)gp.origin << 32 | (uint32_t)gp.term;
+    const int32_t s0 = corral_set_after(m, 1);
+    if (s0 == -2) {
+        return -1;
+    }
+    const int32_t c0 = s0 >= 0 ? with_fresh(m, 0, s0) : 0;
+    if (c0 <= 0) {
+        return c0 < 0 ? -1 : 1; /* nothing goes on after the lexeme */
+    }
+    int32_t *chain = m->chain_cfg;
+    chain[0] = c0;
+    int32_t alive = 0;
+    for (int32_t r = 0; gp.k + r < trie->max_depth; ++r) {
+        const int u = cfg_uniform(m, chain[r]);
+        if (u <= 0) {
+            return u;
+        }
+        const int32_t next = next_cfg(m, chain[r], (uint8_t)rep);
+        if (next == -3) {
+            return -1;
+        }
+        if (next == CFG_DEAD || next == 0) {
+            break;
+        }
+        chain[++alive] = next;
+    }
+    corral_or_words(words, trie->slice_bits + (size_t)(gp.k + alive) * n_words, n_words);
+    for (int32_t f = 0; f < trie->n_frontier; ++f) {
+        const corral_frontier fr = trie->frontier[f];
+        if (fr.chars < gp.k || fr.chars - gp.k > alive) {
+            continue;
+        }
+        int32_t c = chain[fr.chars - gp.k];
+        for (int32_t j = fr.n_cut - 1; j >= 0 && c > 0; --j) {
+            c = next_cfg(m, c, (uint8_t)((fr.cut >> (8 * j)) & 0xFF));
+        }
+        if (c > 0) {
+            c = next_cfg(m, c, (uint8_t)(trie->nodes[fr.node].depth_byte & 0xFF));
+        }
+        if (c == -3) {
+            return -1;
+        }
+        if (c == CFG_DEAD || c == 0) {
+            continue;
+        }
+        const corral_node nd = trie->nodes[fr.node];
+        for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
+            words[trie->node_tok_ids[k] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[k] & 31);
+        }
+        if (nd.subtree_end > fr.node + 1 && walk_subtrie(m, fr.node, c, NULL, words) < 0) {
+            return -1;
+        }
+    }
+    return 1;
+}
+
+/* The groups' lexeme ends: walked at once where walk_group can, else as injections. */
+static int walk_groups(corral_matcher *m, uint32_t *words) {
+    const corral_etrie *trie = m->g->trie;
+    for (size_t q = 0; q < m->n_grp; ++q) {
+        const corral_grp gp = m->grp[q];
+        const int r = walk_group(m, gp, words);
+        if (r < 0) {
+            return CORRAL_ENGINE_NO_MEMORY;
+        }
+        if (r > 0) {
+            continue;
+        }
+        const int32_t lo = trie->plain_at_ptr[gp.k], hi = trie->plain_at_ptr[gp.k + 1];
+        if (corral_grow((void **)&m->inj, &m->cap_inj, m->n_inj + (size_t)(hi - lo),
+                        sizeof(corral_inj)) < 0) {
+            return CORRAL_ENGINE_NO_MEMORY;
+        }
+        for (int32_t a = lo; a < hi; ++a) {
+            m->inj[m->n_inj++] = (corral_inj){trie->plain_at[a], gp.origin, gp.term};
+        }
+    }
+    return CORRAL_ENGINE_OK;
+}
+
 int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
-    memset(words, 0, n_words * sizeof(uint32_t));
+    /* corral_walks_apply writes the trie's words first (copying a bitset where it can, no
+     * clearing pass); padding ids past the tokenizer's vocabulary are never allowed */
+    const size_t trie_words = (m->g->trie->vocab_size + 31) / 32;
+    if (n_words > trie_words) {
+        memset(words + trie_words, 0, (n_words - trie_words) * sizeof(uint32_t));
+    }
     const corral_mark mark = corral_mark_now(m);
     const corral_pos cur = m->pos[m->n_pos - 1];
     corral_hmap_clear(&m->memo);
@@ -272,6 +399,7 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
     corral_hmap_clear(&m->cfg_union);
     m->n_pool = 0;
     m->n_inj = 0;
+    m->n_grp = 0;
     m->n_cfgs = 0;
     m->n_cfg_thr = 0;
     if (++m->cfg_stamp == 0) { /* after 2**32 masks: every stamp could be old, clear them */
@@ -282,6 +410,9 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
     if (code == CORRAL_ENGINE_OK) { /* configuration 0: no thread */
         const size_t lo = m->n_thr;
         code = intern_cfg(m, lo) == 0 ? CORRAL_ENGINE_OK : CORRAL_ENGINE_NO_MEMORY;
+    }
+    if (code == CORRAL_ENGINE_OK && m->n_grp > 0) {
+        code = walk_groups(m, words);
     }
     if (code == CORRAL_ENGINE_OK && m->n_inj > 0) {
         size_t sorted = 1;

@@ -29,6 +29,8 @@ void corral_matcher_free(corral_matcher *m) {
     free(m->copies);
     free(m->pool);
     free(m->depth_cfg);
+    free(m->grp);
+    free(m->chain_cfg);
     free(m->inj);
     free(m->inj_used);
     free(m->cfgs);
@@ -66,6 +68,9 @@ corral_matcher *corral_matcher_new(const corral_grammar *g) {
         corral_grow((void **)&m->pool, &m->cap_pool, c0, sizeof(int64_t)) < 0 ||
         corral_grow((void **)&m->depth_cfg, &m->cap_depth_cfg,
                     (size_t)g->trie->max_depth + 1, sizeof(int32_t)) < 0 ||
+        corral_grow((void **)&m->chain_cfg, &m->cap_chain_cfg,
+                    (size_t)g->trie->max_depth + 1, sizeof(int32_t)) < 0 ||
+        corral_grow((void **)&m->grp, &m->cap_grp, c0, sizeof(corral_grp)) < 0 ||
         corral_grow((void **)&m->cfgs, &m->cap_cfgs, c0, sizeof(corral_cfg)) < 0 ||
         corral_grow((void **)&m->cfg_thr, &m->cap_cfg_thr, c0, sizeof(corral_thread)) < 0 ||
         corral_grow((void **)&m->cfg_trans, &m->cap_cfg_trans, 256 * c0, sizeof(uint64_t)) < 0 ||

@@ -23,6 +23,11 @@ typedef struct walk_entry {
     int32_t n_toks;
     int32_t *done; /* nodes with children where the automaton accepts */
     int32_t n_done;
+    /* counts of plain characters after which the lexeme ends, its plain nodes of that many
+     * characters left out of done (a slice without exceptions; corral_grp) */
+    int32_t block_k[CORRAL_MAX_BLOCKS];
+    int32_t n_block;
+    uint8_t uniform; /* a slice chain without exceptions (corral_walk_uniform) */
 } walk_entry;
 
 /* An automaton registered by content: its compressed table, class map and accepting flags. */
@@ -213,10 +218,20 @@ static int slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32
         }
     }
     /* where the chain accepts after k characters, the lexeme ends at every plain node of k
-     * whole characters that goes on (outside the exception subtrees, walked in full) */
+     * whole characters that goes on (outside the exception subtrees, walked in full); without
+     * exceptions and for a few k, those nodes are left to the mask as one group each */
     const uint8_t *acc = g->accept + g->dfa_base[t];
+    int32_t n_acc = 0;
+    for (int32_t k = 1; k <= alive; ++k) {
+        n_acc += acc[chain[k]] != 0;
+    }
+    const int grouped = n_except == 0 && n_acc <= CORRAL_MAX_BLOCKS;
     for (int32_t k = 1; k <= alive; ++k) {
         if (!acc[chain[k]]) {
+            continue;
+        }
+        if (grouped) {
+            e->block_k[e->n_block++] = k;
             continue;
         }
         for (int32_t a = trie->plain_at_ptr[k]; a < trie->plain_at_ptr[k + 1]; ++a) {
@@ -340,20 +355,27 @@ static int derived_walk(const corral_grammar *g, int32_t t, int32_t d, const wal
         lo_ex[n_ex] = c;
         hi_ex[n_ex++] = end;
     }
-    for (int32_t k = 0; k < base->n_done; ++k) {
-        const int32_t node = base->done[k];
-        int inside = 0;
-        for (int x = 0; x < n_ex; ++x) {
-            inside |= node >= lo_ex[x] && node < hi_ex[x];
+    /* base's lexeme ends outside the subtrees of E: its done nodes and its groups' nodes */
+    for (int32_t b = -1; b < base->n_block; ++b) {
+        const int32_t *from = b < 0 ? base->done : trie->plain_at + trie->plain_at_ptr[base->block_k[b]];
+        const int32_t n_from = b < 0 ? base->n_done
+                                     : trie->plain_at_ptr[base->block_k[b] + 1] -
+                                           trie->plain_at_ptr[base->block_k[b]];
+        for (int32_t k = 0; k < n_from; ++k) {
+            const int32_t node = from[k];
+            int inside = 0;
+            for (int x = 0; x < n_ex; ++x) {
+                inside |= node >= lo_ex[x] && node < hi_ex[x];
+            }
+            if (inside) {
+                continue;
+            }
+            if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1,
+                            sizeof(int32_t)) < 0) {
+                return -1;
+            }
+            e->done[e->n_done++] = node;
         }
-        if (inside) {
-            continue;
-        }
-        if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1, sizeof(int32_t)) <
-            0) {
-            return -1;
-        }
-        e->done[e->n_done++] = node;
     }
     if (e->n_done > 1) {
         qsort(e->done, (size_t)e->n_done, sizeof(int32_t), cmp_node);
@@ -401,6 +423,7 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
                0) {
         goto fail;
     } else {
+        e->uniform = n_except == 0;
         n_toks = 0;
         for (size_t w = 0; w < n_words; ++w) {
             n_toks += (size_t)__builtin_popcount(bits[w]);
@@ -656,6 +679,7 @@ int corral_walks_apply(corral_matcher *m, size_t lo, size_t hi, uint32_t *words)
     const corral_grammar *g = m->g;
     const size_t n_words = (g->trie->vocab_size + 31) / 32;
     int code = CORRAL_ENGINE_OK;
+    int fresh = 1; /* words not written yet: the first bitset is copied, not ORed into zeros */
     pthread_mutex_lock(&g->walks->lock);
     for (size_t i = lo; i < hi && code == CORRAL_ENGINE_OK; ++i) {
         const corral_thread th = m->thr[i];
@@ -669,18 +693,43 @@ int corral_walks_apply(corral_matcher *m, size_t lo, size_t hi, uint32_t *words)
             code = CORRAL_ENGINE_NO_MEMORY;
             break;
         }
-        if (e->bits != NULL) {
+        if (e->bits != NULL && fresh) {
+            memcpy(words, e->bits, n_words * sizeof(uint32_t));
+        } else if (e->bits != NULL) {
             corral_or_words(words, e->bits, n_words);
         } else {
+            if (fresh) {
+                memset(words, 0, n_words * sizeof(uint32_t));
+            }
             for (int32_t k = 0; k < e->n_toks; ++k) {
                 words[e->toks[k] >> 5] |= UINT32_C(1) << (e->toks[k] & 31);
             }
         }
+        fresh = 0;
         for (int32_t k = 0; k < e->n_done; ++k) {
             m->inj[m->n_inj++] = (corral_inj){e->done[k], th.origin, term};
+        }
+        if (corral_grow((void **)&m->grp, &m->cap_grp, m->n_grp + (size_t)e->n_block,
+                        sizeof(corral_grp)) < 0) {
+            code = CORRAL_ENGINE_NO_MEMORY;
+            break;
+        }
+        for (int32_t k = 0; k < e->n_block; ++k) {
+            m->grp[m->n_grp++] = (corral_grp){e->block_k[k], th.origin, term};
         }
         }
     }
     pthread_mutex_unlock(&g->walks->lock);
+    if (fresh) {
+        memset(words, 0, n_words * sizeof(uint32_t));
+    }
     return code;
+}
+
+int corral_walk_uniform(const corral_grammar *g, int32_t t, int32_t d) {
+    pthread_mutex_lock(&g->walks->lock);
+    const walk_entry *e = entry_of(g, t, d);
+    const int got = e == NULL ? -1 : e->uniform;
+    pthread_mutex_unlock(&g->walks->lock);
+    return got;
 }

@@ -131,6 +131,7 @@ int corral_trie_slices(corral_etrie *t);
  * alive.  -1 when not: the walk must cover the whole trie.
  */
 #define CORRAL_SLICE_EXCEPTIONS 16
+#define CORRAL_MAX_BLOCKS 4 /* counts of characters a grouped slice may end its lexeme at */
 int32_t corral_slice_chain(const corral_grammar *g, int32_t t, int32_t d, int32_t *chain,
                            uint8_t *except, int32_t *n_except);
 

@@ -81,6 +81,12 @@ typedef struct corral_uqitem {
     int32_t a, b, prev;
 } corral_uqitem;
 
+/* Lexemes of `term` begun at set `origin` end at every plain trie node of `k` whole characters
+ * that goes on (a block of a long string ending inside tokens; engine_walks.c). */
+typedef struct corral_grp {
+    int32_t k, origin, term;
+} corral_grp;
+
 /* A lexeme of `term` begun at set `origin` ends at trie node `node` (inside a token). */
 typedef struct corral_inj {
     int32_t node, origin, term;
@@ -138,6 +144,10 @@ struct corral_matcher {
     corral_hmap cfg_index, cfg_union;
     corral_inj *inj;
     size_t n_inj, cap_inj;
+    corral_grp *grp;
+    size_t n_grp, cap_grp;
+    int32_t *chain_cfg; /* max_depth + 1: configurations after k plain characters */
+    size_t cap_chain_cfg;
     uint8_t *inj_used;
     size_t cap_used;
     /* lexer states, built lazily (engine_lexer.c) */
@@ -258,6 +268,9 @@ int32_t corral_set_after(corral_matcher *m, int use_memo);
  * append to m->inj where their lexemes end inside tokens.  Takes the grammar's cache lock.
  */
 int corral_walks_apply(corral_matcher *m, size_t lo, size_t hi, uint32_t *words);
+/* Whether lone thread (t, d) treats every plain character alike for max_depth characters, its
+ * first included (a slice chain without exceptions); -1 when out of memory. */
+int corral_walk_uniform(const corral_grammar *g, int32_t t, int32_t d);
 
 int corral_step(corral_matcher *m, size_t lo, size_t hi, uint8_t byte, int use_memo,
                 int32_t *new_set);

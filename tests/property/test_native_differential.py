@@ -221,3 +221,27 @@ def test_long_string_block_ends_inside_plain_tokens(tokenizer: str) -> None:
         same_state(nat, ref, f"{len(head) + k} bytes")
         assert nat.accept_bytes(bytes([byte])) and ref.accept_bytes(bytes([byte]))
     same_state(nat, ref, "past the block")
+
+
+GROUP_CASES = {
+    # after A, B treats every plain character alike: the group is one slice row
+    "uniform": "start: A B?\nA: /.{3}/\nB: /.{1,9}/\n",
+    # after A, B keeps only some characters: the group's nodes are walked one by one
+    "not_uniform": "start: A B\nA: /.{3}/\nB: /[a-z0-9 ]+/\n",
+    # after A only "," goes on, itself plain text
+    "again": 'start: A ("," A)*\nA: /.{2}/\n',
+}
+
+
+@pytest.mark.parametrize("name", list(GROUP_CASES))
+def test_lexeme_ends_grouped_at_plain_character_counts(name: str) -> None:
+    """A lone thread that treats plain text alike and whose lexeme ends after k characters
+    leaves the plain nodes of k characters to the mask as one group (csrc/engine_mask.c,
+    walk_group): one slice row where every configuration after it treats plain text alike,
+    else the nodes one by one; same masks as the reference on random walks, both
+    vocabularies."""
+    grammar = Grammar.from_lark(GROUP_CASES[name])
+    for tok in (smollm2(), qwen()):
+        nat_cg = compile_grammar(grammar, tok, engine="native")
+        ref_cg = compile_grammar(grammar, tok, engine="reference")
+        assert sum(walk(nat_cg, ref_cg, seed) for seed in range(WALKS)) >= WALKS

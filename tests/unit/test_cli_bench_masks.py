@@ -47,3 +47,22 @@ def test_bench_masks_bad_arguments(
 ) -> None:
     code, _, err = run(["bench", "masks", "--out", str(tmp_path), *args], capsys)
     assert code == 2 and err.strip()
+
+
+def test_differing_tokens_match_unpacked_rows() -> None:
+    """The bench names the first differing tokens from the differing words only; the same ids,
+    in order, as unpacking both rows bit by bit, with which row has each."""
+    import numpy as np
+
+    from corral.jsonschemabench.masks import differing_tokens
+
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        a = rng.integers(0, 2**32, size=40, dtype=np.uint64).astype(np.uint32)
+        b = a.copy()
+        for w in rng.choice(40, size=int(rng.integers(0, 6)), replace=False):
+            b[w] ^= np.uint32(int(rng.integers(1, 2**32)))
+        bits_a = np.unpackbits(a.view(np.uint8), bitorder="little")
+        bits_b = np.unpackbits(b.view(np.uint8), bitorder="little")
+        want = [(int(t), bool(bits_b[t])) for t in np.flatnonzero(bits_a ^ bits_b)[:16]]
+        assert differing_tokens(a, b) == want
