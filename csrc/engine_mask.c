@@ -192,7 +192,16 @@ static int32_t injected_set(corral_matcher *m, size_t i, size_t *next) {
         m->done[m->n_done++] = key;
     }
     *next = k;
-    return corral_set_after(m, 1);
+    if (m->n_done == 1 && m->done[0] == m->last_key) {
+        return m->last_set;
+    }
+    const int32_t s = corral_set_after(m, 1);
+    if (m->n_done == 1 && s != -2) {
+        m->last_key = m->done[0];
+        m->last_set = s;
+        m->last_cfg = -1;
+    }
+    return s;
 }
 
 /*
@@ -257,9 +266,13 @@ static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
     if (s0 == -2) {
         return CORRAL_ENGINE_NO_MEMORY;
     }
-    const int32_t c0 = s0 >= 0 ? with_fresh(m, 0, s0) : 0;
+    const int lone = m->n_done == 1 && m->done[0] == m->last_key;
+    int32_t c0 = lone && m->last_cfg >= 0 ? m->last_cfg : s0 >= 0 ? with_fresh(m, 0, s0) : 0;
     if (c0 < 0) {
         return CORRAL_ENGINE_NO_MEMORY;
+    }
+    if (lone) {
+        m->last_cfg = c0;
     }
     return c0 == 0 ? CORRAL_ENGINE_OK : walk_subtrie(m, m->inj[i].node, c0, &cursor, words);
 }
@@ -400,6 +413,7 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
     m->n_pool = 0;
     m->n_inj = 0;
     m->n_grp = 0;
+    m->last_key = -1;
     m->n_cfgs = 0;
     m->n_cfg_thr = 0;
     if (++m->cfg_stamp == 0) { /* after 2**32 masks: every stamp could be old, clear them */
@@ -427,7 +441,13 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
         } else {
             memset(m->inj_used, 0, m->n_inj);
         }
+        const corral_node *nodes = m->g->trie->nodes;
         for (size_t i = 0; i < m->n_inj && code == CORRAL_ENGINE_OK; ++i) {
+#if defined(__GNUC__)
+            if (i + 8 < m->n_inj) { /* the injections' nodes lie far apart in the trie */
+                __builtin_prefetch(&nodes[m->inj[i + 8].node + 1]);
+            }
+#endif
             if (!m->inj_used[i]) {
                 code = walk_below(m, i, words);
             }

@@ -146,6 +146,10 @@ struct corral_matcher {
     size_t n_inj, cap_inj;
     corral_grp *grp;
     size_t n_grp, cap_grp;
+    /* the last lone lexeme end of the mask's injections and its set and configuration (most
+     * injections of a mask are one lexeme's, at many nodes); key -1: none */
+    int64_t last_key;
+    int32_t last_set, last_cfg;
     int32_t *chain_cfg; /* max_depth + 1: configurations after k plain characters */
     size_t cap_chain_cfg;
     uint8_t *inj_used;
