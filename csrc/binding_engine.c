@@ -91,56 +91,17 @@ static void trie_capsule_free(PyObject *cap) {
     }
 }
 
-/*
- * Subtree ends and depths, checking that the nodes are numbered in preorder (a node's first
- * child follows it, each next child follows the previous child's subtree), so that walks may
- * scan the node ids in order and skip a dead subtree by jumping to its end.
- */
+/* Subtree ends, depths and packed nodes (corral_trie_derive); a ValueError when the nodes are
+ * not numbered in preorder. */
 static int derive_preorder(corral_etrie *t, size_t n) {
-    t->subtree_end = malloc(n * sizeof(int32_t));
-    t->depth = malloc(n * sizeof(int32_t));
-    if (t->subtree_end == NULL || t->depth == NULL) {
+    char why[160];
+    const int code = corral_trie_derive(t, n, why, sizeof(why));
+    if (code == CORRAL_ENGINE_NO_MEMORY) {
         PyErr_NoMemory();
-        return -1;
+    } else if (code != CORRAL_ENGINE_OK) {
+        PyErr_SetString(PyExc_ValueError, why);
     }
-    for (size_t p = n; p-- > 0;) {
-        const int32_t lo = t->child_ptr[p], hi = t->child_ptr[p + 1];
-        t->subtree_end[p] = hi > lo ? t->subtree_end[t->child_ids[hi - 1]] : (int32_t)p + 1;
-    }
-    t->depth[0] = 0;
-    t->max_depth = 0;
-    for (size_t p = 0; p < n; ++p) {
-        int32_t expect = (int32_t)p + 1;
-        for (int32_t k = t->child_ptr[p]; k < t->child_ptr[p + 1]; ++k) {
-            const int32_t c = t->child_ids[k];
-            if (c != expect) {
-                PyErr_Format(PyExc_ValueError,
-                             "trie nodes must be numbered in preorder: child %d of node %zu "
-                             "should be %d",
-                             c, p, expect);
-                return -1;
-            }
-            t->depth[c] = t->depth[p] + 1;
-            if (t->depth[c] > t->max_depth) {
-                t->max_depth = t->depth[c];
-            }
-            expect = t->subtree_end[c];
-        }
-        if (expect != t->subtree_end[p]) {
-            PyErr_Format(PyExc_ValueError, "trie nodes must be numbered in preorder (node %zu)",
-                         p);
-            return -1;
-        }
-    }
-    if (t->max_depth > (INT32_MAX >> 8) || (t->nodes = malloc(n * sizeof(corral_node))) == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (size_t p = 0; p < n; ++p) {
-        t->nodes[p] = (corral_node){t->subtree_end[p], t->node_tok_ptr[p], t->node_tok_ptr[p + 1],
-                                    t->depth[p] << 8 | t->node_byte[p]};
-    }
-    return 0;
+    return code == CORRAL_ENGINE_OK ? 0 : -1;
 }
 
 static PyObject *engine_trie(PyObject *self, PyObject *args) {

@@ -2,7 +2,8 @@
  * engine_slices.c - the token trie's slice of plain text, for root walks (corral/engine.h).
  *
  * Plain text is a run of plain characters: printable ASCII but '"' and '\', and every
- * well-formed UTF-8 sequence of two to four bytes but the line separators U+2028 and U+2029.  Most of a vocabulary is plain text, or
+ * well-formed UTF-8 sequence of two to four bytes but the line separators U+2028 and U+2029.
+ * Most of a vocabulary is plain text, or
  * plain text cut inside its last character (98 % of the SmolLM2 trie's nodes, 99 % of Qwen's
  * lie on such paths), and most automata that keep such tokens alive for long — a JSON string
  * body, its length counted, an unconstrained tail — treat every plain character alike.  When

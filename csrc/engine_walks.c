@@ -11,24 +11,11 @@
  * continues the parse only below those nodes (engine_mask.c).  The cache is shared by every
  * matcher of the grammar, behind a mutex; past max_bytes it is emptied.
  */
-#include "corral/engine_impl.h"
+#include "corral/engine_walks.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct walk_entry {
-    uint32_t *bits; /* the trie's vocabulary in words, or NULL: then toks */
-    int32_t *toks;
-    int32_t n_toks;
-    int32_t *done; /* nodes with children where the automaton accepts */
-    int32_t n_done;
-    /* counts of plain characters after which the lexeme ends, its plain nodes of that many
-     * characters left out of done (a slice without exceptions; corral_grp) */
-    int32_t block_k[CORRAL_MAX_BLOCKS];
-    int32_t n_block;
-    uint8_t uniform; /* a slice chain without exceptions (corral_walk_uniform) */
-} walk_entry;
 
 /* An automaton registered by content: its compressed table, class map and accepting flags. */
 typedef struct walk_dfa {
@@ -113,9 +100,9 @@ size_t corral_walks_bytes(struct corral_walks *w) {
  * the run: the node ids are in preorder, so the walk is one scan over them (llguidance's flat
  * trie walk), a dead node's subtree skipped by jumping to its end.
  */
-static int scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
-                int32_t *restrict state, uint32_t *restrict bits, size_t *n_toks, walk_entry *e,
-                size_t *cap_done) {
+int corral_walk_scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
+                     int32_t *restrict state, uint32_t *restrict bits, size_t *n_toks,
+                     walk_entry *e, size_t *cap_done) {
     const corral_etrie *trie = g->trie;
     /* locals (restrict): with -fno-strict-aliasing the compiler would otherwise reload every
      * array pointer after each store to the bitset */
@@ -155,232 +142,9 @@ static int scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
     return 0;
 }
 
-static int cmp_node(const void *a, const void *b) {
+int corral_cmp_node(const void *a, const void *b) {
     const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     return (x > y) - (x < y);
-}
-
-/*
- * The walk of corral_slice_chain's case (engine_slices.c): the slice of plain tokens as long as
- * the chain stays alive, less the subtrees of exception bytes, which are walked in full; then
- * the frontier's subtrees outside them, each from the chain's state above it.  Nodes where the
- * lexeme ends are sorted as the full walk lists them.
- */
-static int slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32_t *chain,
-                      int32_t alive, const uint8_t *except, int32_t n_except, int32_t *state,
-                      uint32_t *bits, walk_entry *e, size_t *cap_done) {
-    const corral_etrie *trie = g->trie;
-    const size_t n_words = (trie->vocab_size + 31) / 32;
-    int32_t lo_ex[CORRAL_SLICE_EXCEPTIONS], hi_ex[CORRAL_SLICE_EXCEPTIONS];
-    int32_t n_ex = 0;
-    size_t n_toks = 0;
-    memcpy(bits, trie->slice_bits + (size_t)alive * n_words, n_words * sizeof(uint32_t));
-    for (int32_t x = 0; x < n_except; ++x) {
-        for (int32_t k = trie->child_ptr[0]; k < trie->child_ptr[1]; ++k) {
-            const int32_t c = trie->child_ids[k];
-            if (trie->node_byte[c] != except[x]) {
-                continue;
-            }
-            const int32_t end = trie->subtree_end[c];
-            for (int32_t k2 = trie->node_tok_ptr[c]; k2 < trie->node_tok_ptr[end]; ++k2) {
-                const int32_t tok = trie->node_tok_ids[k2];
-                bits[tok >> 5] &= ~(UINT32_C(1) << (tok & 31));
-            }
-            state[0] = d;
-            if (scan(g, t, c, end, state, bits, &n_toks, e, cap_done) < 0) {
-                return -1;
-            }
-            lo_ex[n_ex] = c;
-            hi_ex[n_ex++] = end;
-        }
-    }
-    const int32_t *table = g->table + g->tbase[t];
-    const uint8_t *cls = g->classes + (size_t)t * 256;
-    const int32_t width = g->n_classes[t];
-    for (int32_t f = 0; f < trie->n_frontier; ++f) {
-        const corral_frontier fr = trie->frontier[f];
-        int inside = 0;
-        for (int32_t x = 0; x < n_ex; ++x) {
-            inside |= fr.node >= lo_ex[x] && fr.node < hi_ex[x];
-        }
-        int32_t s = inside ? 0 : chain[fr.chars];
-        for (int32_t j = fr.n_cut - 1; j >= 0 && s != 0; --j) {
-            s = table[(int64_t)s * width + cls[(fr.cut >> (8 * j)) & 0xFF]];
-        }
-        if (s == 0) {
-            continue;
-        }
-        const int32_t above = trie->depth[fr.node] - 1;
-        state[above] = s;
-        if (scan(g, t, fr.node, trie->subtree_end[fr.node], state, bits, &n_toks, e, cap_done) <
-            0) {
-            return -1;
-        }
-    }
-    /* where the chain accepts after k characters, the lexeme ends at every plain node of k
-     * whole characters that goes on (outside the exception subtrees, walked in full); without
-     * exceptions and for a few k, those nodes are left to the mask as one group each */
-    const uint8_t *acc = g->accept + g->dfa_base[t];
-    int32_t n_acc = 0;
-    for (int32_t k = 1; k <= alive; ++k) {
-        n_acc += acc[chain[k]] != 0;
-    }
-    const int grouped = n_except == 0 && n_acc <= CORRAL_MAX_BLOCKS;
-    for (int32_t k = 1; k <= alive; ++k) {
-        if (!acc[chain[k]]) {
-            continue;
-        }
-        if (grouped) {
-            e->block_k[e->n_block++] = k;
-            continue;
-        }
-        for (int32_t a = trie->plain_at_ptr[k]; a < trie->plain_at_ptr[k + 1]; ++a) {
-            const int32_t node = trie->plain_at[a];
-            int inside = 0;
-            for (int32_t x = 0; x < n_ex; ++x) {
-                inside |= node >= lo_ex[x] && node < hi_ex[x];
-            }
-            if (inside) {
-                continue;
-            }
-            if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1,
-                            sizeof(int32_t)) < 0) {
-                return -1;
-            }
-            e->done[e->n_done++] = node;
-        }
-    }
-    if (e->n_done > 1) {
-        qsort(e->done, (size_t)e->n_done, sizeof(int32_t), cmp_node);
-    }
-    return 0;
-}
-
-/*
- * Walk the trie with terminal t's automaton from state d: the whole trie, or, where the
- * automaton treats plain text alike (corral_slice_chain), the precomputed slice of plain
- * tokens it survives and the subtrees that leave the slice (engine_slices.c).
- */
-/*
- * A state d that acts as another state m on every first byte but a few (E) walks as m does
- * below every other first byte: the walk of a "contains ..." automaton part way into the
- * sought text is the walk of its restart state but for the subtrees of the letters that go on
- * matching.  So the walk of d is m's (cached) walk, less the subtrees of E, plus those
- * subtrees scanned from d.  m is the state most first bytes lead d to; d qualifies when its row
- * and m's differ on at most CORRAL_SLICE_EXCEPTIONS bytes some token begins with.  Returns the
- * number of bytes in E, or -1 when d does not qualify.
- */
-static int derived_from(const corral_grammar *g, int32_t t, int32_t d, int32_t *m,
-                        uint8_t except[CORRAL_SLICE_EXCEPTIONS]) {
-    const int32_t *table = g->table + g->tbase[t];
-    const uint8_t *cls = g->classes + (size_t)t * 256;
-    const int32_t width = g->n_classes[t];
-    const uint8_t *present = g->trie->present;
-    const int32_t *row = table + (int64_t)d * width;
-    /* the live state most first bytes lead to (at most 256 candidates) */
-    int32_t target[256], count[256];
-    int n_targets = 0;
-    int32_t major = 0, best = 0;
-    for (int b = 0; b < 256; ++b) {
-        const int32_t to = present[b] ? row[cls[b]] : 0;
-        if (to == 0) {
-            continue;
-        }
-        int k = 0;
-        while (k < n_targets && target[k] != to) {
-            ++k;
-        }
-        if (k == n_targets) {
-            target[n_targets] = to;
-            count[n_targets++] = 0;
-        }
-        if (++count[k] > best) {
-            best = count[k];
-            major = to;
-        }
-    }
-    const int32_t *wclass = g->wclass + g->dfa_base[t];
-    if (major <= 0 || wclass[major] == wclass[d]) {
-        return -1; /* dead, or walked as d is: nothing to derive from */
-    }
-    const int32_t *row_m = table + (int64_t)major * width;
-    int n = 0;
-    for (int b = 0; b < 256; ++b) {
-        if (present[b] && row[cls[b]] != row_m[cls[b]]) {
-            if (n == CORRAL_SLICE_EXCEPTIONS) {
-                return -1;
-            }
-            except[n++] = (uint8_t)b;
-        }
-    }
-    *m = major;
-    return n;
-}
-
-/* The walk of d from base, the walk of a state that acts as d but on the first bytes in
- * except[0 .. n_except) (derived_from). */
-static int derived_walk(const corral_grammar *g, int32_t t, int32_t d, const walk_entry *base,
-                        const uint8_t *except, int n_except, int32_t *state, uint32_t *bits,
-                        walk_entry *e, size_t *cap_done) {
-    const corral_etrie *trie = g->trie;
-    const size_t n_words = (trie->vocab_size + 31) / 32;
-    if (base->bits != NULL) {
-        memcpy(bits, base->bits, n_words * sizeof(uint32_t));
-    } else {
-        for (int32_t k = 0; k < base->n_toks; ++k) {
-            bits[base->toks[k] >> 5] |= UINT32_C(1) << (base->toks[k] & 31);
-        }
-    }
-    int32_t lo_ex[CORRAL_SLICE_EXCEPTIONS], hi_ex[CORRAL_SLICE_EXCEPTIONS];
-    int n_ex = 0;
-    size_t n_toks = 0;
-    for (int32_t k = trie->child_ptr[0]; k < trie->child_ptr[1]; ++k) {
-        const int32_t c = trie->child_ids[k];
-        int hit = 0;
-        for (int x = 0; x < n_except && !hit; ++x) {
-            hit = trie->node_byte[c] == except[x];
-        }
-        if (!hit) {
-            continue;
-        }
-        const int32_t end = trie->subtree_end[c];
-        for (int32_t k2 = trie->node_tok_ptr[c]; k2 < trie->node_tok_ptr[end]; ++k2) {
-            const int32_t tok = trie->node_tok_ids[k2];
-            bits[tok >> 5] &= ~(UINT32_C(1) << (tok & 31));
-        }
-        state[0] = d;
-        if (scan(g, t, c, end, state, bits, &n_toks, e, cap_done) < 0) {
-            return -1;
-        }
-        lo_ex[n_ex] = c;
-        hi_ex[n_ex++] = end;
-    }
-    /* base's lexeme ends outside the subtrees of E: its done nodes and its groups' nodes */
-    for (int32_t b = -1; b < base->n_block; ++b) {
-        const int32_t *from = b < 0 ? base->done : trie->plain_at + trie->plain_at_ptr[base->block_k[b]];
-        const int32_t n_from = b < 0 ? base->n_done
-                                     : trie->plain_at_ptr[base->block_k[b] + 1] -
-                                           trie->plain_at_ptr[base->block_k[b]];
-        for (int32_t k = 0; k < n_from; ++k) {
-            const int32_t node = from[k];
-            int inside = 0;
-            for (int x = 0; x < n_ex; ++x) {
-                inside |= node >= lo_ex[x] && node < hi_ex[x];
-            }
-            if (inside) {
-                continue;
-            }
-            if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1,
-                            sizeof(int32_t)) < 0) {
-                return -1;
-            }
-            e->done[e->n_done++] = node;
-        }
-    }
-    if (e->n_done > 1) {
-        qsort(e->done, (size_t)e->n_done, sizeof(int32_t), cmp_node);
-    }
-    return 0;
 }
 
 static const walk_entry *entry_at(const corral_grammar *g, int32_t t, int32_t d, int nested);
@@ -401,13 +165,13 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
     int32_t n_except = 0;
     const int32_t alive = corral_slice_chain(g, t, d, chain, except, &n_except);
     int32_t m = 0;
-    const int n_derived = alive < 0 && nested < 2 ? derived_from(g, t, d, &m, except) : -1;
+    const int n_derived = alive < 0 && nested < 2 ? corral_derived_from(g, t, d, &m, except) : -1;
     const walk_entry *base = n_derived >= 0 ? entry_at(g, t, m, nested + 1) : NULL;
     if (n_derived >= 0 && base == NULL) {
         goto fail;
     }
     if (base != NULL) {
-        if (derived_walk(g, t, d, base, except, n_derived, state, bits, e, &cap_done) < 0) {
+        if (corral_derived_walk(g, t, d, base, except, n_derived, state, bits, e, &cap_done) < 0) {
             goto fail;
         }
         n_toks = 0;
@@ -416,11 +180,12 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
         }
     } else if (alive < 0) {
         state[0] = d;
-        if (scan(g, t, 1, (int32_t)trie->n_nodes, state, bits, &n_toks, e, &cap_done) < 0) {
+        if (corral_walk_scan(g, t, 1, (int32_t)trie->n_nodes, state, bits, &n_toks, e,
+                             &cap_done) < 0) {
             goto fail;
         }
-    } else if (slice_walk(g, t, d, chain, alive, except, n_except, state, bits, e, &cap_done) <
-               0) {
+    } else if (corral_slice_walk(g, t, d, chain, alive, except, n_except, state, bits, e,
+                                 &cap_done) < 0) {
         goto fail;
     } else {
         e->uniform = n_except == 0;
@@ -459,87 +224,6 @@ fail:
 
 static size_t entry_bytes(const walk_entry *e, size_t n_words) {
     return (e->bits != NULL ? n_words * 4 : (size_t)e->n_toks * 4) + (size_t)e->n_done * 4 + 64;
-}
-
-/* The entry of (t, d), walked on first use; NULL when out of memory.  Lock held. */
-/* Whether states a and b of a terminal's table have equal signatures under `cls`. */
-static int same_signature(const int32_t *table, int32_t width, const int32_t *cls, int32_t a,
-                          int32_t b) {
-    if (cls[a] != cls[b]) {
-        return 0;
-    }
-    for (int32_t c = 0; c < width; ++c) {
-        if (cls[table[(int64_t)a * width + c]] != cls[table[(int64_t)b * width + c]]) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-int corral_depth_classes(corral_grammar *g, int32_t rounds) {
-    corral_hmap h;
-    int32_t *next = NULL;
-    size_t cap_next = 0;
-    if (corral_hmap_init(&h, 64) < 0) {
-        return CORRAL_ENGINE_NO_MEMORY;
-    }
-    for (int32_t t = 0; t < g->n_terms; ++t) {
-        const int32_t n = (int32_t)(g->dfa_base[t + 1] - g->dfa_base[t]);
-        const int32_t width = g->n_classes[t];
-        const int32_t *table = g->table + g->tbase[t];
-        const uint8_t *acc = g->accept + g->dfa_base[t];
-        int32_t *cls = g->wclass + g->dfa_base[t];
-        if (corral_grow((void **)&next, &cap_next, (size_t)n, sizeof(int32_t)) < 0) {
-            corral_hmap_free(&h);
-            free(next);
-            return CORRAL_ENGINE_NO_MEMORY;
-        }
-        int used[3] = {0, 0, 0};
-        for (int32_t s = 0; s < n; ++s) {
-            cls[s] = s == 0 ? 0 : (acc[s] ? 1 : 2);
-            used[cls[s]] = 1;
-        }
-        /* the classes present (not always 3: with no live non-accepting state, a first round
-         * that splits off one class would otherwise look stable) */
-        int32_t n_cls = used[0] + used[1] + used[2];
-        for (int32_t r = 0; r < rounds; ++r) {
-            corral_hmap_clear(&h);
-            int32_t k = 0;
-            for (int32_t s = 0; s < n; ++s) {
-                uint64_t hash = (uint64_t)cls[s] * UINT64_C(0x9E3779B97F4A7C15);
-                for (int32_t c = 0; c < width; ++c) {
-                    hash = (hash ^ (uint64_t)cls[table[(int64_t)s * width + c]]) *
-                           UINT64_C(1099511628211);
-                }
-                for (int64_t probe = 0;; ++probe) {
-                    int64_t *slot = corral_hmap_find(&h, (int64_t)hash, probe);
-                    if (slot == NULL) {
-                        int fresh;
-                        if (corral_hmap_put(&h, (int64_t)hash, probe, ((int64_t)s << 32) | k,
-                                            &fresh) < 0) {
-                            corral_hmap_free(&h);
-                            free(next);
-                            return CORRAL_ENGINE_NO_MEMORY;
-                        }
-                        next[s] = k++;
-                        break;
-                    }
-                    if (same_signature(table, width, cls, (int32_t)(*slot >> 32), s)) {
-                        next[s] = (int32_t)(*slot & 0xFFFFFFFF);
-                        break;
-                    }
-                }
-            }
-            memcpy(cls, next, (size_t)n * sizeof(int32_t));
-            if (k == n_cls) {
-                break; /* stable: no string of any length tells the classes apart */
-            }
-            n_cls = k;
-        }
-    }
-    corral_hmap_free(&h);
-    free(next);
-    return CORRAL_ENGINE_OK;
 }
 
 /* Terminal t's automaton as three parts: class map (256), accept flags, table. */

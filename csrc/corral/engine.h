@@ -115,6 +115,16 @@ typedef struct corral_grammar {
 int corral_depth_classes(corral_grammar *g, int32_t rounds);
 
 /*
+ * Subtree ends, depths, max_depth and packed nodes of a trie whose CSR arrays are set and
+ * range-checked (engine_trie.c), checking that its nodes are numbered in preorder (a node's
+ * first child follows it, each next child follows the previous child's subtree), so that walks
+ * may scan node ids in order and skip a dead subtree by jumping to its end.  CORRAL_ENGINE_OK,
+ * CORRAL_ENGINE_NO_MEMORY, or CORRAL_TRIE_INVALID with the reason in why.
+ */
+#define CORRAL_TRIE_INVALID (-2)
+int corral_trie_derive(corral_etrie *t, size_t n, char *why, size_t why_len);
+
+/*
  * The trie's slice of plain text (engine_slices.c): fill slice_bits, slice_count, plain_at and
  * frontier (depth and max_depth set).  CORRAL_ENGINE_OK or CORRAL_ENGINE_NO_MEMORY.
  */
