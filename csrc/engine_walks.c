@@ -34,6 +34,10 @@ struct corral_walks {
     size_t n_dfas, cap_dfas;
     uint64_t gen; /* bumped when emptied: ids of earlier generations are stale */
     size_t bytes, max_bytes;
+    class_slice *slices; /* by ASCII byte set, few: searched in turn */
+    size_t n_slices, cap_slices;
+    uint64_t seen[128]; /* byte sets asked for once (corral_class_slice) */
+    size_t n_seen;
 };
 
 struct corral_walks *corral_walks_new(size_t max_bytes) {
@@ -66,6 +70,13 @@ static void clear_entries(struct corral_walks *w) {
     for (size_t k = 0; k < w->n_dfas; ++k) {
         free(w->dfas[k].data);
     }
+    for (size_t k = 0; k < w->n_slices; ++k) {
+        free(w->slices[k].len_ptr);
+        free(w->slices[k].toks);
+        free(w->slices[k].front);
+    }
+    w->n_slices = 0;
+    w->n_seen = 0;
     w->n = 0;
     w->n_dfas = 0;
     w->bytes = 0;
@@ -81,6 +92,7 @@ void corral_walks_free(struct corral_walks *w) {
     clear_entries(w);
     free(w->entries);
     free(w->dfas);
+    free(w->slices);
     corral_hmap_free(&w->index);
     corral_hmap_free(&w->dfa_index);
     pthread_mutex_destroy(&w->lock);
@@ -179,10 +191,23 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
             n_toks += (size_t)__builtin_popcount(bits[w]);
         }
     } else if (alive < 0) {
-        state[0] = d;
-        if (corral_walk_scan(g, t, 1, (int32_t)trie->n_nodes, state, bits, &n_toks, e,
-                             &cap_done) < 0) {
-            goto fail;
+        uint64_t set[2];
+        const int32_t in_class = corral_class_chain(g, t, d, chain, set);
+        const class_slice *cs = in_class >= 0 ? corral_class_slice(g, set) : NULL;
+        if (cs != NULL) {
+            if (corral_class_walk(g, t, cs, chain, in_class, state, bits, e, &cap_done) < 0) {
+                goto fail;
+            }
+            n_toks = 0;
+            for (size_t w = 0; w < n_words; ++w) {
+                n_toks += (size_t)__builtin_popcount(bits[w]);
+            }
+        } else {
+            state[0] = d;
+            if (corral_walk_scan(g, t, 1, (int32_t)trie->n_nodes, state, bits, &n_toks, e,
+                                 &cap_done) < 0) {
+                goto fail;
+            }
         }
     } else if (corral_slice_walk(g, t, d, chain, alive, except, n_except, state, bits, e,
                                  &cap_done) < 0) {
@@ -416,4 +441,40 @@ int corral_walk_uniform(const corral_grammar *g, int32_t t, int32_t d) {
     const int got = e == NULL ? -1 : e->uniform;
     pthread_mutex_unlock(&g->walks->lock);
     return got;
+}
+
+const class_slice *corral_class_slice(const corral_grammar *g, const uint64_t set[2]) {
+    struct corral_walks *w = g->walks;
+    for (size_t k = 0; k < w->n_slices; ++k) {
+        if (w->slices[k].set[0] == set[0] && w->slices[k].set[1] == set[1]) {
+            return w->slices[k].toks != NULL ? &w->slices[k] : NULL;
+        }
+    }
+    /* a set asked for the first time is only noted: its state is walked whole, as cheap as
+     * building the slice; a second state of the same set (a length counter) builds it */
+    for (size_t k = 0; k < w->n_seen; ++k) {
+        if (w->seen[2 * k] == set[0] && w->seen[2 * k + 1] == set[1]) {
+            w->seen[2 * k] = w->seen[2 * w->n_seen - 2];
+            w->seen[2 * k + 1] = w->seen[2 * w->n_seen - 1];
+            --w->n_seen;
+            goto build;
+        }
+    }
+    if (w->n_seen == 64) {
+        w->n_seen = 0;
+    }
+    w->seen[2 * w->n_seen] = set[0];
+    w->seen[2 * w->n_seen++ + 1] = set[1];
+    return NULL;
+build:;
+    class_slice cs;
+    if (w->n_slices >= 64 ||
+        corral_grow((void **)&w->slices, &w->cap_slices, w->n_slices + 1, sizeof(class_slice)) <
+            0 ||
+        corral_class_slice_build(g->trie, set, &cs) < 0) {
+        return NULL; /* the whole trie is walked instead */
+    }
+    w->slices[w->n_slices] = cs;
+    w->bytes += cs.bytes;
+    return &w->slices[w->n_slices++];
 }

@@ -21,6 +21,37 @@ typedef struct walk_entry {
     uint8_t uniform; /* a slice chain without exceptions (corral_walk_uniform) */
 } walk_entry;
 
+/* The tokens made only of the ASCII bytes in a set C, and where C paths leave C
+ * (engine_walks_derived.c): the class slice of one C, built once per trie. */
+typedef struct class_slice {
+    uint64_t set[2];  /* C: bit b for byte b < 128 */
+    int32_t *len_ptr; /* max_depth + 2 offsets into toks, by length in bytes */
+    int32_t *toks;    /* tokens of C bytes only, by length */
+    int32_t *front;   /* node << 8 | byte: nodes outside C under a C path, in preorder */
+    int32_t n_front;
+    size_t bytes;
+} class_slice;
+
+/* Build the class slice of `set` for a trie; 0, or -1 when out of memory. */
+int corral_class_slice_build(const corral_etrie *trie, const uint64_t set[2], class_slice *out);
+
+/* The class slice of `set` from the trie's cache, built on first use; NULL: no memory.  Lock
+ * held (engine_walks.c). */
+const class_slice *corral_class_slice(const corral_grammar *g, const uint64_t set[2]);
+
+/* Whether terminal t from state d steps every byte of one ASCII set C alike for max_depth
+ * bytes, never accepting on the way (C: the bytes that lead d to the commonest live state);
+ * then chain[0..max_depth] holds the states after k bytes of C, set holds C, and the result is
+ * the longest k still alive.  -1 when not. */
+int32_t corral_class_chain(const corral_grammar *g, int32_t t, int32_t d, int32_t *chain,
+                           uint64_t set[2]);
+
+/* The walk of corral_class_chain's case: the slice's tokens of at most `alive` bytes, and the
+ * subtrees that leave C, each from the chain's state above it. */
+int corral_class_walk(const corral_grammar *g, int32_t t, const class_slice *cs,
+                      const int32_t *chain, int32_t alive, int32_t *state, uint32_t *bits,
+                      walk_entry *e, size_t *cap_done);
+
 /* Scan nodes [lo, hi) of the trie (whole subtrees, in preorder) with terminal t's automaton,
  * state[k] holding the state at depth k of the path above; tokens into bits, lexeme ends into
  * e->done.  0, or -1 when out of memory. */

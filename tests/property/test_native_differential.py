@@ -152,6 +152,10 @@ SLICE_CASES = {
     "regex": Grammar.from_regex('"[ -!#-\\[\\]-~]{0,12}"'),
     "tail": Grammar.from_regex("[a-z]{2}[ -~]{0,30}"),
     "contains": Grammar.from_json_schema({"type": "string", "pattern": "\\d{2}-\\d{2}"}),
+    "class": Grammar.from_json_schema(
+        {"type": "string", "pattern": "^[\\w.\\- ]+$", "maxLength": 32}
+    ),
+    "class_free": Grammar.from_json_schema({"type": "string", "pattern": "^[a-z0-9_]*$"}),
     "contains_word": Grammar.from_json_schema(
         {"type": "object", "properties": {"a": {"type": "string", "pattern": "the"}}}
     ),
@@ -164,7 +168,9 @@ def test_plain_text_slices_bit_for_bit(name: str) -> None:
     precomputed slice of plain tokens in the native root walks (csrc/engine_slices.c): same
     masks as the reference, chains that die before the longest token included; so do the
     states of a "contains ..." automaton part way into the sought text, walked from the
-    restart state's walk but for the letters that go on matching."""
+    restart state's walk but for the letters that go on matching; and the states of an
+    automaton that steps one set of ASCII bytes alike and kills the rest (a character class with
+    a length bound), walked from that set's class slice."""
     tok = smollm2()
     grammar = SLICE_CASES[name]
     nat_cg = compile_grammar(grammar, tok, engine="native")
@@ -172,7 +178,7 @@ def test_plain_text_slices_bit_for_bit(name: str) -> None:
     assert sum(walk(nat_cg, ref_cg, seed) for seed in range(2 * WALKS)) >= WALKS
 
 
-@pytest.mark.parametrize("name", ["bounded", "items", "tail", "contains"])
+@pytest.mark.parametrize("name", ["bounded", "items", "tail", "contains", "class"])
 def test_plain_text_slices_bit_for_bit_on_qwen(name: str) -> None:
     """The same on the Qwen vocabulary, where two fifths of the trie is non-ASCII: tokens of
     whole UTF-8 characters and tokens cut inside one (counted as a character) are in the slice;
