@@ -1,7 +1,7 @@
 /*
  * engine_walks.h - the root-walk cache's entries and walks, shared by engine_walks.c (the cache,
- * whole-trie scans) and engine_walks_derived.c (walks from the slice or from another state's
- * walk).  Private to those two files.
+ * whole-trie scans), engine_walks_derived.c (walks from the slice or from another state's
+ * walk) and engine_walks_class.c (class slices).  Private to those three files.
  */
 #ifndef CORRAL_ENGINE_WALKS_H
 #define CORRAL_ENGINE_WALKS_H
@@ -22,7 +22,7 @@ typedef struct walk_entry {
 } walk_entry;
 
 /* The tokens made only of the ASCII bytes in a set C, and where C paths leave C
- * (engine_walks_derived.c): the class slice of one C, built once per trie. */
+ * (engine_walks_class.c): the class slice of one C, built once per trie. */
 typedef struct class_slice {
     uint64_t set[2];  /* C: bit b for byte b < 128 */
     int32_t *len_ptr; /* max_depth + 2 offsets into toks, by length in bytes */

@@ -1,0 +1,190 @@
+/*
+ * engine_walks_class.c - class slices (corral/engine_walks.h): the root walk of a state that
+ * steps one set C of ASCII bytes alike and kills or leaves by the others (a pattern such as
+ * [\w.\- ]{1,32}, whose automaton kills most characters, so no plain-text slice applies).
+ *
+ * The walk is then the tokens made of C bytes only, of at most the chain's live length, plus
+ * the subtrees that leave C, each from the chain's state above it.  The class slice of C —
+ * those tokens by length and the nodes that leave C under a C path — is one preorder scan of
+ * the C paths, built once per trie and set (engine_walks.c keeps them); the walk's result is
+ * the whole scan's, node for node (tests/property/test_native_differential.py).
+ */
+#include "corral/engine_walks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int in_set(const uint64_t set[2], int b) {
+    return b < 128 && ((set[b >> 6] >> (b & 63)) & 1);
+}
+
+int corral_class_slice_build(const corral_etrie *trie, const uint64_t set[2], class_slice *out) {
+    const int32_t n = (int32_t)trie->n_nodes;
+    const size_t levels = (size_t)trie->max_depth + 1;
+    memset(out, 0, sizeof(*out));
+    if (trie->n_nodes > (size_t)1 << 23) {
+        return -1; /* node << 8 | byte would not fit: walk such tries whole */
+    }
+    out->set[0] = set[0];
+    out->set[1] = set[1];
+    out->len_ptr = calloc(levels + 1, sizeof(int32_t));
+    size_t cap_toks = 0, cap_front = 0, n_toks = 0;
+    int32_t *tok_len = NULL; /* (token, length) pairs in preorder, sorted by length below */
+    if (out->len_ptr == NULL) {
+        goto fail;
+    }
+    /* one preorder scan of the C paths (a node is on one when its byte is in C and its parent
+     * is; the node ids are in preorder, so a node off the paths is skipped with its subtree) */
+    for (int32_t i = 1; i < n;) {
+        const corral_node nd = trie->nodes[i];
+        if (!in_set(set, nd.depth_byte & 0xFF)) {
+            if (corral_grow((void **)&out->front, &cap_front, (size_t)out->n_front + 1,
+                            sizeof(int32_t)) < 0) {
+                goto fail;
+            }
+            out->front[out->n_front++] = i << 8 | (nd.depth_byte & 0xFF);
+            i = nd.subtree_end;
+            continue;
+        }
+        const int32_t len = nd.depth_byte >> 8;
+        const size_t need = 2 * (n_toks + (size_t)(nd.tok_hi - nd.tok_lo));
+        if (corral_grow((void **)&tok_len, &cap_toks, need, sizeof(int32_t)) < 0) {
+            goto fail;
+        }
+        for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
+            tok_len[2 * n_toks] = trie->node_tok_ids[k];
+            tok_len[2 * n_toks++ + 1] = len;
+            out->len_ptr[len + 1]++;
+        }
+        ++i;
+    }
+    out->toks = malloc((n_toks > 0 ? n_toks : 1) * sizeof(int32_t));
+    if (out->toks == NULL) {
+        goto fail;
+    }
+    for (size_t l = 0; l < levels; ++l) {
+        out->len_ptr[l + 1] += out->len_ptr[l];
+    }
+    for (size_t k = 0; k < n_toks; ++k) {
+        out->toks[out->len_ptr[tok_len[2 * k + 1]]++] = tok_len[2 * k];
+    }
+    for (size_t l = levels; l > 0; --l) { /* back to the starts */
+        out->len_ptr[l] = out->len_ptr[l - 1];
+    }
+    out->len_ptr[0] = 0;
+    free(tok_len);
+    out->bytes = (levels + 1 + n_toks + (size_t)out->n_front) * sizeof(int32_t) + 64;
+    return 0;
+fail:
+    free(tok_len);
+    free(out->len_ptr);
+    free(out->toks);
+    free(out->front);
+    memset(out, 0, sizeof(*out));
+    return -1;
+}
+
+int32_t corral_class_chain(const corral_grammar *g, int32_t t, int32_t d, int32_t *chain,
+                           uint64_t set[2]) {
+    const int32_t *table = g->table + g->tbase[t];
+    const uint8_t *cls = g->classes + (size_t)t * 256;
+    const int32_t width = g->n_classes[t];
+    const uint8_t *acc = g->accept + g->dfa_base[t];
+    const uint8_t *present = g->trie->present;
+    const int32_t depth = g->trie->max_depth;
+    /* the live state most ASCII bytes lead d to */
+    int32_t target[128], count[128];
+    int n_targets = 0;
+    int32_t major = 0, best = 0;
+    const int32_t *row = table + (int64_t)d * width;
+    for (int b = 0; b < 128; ++b) {
+        const int32_t to = present[b] ? row[cls[b]] : 0;
+        if (to == 0) {
+            continue;
+        }
+        int k = 0;
+        while (k < n_targets && target[k] != to) {
+            ++k;
+        }
+        if (k == n_targets) {
+            target[n_targets] = to;
+            count[n_targets++] = 0;
+        }
+        if (++count[k] > best) {
+            best = count[k];
+            major = to;
+        }
+    }
+    if (major == 0 || depth < 1) {
+        return -1;
+    }
+    set[0] = set[1] = 0;
+    int first = -1;
+    for (int b = 0; b < 128; ++b) {
+        if (present[b] && row[cls[b]] == major) {
+            set[b >> 6] |= UINT64_C(1) << (b & 63);
+            first = first < 0 ? b : first;
+        }
+    }
+    chain[0] = d;
+    chain[1] = major;
+    int32_t alive = 0;
+    for (int32_t k = 1; k <= depth; ++k) {
+        const int32_t s = chain[k];
+        if (s == 0) {
+            for (int32_t r = k + 1; r <= depth; ++r) {
+                chain[r] = 0;
+            }
+            break;
+        }
+        alive = k;
+        if (k < depth && acc[s]) {
+            return -1; /* lexemes would end on C paths: walk otherwise */
+        }
+        if (k == depth) {
+            break;
+        }
+        const int32_t *row_s = table + (int64_t)s * width;
+        const int32_t next = row_s[cls[first]];
+        for (int b = first + 1; b < 128; ++b) {
+            if (in_set(set, b) && row_s[cls[b]] != next) {
+                return -1; /* C's bytes tell paths apart */
+            }
+        }
+        chain[k + 1] = next;
+    }
+    return alive;
+}
+
+int corral_class_walk(const corral_grammar *g, int32_t t, const class_slice *cs,
+                      const int32_t *chain, int32_t alive, int32_t *state, uint32_t *bits,
+                      walk_entry *e, size_t *cap_done) {
+    const corral_etrie *trie = g->trie;
+    const int32_t *table = g->table + g->tbase[t];
+    const uint8_t *cls = g->classes + (size_t)t * 256;
+    const int32_t width = g->n_classes[t];
+    for (int32_t k = cs->len_ptr[1]; k < cs->len_ptr[alive + 1]; ++k) {
+        bits[cs->toks[k] >> 5] |= UINT32_C(1) << (cs->toks[k] & 31);
+    }
+    size_t n_toks = 0;
+    for (int32_t f = 0; f < cs->n_front; ++f) {
+        const int32_t node = cs->front[f] >> 8;
+        const int32_t above = trie->depth[node] - 1; /* bytes of C above it */
+        if (above > alive) {
+            continue;
+        }
+        const int32_t s = chain[above];
+        if (s == 0 || table[(int64_t)s * width + cls[cs->front[f] & 0xFF]] == 0) {
+            continue;
+        }
+        state[above] = s;
+        if (corral_walk_scan(g, t, node, trie->subtree_end[node], state, bits, &n_toks, e,
+                             cap_done) < 0) {
+            return -1;
+        }
+    }
+    if (e->n_done > 1) {
+        qsort(e->done, (size_t)e->n_done, sizeof(int32_t), corral_cmp_node);
+    }
+    return 0;
+}
