@@ -92,29 +92,8 @@ int32_t corral_class_chain(const corral_grammar *g, int32_t t, int32_t d, int32_
     const uint8_t *acc = g->accept + g->dfa_base[t];
     const uint8_t *present = g->trie->present;
     const int32_t depth = g->trie->max_depth;
-    /* the live state most ASCII bytes lead d to */
-    int32_t target[128], count[128];
-    int n_targets = 0;
-    int32_t major = 0, best = 0;
     const int32_t *row = table + (int64_t)d * width;
-    for (int b = 0; b < 128; ++b) {
-        const int32_t to = present[b] ? row[cls[b]] : 0;
-        if (to == 0) {
-            continue;
-        }
-        int k = 0;
-        while (k < n_targets && target[k] != to) {
-            ++k;
-        }
-        if (k == n_targets) {
-            target[n_targets] = to;
-            count[n_targets++] = 0;
-        }
-        if (++count[k] > best) {
-            best = count[k];
-            major = to;
-        }
-    }
+    const int32_t major = corral_commonest_successor(g, t, d, 128); /* over ASCII bytes */
     if (major == 0 || depth < 1) {
         return -1;
     }

@@ -12,6 +12,55 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Append to e->done the nodes[0 .. n) outside every range [lo_ex[x], hi_ex[x]); -1: no
+ * memory. */
+static int add_done_outside(walk_entry *e, size_t *cap_done, const int32_t *nodes, int32_t n,
+                            const int32_t *lo_ex, const int32_t *hi_ex, int32_t n_ex) {
+    for (int32_t k = 0; k < n; ++k) {
+        int inside = 0;
+        for (int32_t x = 0; x < n_ex; ++x) {
+            inside |= nodes[k] >= lo_ex[x] && nodes[k] < hi_ex[x];
+        }
+        if (inside) {
+            continue;
+        }
+        if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1, sizeof(int32_t)) <
+            0) {
+            return -1;
+        }
+        e->done[e->n_done++] = nodes[k];
+    }
+    return 0;
+}
+
+int32_t corral_commonest_successor(const corral_grammar *g, int32_t t, int32_t d, int n_bytes) {
+    const int32_t *row = g->table + g->tbase[t] + (int64_t)d * g->n_classes[t];
+    const uint8_t *cls = g->classes + (size_t)t * 256;
+    const uint8_t *present = g->trie->present;
+    int32_t target[256], count[256];
+    int n_targets = 0;
+    int32_t major = 0, best = 0;
+    for (int b = 0; b < n_bytes; ++b) {
+        const int32_t to = present[b] ? row[cls[b]] : 0;
+        if (to == 0) {
+            continue;
+        }
+        int k = 0;
+        while (k < n_targets && target[k] != to) {
+            ++k;
+        }
+        if (k == n_targets) {
+            target[n_targets] = to;
+            count[n_targets++] = 0;
+        }
+        if (++count[k] > best) {
+            best = count[k];
+            major = to;
+        }
+    }
+    return major;
+}
+
 /*
  * The walk of corral_slice_chain's case (engine_slices.c): the slice of plain tokens as long as
  * the chain stays alive, less the subtrees of exception bytes, which are walked in full; then
@@ -86,20 +135,10 @@ int corral_slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32
             e->block_k[e->n_block++] = k;
             continue;
         }
-        for (int32_t a = trie->plain_at_ptr[k]; a < trie->plain_at_ptr[k + 1]; ++a) {
-            const int32_t node = trie->plain_at[a];
-            int inside = 0;
-            for (int32_t x = 0; x < n_ex; ++x) {
-                inside |= node >= lo_ex[x] && node < hi_ex[x];
-            }
-            if (inside) {
-                continue;
-            }
-            if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1,
-                            sizeof(int32_t)) < 0) {
-                return -1;
-            }
-            e->done[e->n_done++] = node;
+        const int32_t lo = trie->plain_at_ptr[k];
+        if (add_done_outside(e, cap_done, trie->plain_at + lo, trie->plain_at_ptr[k + 1] - lo,
+                             lo_ex, hi_ex, n_ex) < 0) {
+            return -1;
         }
     }
     if (e->n_done > 1) {
@@ -129,28 +168,7 @@ int corral_derived_from(const corral_grammar *g, int32_t t, int32_t d, int32_t *
     const int32_t width = g->n_classes[t];
     const uint8_t *present = g->trie->present;
     const int32_t *row = table + (int64_t)d * width;
-    /* the live state most first bytes lead to (at most 256 candidates) */
-    int32_t target[256], count[256];
-    int n_targets = 0;
-    int32_t major = 0, best = 0;
-    for (int b = 0; b < 256; ++b) {
-        const int32_t to = present[b] ? row[cls[b]] : 0;
-        if (to == 0) {
-            continue;
-        }
-        int k = 0;
-        while (k < n_targets && target[k] != to) {
-            ++k;
-        }
-        if (k == n_targets) {
-            target[n_targets] = to;
-            count[n_targets++] = 0;
-        }
-        if (++count[k] > best) {
-            best = count[k];
-            major = to;
-        }
-    }
+    const int32_t major = corral_commonest_successor(g, t, d, 256);
     const int32_t *wclass = g->wclass + g->dfa_base[t];
     if (major <= 0 || wclass[major] == wclass[d]) {
         return -1; /* dead, or walked as d is: nothing to derive from */
@@ -214,20 +232,8 @@ int corral_derived_walk(const corral_grammar *g, int32_t t, int32_t d, const wal
         const int32_t n_from = b < 0 ? base->n_done
                                      : trie->plain_at_ptr[base->block_k[b] + 1] -
                                            trie->plain_at_ptr[base->block_k[b]];
-        for (int32_t k = 0; k < n_from; ++k) {
-            const int32_t node = from[k];
-            int inside = 0;
-            for (int x = 0; x < n_ex; ++x) {
-                inside |= node >= lo_ex[x] && node < hi_ex[x];
-            }
-            if (inside) {
-                continue;
-            }
-            if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1,
-                            sizeof(int32_t)) < 0) {
-                return -1;
-            }
-            e->done[e->n_done++] = node;
+        if (add_done_outside(e, cap_done, from, n_from, lo_ex, hi_ex, n_ex) < 0) {
+            return -1;
         }
     }
     if (e->n_done > 1) {

@@ -59,6 +59,9 @@ int corral_walk_scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
                      int32_t *restrict state, uint32_t *restrict bits, size_t *n_toks,
                      walk_entry *e, size_t *cap_done);
 
+/* The live state most of the bytes below n_bytes that some token has lead d to, or 0. */
+int32_t corral_commonest_successor(const corral_grammar *g, int32_t t, int32_t d, int n_bytes);
+
 /* qsort order of node ids. */
 int corral_cmp_node(const void *a, const void *b);
 
