@@ -625,7 +625,8 @@ PyDoc_STRVAR(minimize_doc,
              "--\n\n"
              "Trim and minimise a byte DFA (state 0 dead, 1 initial; Hopcroft's refinement).\n\n"
              "table: C-contiguous int32 (n, 256), n >= 2, entries in [0, n); accepting: bool\n"
-             "(n,).  Returns (table_bytes, accepting_bytes, n_states).\n");
+             "(n,).  Returns (table, accepting_bytes, n_states), the table a bytearray (so that\n"
+             "NumPy can take it over writable without a copy).\n");
 
 static PyObject *native_minimize(PyObject *self, PyObject *args) {
     (void)self;
@@ -668,9 +669,12 @@ static PyObject *native_minimize(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "table has a next state outside [0, n_states)");
         goto done;
     }
-    result = Py_BuildValue("(y#y#n)", (const char *)m.table, (Py_ssize_t)(m.n_states * 256 * 4),
-                           (const char *)m.accepting, (Py_ssize_t)m.n_states,
-                           (Py_ssize_t)m.n_states);
+    PyObject *table = PyByteArray_FromStringAndSize((const char *)m.table,
+                                                    (Py_ssize_t)(m.n_states * 256 * 4));
+    if (table != NULL) {
+        result = Py_BuildValue("(Ny#n)", table, (const char *)m.accepting,
+                               (Py_ssize_t)m.n_states, (Py_ssize_t)m.n_states);
+    }
     corral_minimized_free(&m);
 done:
     for (int k = 0; k < have; ++k) {

@@ -10,6 +10,7 @@
 #include <Python.h>
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "corral/corral.h"
 
@@ -120,7 +121,66 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(bounded_classes_doc,
+             "bounded_classes(table, n_states, n_classes, accepting, rounds)\n"
+             "--\n\n"
+             "Blocks of Moore's partition after `rounds` rounds of a DFA given as a C-contiguous\n"
+             "int32 (n_states, n_classes) table (state 0 dead) and n_states accepting bytes:\n"
+             "states no string of at most `rounds` bytes tells apart share a block.  Returns\n"
+             "n_states int32 block numbers (arbitrary numbers; equal means same block).\n");
+
+static PyObject *native_bounded_classes(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer vt, va;
+    Py_ssize_t n = 0, width = 0, rounds = 0;
+    if (!PyArg_ParseTuple(args, "y*nny*n:bounded_classes", &vt, &n, &width, &va, &rounds)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    int32_t *cls = NULL;
+    if (check_matrix(&vt, n, width, "table") < 0) {
+        goto done;
+    }
+    if (n > INT32_MAX - 4 || va.len != n) {
+        PyErr_Format(PyExc_ValueError, "accepting must hold n_states bytes: got %zd for %zd",
+                     va.len, n);
+        goto done;
+    }
+    if (rounds < 0 || rounds > INT32_MAX - 1) {
+        PyErr_Format(PyExc_ValueError, "rounds must lie in [0, 2**31 - 2], got %zd", rounds);
+        goto done;
+    }
+    const int32_t *table = (const int32_t *)vt.buf;
+    for (Py_ssize_t e = 0; e < n * width; ++e) {
+        if (table[e] < 0 || table[e] >= n) {
+            PyErr_SetString(PyExc_ValueError, "table has a next state outside [0, n_states)");
+            goto done;
+        }
+    }
+    if ((cls = malloc((size_t)n * sizeof(int32_t))) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = corral_bounded_classes(table, (int32_t)n, (int32_t)width, (const uint8_t *)va.buf,
+                                  (int32_t)rounds, cls);
+    Py_END_ALLOW_THREADS
+    if (code < 0) {
+        PyErr_NoMemory();
+    } else {
+        result = PyBytes_FromStringAndSize((const char *)cls, n * 4);
+    }
+done:
+    free(cls);
+    PyBuffer_Release(&vt);
+    PyBuffer_Release(&va);
+    return result;
+}
+
 PyMethodDef corral_automata_methods[] = {
+    {"bounded_classes", (PyCFunction)native_bounded_classes, METH_VARARGS,
+     bounded_classes_doc},
     {"dfa_product", (PyCFunction)native_dfa_product, METH_VARARGS, dfa_product_doc},
     {"byte_classes", (PyCFunction)native_byte_classes, METH_VARARGS, byte_classes_doc},
     {NULL, NULL, 0, NULL},

@@ -25,10 +25,9 @@ void corral_minimized_free(corral_minimized *m) {
 }
 
 /* Representative bytes: the first byte of each class of equal columns, ascending
- * (byte_classes.c reads the table row by row). */
-static size_t column_classes(const int32_t *trimmed, size_t n, size_t *cols) {
-    uint8_t classes[256];
-    const int n_classes = corral_byte_classes(trimmed, n, classes);
+ * (byte_classes.c reads the table row by row); the class of each byte in `classes`. */
+static size_t column_classes(const int32_t *table, size_t n, size_t *cols, uint8_t *classes) {
+    const int n_classes = corral_byte_classes(table, n, classes);
     size_t n_cols = 0;
     for (size_t b = 0; b < 256 && n_cols < (size_t)n_classes; ++b) {
         if (classes[b] == n_cols) {
@@ -38,17 +37,14 @@ static size_t column_classes(const int32_t *trimmed, size_t n, size_t *cols) {
     return n_cols;
 }
 
-/* States from which an accepting state is reachable (never state 0); -1 on a bad entry. */
-static int co_reachable(const int32_t *table, const uint8_t *accepting, size_t n, uint8_t *live,
-                        size_t *ptr, int32_t *preds, size_t *stack) {
+/* States from which an accepting state is reachable (never state 0), over the (n, C) table of
+ * class representatives, whose entries lie in [0, n). */
+static void co_reachable(const int32_t *small, size_t C, const uint8_t *accepting, size_t n,
+                         uint8_t *live, size_t *ptr, int32_t *preds, size_t *stack) {
     memset(ptr, 0, (n + 1) * sizeof(size_t));
-    for (size_t i = 0; i < n * 256; ++i) {
-        const int32_t d = table[i];
-        if (d < 0 || (size_t)d >= n) {
-            return -1;
-        }
-        if (d) {
-            ++ptr[(size_t)d + 1];
+    for (size_t i = 0; i < n * C; ++i) {
+        if (small[i]) {
+            ++ptr[(size_t)small[i] + 1];
         }
     }
     for (size_t s = 0; s < n; ++s) {
@@ -56,10 +52,10 @@ static int co_reachable(const int32_t *table, const uint8_t *accepting, size_t n
     }
     size_t *fill = stack; /* borrowed as write cursors, then as the search stack */
     memcpy(fill, ptr, n * sizeof(size_t));
-    for (size_t i = 0; i < n * 256; ++i) {
-        const int32_t d = table[i];
-        if (d > 0 && (size_t)d < n) {
-            preds[fill[d]++] = (int32_t)(i / 256);
+    for (size_t i = 0; i < n * C; ++i) {
+        const int32_t d = small[i];
+        if (d > 0) {
+            preds[fill[d]++] = (int32_t)(i / C);
         }
     }
     size_t top = 0;
@@ -79,12 +75,12 @@ static int co_reachable(const int32_t *table, const uint8_t *accepting, size_t n
             }
         }
     }
-    return 0;
 }
 
-/* Clear `live` for the states the initial state 1 cannot reach (a depth-first search; the
- * entries were range-checked by co_reachable).  -1 without memory. */
-static int keep_reachable(const int32_t *table, size_t n, uint8_t *live, size_t *stack) {
+/* Clear `live` for the states the initial state 1 cannot reach (a depth-first search over the
+ * (n, C) table of class representatives).  -1 without memory. */
+static int keep_reachable(const int32_t *small, size_t C, size_t n, uint8_t *live,
+                          size_t *stack) {
     uint8_t *seen = calloc(n, 1);
     if (seen == NULL) {
         return -1;
@@ -94,8 +90,8 @@ static int keep_reachable(const int32_t *table, size_t n, uint8_t *live, size_t 
     stack[top++] = 1;
     while (top > 0) {
         const size_t s = stack[--top];
-        for (size_t b = 0; b < 256; ++b) {
-            const size_t t = (size_t)table[s * 256 + b];
+        for (size_t k = 0; k < C; ++k) {
+            const size_t t = (size_t)small[s * C + k];
             if (!seen[t]) {
                 seen[t] = 1;
                 stack[top++] = t;
@@ -109,67 +105,9 @@ static int keep_reachable(const int32_t *table, size_t n, uint8_t *live, size_t 
     return 0;
 }
 
-int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n,
-                    corral_minimized *out) {
-    if (n < 2) {
-        return CORRAL_MINIMIZE_BAD_TABLE;
-    }
-    uint8_t *live = malloc(n);
-    size_t *ptr = malloc((n + 1) * sizeof(size_t));
-    int32_t *preds = malloc(n * 256 * sizeof(int32_t));
-    size_t *stack = malloc(n * sizeof(size_t));
-    int32_t *trimmed = malloc(n * 256 * sizeof(int32_t));
-    int64_t *cls = malloc(n * sizeof(int64_t));
-    int64_t *remap = NULL;
-    int32_t *small = NULL;
-    corral_minimized m = {NULL, NULL, 0};
-    size_t cols[256];
-    int code = CORRAL_MINIMIZE_NO_MEMORY;
-    if (live == NULL || ptr == NULL || preds == NULL || stack == NULL || trimmed == NULL ||
-        cls == NULL) {
-        goto done;
-    }
-    if (co_reachable(table, accepting, n, live, ptr, preds, stack) < 0) {
-        code = CORRAL_MINIMIZE_BAD_TABLE;
-        goto done;
-    }
-    if (keep_reachable(table, n, live, stack) < 0) {
-        goto done;
-    }
-    for (size_t s = 0; s < n; ++s) {
-        for (size_t b = 0; b < 256; ++b) {
-            const int32_t d = table[s * 256 + b];
-            trimmed[s * 256 + b] = (live[s] && live[d]) ? d : 0;
-        }
-    }
-    /* Initial partition: dead, live non-accepting, live accepting (numbered compactly). */
-    int has[3] = {0, 0, 0};
-    for (size_t s = 0; s < n; ++s) {
-        cls[s] = live[s] ? (accepting[s] ? 2 : 1) : 0;
-        has[cls[s]] = 1;
-    }
-    const int64_t rank[3] = {0, has[0], has[0] + has[1]};
-    for (size_t s = 0; s < n; ++s) {
-        cls[s] = rank[cls[s]];
-    }
-    const size_t n_cls = (size_t)(has[0] + has[1] + has[2]);
-    const size_t n_cols = column_classes(trimmed, n, cols);
-    small = malloc(n * n_cols * sizeof(int32_t));
-    if (small == NULL) {
-        goto done;
-    }
-    for (size_t s = 0; s < n; ++s) {
-        for (size_t k = 0; k < n_cols; ++k) {
-            small[s * n_cols + k] = trimmed[s * 256 + cols[k]];
-        }
-    }
-    if (corral_hopcroft(small, n, n_cols, cls, n_cls) < 0) {
-        goto done;
-    }
-    remap = malloc(n * sizeof(int64_t)); /* block ids are below n */
-    if (remap == NULL) {
-        goto done;
-    }
+/* Number the blocks: the dead state's 0, the initial state's 1, the others in order of first
+ * state; the number of states, 2 when the initial state is dead (the empty language). */
+static size_t number_blocks(const int64_t *cls, size_t n, int64_t *remap, int *empty) {
     for (size_t c = 0; c < n; ++c) {
         remap[c] = -1;
     }
@@ -184,10 +122,73 @@ int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n,
             remap[cls[s]] = (int64_t)m_states++;
         }
     }
-    const int empty = remap[cls[1]] == 0;
-    if (empty) {
-        m_states = 2;
+    *empty = remap[cls[1]] == 0;
+    return *empty ? 2 : m_states;
+}
+
+/*
+ * Bytes of one class act alike in every state, so everything after the class pass works on
+ * the (n, C) table of the classes' first bytes: every entry of the full table equals the entry
+ * of its byte's representative (checked exactly by that pass), so checking the range of the
+ * small table checks the whole.  Trimming only zeroes entries and cannot tell two equal
+ * columns apart, and Hopcroft's refinement is unchanged by columns that trimming made equal.
+ */
+int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n,
+                    corral_minimized *out) {
+    if (n < 2) {
+        return CORRAL_MINIMIZE_BAD_TABLE;
     }
+    size_t cols[256];
+    uint8_t classes[256];
+    const size_t C = column_classes(table, n, cols, classes);
+    uint8_t *live = malloc(n);
+    size_t *ptr = malloc((n + 1) * sizeof(size_t));
+    int32_t *preds = malloc(n * C * sizeof(int32_t));
+    size_t *stack = malloc(n * sizeof(size_t));
+    int32_t *small = malloc(n * C * sizeof(int32_t));
+    int64_t *cls = malloc(n * sizeof(int64_t));
+    int64_t *remap = malloc(n * sizeof(int64_t)); /* block ids are below n */
+    corral_minimized m = {NULL, NULL, 0};
+    int code = CORRAL_MINIMIZE_NO_MEMORY;
+    if (live == NULL || ptr == NULL || preds == NULL || stack == NULL || small == NULL ||
+        cls == NULL || remap == NULL) {
+        goto done;
+    }
+    for (size_t s = 0; s < n; ++s) {
+        for (size_t k = 0; k < C; ++k) {
+            const int32_t d = table[s * 256 + cols[k]];
+            if (d < 0 || (size_t)d >= n) {
+                code = CORRAL_MINIMIZE_BAD_TABLE;
+                goto done;
+            }
+            small[s * C + k] = d;
+        }
+    }
+    co_reachable(small, C, accepting, n, live, ptr, preds, stack);
+    if (keep_reachable(small, C, n, live, stack) < 0) {
+        goto done;
+    }
+    for (size_t s = 0; s < n; ++s) {
+        for (size_t k = 0; k < C; ++k) {
+            const int32_t d = small[s * C + k];
+            small[s * C + k] = (live[s] && live[d]) ? d : 0;
+        }
+    }
+    /* Initial partition: dead, live non-accepting, live accepting (numbered compactly). */
+    int has[3] = {0, 0, 0};
+    for (size_t s = 0; s < n; ++s) {
+        cls[s] = live[s] ? (accepting[s] ? 2 : 1) : 0;
+        has[cls[s]] = 1;
+    }
+    const int64_t rank[3] = {0, has[0], has[0] + has[1]};
+    for (size_t s = 0; s < n; ++s) {
+        cls[s] = rank[cls[s]];
+    }
+    if (corral_hopcroft(small, n, C, cls, (size_t)(has[0] + has[1] + has[2])) < 0) {
+        goto done;
+    }
+    int empty;
+    const size_t m_states = number_blocks(cls, n, remap, &empty);
     m.table = calloc(m_states * 256, sizeof(int32_t));
     m.accepting = calloc(m_states, 1);
     if (m.table == NULL || m.accepting == NULL) {
@@ -197,10 +198,24 @@ int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n,
     if (!empty) {
         for (size_t s = 0; s < n; ++s) {
             const size_t row = (size_t)remap[cls[s]];
-            for (size_t b = 0; b < 256; ++b) {
-                m.table[row * 256 + b] = (int32_t)remap[cls[trimmed[s * 256 + b]]];
+            m.accepting[row] |= (uint8_t)(accepting[s] && live[s]);
+        }
+        uint8_t *done_row = live; /* reused: whether each new state's row is written */
+        memset(done_row, 0, m_states);
+        for (size_t s = 0; s < n; ++s) {
+            const size_t row = (size_t)remap[cls[s]];
+            if (done_row[row]) {
+                continue;
             }
-            m.accepting[row] = (uint8_t)(accepting[s] && live[s]);
+            done_row[row] = 1;
+            int32_t next[256];
+            for (size_t k = 0; k < C; ++k) {
+                next[k] = (int32_t)remap[cls[small[s * C + k]]];
+            }
+            int32_t *dst = m.table + row * 256;
+            for (size_t b = 0; b < 256; ++b) {
+                dst[b] = next[classes[b]];
+            }
         }
     }
     *out = m;
@@ -213,9 +228,8 @@ done:
     free(ptr);
     free(preds);
     free(stack);
-    free(trimmed);
+    free(small);
     free(cls);
     free(remap);
-    free(small);
     return code;
 }

@@ -210,6 +210,17 @@ void corral_minimized_free(corral_minimized *m);
 int corral_byte_classes(const int32_t *table, size_t n, uint8_t out[256]);
 
 /*
+ * Classes of the states of a DFA over byte classes (bounded_classes.c): table is n * width
+ * next states in [0, n) (0: dead), accepting n flags.  cls[s] (n entries) names the block of
+ * state s in Moore's partition after `rounds` rounds from {dead, accepting, other}, or at its
+ * fixpoint if sooner: states share a block when no string of at most `rounds` bytes tells them
+ * apart.  Block numbers are arbitrary.  0, or -1 when out of memory.  This is
+ * corral.automata.minimize.bounded_classes_py, the specification.
+ */
+int corral_bounded_classes(const int32_t *table, int32_t n, int32_t width,
+                           const uint8_t *accepting, int32_t rounds, int32_t *cls);
+
+/*
  * Product of two byte DFAs over joint byte classes (dfa_product.c).
  *
  * ta is (na, n_classes) and tb (nb, n_classes), row-major, state 0 dead and 1 initial, every

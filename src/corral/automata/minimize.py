@@ -13,6 +13,12 @@ in O(n · classes · log n), where Moore needs one round per link of a long chai
 repetition). Both return the same table (``tests/unit/test_native_minimize.py``). Without the
 extension, :func:`trim_and_minimize` stops Moore's rounds after :data:`MAX_MOORE_ROUNDS` on a
 large automaton and keeps its live states unmerged: exact, not minimal, bounded in time.
+
+:func:`bounded_classes` stops Moore's refinement after a given number of rounds: the states no
+string of at most that many bytes tells apart (the native engine keys its cache of trie walks
+by these classes). :func:`bounded_classes_py` runs the rounds as written; the C kernel
+(``corral._native.bounded_classes``) looks only at the predecessors of the states that changed
+block in the round before, as Hopcroft does.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from corral.automata.native import native_function
 
 __all__ = [
     "MAX_MOORE_ROUNDS",
+    "bounded_classes",
+    "bounded_classes_native",
+    "bounded_classes_py",
     "co_reachable",
     "native_minimize_available",
     "reachable",
@@ -84,6 +93,73 @@ def row_classes(sig: np.ndarray, n_cls: int) -> np.ndarray:
 
 
 _NATIVE_MINIMIZE = native_function("minimize")
+_NATIVE_BOUNDED = native_function("bounded_classes")
+
+
+def bounded_classes(table: np.ndarray, accepting: np.ndarray, rounds: int) -> np.ndarray:
+    """Blocks of the states of a trimmed DFA after ``rounds`` rounds of Moore's refinement
+    from dead / accepting / other (or at its fixpoint if sooner): states share a block when
+    no string of at most ``rounds`` symbols tells them apart.
+
+    Parameters
+    ----------
+    table:
+        ``(n, width)`` next states in ``[0, n)``, state 0 dead (columns: bytes or byte
+        classes).
+    accepting:
+        ``bool`` ``(n,)``.
+    rounds:
+        Non-negative round count.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64`` ``(n,)`` block numbers, equal exactly for states in one block (the numbers
+        themselves differ between the native kernel and :func:`bounded_classes_py`).
+    """
+    if _NATIVE_BOUNDED is None or table.shape[0] < 2:  # pragma: no cover - depends on the build
+        return bounded_classes_py(table, accepting, rounds)
+    return bounded_classes_native(table, accepting, rounds)
+
+
+def bounded_classes_native(table: np.ndarray, accepting: np.ndarray, rounds: int) -> np.ndarray:
+    """:func:`bounded_classes_py` in C (the GIL released): the same blocks, other numbers.
+
+    Raises
+    ------
+    ImportError
+        When the native extension is not built.
+    ValueError
+        For a table of fewer than two states, more than 256 columns, or an entry outside
+        ``[0, n)``; a negative ``rounds``.
+    """
+    if _NATIVE_BOUNDED is None:  # pragma: no cover - depends on the build
+        raise ImportError("corral's native extension is not built")
+    n, width = (int(x) for x in table.shape)
+    flat = np.ascontiguousarray(table, dtype=np.int32)
+    acc = np.ascontiguousarray(accepting, dtype=np.uint8)
+    out = _NATIVE_BOUNDED(flat, n, width, acc, int(rounds))
+    return np.frombuffer(out, dtype=np.int32).astype(np.int64)
+
+
+def bounded_classes_py(table: np.ndarray, accepting: np.ndarray, rounds: int) -> np.ndarray:
+    """The specification of :func:`bounded_classes`: Moore's rounds as written, each one
+    splitting blocks by (own block, successors' blocks), until ``rounds`` rounds or a round
+    that splits nothing."""
+    cls = np.where(np.asarray(accepting, dtype=bool), 1, 2).astype(np.int64)
+    cls[0] = 0
+    _, cls = np.unique(cls, return_inverse=True)
+    cls = cls.reshape(-1)
+    n_cls = int(cls.max()) + 1
+    for _ in range(rounds):
+        sig = np.concatenate([cls[:, None], cls[table]], axis=1)
+        new_cls = row_classes(sig, n_cls)
+        new_n = int(new_cls.max()) + 1
+        cls = new_cls
+        if new_n == n_cls:
+            break
+        n_cls = new_n
+    return cls
 
 
 def native_minimize_available() -> bool:
@@ -138,7 +214,7 @@ def trim_and_minimize_native(
         np.ascontiguousarray(table, dtype=np.int32),
         np.ascontiguousarray(accepting, dtype=bool),
     )
-    new_table = np.frombuffer(t, dtype=np.int32).reshape(n, 256).copy()
+    new_table = np.frombuffer(t, dtype=np.int32).reshape(n, 256)  # a bytearray: writable
     new_acc = np.frombuffer(a, dtype=bool).copy()
     return new_table, new_acc
 

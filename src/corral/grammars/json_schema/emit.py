@@ -20,6 +20,7 @@ from itertools import product
 
 from corral.automata.dfa import ByteDFA
 from corral.automata.ops import is_empty
+from corral.automata.regex import compile_regex, literal_dfa
 from corral.grammars.ir import Grammar, Rule, Terminal, productive_symbols
 from corral.grammars.json_schema.algebra import (
     ArraySpec,
@@ -94,10 +95,22 @@ class Emitter:
             if self.flexible:
                 k = self.max_ws
                 pat = f"{_WS}{{0,{k}}}\\{ch}{_WS}{{0,{k}}}"
-                self.terminals[name] = Terminal(name, pat)
+                self.terminals[name] = Terminal(name, pat, dfa=self._shared(pat, False))
             else:
-                self.terminals[name] = Terminal(name, ch, literal=True)
+                self.terminals[name] = Terminal(name, ch, literal=True, dfa=self._shared(ch, True))
         return name
+
+    def _shared(self, text: str, literal: bool) -> ByteDFA:
+        """The automaton of a literal or of a regex, one object per content through the
+        automata cache: compiling it again for every schema, and cutting it to each
+        tokenizer's bytes again (which the compiler keeps with the automaton), would cost
+        more than the rest of a small schema's compile."""
+        ctx = self.b.ctx
+        if literal:
+            return ctx.memo(("literal", text), lambda: literal_dfa(text, budget=ctx.budget))
+        return ctx.memo(
+            ("regex", text), lambda: compile_regex(text, "JSON Schema", budget=ctx.budget)
+        )
 
     def closer(self, ch: str) -> str:
         """The item-closing terminal of ``ch`` (``]`` or ``}``): the punctuation's language,
@@ -113,7 +126,7 @@ class Emitter:
         got = self._lits.get(text)
         if got is None:
             got = self._fresh("L")
-            self.terminals[got] = Terminal(got, text, literal=True)
+            self.terminals[got] = Terminal(got, text, literal=True, dfa=self._shared(text, True))
             self._lits[text] = got
         return got
 
@@ -179,7 +192,8 @@ class Emitter:
             self._lang_rule(name, lang)
         if self.flexible:
             ws = "WS"
-            self.terminals[ws] = Terminal(ws, f"{_WS}{{1,{self.max_ws}}}")
+            pat = f"{_WS}{{1,{self.max_ws}}}"
+            self.terminals[ws] = Terminal(ws, pat, dfa=self._shared(pat, False))
             self.rules["start"] = [(top,), (ws, top), (top, ws), (ws, top, ws)]
         else:
             self.rules["start"] = [(top,)]
