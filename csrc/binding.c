@@ -655,7 +655,8 @@ static PyObject *native_minimize(PyObject *self, PyObject *args) {
                      n, views[1].shape[0]);
         goto done;
     }
-    corral_minimized m = {NULL, NULL, 0};
+    corral_minimized m;
+    memset(&m, 0, sizeof m);
     int code;
     Py_BEGIN_ALLOW_THREADS
     code = corral_minimize((const int32_t *)views[0].buf, (const uint8_t *)views[1].buf,
@@ -669,9 +670,14 @@ static PyObject *native_minimize(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "table has a next state outside [0, n_states)");
         goto done;
     }
-    PyObject *table = PyByteArray_FromStringAndSize((const char *)m.table,
-                                                    (Py_ssize_t)(m.n_states * 256 * 4));
+    PyObject *table = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(m.n_states * 256 * 4));
     if (table != NULL) {
+        int32_t *full = (int32_t *)PyByteArray_AS_STRING(table);
+        for (size_t r = 0; r < m.n_states; ++r) {
+            for (size_t b = 0; b < 256; ++b) {
+                full[r * 256 + b] = m.table[r * m.width + m.classes[b]];
+            }
+        }
         result = Py_BuildValue("(Ny#n)", table, (const char *)m.accepting,
                                (Py_ssize_t)m.n_states, (Py_ssize_t)m.n_states);
     }

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "corral/corral.h"
 
@@ -178,7 +179,121 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(minimize_classes_doc,
+             "minimize_classes(table, n_states, width, colmap, accepting)\n"
+             "--\n\n"
+             "Trim and minimise a byte DFA given over byte classes: a C-contiguous int32\n"
+             "(n_states, width) table (state 0 dead, 1 initial, entries in [0, n_states)),\n"
+             "the column of each byte (256 bytes below width; None: width 256, byte b reads\n"
+             "column b) and n_states accepting bytes.  Returns (table, classes, width,\n"
+             "accepting, n_states): the minimised table over its own byte classes (a bytearray\n"
+             "of int32 (n_states, width)), the class of each byte (256 bytes, numbered by first\n"
+             "byte), and its acceptance flags.\n");
+
+static PyObject *native_minimize_classes(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer vt, va, vc = {0};
+    Py_ssize_t n = 0, width = 0;
+    PyObject *colmap_obj;
+    if (!PyArg_ParseTuple(args, "y*nnOy*:minimize_classes", &vt, &n, &width, &colmap_obj,
+                          &va)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    int have_colmap = 0;
+    corral_minimized m;
+    memset(&m, 0, sizeof m);
+    if (check_matrix(&vt, n, width, "table") < 0) {
+        goto done;
+    }
+    if (va.len != n) {
+        PyErr_Format(PyExc_ValueError, "accepting must hold n_states bytes: got %zd for %zd",
+                     va.len, n);
+        goto done;
+    }
+    if (colmap_obj != Py_None) {
+        if (PyObject_GetBuffer(colmap_obj, &vc, PyBUF_SIMPLE) < 0) {
+            goto done;
+        }
+        have_colmap = 1;
+        if (vc.len != 256) {
+            PyErr_Format(PyExc_ValueError, "colmap must hold 256 bytes, got %zd", vc.len);
+            goto done;
+        }
+    } else if (width != 256) {
+        PyErr_SetString(PyExc_ValueError, "colmap may be None only for a width of 256");
+        goto done;
+    }
+    const uint8_t *colmap = have_colmap ? (const uint8_t *)vc.buf : NULL;
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = corral_minimize_classes((const int32_t *)vt.buf, (size_t)width, colmap,
+                                   (const uint8_t *)va.buf, (size_t)n, &m);
+    Py_END_ALLOW_THREADS
+    if (code == CORRAL_MINIMIZE_NO_MEMORY) {
+        PyErr_NoMemory();
+    } else if (code != CORRAL_MINIMIZE_OK) {
+        PyErr_SetString(PyExc_ValueError,
+                        "table has a next state outside [0, n_states) or colmap a column "
+                        "outside [0, width)");
+    } else {
+        const Py_ssize_t rows = (Py_ssize_t)m.n_states, w = (Py_ssize_t)m.width;
+        PyObject *table = PyByteArray_FromStringAndSize((const char *)m.table, rows * w * 4);
+        if (table != NULL) {
+            result = Py_BuildValue("(Ny#ny#n)", table, (const char *)m.classes,
+                                   (Py_ssize_t)256, w, (const char *)m.accepting, rows, rows);
+        }
+    }
+done:
+    corral_minimized_free(&m);
+    if (have_colmap) {
+        PyBuffer_Release(&vc);
+    }
+    PyBuffer_Release(&vt);
+    PyBuffer_Release(&va);
+    return result;
+}
+
+PyDoc_STRVAR(column_classes_doc,
+             "column_classes(table, n_states, width)\n"
+             "--\n\n"
+             "Classes of equal columns of a C-contiguous int32 (n_states, width) table\n"
+             "(1 <= width <= 256), numbered by their first column.  Returns `width` bytes.\n");
+
+static PyObject *native_column_classes(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer view;
+    Py_ssize_t n = 0, width = 0;
+    if (!PyArg_ParseTuple(args, "y*nn:column_classes", &view, &n, &width)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (n < 1 || width < 1 || width > 256 || n > PY_SSIZE_T_MAX / (4 * 256) ||
+        view.len != n * width * 4) {
+        PyErr_Format(PyExc_ValueError,
+                     "table must hold n_states * width int32 entries (n_states >= 1, 1 <= "
+                     "width <= 256): got %zd bytes for (%zd, %zd)",
+                     view.len, n, width);
+        goto done;
+    }
+    if ((uintptr_t)view.buf % 4 != 0) {
+        PyErr_SetString(PyExc_ValueError, "table must be aligned to 4 bytes");
+        goto done;
+    }
+    uint8_t out[256];
+    Py_BEGIN_ALLOW_THREADS
+    corral_column_classes((const int32_t *)view.buf, (size_t)n, (size_t)width, out);
+    Py_END_ALLOW_THREADS
+    result = PyBytes_FromStringAndSize((const char *)out, width);
+done:
+    PyBuffer_Release(&view);
+    return result;
+}
+
 PyMethodDef corral_automata_methods[] = {
+    {"column_classes", (PyCFunction)native_column_classes, METH_VARARGS, column_classes_doc},
+    {"minimize_classes", (PyCFunction)native_minimize_classes, METH_VARARGS,
+     minimize_classes_doc},
     {"bounded_classes", (PyCFunction)native_bounded_classes, METH_VARARGS,
      bounded_classes_doc},
     {"dfa_product", (PyCFunction)native_dfa_product, METH_VARARGS, dfa_product_doc},

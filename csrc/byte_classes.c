@@ -15,11 +15,11 @@
 
 #include "corral/corral.h"
 
-/* Split the classes `rep` describes by the entries of `row`: a byte joins the first earlier
- * byte of its old class with the same entry (a representative itself), or leads a group. */
-static void refine(const int32_t *row, int rep[256]) {
+/* Split the classes `rep` describes by the entries of `row`: a column joins the first earlier
+ * column of its old class with the same entry (a representative itself), or leads a group. */
+static void refine(const int32_t *row, int *rep, int width) {
     int next[256];
-    for (int c = 0; c < 256; ++c) {
+    for (int c = 0; c < width; ++c) {
         next[c] = c;
         for (int d = rep[c]; d < c; ++d) {
             if (next[d] == d && rep[d] == rep[c] && row[d] == row[c]) {
@@ -28,29 +28,34 @@ static void refine(const int32_t *row, int rep[256]) {
             }
         }
     }
-    for (int c = 0; c < 256; ++c) {
+    for (int c = 0; c < width; ++c) {
         rep[c] = next[c];
     }
 }
 
-int corral_byte_classes(const int32_t *table, size_t n, uint8_t out[256]) {
-    int rep[256]; /* the first byte of each byte's class */
-    for (int c = 0; c < 256; ++c) {
+int corral_column_classes(const int32_t *table, size_t n, size_t width, uint8_t *out) {
+    const int w = (int)width;
+    int rep[256]; /* the first column of each column's class */
+    for (int c = 0; c < w; ++c) {
         rep[c] = 0;
     }
     for (size_t r = 0; r < n; ++r) {
-        const int32_t *row = table + r * 256;
+        const int32_t *row = table + r * width;
         int split = 0;
-        for (int c = 0; c < 256; ++c) {
+        for (int c = 0; c < w; ++c) {
             split |= row[c] != row[rep[c]];
         }
         if (split) {
-            refine(row, rep);
+            refine(row, rep, w);
         }
     }
     int n_classes = 0;
-    for (int c = 0; c < 256; ++c) {
+    for (int c = 0; c < w; ++c) {
         out[c] = rep[c] == c ? (uint8_t)n_classes++ : out[rep[c]];
     }
     return n_classes;
+}
+
+int corral_byte_classes(const int32_t *table, size_t n, uint8_t out[256]) {
+    return corral_column_classes(table, n, 256, out);
 }

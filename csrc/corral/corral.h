@@ -179,14 +179,26 @@ void corral_built_trie_free(corral_built_trie *t);
  * `table` is row-major (n, 256) with n >= 2; every entry is range-checked as it is read.
  */
 typedef struct corral_minimized {
-    int32_t *table;     /* n_states rows of 256 next states (malloc'd) */
-    uint8_t *accepting; /* n_states flags (malloc'd) */
+    int32_t *table;      /* n_states rows of `width` next states, one per byte class (malloc'd) */
+    uint8_t *accepting;  /* n_states flags (malloc'd) */
     size_t n_states;
+    size_t width;        /* the number of byte classes of the result */
+    uint8_t classes[256]; /* the class of each byte, classes numbered by their first byte */
 } corral_minimized;
 
 #define CORRAL_MINIMIZE_OK 0
 #define CORRAL_MINIMIZE_NO_MEMORY (-1)
 #define CORRAL_MINIMIZE_BAD_TABLE (-2)
+
+/*
+ * The same over a table already compressed to `width` columns (1 <= width <= 256): row-major
+ * (n, width), byte b reading column colmap[b] (every colmap entry below width; NULL: width is
+ * 256 and byte b reads column b).  The result is as corral_minimize's: its classes are those of
+ * equal columns of the minimised (n_states, 256) table, so equal languages give equal results
+ * however they were compressed.
+ */
+int corral_minimize_classes(const int32_t *table, size_t width, const uint8_t *colmap,
+                            const uint8_t *accepting, size_t n, corral_minimized *out);
 
 int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n,
                     corral_minimized *out);
@@ -208,6 +220,10 @@ void corral_minimized_free(corral_minimized *m);
  * classes.  This is corral.automata.dfa.column_classes_py, the specification.
  */
 int corral_byte_classes(const int32_t *table, size_t n, uint8_t out[256]);
+
+/* The same for a row-major (n, width) table (1 <= width <= 256): out[c] (width entries) is the
+ * class of column c, numbered by first column. */
+int corral_column_classes(const int32_t *table, size_t n, size_t width, uint8_t *out);
 
 /*
  * Classes of the states of a DFA over byte classes (bounded_classes.c): table is n * width

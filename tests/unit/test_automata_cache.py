@@ -9,15 +9,35 @@ import pytest
 import corral
 from corral.automata import compile_regex
 from corral.automata.cache import DEFAULT_CACHE_BYTES, AutomataCache, held_bytes
+from corral.automata.dfa import KEEP_FULL_UP_TO, ByteDFA
 
 
 def test_held_bytes_counts_arrays_inside_automata_and_containers() -> None:
-    dfa = compile_regex("[a-z]{1,5}")
-    own = dfa.table.nbytes + dfa.accepting.nbytes
-    assert held_bytes(dfa) == own
+    dfa = compile_regex("[a-z]{1,100}")  # over KEEP_FULL_UP_TO states: held over its classes
+    width, _, small = dfa.class_table()
+    own = small.nbytes + dfa.accepting.nbytes + 256  # the table over classes and the class map
+    assert dfa.n_states > KEEP_FULL_UP_TO and width == 2 and small.shape == (dfa.n_states, 2)
+    assert held_bytes(dfa) == dfa.nbytes == own
     assert held_bytes((dfa, ["note"], frozenset({1}))) == own
     assert held_bytes([np.zeros(10, dtype=np.int64), (dfa, dfa)]) == 80 + 2 * own
     assert held_bytes("text") == held_bytes(None) == held_bytes(3) == 0
+
+
+def test_full_table_is_counted_once_made() -> None:
+    dfa = compile_regex("[a-z]{1,100}")
+    before = held_bytes(dfa)
+    full = dfa.table  # made on first use and kept
+    assert full.shape == (dfa.n_states, 256) and full.flags.c_contiguous
+    assert held_bytes(dfa) == before + full.nbytes
+    assert dfa.table is full
+
+
+def test_small_automaton_keeps_its_full_table() -> None:
+    full = compile_regex("[a-z]{1,5}").table
+    dfa = ByteDFA(full, np.arange(full.shape[0]) > 1)
+    assert dfa.n_states <= KEEP_FULL_UP_TO and held_bytes(dfa) == full.nbytes + dfa.n_states
+    _, _, small = dfa.class_table()  # made on first use, counted from then on
+    assert held_bytes(dfa) == full.nbytes + dfa.n_states + small.nbytes + 256
 
 
 def test_trim_drops_least_recently_used_entries_past_the_byte_bound() -> None:

@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from corral.automata.dfa import ByteDFA
+
 __all__ = ["DEFAULT_CACHE_BYTES", "AutomataCache", "held_bytes"]
 
 T = TypeVar("T")
@@ -31,17 +33,27 @@ _ENTRY_OVERHEAD = 256  # bytes counted per entry beyond its arrays (dict slot, s
 
 
 def held_bytes(obj: object, depth: int = 0) -> int:
-    """Bytes of the NumPy arrays ``obj`` holds: an array, an automaton (its ``table`` and
-    ``accepting``), or such things inside tuples, lists, sets and frozensets (four levels
+    """Bytes of the NumPy arrays ``obj`` holds: an array, an automaton
+    (:attr:`ByteDFA.nbytes`: its table over byte classes, and the full table once made), or
+    such things inside tuples, lists, sets and frozensets (four levels
     deep); 0 for anything else."""
     if isinstance(obj, np.ndarray):
         return int(obj.nbytes)
-    table = getattr(obj, "table", None)
-    if isinstance(table, np.ndarray):
-        return int(table.nbytes) + held_bytes(getattr(obj, "accepting", None))
+    if isinstance(obj, ByteDFA):
+        return obj.nbytes
     if depth < 4 and isinstance(obj, (tuple, list, set, frozenset)):
         return sum(held_bytes(item, depth + 1) for item in obj)
     return 0
+
+
+def _shrink(obj: object, depth: int = 0) -> None:
+    """Let the automata ``obj`` holds (as :func:`held_bytes` finds them) keep only their
+    tables over byte classes while cached."""
+    if isinstance(obj, ByteDFA):
+        obj.shrink()
+    elif depth < 4 and isinstance(obj, (tuple, list, set, frozenset)):
+        for item in obj:
+            _shrink(item, depth + 1)
 
 
 class AutomataCache:
@@ -59,7 +71,8 @@ class AutomataCache:
     Notes
     -----
     A value is built outside the lock, so two threads may build the same entry at once; the
-    first one stored wins and both get it. A build that raises stores nothing.
+    first one stored wins and both get it. A build that raises stores nothing. The automata a
+    stored value holds keep only their tables over byte classes (:meth:`ByteDFA.shrink`).
     """
 
     def __init__(self, maxsize: int = 8192, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
@@ -93,6 +106,7 @@ class AutomataCache:
             if key in self._data:
                 stored: T = self._data[key]
                 return stored
+            _shrink(built)
             size = _ENTRY_OVERHEAD + held_bytes(key) + held_bytes(built)
             self._data[key] = built
             self._sizes[key] = size

@@ -33,6 +33,7 @@ __all__ = [
     "bounded_classes_native",
     "bounded_classes_py",
     "co_reachable",
+    "minimize_classes_native",
     "native_minimize_available",
     "reachable",
     "row_classes",
@@ -217,6 +218,48 @@ def trim_and_minimize_native(
     new_table = np.frombuffer(t, dtype=np.int32).reshape(n, 256)  # a bytearray: writable
     new_acc = np.frombuffer(a, dtype=bool).copy()
     return new_table, new_acc
+
+
+_NATIVE_MINIMIZE_CLASSES = native_function("minimize_classes")
+
+
+def minimize_classes_native(
+    table: np.ndarray, byte_col: np.ndarray | None, accepting: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`trim_and_minimize` of a table given over columns (``byte_col[b]``: byte ``b``'s
+    column; ``None``: a full ``(n, 256)`` table), in C, without widening it to 256 columns.
+
+    Returns
+    -------
+    table, classes, accepting:
+        The minimised ``int32`` table over its own byte classes ``(n_states, width)``, the
+        ``uint8`` class of each byte (classes of equal columns of the full minimised table,
+        numbered by first byte) and the acceptance flags: the full table is
+        ``table[:, classes]``, equal to :func:`trim_and_minimize_py`'s.
+
+    Raises
+    ------
+    ImportError
+        When the native extension is not built.
+    ValueError
+        For fewer than two states, more than 256 columns, an entry outside ``[0, n)`` or a
+        column outside ``[0, width)``.
+    """
+    if _NATIVE_MINIMIZE_CLASSES is None:  # pragma: no cover - depends on the build
+        raise ImportError("corral's native extension is not built")
+    n, width = (int(x) for x in table.shape)
+    colmap = None
+    if byte_col is not None:
+        cols = np.asarray(byte_col)
+        if cols.shape != (256,) or cols.min() < 0 or cols.max() >= width:
+            raise ValueError(f"byte_col must give 256 columns in [0, {width})")
+        colmap = cols.astype(np.uint8).tobytes()
+    t, c, w, a, m = _NATIVE_MINIMIZE_CLASSES(
+        np.ascontiguousarray(table, dtype=np.int32), n, width, colmap,
+        np.ascontiguousarray(accepting, dtype=np.uint8),
+    )  # fmt: skip
+    small = np.frombuffer(t, dtype=np.int32).reshape(m, w)  # a bytearray: writable
+    return small, np.frombuffer(c, dtype=np.uint8).copy(), np.frombuffer(a, dtype=bool).copy()
 
 
 def trim_and_minimize_py(

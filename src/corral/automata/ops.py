@@ -16,7 +16,11 @@ from collections.abc import Iterable
 import numpy as np
 
 from corral.automata.dfa import ByteDFA
-from corral.automata.minimize import trim_and_minimize
+from corral.automata.minimize import (
+    minimize_classes_native,
+    native_minimize_available,
+    trim_and_minimize,
+)
 from corral.automata.product import product_table
 from corral.automata.regex import compile_regex
 from corral.errors import GrammarError
@@ -30,6 +34,7 @@ __all__ = [
     "intersect",
     "is_empty",
     "minimize",
+    "minimize_over",
     "union",
     "utf8_strings",
 ]
@@ -37,8 +42,21 @@ __all__ = [
 
 def minimize(table: np.ndarray, accepting: np.ndarray) -> ByteDFA:
     """Trim and minimise a raw table (state 0 dead, state 1 initial) into a :class:`ByteDFA`."""
-    t, a = trim_and_minimize(np.asarray(table, dtype=np.int32), np.asarray(accepting, dtype=bool))
-    return ByteDFA(t, a)
+    return minimize_over(table, None, accepting)
+
+
+def minimize_over(table: np.ndarray, byte_col: np.ndarray | None, accepting: np.ndarray) -> ByteDFA:
+    """Trim and minimise a raw table given over columns (``byte_col[b]``: byte ``b``'s column;
+    ``None``: a full ``(n, 256)`` table) into a :class:`ByteDFA`. Natively the table is never
+    widened to 256 columns (:func:`corral.automata.minimize.minimize_classes_native`)."""
+    table = np.asarray(table, dtype=np.int32)
+    accepting = np.asarray(accepting, dtype=bool)
+    if native_minimize_available() and table.shape[0] >= 2:
+        small, classes, acc = minimize_classes_native(table, byte_col, accepting)
+        return ByteDFA.from_canonical(small, classes, acc)
+    full = table if byte_col is None else table[:, np.asarray(byte_col, dtype=np.int64)]
+    t, a = trim_and_minimize(full, accepting)  # pragma: no cover - depends on the build
+    return ByteDFA(t, a)  # pragma: no cover - depends on the build
 
 
 def empty_dfa() -> ByteDFA:
@@ -56,17 +74,23 @@ def utf8_strings(budget: Budget | None = None) -> ByteDFA:
     return compile_regex("(?s:.*)", "utf8", budget=budget)
 
 
+def _joint(a: ByteDFA, b: ByteDFA) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The classes of bytes that act alike in both automata: each operand's table over them
+    (``(n, C)``, one column per joint class) and the joint class of each byte."""
+    _, ca, ta = a.class_table()
+    _, cb, tb = b.class_table()
+    joint = ca.astype(np.int64) * (int(cb.max()) + 1) + cb
+    _, first, inverse = np.unique(joint, return_index=True, return_inverse=True)
+    return (np.ascontiguousarray(ta[:, ca[first]]), np.ascontiguousarray(tb[:, cb[first]]),
+            np.asarray(inverse).reshape(-1))  # fmt: skip
+
+
 def _product(a: ByteDFA, b: ByteDFA, mode: str, budget: Budget | None) -> ByteDFA:
     """Reachable part of the product automaton (:mod:`corral.automata.product`) over the
     classes of bytes that act alike in both operands (``mode``: ``"and"``, ``"or"`` or
     ``"minus"``), trimmed and minimised."""
-    ca, cb = a.byte_classes(), b.byte_classes()
-    _, first, inverse = np.unique(ca * (int(cb.max()) + 1) + cb, return_index=True,
-                                  return_inverse=True)  # fmt: skip
-    ta = np.ascontiguousarray(a.table[:, first])  # (na, C)
-    tb = np.ascontiguousarray(b.table[:, first])
+    ta, tb, byte_col = _joint(a, b)
     small, xs, ys = product_table(ta, tb, mode, limits_of(budget).max_dfa_states, budget)
-    table = small[:, np.asarray(inverse).reshape(-1)]
     pa = a.accepting[xs]
     pb = b.accepting[ys]
     if mode == "and":
@@ -76,15 +100,17 @@ def _product(a: ByteDFA, b: ByteDFA, mode: str, budget: Budget | None) -> ByteDF
     else:
         accepting = pa & ~pb
     accepting[0] = False
-    return minimize(table, accepting)
+    return minimize_over(small, byte_col, accepting)
+
+
+def _first_bytes_overlap(a: ByteDFA, b: ByteDFA) -> bool:
+    """Whether some byte leaves the initial state of both automata alive."""
+    return bool(((a.row(1) != 0) & (b.row(1) != 0)).any())
 
 
 def intersect(a: ByteDFA, b: ByteDFA, budget: Budget | None = None) -> ByteDFA:
     """Strings accepted by both ``a`` and ``b``."""
-    if (
-        not (a.accept_list[1] and b.accept_list[1])
-        and not ((a.table[1] != 0) & (b.table[1] != 0)).any()
-    ):
+    if not (a.accept_list[1] and b.accept_list[1]) and not _first_bytes_overlap(a, b):
         return empty_dfa()
     return _product(a, b, "and", budget)
 
@@ -93,9 +119,10 @@ def _disjoint_union(a: ByteDFA, b: ByteDFA) -> ByteDFA:
     """Union of automata whose non-empty strings start with different bytes: the two state
     sets side by side under a new initial state (no product needed)."""
     na, nb = a.n_states, b.n_states
-    table = np.zeros((na + nb, 256), dtype=np.int32)
-    ta = np.where(a.table > 0, a.table + 1, 0)
-    tb = np.where(b.table > 0, b.table + na, 0)
+    sa, sb, byte_col = _joint(a, b)
+    table = np.zeros((na + nb, sa.shape[1]), dtype=np.int32)
+    ta = np.where(sa > 0, sa + 1, 0)
+    tb = np.where(sb > 0, sb + na, 0)
     table[1] = ta[1] + tb[1]
     table[2 : na + 1] = ta[1:]
     table[na + 1 :] = tb[1:]
@@ -103,12 +130,12 @@ def _disjoint_union(a: ByteDFA, b: ByteDFA) -> ByteDFA:
     accepting[1] = a.accepting[1] or b.accepting[1]
     accepting[2 : na + 1] = a.accepting[1:]
     accepting[na + 1 :] = b.accepting[1:]
-    return ByteDFA(table, accepting)
+    return ByteDFA.from_classes(table, byte_col, accepting)
 
 
 def union(a: ByteDFA, b: ByteDFA, budget: Budget | None = None) -> ByteDFA:
     """Strings accepted by ``a`` or ``b``."""
-    if not ((a.table[1] != 0) & (b.table[1] != 0)).any():
+    if not _first_bytes_overlap(a, b):
         return _disjoint_union(a, b)
     return _product(a, b, "or", budget)
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from corral.automata.dfa import ByteDFA
 from corral.automata.native import native_function
-from corral.automata.ops import minimize
+from corral.automata.ops import minimize_over
 from corral.automata.regex import compile_regex, literal_dfa
 from corral.constraint_engine.earley import (
     EarleySet,
@@ -88,12 +88,15 @@ def _restrict(dfa: ByteDFA, unspellable: np.ndarray) -> tuple[ByteDFA, list[int]
 
 
 def _restrict_now(dfa: ByteDFA, unspellable: np.ndarray) -> tuple[ByteDFA, list[int]]:
-    used = dfa.table[:, unspellable].any(axis=0)
+    width, classes, small = dfa.class_table()
+    used = small[:, classes[unspellable]].any(axis=0)
     if not used.any():
         return dfa, []
-    table = dfa.table.copy()
-    table[:, unspellable] = 0
-    return minimize(table, dfa.accepting), unspellable[used].tolist()
+    # the unspellable bytes read an extra column of dead transitions
+    byte_col = classes.astype(np.int64)
+    byte_col[unspellable] = width
+    table = np.concatenate([small, np.zeros((small.shape[0], 1), dtype=np.int32)], axis=1)
+    return minimize_over(table, byte_col, dfa.accepting), unspellable[used].tolist()
 
 
 def _terminal_dfa(grammar: Grammar, name: str, budget: Budget) -> ByteDFA:
@@ -240,7 +243,7 @@ class CompiledGrammar:
         trie and the native root-walk cache kept with it (bounded by
         :data:`~corral.constraint_engine.native_tables.TRIE_CACHE_BYTES`), shared by every
         grammar of the tokenizer, are not counted."""
-        total = sum(int(d.table.nbytes) + int(d.accepting.nbytes) for d in self.dfas)
+        total = sum(d.nbytes for d in self.dfas)
         t = self.tables
         total += sys.getsizeof(t.dotted_next) + sys.getsizeof(t.dotted_lhs)
         total += sum(sys.getsizeof(p) for p in t.predictions) + 8 * len(t.nullable)

@@ -55,8 +55,10 @@ def grammar_fingerprint(grammar: Grammar) -> str:
     for name, term in grammar.terminals.items():
         h.update(repr(("terminal", name, term.pattern, term.literal, term.flags)).encode())
         if isinstance(term.dfa, ByteDFA):
+            _, classes, table = term.dfa.class_table()  # canonical: equal tables, equal bytes
             h.update(b"dfa")
-            _feed_array(h, term.dfa.table)
+            _feed_array(h, classes)
+            _feed_array(h, table)
             _feed_array(h, term.dfa.accepting)
     for name, rule in grammar.rules.items():
         h.update(repr(("rule", name, rule.alternatives)).encode())

@@ -249,4 +249,4 @@ def matches_empty(fsm: ByteDFA) -> bool:
 
 def matches_nonempty(fsm: ByteDFA) -> bool:
     """Whether the automaton accepts at least one non-empty string."""
-    return bool((fsm.table[1] != 0).any())
+    return bool((fsm.row(1) != 0).any())

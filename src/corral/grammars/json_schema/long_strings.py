@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from corral.automata.dfa import ByteDFA
-from corral.automata.ops import minimize
+from corral.automata.ops import minimize_over
 from corral.grammars.json_schema.context import SchemaContext
 from corral.grammars.json_schema.strings import json_string_dfa
 
@@ -58,8 +60,12 @@ def _strip_quotes(dfa: ByteDFA, keep_close: bool) -> ByteDFA:
     """The string automaton without its opening quote (and without its closing quote when not
     ``keep_close``). Only a quote that *closes* the string leads to an accepting state; an
     escaped quote (``\\"``, after a backslash) leads inside the string and stays."""
-    quote = ord('"')
-    table = dfa.table.copy()
+    width, classes, small = dfa.class_table()
+    # the quote gets a column of its own (a copy of its class's), so that it alone changes
+    quote = width
+    byte_col = classes.astype(np.int64)
+    byte_col[ord('"')] = quote
+    table = np.concatenate([small, small[:, classes[ord('"')], None]], axis=1)
     accepting = dfa.accepting.copy()
     start = int(table[1, quote])
     if not keep_close:
@@ -69,7 +75,7 @@ def _strip_quotes(dfa: ByteDFA, keep_close: bool) -> ByteDFA:
         accepting = closing
     table[1] = table[start]
     accepting[1] = accepting[start]
-    return minimize(table, accepting)
+    return minimize_over(table, byte_col, accepting)
 
 
 class _Rules:

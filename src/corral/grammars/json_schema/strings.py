@@ -30,7 +30,7 @@ import numpy as np
 from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA, column_classes
 from corral.automata.minimize import native_minimize_available, row_classes
-from corral.automata.ops import empty_dfa, intersect, minimize, utf8_strings
+from corral.automata.ops import empty_dfa, intersect, minimize_over, utf8_strings
 from corral.automata.product import product_table
 from corral.automata.regex import compile_regex
 from corral.errors import GrammarError
@@ -131,16 +131,22 @@ def _memo(
     return cache.get_or_build((limits_of(budget).state_bounds(), *key), build)
 
 
-def _minimize(table: np.ndarray, accepting: np.ndarray, budget: Budget | None = None) -> ByteDFA:
-    """Trim and minimise a table whose state 0 is dead and state 1 initial: the native
-    minimisation (Hopcroft's refinement, :mod:`corral.automata.minimize`), which reaches the
-    partition :func:`_minimize_py` reaches and numbers it the same way; :func:`_minimize_py`
-    without the extension."""
+def _minimize(
+    table: np.ndarray,
+    accepting: np.ndarray,
+    budget: Budget | None = None,
+    byte_col: np.ndarray | None = None,
+) -> ByteDFA:
+    """Trim and minimise a table whose state 0 is dead and state 1 initial (over columns
+    ``byte_col[b]`` per byte, or full): the native minimisation (Hopcroft's refinement,
+    :mod:`corral.automata.minimize`), which reaches the partition :func:`_minimize_py`
+    reaches and numbers it the same way; :func:`_minimize_py` without the extension."""
     if not native_minimize_available():  # pragma: no cover - depends on the build
-        return _minimize_py(table, accepting, budget)
+        full = table if byte_col is None else table[:, byte_col]
+        return _minimize_py(full, accepting, budget)
     if budget is not None:
         budget.check()
-    return minimize(table, accepting)
+    return minimize_over(table, byte_col, accepting)
 
 
 def _minimize_py(table: np.ndarray, accepting: np.ndarray, budget: Budget | None = None) -> ByteDFA:
@@ -190,7 +196,11 @@ def _count(base: ByteDFA, lo: int, hi: int | None, budget: Budget | None) -> Byt
         raise GrammarError(f"string length bound {cap} needs over {max_states} states")
     lead = np.ones(256, dtype=np.int32)
     lead[0x80:0xC0] = 0  # continuation bytes do not start a code point
-    first, inverse = _byte_classes(np.concatenate([base.table, lead[None, :]], axis=0))
+    _, base_cls, base_small = base.class_table()
+    # the classes of bytes alike in the base and in being (or not) a lead byte
+    _, first, inverse = np.unique(base_cls.astype(np.int64) * 2 + lead, return_index=True,
+                                  return_inverse=True)  # fmt: skip
+    inverse = np.asarray(inverse).reshape(-1)
     counts = np.arange(cap + 1, dtype=np.int64)
     after = np.minimum(counts + 1, cap) if hi is None else counts + 1
     is_lead = lead[first].astype(bool)
@@ -198,12 +208,13 @@ def _count(base: ByteDFA, lo: int, hi: int | None, budget: Budget | None) -> Byt
     counter[1:, is_lead] = np.where(after <= cap, after + 1, 0)[:, None]
     counter[1:, ~is_lead] = (counts + 1)[:, None]
     try:
-        small, xs, ys = product_table(base.table[:, first], counter, "and", max_states, budget)
+        small, xs, ys = product_table(np.ascontiguousarray(base_small[:, base_cls[first]]),
+                                      counter, "and", max_states, budget)  # fmt: skip
     except GrammarError:
         raise GrammarError(f"string automaton exceeds {max_states} states") from None
     accepting = base.accepting[xs] & (ys - 1 >= lo)
     accepting[0] = False
-    return _minimize(small[:, inverse], accepting, budget)
+    return _minimize(small, accepting, budget, inverse)
 
 
 def _content(
@@ -317,7 +328,8 @@ def encode_json_string(content: ByteDFA, budget: Budget | None = None) -> ByteDF
         control characters) are rejected.
     """
     max_states = limits_of(budget).max_string_states
-    c_table, c_acc = content.table, content.accepting
+    _, c_cls, c_small = content.class_table()
+    c_table, c_acc = c_small[:, c_cls], content.accepting  # widened here only, not kept
     n = c_table.shape[0]
     final = n + 1  # states: 0 dead, 1 before the opening quote, q + 1 for content state q >= 1
 
