@@ -165,7 +165,7 @@ static PyObject *native_bounded_classes(PyObject *self, PyObject *args) {
     int code;
     Py_BEGIN_ALLOW_THREADS
     code = corral_bounded_classes(table, (int32_t)n, (int32_t)width, (const uint8_t *)va.buf,
-                                  (int32_t)rounds, cls);
+                                  (int32_t)rounds, cls, NULL);
     Py_END_ALLOW_THREADS
     if (code < 0) {
         PyErr_NoMemory();

@@ -35,6 +35,9 @@ typedef struct {
     uint64_t *hkey;                /* this round's map from signature hash to group leader */
     int32_t *hval, *hstamp;
     size_t hmask;
+    size_t cap_states, cap_edges; /* what the arrays hold (kept between automata) */
+    int32_t stamp;                /* the last stamp used: stamps only grow, so nothing is
+                                     cleared between rounds or automata */
 } work;
 
 static uint64_t signature_hash(const int32_t *table, int32_t width, const int32_t *cls,
@@ -196,35 +199,82 @@ static void work_free(work *w) {
     }
     free(w->hkey);
     w->hkey = NULL;
+    w->cap_states = w->cap_edges = 0;
 }
 
-static int work_init(work *w, const int32_t *table, int32_t n, int32_t width) {
-    memset(w, 0, sizeof *w);
-    const size_t m = (size_t)n + 3; /* at least the three starting blocks */
-    int32_t **per_state[] = {&w->elems, &w->loc,    &w->bstart, &w->bend,  &w->tmark,
-                             &w->bmark, &w->thead,  &w->tnext,  &w->tcnt,  &w->blocks,
-                             &w->rep,   &w->leader, &w->gsize,  &w->ghead, &w->gnext,
-                             &w->gmark, &w->lnext,  &w->moved};
-    for (size_t i = 0; i < sizeof per_state / sizeof per_state[0]; ++i) {
-        if ((*per_state[i] = calloc(m, sizeof(int32_t))) == NULL) {
+void corral_classes_work_free(corral_classes_work *cw) {
+    if (cw != NULL && cw->data != NULL) {
+        work_free((work *)cw->data);
+        free(cw->data);
+        cw->data = NULL;
+    }
+}
+
+/* Zero every stamp array and start the stamps again. */
+static void reset_stamps(work *w) {
+    memset(w->tmark, 0, w->cap_states * sizeof(int32_t));
+    memset(w->bmark, 0, w->cap_states * sizeof(int32_t));
+    memset(w->gmark, 0, w->cap_states * sizeof(int32_t));
+    memset(w->hstamp, 0, (w->hmask + 1) * sizeof(int32_t));
+    w->stamp = 0;
+}
+
+/* Make room for m states and n_edges edges (arrays kept from earlier automata when large
+ * enough).  -1 without memory (the work is then freed). */
+static int work_reserve(work *w, size_t m, size_t n_edges) {
+    if (m > w->cap_states) {
+        size_t cap = w->cap_states ? w->cap_states : 64;
+        while (cap < m) {
+            cap *= 2;
+        }
+        int32_t **per_state[] = {&w->elems, &w->loc,    &w->bstart, &w->bend,  &w->tmark,
+                                 &w->bmark, &w->thead,  &w->tnext,  &w->tcnt,  &w->blocks,
+                                 &w->rep,   &w->leader, &w->gsize,  &w->ghead, &w->gnext,
+                                 &w->gmark, &w->lnext,  &w->moved,  &w->pred_ptr};
+        for (size_t i = 0; i < sizeof per_state / sizeof per_state[0]; ++i) {
+            free(*per_state[i]);
+            if ((*per_state[i] = malloc((cap + 1) * sizeof(int32_t))) == NULL) {
+                work_free(w);
+                return -1;
+            }
+        }
+        size_t hcap = 16;
+        while (hcap < 2 * cap) {
+            hcap *= 2;
+        }
+        free(w->hkey);
+        free(w->hval);
+        free(w->hstamp);
+        w->hkey = malloc(hcap * sizeof(uint64_t));
+        w->hval = malloc(hcap * sizeof(int32_t));
+        w->hstamp = malloc(hcap * sizeof(int32_t));
+        if (w->hkey == NULL || w->hval == NULL || w->hstamp == NULL) {
+            work_free(w);
             return -1;
         }
+        w->hmask = hcap - 1;
+        w->cap_states = cap;
+        reset_stamps(w);
     }
-    size_t cap = 16;
-    while (cap < 2 * m) {
-        cap *= 2;
+    if (n_edges > w->cap_edges) {
+        size_t cap = w->cap_edges ? w->cap_edges : 256;
+        while (cap < n_edges) {
+            cap *= 2;
+        }
+        free(w->preds);
+        if ((w->preds = malloc(cap * sizeof(int32_t))) == NULL) {
+            work_free(w);
+            return -1;
+        }
+        w->cap_edges = cap;
     }
-    w->hmask = cap - 1;
-    w->hkey = malloc(cap * sizeof(uint64_t));
-    w->hval = malloc(cap * sizeof(int32_t));
-    w->hstamp = calloc(cap, sizeof(int32_t));
-    w->pred_ptr = calloc(m + 1, sizeof(int32_t));
+    return 0;
+}
+
+/* The reverse edges of the table, leaving out those into the dead state. */
+static void build_preds(work *w, const int32_t *table, int32_t n, int32_t width) {
     const size_t n_edges = (size_t)n * (size_t)width;
-    w->preds = malloc((n_edges > 0 ? n_edges : 1) * sizeof(int32_t));
-    if (w->hkey == NULL || w->hval == NULL || w->hstamp == NULL || w->pred_ptr == NULL ||
-        w->preds == NULL) {
-        return -1;
-    }
+    memset(w->pred_ptr, 0, ((size_t)n + 1) * sizeof(int32_t));
     for (size_t e = 0; e < n_edges; ++e) {
         w->pred_ptr[table[e] + 1] += table[e] != 0;
     }
@@ -241,19 +291,33 @@ static int work_init(work *w, const int32_t *table, int32_t n, int32_t width) {
             }
         }
     }
-    return 0;
 }
 
 int corral_bounded_classes(const int32_t *table, int32_t n, int32_t width,
-                           const uint8_t *accepting, int32_t rounds, int32_t *cls) {
+                           const uint8_t *accepting, int32_t rounds, int32_t *cls,
+                           corral_classes_work *cw) {
     if (n <= 0) {
         return 0;
     }
-    work w;
-    if (work_init(&w, table, n, width) < 0) {
-        work_free(&w);
+    corral_classes_work own = {NULL};
+    if (cw == NULL) {
+        cw = &own;
+    }
+    if (cw->data == NULL && (cw->data = calloc(1, sizeof(work))) == NULL) {
         return -1;
     }
+    work *wp = (work *)cw->data;
+    if (work_reserve(wp, (size_t)n + 3, (size_t)n * (size_t)width) < 0) {
+        corral_classes_work_free(cw);
+        return -1;
+    }
+    if (wp->stamp > INT32_MAX - rounds - 2) {
+        reset_stamps(wp);
+    }
+    const int32_t base = wp->stamp;
+    wp->stamp += rounds + 1;
+    build_preds(wp, table, n, width);
+    work w = *wp; /* the arrays are shared; the count of moved states is this call's */
     int32_t size[3] = {0, 0, 0};
     for (int32_t s = 0; s < n; ++s) {
         cls[s] = s == 0 ? 0 : (accepting[s] ? 1 : 2);
@@ -275,7 +339,7 @@ int corral_bounded_classes(const int32_t *table, int32_t n, int32_t width,
         }
     }
     for (int32_t r = 0; r < rounds; ++r) {
-        const int32_t stamp = r + 1;
+        const int32_t stamp = base + r + 1;
         int32_t n_affected = 0;
         if (r == 0) {
             for (int32_t s = 0; s < n; ++s) {
@@ -295,6 +359,6 @@ int corral_bounded_classes(const int32_t *table, int32_t n, int32_t width,
             break; /* stable: no string of any length tells the blocks apart */
         }
     }
-    work_free(&w);
+    corral_classes_work_free(&own);
     return 0;
 }

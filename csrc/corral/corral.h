@@ -231,10 +231,17 @@ int corral_column_classes(const int32_t *table, size_t n, size_t width, uint8_t 
  * state s in Moore's partition after `rounds` rounds from {dead, accepting, other}, or at its
  * fixpoint if sooner: states share a block when no string of at most `rounds` bytes tells them
  * apart.  Block numbers are arbitrary.  0, or -1 when out of memory.  This is
- * corral.automata.minimize.bounded_classes_py, the specification.
+ * corral.automata.minimize.bounded_classes_py, the specification.  `work` (or NULL) keeps the
+ * scratch arrays between calls, so that many small automata do not each allocate them.
  */
+typedef struct corral_classes_work {
+    void *data; /* scratch arrays kept between calls (NULL at first) */
+} corral_classes_work;
 int corral_bounded_classes(const int32_t *table, int32_t n, int32_t width,
-                           const uint8_t *accepting, int32_t rounds, int32_t *cls);
+                           const uint8_t *accepting, int32_t rounds, int32_t *cls,
+                           corral_classes_work *work);
+/* Free the scratch arrays of corral_bounded_classes (safe on a zeroed struct). */
+void corral_classes_work_free(corral_classes_work *work);
 
 /*
  * Product of two byte DFAs over joint byte classes (dfa_product.c).

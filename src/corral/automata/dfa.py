@@ -204,6 +204,9 @@ class ByteDFA:
         The full table as nested Python lists (fast scalar stepping).
     accept_list:
         ``accepting`` as a Python list.
+    shared:
+        Whether a cache keeps this automaton between compilations (:meth:`shrink`): results
+        computed from shared automata alone may be kept there too.
     """
 
     _table: np.ndarray | None
@@ -237,6 +240,7 @@ class ByteDFA:
         self._out: list[tuple[int, ...]] | None = None
         self._table = full
         self._derived: dict[object, object] = {}
+        self.shared = False
 
     def _compact(self) -> tuple[np.ndarray, np.ndarray]:
         """The class of each byte and the table over the classes (made from the full table on
@@ -251,10 +255,12 @@ class ByteDFA:
 
     def shrink(self) -> None:
         """Hold only the table over byte classes (drop the full table, made again if asked
-        for): what a cache that keeps automata between compilations wants."""
+        for) and mark the automaton :attr:`shared`: what a cache that keeps automata between
+        compilations does with those it stores."""
         self._compact()
         self._table = None
         self._rows = None
+        self.shared = True
 
     @classmethod
     def from_classes(

@@ -102,7 +102,7 @@ def native_grammar(
         accept.tobytes(),
         vocab_size,
         bytes(_kind(unique, t) for t in range(len(dfas))),
-        _i32([c for t, d in enumerate(dfas) for c in _counts(unique, t, d.n_states)]),
+        _counts(unique, base).tobytes(),
     )
 
 
@@ -113,8 +113,11 @@ def _kind(unique: UniqueTables | None, t: int) -> int:
     return 1 if t in unique.terminals else 2 if t in unique.closers else 0
 
 
-def _counts(unique: UniqueTables | None, t: int, n_states: int) -> tuple[int, ...]:
-    """Terminal ``t``'s continuation counts per state (zeros where it is not a unique item)."""
-    if unique is None or t not in unique.terminals:
-        return (0,) * n_states
-    return unique.counts[t]
+def _counts(unique: UniqueTables | None, base: np.ndarray) -> np.ndarray:
+    """Per automaton state (terminal ``t``'s from ``base[t]``), its terminal's continuation
+    count: zeros but for the unique-item terminals."""
+    out = np.zeros(int(base[-1]), dtype=np.int32)
+    if unique is not None:
+        for t in unique.terminals:
+            out[base[t] : base[t + 1]] = unique.counts[t]
+    return out

@@ -142,6 +142,8 @@ class SchemaContext:
         self, name: str, op: Callable[[ByteDFA, ByteDFA, Budget], ByteDFA], a: ByteDFA,
         b: ByteDFA,
     ) -> ByteDFA:  # fmt: skip
+        if a.shared and b.shared:  # both kept by the cache: so is the result, for any schema
+            return self.memo(("op", name, a, b), lambda: op(a, b, self.budget))
         key = (name, a, b)
         got = self._ops.get(key)
         if got is None:

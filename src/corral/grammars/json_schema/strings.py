@@ -59,6 +59,24 @@ _U_HIGH = list(range(0x10, 0x20))  # \u001x
 _HEX = "0123456789abcdef"
 
 
+def _roles() -> tuple[np.ndarray, np.ndarray]:
+    """Whether each byte is plain text in a canonical JSON string, and its part in the
+    encoding: 0 plain text, 1 a control byte, else its own number (a quote, a backslash, an
+    escape letter, a hex digit). Read-only."""
+    is_raw = np.zeros(256, dtype=bool)
+    is_raw[_RAW] = True
+    role = np.where(is_raw, 0, 1).astype(np.int64)
+    special = {_QUOTE, _BACKSLASH, *map(ord, "".join(_SIMPLE_ESCAPES.values()) + "u01" + _HEX)}
+    for i, b in enumerate(sorted(special)):
+        role[b] = 2 + i
+    is_raw.setflags(write=False)
+    role.setflags(write=False)
+    return is_raw, role
+
+
+_IS_RAW, _ROLE = _roles()
+
+
 # --------------------------------------------------------------------------- minimisation
 def _byte_classes(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Bytes that act alike in every state: a representative per class, the class of each byte."""
@@ -329,18 +347,28 @@ def encode_json_string(content: ByteDFA, budget: Budget | None = None) -> ByteDF
     """
     max_states = limits_of(budget).max_string_states
     _, c_cls, c_small = content.class_table()
-    c_table, c_acc = c_small[:, c_cls], content.accepting  # widened here only, not kept
-    n = c_table.shape[0]
+    c_acc = content.accepting
+    n = c_small.shape[0]
     final = n + 1  # states: 0 dead, 1 before the opening quote, q + 1 for content state q >= 1
+    # Output columns: bytes alike in the content and in their part in the encoding (a quote,
+    # a backslash, an escape letter or hex digit, a control byte, or plain text).
+    key = c_cls.astype(np.int64) * 64 + _ROLE
+    _, rep, col = np.unique(key, return_index=True, return_inverse=True)
+    col = np.asarray(col).reshape(-1)
 
     def image(targets: np.ndarray) -> np.ndarray:
         return np.where(targets != 0, targets + 1, 0)
 
-    body = c_table[1:]
-    alive = body != 0
-    has_low, has_high = alive[:, _U_LOW].any(axis=1), alive[:, _U_HIGH].any(axis=1)
+    body = c_small[1:]  # content transitions over the content's classes
+
+    def after(byte: int | np.ndarray) -> np.ndarray:
+        """Content transitions on a byte (the character a raw byte or an escape stands for)."""
+        return body[:, c_cls[byte]]
+
+    has_low = (after(np.array(_U_LOW)) != 0).any(axis=1)
+    has_high = (after(np.array(_U_HIGH)) != 0).any(axis=1)
     has_u = has_low | has_high
-    has_esc = has_u | alive[:, list(_SIMPLE_ESCAPES)].any(axis=1)
+    has_esc = has_u | (after(np.array(list(_SIMPLE_ESCAPES))) != 0).any(axis=1)
     next_id = n + 2
 
     def allocate(mask: np.ndarray) -> np.ndarray:
@@ -354,14 +382,15 @@ def encode_json_string(content: ByteDFA, budget: Budget | None = None) -> ByteDF
     u4_low, u4_high = allocate(has_low), allocate(has_high)
     if next_id > 2 * max_states:
         raise GrammarError(f"JSON string automaton exceeds {2 * max_states} states")
-    table = np.zeros((next_id, 256), dtype=np.int32)
-    table[1, _QUOTE] = 2
+    table = np.zeros((next_id, rep.shape[0]), dtype=np.int32)
+    table[1, col[_QUOTE]] = 2
     states = np.arange(2, n + 1)
-    table[2 : n + 1, _RAW] = image(body[:, _RAW])
-    table[2 : n + 1, _QUOTE] = np.where(c_acc[1:], final, 0)
-    table[states[has_esc], _BACKSLASH] = esc[has_esc]
+    raw = rep[_IS_RAW[rep]]  # a byte of each column of plain text
+    table[2 : n + 1, col[raw]] = image(after(raw))
+    table[2 : n + 1, col[_QUOTE]] = np.where(c_acc[1:], final, 0)
+    table[states[has_esc], col[_BACKSLASH]] = esc[has_esc]
     for byte, letter in _SIMPLE_ESCAPES.items():
-        table[esc[has_esc], ord(letter)] = image(body[has_esc, byte])
+        table[esc[has_esc], col[ord(letter)]] = image(after(byte)[has_esc])
     for src, dst, char, mask in (
         (esc, u1, "u", has_u),
         (u1, u2, "0", has_u),
@@ -369,13 +398,13 @@ def encode_json_string(content: ByteDFA, budget: Budget | None = None) -> ByteDF
         (u3, u4_low, "0", has_low),
         (u3, u4_high, "1", has_high),
     ):
-        table[src[mask], ord(char)] = dst[mask]
+        table[src[mask], col[ord(char)]] = dst[mask]
     for last, group, mask in ((u4_low, _U_LOW, has_low), (u4_high, _U_HIGH, has_high)):
         for byte in group:
-            table[last[mask], ord(_HEX[byte & 0xF])] = image(body[mask, byte])
+            table[last[mask], col[ord(_HEX[byte & 0xF])]] = image(after(byte)[mask])
     accepting = np.zeros(next_id, dtype=bool)
     accepting[final] = True
-    out = _minimize(table, accepting, budget)
+    out = _minimize(table, accepting, budget, col)
     if out.n_states > max_states:
         raise GrammarError(f"JSON string automaton exceeds {max_states} states")
     return out
