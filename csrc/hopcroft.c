@@ -3,7 +3,8 @@
  *
  * J. Hopcroft, "An n log n algorithm for minimizing states in a finite automaton" (1971), in
  * the formulation of Knuutila (2001): blocks are kept as contiguous ranges of one array of
- * states, and a worklist holds (block, symbol) splitters.  Taking a splitter (B, c) marks the
+ * states, and a worklist holds (block, symbol) splitters, at first every block but the dead
+ * state's for each symbol.  Taking a splitter (B, c) marks the
  * states with a c-transition into B; every block holding marked and unmarked states is split,
  * and for each symbol the splitter list gains the new block where the old one was listed, else
  * the smaller half.  The result is the coarsest partition compatible with the initial one and
@@ -108,8 +109,14 @@ int corral_hopcroft(const int32_t *small, size_t n, size_t C, int64_t *cls, size
         p.blk[s] = b;
     }
     p.n_blocks = (int32_t)n_cls;
+    /* Splitting by every block but one is enough (the last one's split is implied): the
+     * dead state's block is left out, whose many incoming transitions would mark nearly every
+     * state for each symbol. */
     size_t n_work = 0;
     for (size_t b = 0; b < n_cls; ++b) {
+        if (b == (size_t)cls[0] && n_cls > 1) {
+            continue;
+        }
         for (size_t c = 0; c < C; ++c) {
             work[2 * n_work] = (int32_t)b;
             work[2 * n_work + 1] = (int32_t)c;

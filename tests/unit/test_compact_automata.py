@@ -140,3 +140,21 @@ def test_column_classes_rejects_bad_input(args: tuple[object, ...], words: str) 
 def test_byte_dfa_wants_a_full_table() -> None:
     with pytest.raises(ValueError, match="256"):
         ByteDFA(np.zeros((2, 3), dtype=np.int32), np.zeros(2, dtype=bool))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=40) | st.sampled_from([bytes(range(256)), b"", b"\x00" * 5]))
+def test_literal_automata_are_built_over_canonical_classes(data: bytes) -> None:
+    from corral.automata.regex import literal_dfa
+
+    text = data.decode("latin-1")
+    dfa = literal_dfa(text)
+    raw = text.encode("utf-8", "surrogatepass")
+    full = np.zeros((len(raw) + 2, 256), dtype=np.int32)
+    for i, b in enumerate(raw):
+        full[i + 1, b] = i + 2
+    want_classes, want_small = canonical(full)
+    _, classes, small = dfa.class_table()
+    np.testing.assert_array_equal(classes, want_classes)
+    np.testing.assert_array_equal(small, want_small)
+    assert dfa.matches(raw) == bool(raw) and not dfa.matches(raw + b"x")

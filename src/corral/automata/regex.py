@@ -283,9 +283,16 @@ def literal_dfa(
         )
     if case_insensitive:
         return compile_regex("(?i:" + re.escape(text) + ")", what, budget=budget)
-    table = np.zeros((n + 2, 256), dtype=np.int32)
-    for i, b in enumerate(data):
-        table[i + 1, b] = i + 2
+    # Built over its byte classes: each byte of the text its own class, every other byte one
+    # more (dead) class; classes numbered by their first byte, as ByteDFA numbers them.
+    distinct = set(data)
+    other = next((b for b in range(256) if b not in distinct), None)
+    firsts = sorted(distinct if other is None else distinct | {other})
+    number = {b: k for k, b in enumerate(firsts)}
+    classes = np.full(256, 0 if other is None else number[other], dtype=np.uint8)
+    classes[list(distinct)] = [number[b] for b in distinct]
+    table = np.zeros((n + 2, len(firsts)), dtype=np.int32)
+    table[np.arange(1, n + 1), [number[b] for b in data]] = np.arange(2, n + 2)
     accepting = np.zeros(n + 2, dtype=bool)
     accepting[n + 1] = True
-    return ByteDFA(table, accepting)
+    return ByteDFA.from_canonical(table, classes, accepting)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from corral.automata.dfa import ByteDFA
-from corral.automata.ops import empty_dfa, minimize
+from corral.automata.ops import empty_dfa, minimize_over
 from corral.errors import CompileLimitExceeded
 from corral.grammars.json_schema.algebra import ArraySpec, Conj, Lang, ObjectSpec, Prop
 from corral.limits import Budget, limits_of
@@ -112,11 +112,15 @@ def texts_dfa(
         if len(children) > most:
             raise CompileLimitExceeded(f"{what}: the texts need more than {most} automaton states "
                                 "(Limits.max_string_states)")  # fmt: skip
-    table = np.zeros((len(children), 256), dtype=np.int32)
+    # one column per byte the texts use, and one (dead) for every other byte
+    used = sorted({b for row in children for b in row})
+    byte_col = np.full(256, len(used), dtype=np.int64)
+    byte_col[used] = np.arange(len(used))
+    table = np.zeros((len(children), len(used) + 1), dtype=np.int32)
     for s, row in enumerate(children):
         for b, t in row.items():
-            table[s, b] = t
-    return minimize(table, np.array(accepting, dtype=bool))
+            table[s, byte_col[b]] = t
+    return minimize_over(table, byte_col, np.array(accepting, dtype=bool))
 
 
 def candidates_lang(
