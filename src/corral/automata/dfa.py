@@ -391,9 +391,10 @@ class ByteDFA:
 
     def matches(self, data: bytes) -> bool:
         """Whether ``data`` (non-empty) is a complete lexeme."""
+        rows = self.rows
         s = 1
         for b in data:
-            s = self.rows[s][b]
+            s = rows[s][b]
             if s == 0:
                 return False
         return bool(data) and self.accept_list[s]

@@ -326,7 +326,7 @@ def compile_grammar(
         raise ValueError(f"engine must be 'native' or 'reference', got {engine!r}")
     if engine == "native" and native_function("engine_grammar") is None:
         raise ValueError("engine='native' needs the C extension corral._native, not built here")
-    grammar.check()
+    checked = grammar.checked_productive()
     limits = DEFAULT_LIMITS if limits is None else limits
     tok_vocab = int(tokenizer.vocab_size)
     if vocab_size is None:
@@ -374,7 +374,8 @@ def compile_grammar(
             emptied[name] = cut
         dfas_list.append(dfa)
     unusable = frozenset(emptied)
-    productive = productive_symbols(grammar, unusable)
+    # the check's productive symbols are these when no terminal is unusable
+    productive = checked if not unusable else productive_symbols(grammar, unusable)
     if grammar.start not in productive and not grammar.is_empty:
         raise _unspellable_error(grammar, emptied)
     tables = EarleyTables.build(grammar, unusable, productive)

@@ -266,8 +266,16 @@ class Grammar:
         """
         self._check()
 
-    def _check(self) -> list[str]:
-        """The checks of :meth:`check`; returns the unreachable-rule messages."""
+    def checked_productive(self) -> set[str]:
+        """:meth:`check`, returning the productive symbols it found (terminals, and the rules
+        that derive some string), so that a compiler need not find them again."""
+        productive: set[str] = set()
+        self._check(productive)
+        return productive
+
+    def _check(self, productive_out: set[str] | None = None) -> list[str]:
+        """The checks of :meth:`check`; returns the unreachable-rule messages (and adds the
+        productive symbols to ``productive_out``)."""
         for name, term in self.terminals.items():
             if name != term.name:
                 raise GrammarError(f"{self.source}: terminal key {name!r} != name {term.name!r}")
@@ -316,6 +324,8 @@ class Grammar:
                 )
             return []
         productive = self._productive()
+        if productive_out is not None:
+            productive_out.update(productive)
         reachable = self._reachable()
         if self.start not in productive:
             raise GrammarError(
