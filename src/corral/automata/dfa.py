@@ -10,8 +10,9 @@ handled like any other byte sequence.
 A :class:`ByteDFA` holds its table over its byte classes (bytes whose columns are equal): an
 ``(n_states, classes)`` table and the class of each byte, the full table made only when asked
 for. JSON Schema automata have ten to thirty classes, so this is 10-25 times less memory
-(the automata a 300-schema run keeps in its cache: 164 MB full, 12 MB over classes), and the
-operations on them (products, minimisation, restriction) work on the narrow table.
+(the 3,137 automata a 300-schema Qwen run leaves in its cache: 26 MB over classes, 317 MB as
+full tables), and the operations on them (products, minimisation, restriction) work on the
+narrow table.
 """
 
 from __future__ import annotations
@@ -191,8 +192,9 @@ class ByteDFA:
     Parameters
     ----------
     table:
-        ``int32`` array ``(n_states, 256)`` of next states; only its byte classes and the table
-        over them are kept (:meth:`from_classes` builds from those directly).
+        ``int32`` array ``(n_states, 256)`` of next states. It is kept over its byte classes;
+        a table of at most :data:`KEEP_FULL_UP_TO` states is also kept whole until
+        :meth:`shrink` (:meth:`from_classes` builds from a class table directly).
     accepting:
         ``bool`` array ``(n_states,)``.
 
