@@ -158,3 +158,35 @@ def test_literal_automata_are_built_over_canonical_classes(data: bytes) -> None:
     np.testing.assert_array_equal(classes, want_classes)
     np.testing.assert_array_equal(small, want_small)
     assert dfa.matches(raw) == bool(raw) and not dfa.matches(raw + b"x")
+
+
+def test_readers_and_shrink_in_threads_agree() -> None:
+    import threading
+
+    from corral.automata.regex import compile_regex
+
+    dfa = compile_regex("[a-c]{1,40}x|[d-f]+")
+    want_full = dfa.table.copy()
+    want_rows = want_full.tolist()
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for _ in range(300):
+                assert dfa.rows[3] == want_rows[3]
+                assert np.array_equal(dfa.table, want_full)
+                assert np.array_equal(dfa.row(5), want_full[5])
+                assert dfa.matches(b"abcx") and not dfa.matches(b"abc")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    def shrink() -> None:
+        for _ in range(300):
+            dfa.shrink()
+
+    threads = [threading.Thread(target=read) for _ in range(3)] + [threading.Thread(target=shrink)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]

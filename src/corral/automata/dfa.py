@@ -247,13 +247,16 @@ class ByteDFA:
     def _compact(self) -> tuple[np.ndarray, np.ndarray]:
         """The class of each byte and the table over the classes (made from the full table on
         first use for a small automaton built from one)."""
-        if self._small is None or self._byte_class is None:
-            assert self._table is not None
-            classes = column_classes(self._table)
-            reps = np.unique(classes, return_index=True)[1]  # the first byte of each class
-            self._small = np.ascontiguousarray(self._table[:, reps])
-            self._byte_class = classes.astype(np.uint8)
-        return self._byte_class, self._small
+        classes, small = self._byte_class, self._small
+        if small is None or classes is None:
+            full = self._table  # read once: another thread may shrink this automaton meanwhile
+            assert full is not None
+            got = column_classes(full)
+            reps = np.unique(got, return_index=True)[1]  # the first byte of each class
+            classes, small = got.astype(np.uint8), np.ascontiguousarray(full[:, reps])
+            self._byte_class = classes  # set before the table: readers test the table first
+            self._small = small
+        return classes, small
 
     def shrink(self) -> None:
         """Hold only the table over byte classes (drop the full table, made again if asked
@@ -293,15 +296,17 @@ class ByteDFA:
         """The full ``int32`` table ``(n_states, 256)``, made on first use and kept (the
         reference engine and infilling step it byte by byte); compilation works on
         :meth:`class_table` and never makes it."""
-        if self._table is None:
+        full = self._table  # read once: another thread may shrink this automaton meanwhile
+        if full is None:
             classes, small = self._compact()
-            self._table = np.take(small, classes, axis=1)  # C order
-        return self._table
+            full = self._table = np.take(small, classes, axis=1)  # C order
+        return full
 
     def row(self, state: int) -> np.ndarray:
         """The full ``(256,)`` row of ``state`` (without making the full table)."""
-        if self._table is not None:
-            out: np.ndarray = self._table[state]
+        full = self._table
+        if full is not None:
+            out: np.ndarray = full[state]
             return out
         classes, small = self._compact()
         out = small[state][classes]
@@ -311,9 +316,10 @@ class ByteDFA:
     def nbytes(self) -> int:
         """Bytes of the arrays held (the table over classes, and the full table while held)."""
         held = self.accepting.nbytes
-        if self._small is not None:
-            held += self._small.nbytes + 256
-        return int(held + (self._table.nbytes if self._table is not None else 0))
+        small, full = self._small, self._table
+        if small is not None:
+            held += small.nbytes + 256
+        return int(held + (full.nbytes if full is not None else 0))
 
     def derived(self, key: object, build: Callable[[], T]) -> T:
         """``build()``, computed once per ``key`` and kept with this automaton: things made
@@ -361,19 +367,23 @@ class ByteDFA:
     def rows(self) -> list[list[int]]:
         """The full table as nested Python lists, for fast scalar stepping (computed once; for
         large automata each row is widened when first used)."""
-        if self._rows is None:
-            if self._n > LAZY_ROWS_ABOVE:
-                classes, small = self._compact()
-                self._rows = _LazyClassRows(small, classes)  # type: ignore[assignment]
-            else:
-                self._rows = self.row_lists_now()
-        assert self._rows is not None
-        return self._rows
+        got = self._rows  # read once: another thread may shrink this automaton meanwhile
+        if got is not None:
+            return got
+        rows: list[list[int]]
+        if self._n > LAZY_ROWS_ABOVE:
+            classes, small = self._compact()
+            rows = _LazyClassRows(small, classes)  # type: ignore[assignment]
+        else:
+            rows = self.row_lists_now()
+        self._rows = rows
+        return rows
 
     def row_lists_now(self) -> list[list[int]]:
         """The full table as nested lists, made now (without keeping the full table)."""
-        if self._table is not None:
-            got: list[list[int]] = self._table.tolist()
+        full = self._table
+        if full is not None:
+            got: list[list[int]] = full.tolist()
             return got
         classes, small = self._compact()
         wide: list[list[int]] = small[:, classes].tolist()
