@@ -190,3 +190,30 @@ def test_readers_and_shrink_in_threads_agree() -> None:
     for t in threads:
         t.join()
     assert not errors, errors[0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 9), st.binary(min_size=1, max_size=6), st.integers(1, 9)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_format_edge_tables_equal_the_wide_table(edges: list[tuple[int, bytes, int]]) -> None:
+    from corral.grammars.json_schema.formats import _edge_table
+
+    # later edges win a byte, as row assignment in order does
+    wide = np.zeros((10, 256), dtype=np.int32)
+    for s, data, t in edges:
+        wide[s, list(data)] = t
+    last: dict[tuple[int, int], int] = {}
+    for s, data, t in edges:
+        for b in data:
+            last[(s, b)] = t
+    src, data_of, dst = zip(*edges, strict=True)
+    table, byte_col = _edge_table(10, list(src), list(data_of), list(dst))
+    got = table[:, byte_col]
+    np.testing.assert_array_equal(got, wide)
+    for (s, b), t in last.items():
+        assert got[s, b] == t

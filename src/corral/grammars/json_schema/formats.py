@@ -35,7 +35,7 @@ import numpy as np
 
 from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA
-from corral.automata.ops import minimize
+from corral.automata.ops import minimize_over
 from corral.automata.regex import compile_regex
 from corral.limits import Budget, limits_of
 
@@ -156,6 +156,35 @@ _Edges = list[tuple[bytes, Hashable]]
 _Step = Callable[[Hashable], tuple[bool, _Edges]]
 
 
+def _edge_table(
+    n_states: int, src: list[int], data_of: list[bytes], dst: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The table of edges ``src[k] --data_of[k]--> dst[k]`` over byte columns, and the column
+    of each byte: bytes that every edge's byte set takes or leaves together share a column,
+    and bytes no edge reads share one more (dead) column."""
+    groups = list(dict.fromkeys(data_of))
+    member: dict[int, list[int]] = {}  # byte -> the groups holding it
+    for g, data in enumerate(groups):
+        for b in data:
+            member.setdefault(b, []).append(g)
+    atoms = list(dict.fromkeys(tuple(v) for v in member.values()))
+    atom_of = {a: k for k, a in enumerate(atoms)}
+    byte_col = np.full(256, len(atoms), dtype=np.int64)
+    for b, v in member.items():
+        byte_col[b] = atom_of[tuple(v)]
+    cols_of = [sorted({atom_of[tuple(member[b])] for b in data}) for data in groups]
+    group_of = {data: g for g, data in enumerate(groups)}
+    rows, cols, targets = [], [], []
+    for s, data, t in zip(src, data_of, dst, strict=True):
+        for c in cols_of[group_of[data]]:
+            rows.append(s)
+            cols.append(c)
+            targets.append(t)
+    table = np.zeros((n_states, len(atoms) + 1), dtype=np.int32)
+    table[rows, cols] = targets
+    return table, byte_col
+
+
 def _explore(start: Hashable, step: _Step) -> ByteDFA:
     """The minimal automaton of the states reachable from ``start`` under ``step``.
 
@@ -164,21 +193,24 @@ def _explore(start: Hashable, step: _Step) -> ByteDFA:
     """
     ids: dict[Hashable, int] = {start: 1}
     order = [start]
-    rows = [np.zeros(256, dtype=np.int32)]
     accepting = [False]
+    src: list[int] = []  # the edges, as parallel lists: from state, bytes, to state
+    data_of: list[bytes] = []
+    dst: list[int] = []
     i = 0
     while i < len(order):
         acc, edges = step(order[i])
-        row = np.zeros(256, dtype=np.int32)
         for data, nxt in edges:
             sid = ids.setdefault(nxt, len(order) + 1)
             if sid == len(order) + 1:
                 order.append(nxt)
-            row[list(data)] = sid
-        rows.append(row)
+            src.append(i + 1)
+            data_of.append(data)
+            dst.append(sid)
         accepting.append(acc)
         i += 1
-    return minimize(np.stack(rows), np.array(accepting, dtype=bool))
+    table, byte_col = _edge_table(len(accepting), src, data_of, dst)
+    return minimize_over(table, byte_col, np.array(accepting, dtype=bool))
 
 
 _DIGIT_BYTES = b"0123456789"
@@ -307,13 +339,18 @@ def _hostname_dfa(label_max: int, total_max: int) -> ByteDFA:
     remap = {0: 0, start: 1}
     for sid in range(1, len(rows)):
         remap.setdefault(sid, len(remap))
-    table = np.zeros((len(rows), 256), dtype=np.int32)
     accepting = np.zeros(len(rows), dtype=bool)
+    src: list[int] = []
+    data_of: list[bytes] = []
+    dst: list[int] = []
     for sid, (acc, edges) in enumerate(rows):
         accepting[remap[sid]] = acc
         for data, target in edges:
-            table[remap[sid], list(data)] = remap[target]
-    return ByteDFA(table, accepting)
+            src.append(remap[sid])
+            data_of.append(data)
+            dst.append(remap[target])
+    table, byte_col = _edge_table(len(rows), src, data_of, dst)
+    return ByteDFA.from_classes(table, byte_col, accepting)  # minimal already: hash-consed
 
 
 # --------------------------------------------------------------------------- public API
