@@ -21,6 +21,32 @@ PyDoc_STRVAR(byte_classes_doc,
              "Classes of equal columns of a C-contiguous int32 (n_states, 256) next-state\n"
              "table, numbered by their first byte.  Returns 256 bytes (the class of each byte).\n");
 
+/* The classes of equal columns of the (n, width) int32 table in `view` (released here), as
+ * `width` bytes; shared by byte_classes and column_classes. */
+static PyObject *classes_of_view(Py_buffer *view, Py_ssize_t n, Py_ssize_t width) {
+    PyObject *result = NULL;
+    if (n < 1 || width < 1 || width > 256 || n > PY_SSIZE_T_MAX / (4 * 256) ||
+        view->len != n * width * 4) {
+        PyErr_Format(PyExc_ValueError,
+                     "table must hold n_states * width int32 entries (n_states >= 1, 1 <= "
+                     "width <= 256): got %zd bytes for (%zd, %zd)",
+                     view->len, n, width);
+        goto done;
+    }
+    if ((uintptr_t)view->buf % 4 != 0) {
+        PyErr_SetString(PyExc_ValueError, "table must be aligned to 4 bytes");
+        goto done;
+    }
+    uint8_t out[256];
+    Py_BEGIN_ALLOW_THREADS
+    corral_column_classes((const int32_t *)view->buf, (size_t)n, (size_t)width, out);
+    Py_END_ALLOW_THREADS
+    result = PyBytes_FromStringAndSize((const char *)out, width);
+done:
+    PyBuffer_Release(view);
+    return result;
+}
+
 static PyObject *native_byte_classes(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer view;
@@ -28,26 +54,7 @@ static PyObject *native_byte_classes(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*n:byte_classes", &view, &n)) {
         return NULL;
     }
-    PyObject *result = NULL;
-    if (n < 1 || n > PY_SSIZE_T_MAX / 1024 || view.len != n * 1024) {
-        PyErr_Format(PyExc_ValueError,
-                     "table must hold n_states * 256 int32 entries (n_states >= 1): got %zd "
-                     "bytes for n_states=%zd",
-                     view.len, n);
-        goto done;
-    }
-    if ((uintptr_t)view.buf % 4 != 0) {
-        PyErr_SetString(PyExc_ValueError, "table must be aligned to 4 bytes");
-        goto done;
-    }
-    uint8_t out[256];
-    Py_BEGIN_ALLOW_THREADS
-    corral_byte_classes((const int32_t *)view.buf, (size_t)n, out);
-    Py_END_ALLOW_THREADS
-    result = PyBytes_FromStringAndSize((const char *)out, 256);
-done:
-    PyBuffer_Release(&view);
-    return result;
+    return classes_of_view(&view, n, 256);
 }
 
 /* Check that `view` holds rows * cols int32 entries, 4-byte aligned. */
@@ -267,27 +274,7 @@ static PyObject *native_column_classes(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*nn:column_classes", &view, &n, &width)) {
         return NULL;
     }
-    PyObject *result = NULL;
-    if (n < 1 || width < 1 || width > 256 || n > PY_SSIZE_T_MAX / (4 * 256) ||
-        view.len != n * width * 4) {
-        PyErr_Format(PyExc_ValueError,
-                     "table must hold n_states * width int32 entries (n_states >= 1, 1 <= "
-                     "width <= 256): got %zd bytes for (%zd, %zd)",
-                     view.len, n, width);
-        goto done;
-    }
-    if ((uintptr_t)view.buf % 4 != 0) {
-        PyErr_SetString(PyExc_ValueError, "table must be aligned to 4 bytes");
-        goto done;
-    }
-    uint8_t out[256];
-    Py_BEGIN_ALLOW_THREADS
-    corral_column_classes((const int32_t *)view.buf, (size_t)n, (size_t)width, out);
-    Py_END_ALLOW_THREADS
-    result = PyBytes_FromStringAndSize((const char *)out, width);
-done:
-    PyBuffer_Release(&view);
-    return result;
+    return classes_of_view(&view, n, width);
 }
 
 PyMethodDef corral_automata_methods[] = {

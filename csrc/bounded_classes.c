@@ -306,36 +306,35 @@ int corral_bounded_classes(const int32_t *table, int32_t n, int32_t width,
     if (cw->data == NULL && (cw->data = calloc(1, sizeof(work))) == NULL) {
         return -1;
     }
-    work *wp = (work *)cw->data;
-    if (work_reserve(wp, (size_t)n + 3, (size_t)n * (size_t)width) < 0) {
+    work *w = (work *)cw->data;
+    if (work_reserve(w, (size_t)n + 3, (size_t)n * (size_t)width) < 0) {
         corral_classes_work_free(cw);
         return -1;
     }
-    if (wp->stamp > INT32_MAX - rounds - 2) {
-        reset_stamps(wp);
+    if (w->stamp > INT32_MAX - rounds - 2) {
+        reset_stamps(w);
     }
-    const int32_t base = wp->stamp;
-    wp->stamp += rounds + 1;
-    build_preds(wp, table, n, width);
-    work w = *wp; /* the arrays are shared; the count of moved states is this call's */
+    const int32_t base = w->stamp;
+    w->stamp += rounds + 1;
+    build_preds(w, table, n, width);
     int32_t size[3] = {0, 0, 0};
     for (int32_t s = 0; s < n; ++s) {
         cls[s] = s == 0 ? 0 : (accepting[s] ? 1 : 2);
         size[cls[s]]++;
     }
-    w.bstart[0] = 0;
+    w->bstart[0] = 0;
     for (int b = 0; b < 3; ++b) {
-        w.bend[b] = w.bstart[b] + size[b];
+        w->bend[b] = w->bstart[b] + size[b];
         if (b < 2) {
-            w.bstart[b + 1] = w.bend[b];
+            w->bstart[b + 1] = w->bend[b];
         }
     }
     int32_t n_blocks = 3;
     {
-        int32_t fill[3] = {w.bstart[0], w.bstart[1], w.bstart[2]};
+        int32_t fill[3] = {w->bstart[0], w->bstart[1], w->bstart[2]};
         for (int32_t s = 0; s < n; ++s) {
-            w.loc[s] = fill[cls[s]]++;
-            w.elems[w.loc[s]] = s;
+            w->loc[s] = fill[cls[s]]++;
+            w->elems[w->loc[s]] = s;
         }
     }
     for (int32_t r = 0; r < rounds; ++r) {
@@ -343,19 +342,19 @@ int corral_bounded_classes(const int32_t *table, int32_t n, int32_t width,
         int32_t n_affected = 0;
         if (r == 0) {
             for (int32_t s = 0; s < n; ++s) {
-                touch(&w, cls, s, stamp, &n_affected);
+                touch(w, cls, s, stamp, &n_affected);
             }
         } else {
-            for (int32_t i = 0; i < w.n_moved; ++i) {
-                const int32_t m = w.moved[i];
-                for (int32_t e = w.pred_ptr[m]; e < w.pred_ptr[m + 1]; ++e) {
-                    touch(&w, cls, w.preds[e], stamp, &n_affected);
+            for (int32_t i = 0; i < w->n_moved; ++i) {
+                const int32_t m = w->moved[i];
+                for (int32_t e = w->pred_ptr[m]; e < w->pred_ptr[m + 1]; ++e) {
+                    touch(w, cls, w->preds[e], stamp, &n_affected);
                 }
             }
         }
-        group_touched(&w, table, width, cls, n_affected, stamp);
-        split_blocks(&w, cls, n_affected, stamp, &n_blocks);
-        if (w.n_moved == 0) {
+        group_touched(w, table, width, cls, n_affected, stamp);
+        split_blocks(w, cls, n_affected, stamp, &n_blocks);
+        if (w->n_moved == 0) {
             break; /* stable: no string of any length tells the blocks apart */
         }
     }
