@@ -664,13 +664,21 @@ static PyObject *engine_fill(PyObject *self, PyObject *args) {
  * int32 buffer, chosen and checked here (no Python-level view).  Returns False, writing
  * nothing, when the buffer is not of that common kind (another dtype or ndim, an index that is
  * not an int in range, a read-only, unaligned or strided row, too few words): the caller then
- * takes the general path, which reports what is wrong.
+ * takes the general path, which reports what is wrong.  A fast call: no argument tuple is
+ * made, so a mask allocates no Python object that could start a garbage collection.
  */
-static PyObject *engine_fill_at(PyObject *self, PyObject *args) {
+static PyObject *engine_fill_at(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    PyObject *cap, *mask_obj, *index_obj;
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "engine_fill_at() takes 4 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *cap = args[0], *mask_obj = args[1], *index_obj = args[2];
     Py_buffer eos;
-    if (!PyArg_ParseTuple(args, "OOOy*:engine_fill_at", &cap, &mask_obj, &index_obj, &eos)) {
+    if (PyUnicode_Check(args[3]) || PyObject_GetBuffer(args[3], &eos, PyBUF_SIMPLE) < 0) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "engine_fill_at() eos must be a bytes-like object");
+        }
         return NULL;
     }
     PyObject *result = Py_False;
@@ -922,7 +930,7 @@ PyMethodDef corral_engine_methods[] = {
      "engine_fill(matcher, row, eos)\n--\n\n"
      "Write the mask into `row` (a writable C-contiguous buffer of at least the vocabulary's\n"
      "words), with the end-of-sequence ids `eos` (int32 bytes) where it accepts."},
-    {"engine_fill_at", engine_fill_at, METH_VARARGS,
+    {"engine_fill_at", (PyCFunction)(void (*)(void))engine_fill_at, METH_FASTCALL,
      "engine_fill_at(matcher, bitmask, index, eos)\n--\n\n"
      "engine_fill on row `index` of a 1-D or 2-D int32 array, checked here; False (nothing\n"
      "written) when the array is not of that kind, True when filled."},

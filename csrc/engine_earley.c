@@ -74,6 +74,23 @@ static int cmp_idx(const void *x, const void *y) {
     return (a->o > b->o) - (a->o < b->o);
 }
 
+/* Sort a set's index: insertion sort for the few entries of most sets (qsort's calls through
+ * a comparator cost more there), qsort beyond. */
+static void sort_idx(corral_idx *v, size_t n) {
+    if (n > 32) {
+        qsort(v, n, sizeof(corral_idx), cmp_idx);
+        return;
+    }
+    for (size_t a = 1; a < n; ++a) {
+        const corral_idx x = v[a];
+        size_t b = a;
+        for (; b > 0 && cmp_idx(&v[b - 1], &x) > 0; --b) {
+            v[b] = v[b - 1];
+        }
+        v[b] = x;
+    }
+}
+
 /* Index the items of the set under construction and list its expected terminals. */
 static int finish_set(corral_matcher *m, corral_eset *es) {
     const corral_grammar *g = m->g;
@@ -93,7 +110,7 @@ static int finish_set(corral_matcher *m, corral_eset *es) {
         e->o = m->items[k].o;
     }
     es->idx_hi = (int64_t)m->n_idx;
-    qsort(m->idx + es->idx_lo, (size_t)(es->idx_hi - es->idx_lo), sizeof(corral_idx), cmp_idx);
+    sort_idx(m->idx + es->idx_lo, (size_t)(es->idx_hi - es->idx_lo));
     /* expected terminals: keys below n_terms (a sorted prefix) merged with the ignored ones */
     if (GROW(m, exp, cap_exp, m->n_exp + (size_t)g->n_terms + 1) < 0) {
         return -1;

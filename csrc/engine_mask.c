@@ -130,6 +130,17 @@ static int32_t next_cfg(corral_matcher *m, int32_t c, uint8_t byte) {
     if ((uint32_t)(known >> 32) == m->cfg_stamp) {
         return (int32_t)(uint32_t)known;
     }
+    /* most children of a walked node die: when every thread's lexer is known to die on the
+     * byte (no lexeme goes on, none ends), so does the configuration, without a step */
+    const corral_cfg cf = m->cfgs[c];
+    int32_t a = 0;
+    while (a < cf.n && m->lex_trans[(size_t)m->cfg_thr[cf.lo + a].lex * 256 + byte] == 0) {
+        ++a;
+    }
+    if (a == cf.n) {
+        m->cfg_trans[(size_t)c * 256 + byte] = (uint64_t)m->cfg_stamp << 32 | (uint32_t)CFG_DEAD;
+        return CFG_DEAD;
+    }
     int32_t got;
     int err = 0;
     const size_t lo = load_cfg(m, c, &err);

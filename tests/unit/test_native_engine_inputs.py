@@ -207,6 +207,12 @@ def test_fill_at_takes_plain_int32_rows_and_declines_the_rest() -> None:
         native.engine_fill_at(m, table, 0, i32([64]))  # EOS outside the mask
     with pytest.raises(TypeError):
         native.engine_fill_at(m, table, 0, "x")
+    with pytest.raises(TypeError, match="4 arguments"):
+        native.engine_fill_at(m, table, 0)  # a fast call: its arguments counted here
+    with pytest.raises(TypeError, match="4 arguments"):
+        native.engine_fill_at(m, table, 0, b"", 1)
+    with pytest.raises(TypeError):
+        native.engine_fill_at(m, table, 0, 7)
 
 
 def test_matcher_fill_gives_the_same_row_on_every_path() -> None:
