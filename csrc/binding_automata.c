@@ -1,6 +1,7 @@
 /*
  * binding_automata.c - CPython binding of the automata kernels that have no home in
- * binding.c: byte classes (byte_classes.c) and the product of two DFAs (dfa_product.c).
+ * binding.c: byte classes (byte_classes.c), the product of two DFAs (dfa_product.c), and the
+ * automata of text sets (texts_dfa.c).
  *
  * With binding.c, binding_engine.c and binding_trie.c, the only files that include Python.h.
  * Tables arrive as contiguous buffers whose lengths are checked against their shapes; the
@@ -186,6 +187,59 @@ done:
     return result;
 }
 
+/* (table, classes, width, accepting, n_states) of a minimised automaton, as minimize_classes
+ * returns it. */
+static PyObject *minimized_tuple(const corral_minimized *m) {
+    const Py_ssize_t rows = (Py_ssize_t)m->n_states, w = (Py_ssize_t)m->width;
+    PyObject *table = PyByteArray_FromStringAndSize((const char *)m->table, rows * w * 4);
+    if (table == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(Ny#ny#n)", table, (const char *)m->classes, (Py_ssize_t)256, w,
+                         (const char *)m->accepting, rows, rows);
+}
+
+PyDoc_STRVAR(texts_dfa_doc,
+             "texts_dfa(data, ends)\n"
+             "--\n\n"
+             "The minimal automaton of exactly the byte strings data[ends[i - 1]:ends[i]]\n"
+             "(ends: ascending int64 offsets, at least one, the last at most len(data)), as\n"
+             "minimize_classes returns it.\n");
+
+static PyObject *native_texts_dfa(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer vd, ve;
+    if (!PyArg_ParseTuple(args, "y*y*:texts_dfa", &vd, &ve)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    corral_minimized m;
+    memset(&m, 0, sizeof m);
+    if (ve.len % 8 != 0 || ve.len == 0 || (uintptr_t)ve.buf % 8 != 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "ends must hold at least one aligned int64 offset, got %zd bytes", ve.len);
+        goto done;
+    }
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = corral_texts_dfa((const uint8_t *)vd.buf, (size_t)vd.len, (const int64_t *)ve.buf,
+                            (size_t)ve.len / 8, &m);
+    Py_END_ALLOW_THREADS
+    if (code == CORRAL_MINIMIZE_NO_MEMORY) {
+        PyErr_NoMemory();
+    } else if (code != CORRAL_MINIMIZE_OK) {
+        PyErr_SetString(PyExc_ValueError,
+                        "ends must be ascending offsets within data, at most 2**31 - 3 bytes");
+    } else {
+        result = minimized_tuple(&m);
+    }
+done:
+    corral_minimized_free(&m);
+    PyBuffer_Release(&vd);
+    PyBuffer_Release(&ve);
+    return result;
+}
+
 PyDoc_STRVAR(minimize_classes_doc,
              "minimize_classes(table, n_states, width, colmap, accepting)\n"
              "--\n\n"
@@ -244,12 +298,7 @@ static PyObject *native_minimize_classes(PyObject *self, PyObject *args) {
                         "table has a next state outside [0, n_states) or colmap a column "
                         "outside [0, width)");
     } else {
-        const Py_ssize_t rows = (Py_ssize_t)m.n_states, w = (Py_ssize_t)m.width;
-        PyObject *table = PyByteArray_FromStringAndSize((const char *)m.table, rows * w * 4);
-        if (table != NULL) {
-            result = Py_BuildValue("(Ny#ny#n)", table, (const char *)m.classes,
-                                   (Py_ssize_t)256, w, (const char *)m.accepting, rows, rows);
-        }
+        result = minimized_tuple(&m);
     }
 done:
     corral_minimized_free(&m);
@@ -281,6 +330,7 @@ PyMethodDef corral_automata_methods[] = {
     {"column_classes", (PyCFunction)native_column_classes, METH_VARARGS, column_classes_doc},
     {"minimize_classes", (PyCFunction)native_minimize_classes, METH_VARARGS,
      minimize_classes_doc},
+    {"texts_dfa", (PyCFunction)native_texts_dfa, METH_VARARGS, texts_dfa_doc},
     {"bounded_classes", (PyCFunction)native_bounded_classes, METH_VARARGS,
      bounded_classes_doc},
     {"dfa_product", (PyCFunction)native_dfa_product, METH_VARARGS, dfa_product_doc},

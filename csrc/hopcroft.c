@@ -9,6 +9,9 @@
  * and for each symbol the splitter list gains the new block where the old one was listed, else
  * the smaller half.  The result is the coarsest partition compatible with the initial one and
  * the transitions: the same as Moore's refinement run to its fixpoint, in O(n * C * log n).
+ * A splitter (B, c) that no c-transition enters is never listed (each block keeps a superset
+ * of the symbols entering it): on the sparse automata of key sets and literals most are such,
+ * and listing them cost more than the splits.
  *
  * No Python here: the caller hands over a table whose entries lie in [0, n).
  */
@@ -56,6 +59,9 @@ int corral_hopcroft(const int32_t *small, size_t n, size_t C, int64_t *cls, size
     int32_t *work = malloc(2 * nc * sizeof(int32_t));
     int32_t *tmp = malloc(n * sizeof(int32_t));
     int32_t *touched = malloc(n * sizeof(int32_t));
+    const size_t W = (C + 63) / 64; /* words of a symbol set */
+    uint64_t *in_mask = calloc(n * W, sizeof(uint64_t));  /* per state: symbols entering it */
+    uint64_t *blk_mask = calloc(n * W, sizeof(uint64_t)); /* per block: a superset of those */
     p.elems = malloc(n * sizeof(int32_t));
     p.loc = malloc(n * sizeof(int32_t));
     p.blk = malloc(n * sizeof(int32_t));
@@ -64,7 +70,8 @@ int corral_hopcroft(const int32_t *small, size_t n, size_t C, int64_t *cls, size
     p.marked = calloc(n, sizeof(int32_t));
     int result = -1;
     if (inv_ptr == NULL || inv_src == NULL || in_work == NULL || work == NULL || tmp == NULL ||
-        touched == NULL || p.elems == NULL || p.loc == NULL || p.blk == NULL ||
+        touched == NULL || in_mask == NULL || blk_mask == NULL || p.elems == NULL ||
+        p.loc == NULL || p.blk == NULL ||
         p.first == NULL || p.end == NULL || p.marked == NULL) {
         goto done;
     }
@@ -88,6 +95,13 @@ int corral_hopcroft(const int32_t *small, size_t n, size_t C, int64_t *cls, size
         inv_ptr[k] = inv_ptr[k + 1];
     }
     inv_ptr[nc] = (uint32_t)nc;
+    for (size_t c = 0; c < C; ++c) {
+        for (size_t t = 0; t < n; ++t) {
+            if (inv_ptr[c * n + t + 1] > inv_ptr[c * n + t]) {
+                in_mask[t * W + c / 64] |= UINT64_C(1) << (c % 64);
+            }
+        }
+    }
     /* the initial blocks, states in increasing order within each */
     for (size_t b = 0; b < n_cls; ++b) {
         p.first[b] = 0;
@@ -107,6 +121,9 @@ int corral_hopcroft(const int32_t *small, size_t n, size_t C, int64_t *cls, size
         p.elems[p.end[b]] = (int32_t)s;
         p.loc[s] = p.end[b]++;
         p.blk[s] = b;
+        for (size_t w = 0; w < W; ++w) {
+            blk_mask[(size_t)b * W + w] |= in_mask[s * W + w];
+        }
     }
     p.n_blocks = (int32_t)n_cls;
     /* Splitting by every block but one is enough (the last one's split is implied): the
@@ -118,6 +135,9 @@ int corral_hopcroft(const int32_t *small, size_t n, size_t C, int64_t *cls, size
             continue;
         }
         for (size_t c = 0; c < C; ++c) {
+            if (!(blk_mask[b * W + c / 64] >> (c % 64) & 1)) {
+                continue; /* no c-transition enters b: it splits nothing */
+            }
             work[2 * n_work] = (int32_t)b;
             work[2 * n_work + 1] = (int32_t)c;
             ++n_work;
@@ -150,12 +170,22 @@ int corral_hopcroft(const int32_t *small, size_t n, size_t C, int64_t *cls, size
             p.first[y] = p.first[x];
             p.end[y] = p.first[x] + m;
             p.first[x] += m;
+            uint64_t *ymask = blk_mask + (size_t)y * W;
             for (int32_t q = p.first[y]; q < p.end[y]; ++q) {
                 p.blk[p.elems[q]] = y;
+                for (size_t w = 0; w < W; ++w) {
+                    ymask[w] |= in_mask[(size_t)p.elems[q] * W + w];
+                }
             }
             const int32_t smaller = m <= size - m ? y : x;
             for (size_t cc = 0; cc < C; ++cc) {
                 const int32_t add = in_work[(size_t)x * C + cc] ? y : smaller;
+                /* a splitter no cc-transition enters marks nothing, and the split it stands
+                 * for is then the one by x and y together, done or listed already: skip it
+                 * (x keeps its mask from before the split, a superset) */
+                if (!(blk_mask[(size_t)add * W + cc / 64] >> (cc % 64) & 1)) {
+                    continue;
+                }
                 if (!in_work[(size_t)add * C + cc]) {
                     in_work[(size_t)add * C + cc] = 1;
                     work[2 * n_work] = add;
@@ -176,6 +206,8 @@ done:
     free(work);
     free(tmp);
     free(touched);
+    free(in_mask);
+    free(blk_mask);
     free(p.elems);
     free(p.loc);
     free(p.blk);

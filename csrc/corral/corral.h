@@ -215,6 +215,14 @@ int corral_hopcroft(const int32_t *small, size_t n, size_t C, int64_t *cls, size
 void corral_minimized_free(corral_minimized *m);
 
 /*
+ * The minimal automaton of exactly the n_texts byte strings data[ends[i - 1] .. ends[i])
+ * (ends[-1] = 0; ends ascending, the last at most n_data), as corral_minimize_classes returns
+ * it (texts_dfa.c).  CORRAL_MINIMIZE_BAD_TABLE for no text or offsets out of order or range.
+ */
+int corral_texts_dfa(const uint8_t *data, size_t n_data, const int64_t *ends, size_t n_texts,
+                     corral_minimized *out);
+
+/*
  * Classes of equal columns of a byte DFA's (n, 256) next-state table (byte_classes.c): out[b]
  * is the class of byte b, classes numbered by their first byte.  Returns the number of
  * classes.  This is corral.automata.dfa.column_classes_py, the specification.

@@ -238,6 +238,7 @@ class ByteDFA:
         self.accepting: np.ndarray = np.asarray(accepting, dtype=bool)
         self._rows: list[list[int]] | None = None
         self._acc: list[bool] | None = None
+        self._empty: bool | None = None
         self._classes: np.ndarray | None = None
         self._out: list[tuple[int, ...]] | None = None
         self._table = full
@@ -395,6 +396,14 @@ class ByteDFA:
         if self._acc is None:
             self._acc = [bool(a) for a in self.accepting]
         return self._acc
+
+    @property
+    def accepts_nothing(self) -> bool:
+        """Whether no string is accepted, the empty one included (computed once)."""
+        got = self._empty
+        if got is None:
+            got = self._empty = not bool(self.accepting.any())
+        return got
 
     @property
     def n_states(self) -> int:

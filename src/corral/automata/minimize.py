@@ -23,6 +23,8 @@ block in the round before, as Hopcroft does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from corral.automata.native import native_function
@@ -37,6 +39,7 @@ __all__ = [
     "native_minimize_available",
     "reachable",
     "row_classes",
+    "texts_dfa_native",
     "trim_and_minimize",
     "trim_and_minimize_native",
     "trim_and_minimize_py",
@@ -221,6 +224,24 @@ def trim_and_minimize_native(
 
 
 _NATIVE_MINIMIZE_CLASSES = native_function("minimize_classes")
+_NATIVE_TEXTS = native_function("texts_dfa")
+
+
+def texts_dfa_native(
+    texts: Sequence[bytes],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The minimal automaton of exactly ``texts`` (at least one), in C: their trie over the
+    bytes they use, minimised (an acyclic automaton: Revuz's linear pass), as
+    :func:`minimize_classes_native` returns it; ``None`` when the extension is not built.
+
+    The twin is :func:`corral.grammars.json_schema.values.texts_dfa_py`.
+    """
+    if _NATIVE_TEXTS is None:  # pragma: no cover - depends on the build
+        return None
+    ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
+    t, c, w, a, m = _NATIVE_TEXTS(b"".join(texts), ends)
+    table = np.frombuffer(t, dtype=np.int32).reshape(m, w)  # a bytearray: writable
+    return table, np.frombuffer(c, dtype=np.uint8).copy(), np.frombuffer(a, dtype=bool).copy()
 
 
 def minimize_classes_native(

@@ -66,7 +66,7 @@ def empty_dfa() -> ByteDFA:
 
 def is_empty(dfa: ByteDFA) -> bool:
     """Whether ``dfa`` accepts nothing (not even the empty string)."""
-    return not bool(dfa.accepting.any())
+    return dfa.accepts_nothing
 
 
 def utf8_strings(budget: Budget | None = None) -> ByteDFA:

@@ -370,7 +370,7 @@ def compile_grammar(
                 f"{limits.compile_seconds} s of CPU time (Limits.compile_seconds)"
             ) from None
         dfa, cut = _restrict(terminal_dfa, unspellable)
-        if not dfa.accepting.any():
+        if dfa.accepts_nothing:
             emptied[name] = cut
         dfas_list.append(dfa)
     unusable = frozenset(emptied)

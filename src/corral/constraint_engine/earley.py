@@ -37,8 +37,8 @@ def productive_symbols(grammar: Grammar, unusable: frozenset[str] = frozenset())
     """Terminals and rules that derive some string, the ``unusable`` terminals left out.
 
     The least fixed point of "a rule is productive when one of its alternatives has only
-    productive symbols", by the linear-time worklist of
-    :func:`corral.grammars.ir.productive_symbols`.
+    productive symbols", by :func:`corral.grammars.ir.productive_symbols` (sweeps, then a
+    linear-time worklist).
     ``unusable`` are terminals whose language is empty for the tokenizer (see
     :func:`corral.constraint_engine.compiler.compile_grammar`).
     """
@@ -100,8 +100,9 @@ class EarleyTables:
         nts = ["$start", *grammar.rules]
         n_index = {name: i for i, name in enumerate(nts)}
 
-        def code(sym: str) -> int:
-            return t_index[sym] if sym in t_index else -(n_index[sym] + 1)
+        codes = {name: -(i + 1) for name, i in n_index.items()}
+        codes.update(t_index)  # a name is a terminal or a rule, never both (checked)
+        code = codes.__getitem__
 
         if productive is None:
             productive = productive_symbols(grammar, unusable)
@@ -110,17 +111,17 @@ class EarleyTables:
             productions.append((0, (code(grammar.start),)))
         for name, rule in grammar.rules.items():
             for alt in dict.fromkeys(rule.alternatives):
-                if all(s in productive for s in alt):
-                    productions.append((n_index[name], tuple(code(s) for s in alt)))
+                if productive.issuperset(alt):
+                    productions.append((n_index[name], tuple(map(code, alt))))
         nullable_names = grammar.nullable_rules()
         predictions: list[list[int]] = [[] for _ in nts]
         dotted_next: list[int | None] = []
         dotted_lhs: list[int] = []
         for lhs, rhs in productions:
             predictions[lhs].append(len(dotted_next))
-            for dot in range(len(rhs) + 1):
-                dotted_next.append(rhs[dot] if dot < len(rhs) else None)
-                dotted_lhs.append(lhs)
+            dotted_next.extend(rhs)
+            dotted_next.append(None)  # the dot at the end
+            dotted_lhs.extend([lhs] * (len(rhs) + 1))
         return cls(
             terminal_names=tuple(terms),
             nonterminal_names=tuple(nts),

@@ -281,16 +281,19 @@ class Grammar:
                 raise GrammarError(f"{self.source}: terminal key {name!r} != name {term.name!r}")
             if not _NAME_RE.match(name):
                 raise GrammarError(f"{self._where(term)}: invalid name")
-            if set(term.flags) - _FLAG_CHARS:
+            if term.flags and not _FLAG_CHARS.issuperset(term.flags):
                 raise GrammarError(f"{self._where(term)}: unsupported regex flags {term.flags!r}")
             if term.literal and term.pattern == "":
                 raise GrammarError(f"{self._where(term)}: empty literal terminal")
+        defined = self.rules.keys() | self.terminals.keys()
         for name, rule in self.rules.items():
             if name != rule.name:
                 raise GrammarError(f"{self.source}: rule key {name!r} != name {rule.name!r}")
             if name in self.terminals:
                 raise GrammarError(f"{self._where(rule)}: name used for a rule and a terminal")
             for alt in rule.alternatives:
+                if defined.issuperset(alt):
+                    continue
                 for sym in alt:
                     if sym not in self.rules and sym not in self.terminals:
                         raise GrammarError(
@@ -373,11 +376,13 @@ class Grammar:
         while changed:
             changed = False
             for name, rule in self.rules.items():
-                if name not in nullable and any(
-                    all(s in nullable for s in alt) for alt in rule.alternatives
-                ):
-                    nullable.add(name)
-                    changed = True
+                if name in nullable:
+                    continue
+                for alt in rule.alternatives:
+                    if nullable.issuperset(alt):
+                        nullable.add(name)
+                        changed = True
+                        break
         return nullable
 
 
@@ -402,13 +407,38 @@ def make_grammar(
     return Grammar(tdict, rdict, start, tuple(ignore), source).validate()
 
 
+_SWEEPS = 4
+"""Sweeps over the rules :func:`productive_symbols` makes before its worklist takes over."""
+
+
 def productive_symbols(
     terminals: Iterable[str], rules: Iterable[tuple[str, Iterable[tuple[str, ...]]]]
 ) -> set[str]:
-    """The productive symbols (terminals, and rules with an alternative of productive symbols),
-    in time linear in the grammar's size (a worklist: each alternative counts the symbols it
-    still waits for)."""
+    """The productive symbols (terminals, and rules with an alternative of productive symbols):
+    the least fixpoint, by a few sweeps over the rules (each alternative tested as a set, which
+    settles most grammars in one or two), then, for what is left, in time linear in its size
+    (a worklist: each alternative counts the symbols it still waits for)."""
     productive: set[str] = set(terminals)
+    todo = [(name, tuple(alts)) for name, alts in rules]
+    for _ in range(_SWEEPS):
+        rest = []
+        for name, alts in todo:
+            for alt in alts:
+                if productive.issuperset(alt):
+                    productive.add(name)
+                    break
+            else:
+                rest.append((name, alts))
+        if len(rest) == len(todo) or not rest:
+            return productive
+        todo = rest
+    return _productive_worklist(productive, todo)
+
+
+def _productive_worklist(
+    productive: set[str], rules: list[tuple[str, tuple[tuple[str, ...], ...]]]
+) -> set[str]:
+    """:func:`productive_symbols` from the symbols known productive, for the other rules."""
     waiting: list[int] = []
     owner: list[str] = []
     users: dict[str, list[int]] = {}

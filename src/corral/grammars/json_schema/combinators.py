@@ -11,7 +11,6 @@ complements are expressible — otherwise refused, never treated as ``anyOf``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from corral.automata.ops import empty_dfa, is_empty
@@ -28,6 +27,7 @@ from corral.grammars.json_schema.arrays import merge_arrays
 from corral.grammars.json_schema.objects import merge_objects
 from corral.grammars.json_schema.protocols import LangSource
 from corral.grammars.json_schema.refs import join_pointer
+from corral.grammars.json_schema.values import json_text
 
 __all__ = ["apply_combinators"]
 
@@ -192,7 +192,7 @@ def _prop_disjoint(b: LangSource, p: Prop, other: ObjectSpec) -> bool:
     for q in other.props:
         if q.name == p.name:
             return _values_disjoint(b, p.value, q.value)
-    return not any(r.keys.matches(json.dumps(p.name, ensure_ascii=False).encode())
+    return not any(r.keys.matches(json_text(p.name).encode())
                    for r in other.regions)  # fmt: skip
 
 

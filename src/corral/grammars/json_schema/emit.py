@@ -13,7 +13,6 @@ subschemas (``false``, contradictory ``allOf``) disappear.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from itertools import product
@@ -39,6 +38,7 @@ from corral.grammars.json_schema.long_strings import (
 from corral.grammars.json_schema.objects import key_in, set_bits, witness_value
 from corral.grammars.json_schema.protocols import LangSource
 from corral.grammars.json_schema.unique_emit import unique_items
+from corral.grammars.json_schema.values import json_text
 
 __all__ = ["BLOCK", "Emitter", "string_block", "string_tail"]
 
@@ -142,7 +142,7 @@ class Emitter:
 
     def key(self, name: str) -> Alt:
         """Symbols of a declared key and its colon."""
-        text = json.dumps(name, ensure_ascii=False)
+        text = json_text(name)
         if self.flexible:
             return (self.literal(text), self.punct(":"))
         return (self.literal(text + ":"),)
@@ -381,6 +381,10 @@ class Emitter:
 
     # ------------------------------------------------------------------ finishing
     def _finish(self, source: str) -> Grammar:
+        """The grammar of the rules that are productive and reachable through productive
+        alternatives, and of the terminals they use: sound by construction, so it is not
+        validated here (every rule derives a string, every symbol is defined and reached);
+        :func:`corral.compile` checks it, as it checks every grammar."""
         productive = productive_symbols(self.terminals, self.rules.items())
         if "start" not in productive:
             return Grammar.empty(source, "the schema admits no JSON value")
@@ -392,19 +396,17 @@ class Emitter:
                 continue
             reach.add(sym)
             for a in self.rules.get(sym, []):
-                if all(s in productive for s in a):
+                if productive.issuperset(a):
                     todo.extend(a)
         rules = {
-            rn: Rule(rn, tuple(a for a in alts if all(s in productive for s in a)))
+            rn: Rule(rn, tuple(a for a in alts if productive.issuperset(a)))
             for rn, alts in self.rules.items()
             if rn in reach and rn in productive
         }
         terms = {t: v for t, v in self.terminals.items() if t in reach}
         unique = tuple(u for u in self.unique if u in terms)
         close = tuple(u for u in self.unique_close if u in terms)
-        return Grammar(
-            terms, rules, "start", source=source, unique=unique, unique_close=close
-        ).validate()
+        return Grammar(terms, rules, "start", source=source, unique=unique, unique_close=close)
 
 
 def _subsets(mask: int) -> Iterator[int]:

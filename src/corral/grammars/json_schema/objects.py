@@ -11,7 +11,6 @@ exact rewriting. Intersection merges specifications; complements are in :mod:`.c
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -29,7 +28,7 @@ from corral.grammars.json_schema.algebra import (
 )
 from corral.grammars.json_schema.context import SchemaContext
 from corral.grammars.json_schema.refs import join_pointer
-from corral.grammars.json_schema.values import texts_dfa
+from corral.grammars.json_schema.values import json_text, texts_dfa
 
 __all__ = [
     "encode_key",
@@ -53,7 +52,7 @@ which are met, 2 ** n states per member count."""
 
 def encode_key(name: str) -> bytes:
     """The canonical quoted JSON text of a key."""
-    return json.dumps(name, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return json_text(name).encode("utf-8", "surrogatepass")
 
 
 def key_in(dfa: ByteDFA, name: str) -> bool:

@@ -12,6 +12,7 @@ automaton.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from corral.automata.dfa import ByteDFA
@@ -164,6 +165,13 @@ def _number_part(ctx: SchemaContext, key: str, integer: bool, draft: int) -> tup
     return canon, tuple(notes)
 
 
+def _keywords_key(node: dict[str, Any], keywords: Iterable[str]) -> str:
+    """The JSON text (keys sorted) of the members of ``node`` among ``keywords``: the cache key
+    of a scalar part (most nodes have none, and need no encoder)."""
+    chosen = {k: node[k] for k in keywords if k in node}
+    return json.dumps(chosen, sort_keys=True) if chosen else "{}"
+
+
 def scalar_dfa(ctx: SchemaContext, node: dict[str, Any], ptr: str, types: set[str], draft: int,
                rep: _Reporter) -> tuple[ByteDFA, tuple[tuple[int, int | None], ...]]:  # fmt: skip
     """The canonical texts of the scalar values one schema object allows, and the length ranges
@@ -177,11 +185,11 @@ def scalar_dfa(ctx: SchemaContext, node: dict[str, Any], ptr: str, types: set[st
     if "boolean" in types:
         parts.append(ctx.booleans())
     if "string" in types:
-        key = json.dumps({k: node[k] for k in _STRING_KWS if k in node}, sort_keys=True)
+        key = _keywords_key(node, _STRING_KWS)
         dfa, notes = ctx.memo(("string_part", key), lambda: _string_part(ctx, key))
         parts.append(dfa)
     if "integer" in types:
-        key = json.dumps({k: node[k] for k in _NUMBER_KWS if k in node}, sort_keys=True)
+        key = _keywords_key(node, _NUMBER_KWS)
         integer = "number" not in types
         dfa, more = ctx.memo(("number_part", key, integer, draft),
                              lambda: _number_part(ctx, key, integer, draft))  # fmt: skip

@@ -22,7 +22,6 @@ one language per ``prefixItems`` position and one for the rest.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from corral.automata.dfa import ByteDFA
@@ -31,7 +30,7 @@ from corral.automata.ops import concat, empty_dfa, is_empty, union
 from corral.automata.regex import literal_dfa
 from corral.grammars.json_schema.algebra import ArraySpec, Conj, Lang, ObjectSpec, Refuse
 from corral.grammars.json_schema.protocols import LangSource
-from corral.grammars.json_schema.values import has_integral_float
+from corral.grammars.json_schema.values import has_integral_float, json_text
 
 __all__ = ["Position", "item_dfa", "item_refusal", "open_refusal", "positions"]
 
@@ -99,7 +98,7 @@ def _object(b: LangSource, spec: ObjectSpec) -> ByteDFA:
     lo, hi = spec.min_props, spec.max_props
     comma = literal_dfa(",", budget=budget)
     close = literal_dfa("}", budget=budget)
-    keys = [literal_dfa(json.dumps(p.name, ensure_ascii=False) + ":", budget=budget) for p in props]
+    keys = [literal_dfa(json_text(p.name) + ":", budget=budget) for p in props]
     values = [_value(b, p.value) for p in props]
     # member counts past max(lo, hi, 1) act alike: O(n) states, not O(n²)
     cap = max(lo, hi if hi is not None else 0, 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from corral.automata.dfa import ByteDFA
+from corral.automata.minimize import texts_dfa_native
 from corral.automata.ops import empty_dfa, minimize_over
 from corral.errors import CompileLimitExceeded
 from corral.grammars.json_schema.algebra import ArraySpec, Conj, Lang, ObjectSpec, Prop
@@ -27,10 +29,24 @@ __all__ = [
     "candidates_lang",
     "has_integral_float",
     "json_equal",
+    "json_text",
     "number_text",
     "scalar_text",
     "texts_dfa",
+    "texts_dfa_py",
 ]
+
+
+_ESCAPED = re.compile(r'[\x00-\x1f"\\]')
+"""The characters ``json.dumps(..., ensure_ascii=False)`` escapes in a string."""
+
+
+def json_text(text: str) -> str:
+    """``json.dumps(text, ensure_ascii=False)``: the canonical JSON text of a string, without
+    making an encoder where nothing needs escaping (keys and enum strings, mostly)."""
+    if _ESCAPED.search(text) is None:
+        return f'"{text}"'
+    return json.dumps(text, ensure_ascii=False)
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -75,14 +91,16 @@ def scalar_text(value: Any, draft4: bool = False) -> str:
     if isinstance(value, (int, float)):
         return number_text(value, draft4)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json_text(value)
     raise TypeError(f"not a JSON scalar: {type(value).__name__}")
 
 
 def texts_dfa(
     texts: list[bytes], budget: Budget | None = None, what: str = "enum/const"
 ) -> ByteDFA:
-    """The automaton of exactly the given byte strings (a trie, minimised).
+    """The automaton of exactly the given byte strings (a trie, minimised): in C
+    (:func:`~corral.automata.minimize.texts_dfa_native`) when the trie surely fits the state
+    bound, else :func:`texts_dfa_py`; both give the same automaton.
 
     Raises
     ------
@@ -92,6 +110,22 @@ def texts_dfa(
     DeadlineExceeded
         When ``budget``'s deadline passes.
     """
+    if not texts:
+        return empty_dfa()
+    if sum(len(t) for t in texts) + 2 <= limits_of(budget).max_string_states:
+        if budget is not None:
+            budget.check()  # the C build is linear in the texts' length, which is bounded
+        got = texts_dfa_native(texts)
+        if got is not None:
+            return ByteDFA.from_canonical(*got)
+    return texts_dfa_py(texts, budget, what)
+
+
+def texts_dfa_py(
+    texts: list[bytes], budget: Budget | None = None, what: str = "enum/const"
+) -> ByteDFA:
+    """:func:`texts_dfa` built in Python (its specification, and the path for texts whose
+    trie may pass the state bound, which it checks as it grows)."""
     if not texts:
         return empty_dfa()
     most = limits_of(budget).max_string_states
@@ -112,11 +146,11 @@ def texts_dfa(
         if len(children) > most:
             raise CompileLimitExceeded(f"{what}: the texts need more than {most} automaton states "
                                 "(Limits.max_string_states)")  # fmt: skip
-    # one column per byte the texts use, and one (dead) for every other byte
+    # one column per byte the texts use, and one (dead) for every other byte, if any
     used = sorted({b for row in children for b in row})
     byte_col = np.full(256, len(used), dtype=np.int64)
     byte_col[used] = np.arange(len(used))
-    table = np.zeros((len(children), len(used) + 1), dtype=np.int32)
+    table = np.zeros((len(children), min(len(used) + 1, 256)), dtype=np.int32)
     for s, row in enumerate(children):
         for b, t in row.items():
             table[s, byte_col[b]] = t
