@@ -3,12 +3,14 @@ automata it holds, and the sizes it counts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 import corral
 from corral.automata import compile_regex
-from corral.automata.cache import DEFAULT_CACHE_BYTES, AutomataCache, held_bytes
+from corral.automata.cache import ADMIT_BYTES, DEFAULT_CACHE_BYTES, AutomataCache, held_bytes
 from corral.automata.dfa import KEEP_FULL_UP_TO, ByteDFA
 
 
@@ -98,3 +100,71 @@ def test_a_small_cache_compiles_the_same_grammar() -> None:
     }
     assert len(texts) == 1
     assert small.nbytes <= 4096 or len(small) == 1  # trimmed when the compilation ended
+
+
+def _counting(value: object) -> tuple[list[int], Callable[[], object]]:
+    calls: list[int] = []
+
+    def build() -> object:
+        calls.append(1)
+        return value
+
+    return calls, build
+
+
+def test_a_large_value_enters_on_its_second_build() -> None:
+    cache = AutomataCache(admit_bytes=1_000)
+    calls, build = _counting(np.zeros(2_000, dtype=np.uint8))
+    cache.get_or_build("big", build)
+    assert len(cache) == 0  # built once: a one-off is not kept
+    cache.get_or_build("big", build)
+    assert len(cache) == 1  # asked for again: kept
+    cache.get_or_build("big", build)
+    assert len(calls) == 2
+
+
+def test_a_small_value_enters_at_once() -> None:
+    cache = AutomataCache(admit_bytes=1_000)
+    calls, build = _counting(np.zeros(10, dtype=np.uint8))
+    for _ in range(3):
+        cache.get_or_build("small", build)
+    assert len(cache) == 1 and len(calls) == 1
+
+
+def test_clear_forgets_the_first_builds() -> None:
+    cache = AutomataCache(admit_bytes=1_000)
+    calls, build = _counting(np.zeros(2_000, dtype=np.uint8))
+    cache.get_or_build("big", build)
+    cache.clear()
+    cache.get_or_build("big", build)
+    assert len(cache) == 0 and len(calls) == 2
+
+
+def test_a_session_builds_a_value_once_and_the_shared_cache_keeps_it_from_the_second() -> None:
+    shared = AutomataCache(admit_bytes=1_000)
+    calls, build = _counting(np.zeros(2_000, dtype=np.uint8))
+    first = shared.session()
+    got = first.get_or_build("big", build)
+    assert first.get_or_build("big", build) is got  # kept by the session though not shared
+    assert len(calls) == 1 and len(shared) == 0
+    shared.session().get_or_build("big", build)  # a second compilation asks: now shared
+    assert len(calls) == 2 and len(shared) == 1
+    shared.session().get_or_build("big", build)
+    assert len(calls) == 2
+
+
+def test_admission_bound_is_checked() -> None:
+    with pytest.raises(ValueError, match="admit_bytes"):
+        AutomataCache(admit_bytes=-1)
+    assert AutomataCache().admit_bytes == ADMIT_BYTES
+
+
+def test_matching_a_lexeme_makes_no_row_lists() -> None:
+    """The JSON Schema compiler matches keys against shared automata: stepping the class table
+    keeps no (n, 256) lists on them."""
+    dfa = compile_regex('"[a-z]{1,8}"', "key")
+    texts = [b'"abc"', b'"abcdefgh"', b'"abcdefghi"', b'"ab1"', b'""', b""]
+    got = [dfa.matches(t) for t in texts]
+    assert dfa._rows is None
+    dfa.rows  # noqa: B018 - made now, then used by matches
+    assert [dfa.matches(t) for t in texts] == got == [True, True, False, False, False, False]

@@ -22,12 +22,17 @@ import numpy as np
 
 from corral.automata.dfa import ByteDFA
 
-__all__ = ["DEFAULT_CACHE_BYTES", "AutomataCache", "held_bytes"]
+__all__ = ["ADMIT_BYTES", "DEFAULT_CACHE_BYTES", "AutomataCache", "held_bytes"]
 
 T = TypeVar("T")
 
-DEFAULT_CACHE_BYTES = 256 * 2**20
-"""Default bound on the bytes an :class:`AutomataCache` holds between compilations (256 MiB)."""
+DEFAULT_CACHE_BYTES = 32 * 2**20
+"""Default bound on the bytes an :class:`AutomataCache` holds between compilations (32 MiB:
+on the benchmark's 300 schemas, compile times as with 256 MiB, the process growing by about
+as much as the cache holds)."""
+
+ADMIT_BYTES = 64 * 2**10
+"""Default size above which a value enters an :class:`AutomataCache` on its second build."""
 
 _ENTRY_OVERHEAD = 256  # bytes counted per entry beyond its arrays (dict slot, small objects)
 
@@ -67,24 +72,41 @@ class AutomataCache:
         Most bytes kept between compilations, as :func:`held_bytes` counts the keys and values
         (plus a small overhead per entry): :meth:`trim`, called when a compilation ends, drops
         the least recently used entries beyond it.
+    admit_bytes:
+        Values counted larger than this are kept only from the second build of their key: a
+        large automaton one schema alone needs (a long length counter, a one-off pattern) is
+        built, used and dropped, while one that two compilations ask for stays (the admission
+        filter of TinyLFU, Einziger et al. 2017, with a doorkeeper of key hashes).
 
     Notes
     -----
     A value is built outside the lock, so two threads may build the same entry at once; the
     first one stored wins and both get it. A build that raises stores nothing. The automata a
     stored value holds keep only their tables over byte classes (:meth:`ByteDFA.shrink`).
+    A compilation works through a :meth:`session`, which keeps what it got for as long as it
+    runs, so that a value not admitted here is still built once per compilation.
     """
 
-    def __init__(self, maxsize: int = 8192, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        maxsize: int = 8192,
+        max_bytes: int = DEFAULT_CACHE_BYTES,
+        admit_bytes: int = ADMIT_BYTES,
+    ) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be positive")
         if max_bytes < 1:
             raise ValueError("max_bytes must be positive")
+        if admit_bytes < 0:
+            raise ValueError("admit_bytes must not be negative")
         self.maxsize = maxsize
         self.max_bytes = max_bytes
+        self.admit_bytes = admit_bytes
         self.nbytes = 0
         self._data: OrderedDict[Hashable, Any] = OrderedDict()
         self._sizes: dict[Hashable, int] = {}
+        self._asked: set[int] = set()  # hashes of keys built once and not kept
+        self._parent: AutomataCache | None = None
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -92,8 +114,26 @@ class AutomataCache:
     def __len__(self) -> int:
         return len(self._data)
 
+    def session(self) -> AutomataCache:
+        """A cache for one compilation, in front of this one: it keeps every value it hands
+        out until it is dropped (unbounded: one compilation's automata, bounded by its
+        :class:`~corral.limits.Limits`), and asks this cache for the others. Not shared
+        between threads."""
+        front = AutomataCache(self.maxsize, self.max_bytes, self.admit_bytes)
+        front._parent = self
+        return front
+
     def get_or_build(self, key: Hashable, build: Callable[[], T]) -> T:
-        """The value stored under ``key``, built by ``build()`` and stored on a miss."""
+        """The value stored under ``key``, built by ``build()`` on a miss and stored (a large
+        one from its second build: ``admit_bytes``)."""
+        parent = self._parent
+        if parent is not None:  # a session: its own values first
+            if key in self._data:
+                mine: T = self._data[key]
+                return mine
+            got = parent.get_or_build(key, build)
+            self._data[key] = got
+            return got
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
@@ -108,6 +148,14 @@ class AutomataCache:
                 return stored
             _shrink(built)
             size = _ENTRY_OVERHEAD + held_bytes(key) + held_bytes(built)
+            if size > self.admit_bytes:
+                mark = hash(key)
+                if mark not in self._asked:  # the first build: not kept (yet)
+                    if len(self._asked) >= self.maxsize:
+                        self._asked.clear()
+                    self._asked.add(mark)
+                    return built
+                self._asked.discard(mark)
             self._data[key] = built
             self._sizes[key] = size
             self.nbytes += size
@@ -132,4 +180,5 @@ class AutomataCache:
         with self._lock:
             self._data.clear()
             self._sizes.clear()
+            self._asked.clear()
             self.nbytes = 0

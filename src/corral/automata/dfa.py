@@ -411,11 +411,21 @@ class ByteDFA:
         return self._n
 
     def matches(self, data: bytes) -> bool:
-        """Whether ``data`` (non-empty) is a complete lexeme."""
-        rows = self.rows
+        """Whether ``data`` (non-empty) is a complete lexeme. Stepped on the row lists where
+        they are made already, else on the table over byte classes, which makes none: the
+        JSON Schema compiler asks this of shared automata, which would keep them."""
+        rows = self._rows  # read once: another thread may shrink this automaton meanwhile
         s = 1
-        for b in data:
-            s = rows[s][b]
-            if s == 0:
-                return False
+        if rows is not None:
+            for b in data:
+                s = rows[s][b]
+                if s == 0:
+                    return False
+        else:
+            classes, small = self._compact()
+            step, cls = small.item, classes.tobytes()
+            for b in data:
+                s = step(s, cls[b])
+                if s == 0:
+                    return False
         return bool(data) and self.accept_list[s]

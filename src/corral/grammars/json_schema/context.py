@@ -67,7 +67,8 @@ class SchemaContext:
         self.limits = limits if limits is not None else DEFAULT_LIMITS
         self.budget = budget if budget is not None else Budget.start(self.limits)
         self.draft4 = draft <= 4
-        self.cache = cache if cache is not None else AutomataCache()
+        # this compilation's view of the shared cache: keeps what it gets while it runs
+        self.cache = (cache if cache is not None else AutomataCache()).session()
         self._bounds = self.limits.state_bounds()
         self._ops: dict[tuple[str, ByteDFA, ByteDFA], ByteDFA] = {}
         self._pinned: dict[Hashable, object] = {}
