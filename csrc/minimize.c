@@ -4,7 +4,8 @@
  * Trimming is a search on the reversed edges from the accepting states and one on the edges
  * from the initial state: states missed by either are merged into the dead state.
  * Minimisation is Hopcroft's partition refinement (hopcroft.c) from the partition dead / live
- * non-accepting / live accepting, over the byte equivalence classes (bytes whose columns are
+ * non-accepting / live accepting (on the part below the automaton's acyclic top, whose states
+ * are merged by signature: layered.c), over the byte equivalence classes (bytes whose columns are
  * equal act alike in every state and are looked at once).  Its result is the partition
  * Moore's (1956) round-by-round refinement reaches at its fixpoint, which the Python twin
  * computes.
@@ -195,105 +196,6 @@ static int write_result(const int32_t *small, size_t C, const uint8_t *byte_col,
     return 0;
 }
 
-/* Whether the live states of the signatures of states a and b agree: acceptance and the block
- * of each target (blocks of targets already assigned). */
-static int same_signature(const int32_t *small, size_t C, const uint8_t *accepting,
-                          const int64_t *blk, size_t a, size_t b) {
-    if (accepting[a] != accepting[b]) {
-        return 0;
-    }
-    for (size_t k = 0; k < C; ++k) {
-        if (blk[small[a * C + k]] != blk[small[b * C + k]]) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/*
- * Revuz's minimisation of an acyclic automaton (D. Revuz, "Minimisation of acyclic
- * deterministic automata in linear time", TCS 92, 1992): states are taken sinks first (Kahn's
- * order on the trimmed table, from the predecessor lists co_reachable built), so that every
- * target of a state has its block when the state is reached, and states with the same
- * acceptance and the same target blocks share a block (a hash table of representatives).
- * Equivalent states have equal such signatures by induction on the longest path, so this is
- * the coarsest partition, Hopcroft's.  cls[s] receives the blocks (0: dead, the non-live
- * states).  1: done; 0: the live states have a cycle (cls untouched); -1: no memory.
- */
-static int acyclic_blocks(const int32_t *small, size_t C, const uint8_t *accepting,
-                          const uint8_t *live, size_t n, const size_t *ptr,
-                          const int32_t *preds, int64_t *cls) {
-    size_t cap = 16;
-    while (cap < 2 * n) {
-        cap *= 2;
-    }
-    int32_t *outdeg = calloc(n, sizeof(int32_t));
-    size_t *queue = malloc(n * sizeof(size_t));
-    int64_t *blk = malloc(n * sizeof(int64_t));
-    int64_t *slot = malloc(cap * sizeof(int64_t));
-    int result = -1;
-    if (outdeg == NULL || queue == NULL || blk == NULL || slot == NULL) {
-        goto done;
-    }
-    size_t head = 0, tail = 0, n_live = 0;
-    for (size_t s = 0; s < n; ++s) {
-        blk[s] = 0;
-        if (!live[s]) {
-            continue;
-        }
-        ++n_live;
-        for (size_t k = 0; k < C; ++k) {
-            outdeg[s] += small[s * C + k] != 0;
-        }
-        if (outdeg[s] == 0) {
-            queue[tail++] = s;
-        }
-    }
-    for (size_t h = 0; h < cap; ++h) {
-        slot[h] = -1;
-    }
-    int64_t n_blocks = 1;
-    while (head < tail) {
-        const size_t s = queue[head++];
-        uint64_t h = accepting[s] ? UINT64_C(0x9E3779B97F4A7C15) : UINT64_C(1469598103934665603);
-        for (size_t k = 0; k < C; ++k) { /* the live targets: most entries of a trie are 0 */
-            const int64_t b = blk[small[s * C + k]];
-            if (b != 0) {
-                h = (h ^ (k << 32 | (uint64_t)b)) * UINT64_C(1099511628211);
-            }
-        }
-        size_t at = (size_t)(h ^ (h >> 29)) & (cap - 1);
-        while (slot[at] >= 0 && !same_signature(small, C, accepting, blk, (size_t)slot[at], s)) {
-            at = (at + 1) & (cap - 1);
-        }
-        if (slot[at] < 0) {
-            slot[at] = (int64_t)s;
-            blk[s] = n_blocks++;
-        } else {
-            blk[s] = blk[slot[at]];
-        }
-        /* every edge p -> s of the trimmed table is a predecessor entry with p live */
-        for (size_t j = ptr[s]; j < ptr[s + 1]; ++j) {
-            const size_t p = (size_t)preds[j];
-            if (live[p] && --outdeg[p] == 0) {
-                queue[tail++] = p;
-            }
-        }
-    }
-    result = tail == n_live;
-    if (result) {
-        for (size_t s = 0; s < n; ++s) {
-            cls[s] = blk[s];
-        }
-    }
-done:
-    free(outdeg);
-    free(queue);
-    free(blk);
-    free(slot);
-    return result;
-}
-
 /*
  * Bytes of one class act alike in every state, so everything after the class pass works on
  * the (n, C) table of the classes' first columns: every entry of the table equals the entry
@@ -391,10 +293,8 @@ int corral_minimize_classes(const int32_t *table, size_t width, const uint8_t *c
     for (size_t s = 0; s < n; ++s) {
         cls[s] = rank[cls[s]];
     }
-    const int acyclic = acyclic_blocks(small, C, accepting, live, n, ptr, preds, cls);
-    if (acyclic < 0 ||
-        (acyclic == 0 && corral_hopcroft(small, n, C, cls, (size_t)(has[0] + has[1] + has[2])) <
-                             0)) {
+    if (corral_layered_blocks(small, C, accepting, live, n, cls,
+                              (size_t)(has[0] + has[1] + has[2])) < 0) {
         goto done;
     }
     int empty;

@@ -211,6 +211,16 @@ int corral_minimize(const int32_t *table, const uint8_t *accepting, size_t n,
  */
 int corral_hopcroft(const int32_t *small, size_t n, size_t C, int64_t *cls, size_t n_cls);
 
+/*
+ * The coarsest partition of a trimmed (n, C) table (entries in [0, n), the rows of states not
+ * `live` all 0) from the partition cls (dead / live non-accepting / live accepting, n_cls
+ * blocks): the acyclic top merged by signatures over Hopcroft's partition of the rest
+ * (layered.c).  cls receives block ids below n, the dead state's 0 where some state is live.
+ * 0, or -1 without memory.
+ */
+int corral_layered_blocks(const int32_t *small, size_t C, const uint8_t *accepting,
+                          const uint8_t *live, size_t n, int64_t *cls, size_t n_cls);
+
 /* Free what corral_minimize allocated (safe on a zeroed struct). */
 void corral_minimized_free(corral_minimized *m);
 

@@ -1,4 +1,5 @@
-"""Minimisation of acyclic automata (Revuz's pass in ``corral._native.minimize``), the sparse
+"""Minimisation of acyclic automata and of acyclic tops over a cyclic bottom (Revuz's pass
+and Hopcroft's refinement of the bottom alone, in ``corral._native.minimize``), the sparse
 splitters of Hopcroft's refinement, and the C build of text-set automata
 (``corral._native.texts_dfa``): each against its Python twin, table for table, and the new
 kernel's input checks."""
@@ -52,6 +53,35 @@ def test_acyclic_part_with_a_cycle_elsewhere_equals_twin(seed: int) -> None:
     n = table.shape[0]
     s = rng.randrange(1, n)
     table[s, alphabet[0]] = rng.randrange(1, s + 1)
+    same(table, accepting)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_acyclic_top_over_a_cyclic_bottom_equals_twin(seed: int) -> None:
+    """A DAG of states above a closed cyclic part (as a key set subtracted from every key):
+    the bottom refined alone, the top merged by signatures, some top states into the bottom's
+    blocks (copies of bottom states are made on purpose)."""
+    rng = random.Random(900 + seed)
+    alphabet = bytes(rng.sample(range(256), rng.randint(1, 4)))
+    top, bottom = rng.randint(1, 30), rng.randint(1, 12)
+    n = 1 + top + bottom
+    table = np.zeros((n, 256), dtype=np.int32)
+    accepting = np.zeros(n, dtype=bool)
+    first_bottom = 1 + top
+    for s in range(first_bottom, n):  # the bottom: any edges among its states
+        accepting[s] = rng.random() < 0.4
+        for b in alphabet:
+            if rng.random() < 0.7:
+                table[s, b] = rng.randrange(first_bottom, n)
+    for s in range(top, 0, -1):  # the top: edges only downwards
+        if rng.random() < 0.3:  # a copy of a bottom state
+            twin = rng.randrange(first_bottom, n)
+            table[s], accepting[s] = table[twin], accepting[twin]
+            continue
+        accepting[s] = rng.random() < 0.3
+        for b in alphabet:
+            if rng.random() < 0.6:
+                table[s, b] = rng.randrange(s + 1, n)
     same(table, accepting)
 
 
