@@ -168,3 +168,29 @@ def test_matching_a_lexeme_makes_no_row_lists() -> None:
     assert dfa._rows is None
     dfa.rows  # noqa: B018 - made now, then used by matches
     assert [dfa.matches(t) for t in texts] == got == [True, True, False, False, False, False]
+
+
+def test_what_a_cached_automaton_derives_counts_against_the_bound() -> None:
+    """A terminal automaton keeps its restriction to a tokenizer's bytes with it
+    (``ByteDFA.derived``): once the automaton is cached, those bytes join its entry."""
+    cache = AutomataCache()
+    dfa = cache.get_or_build("k", lambda: compile_regex("[a-z]+x", "t"))
+    before = cache.nbytes
+    other = compile_regex("[a-y]+", "u")
+    assert dfa.derived("cut", lambda: (other, [1, 2])) == (other, [1, 2])
+    assert cache.nbytes == before + other.nbytes
+    dfa.derived("cut", lambda: pytest.fail("derived twice"))
+    dfa.derived("itself", lambda: (dfa, []))  # the automaton itself: nothing more
+    assert cache.nbytes == before + other.nbytes
+    cache.trim()
+    cache.clear()  # the entry is gone: what the automaton derives later counts nowhere
+    dfa.derived("later", lambda: (compile_regex("q+", "v"), []))
+    assert cache.nbytes == 0
+
+
+def test_an_automaton_not_kept_reports_to_no_cache() -> None:
+    cache = AutomataCache(admit_bytes=0)  # every value waits for its second build
+    dfa = cache.get_or_build("k", lambda: compile_regex("[a-z]+x", "t"))
+    assert len(cache) == 0 and dfa.on_derived is None
+    dfa.derived("cut", lambda: (compile_regex("[a-y]+", "u"), []))
+    assert cache.nbytes == 0

@@ -14,6 +14,7 @@ a key.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -34,6 +35,8 @@ as much as the cache holds)."""
 ADMIT_BYTES = 64 * 2**10
 """Default size above which a value enters an :class:`AutomataCache` on its second build."""
 
+_GONE = object()
+
 _ENTRY_OVERHEAD = 256  # bytes counted per entry beyond its arrays (dict slot, small objects)
 
 
@@ -51,14 +54,35 @@ def held_bytes(obj: object, depth: int = 0) -> int:
     return 0
 
 
-def _shrink(obj: object, depth: int = 0) -> None:
+class _Owner:
+    """What a cached automaton reports what it later derives to (:meth:`ByteDFA.derived`):
+    the bytes join its entry's size, so that they count against the cache's bound. Holds the
+    cache weakly and the entry by a number, not its key (the automaton may outlive the entry,
+    and a key may hold other automata)."""
+
+    __slots__ = ("cache", "entry")
+
+    def __init__(self, cache: weakref.ref[AutomataCache], entry: int) -> None:
+        self.cache = cache
+        self.entry = entry
+
+    def __call__(self, nbytes: int) -> None:
+        cache = self.cache()
+        if cache is not None:
+            cache._grew(self.entry, nbytes)
+
+
+def _shrink(obj: object, owner: _Owner, depth: int = 0) -> None:
     """Let the automata ``obj`` holds (as :func:`held_bytes` finds them) keep only their
-    tables over byte classes while cached."""
+    tables over byte classes while cached, and report what they derive to ``owner`` (the
+    first entry that holds them)."""
     if isinstance(obj, ByteDFA):
         obj.shrink()
+        if obj.on_derived is None:
+            obj.on_derived = owner
     elif depth < 4 and isinstance(obj, (tuple, list, set, frozenset)):
         for item in obj:
-            _shrink(item, depth + 1)
+            _shrink(item, owner, depth + 1)
 
 
 class AutomataCache:
@@ -106,6 +130,9 @@ class AutomataCache:
         self._data: OrderedDict[Hashable, Any] = OrderedDict()
         self._sizes: dict[Hashable, int] = {}
         self._asked: set[int] = set()  # hashes of keys built once and not kept
+        self._entries = 0  # entries numbered as stored, for what their automata derive later
+        self._key_of: dict[int, Hashable] = {}
+        self._entry_of: dict[Hashable, int] = {}
         self._parent: AutomataCache | None = None
         self._lock = threading.Lock()
         self.hits = 0
@@ -146,7 +173,6 @@ class AutomataCache:
             if key in self._data:
                 stored: T = self._data[key]
                 return stored
-            _shrink(built)
             size = _ENTRY_OVERHEAD + held_bytes(key) + held_bytes(built)
             if size > self.admit_bytes:
                 mark = hash(key)
@@ -156,12 +182,26 @@ class AutomataCache:
                     self._asked.add(mark)
                     return built
                 self._asked.discard(mark)
+            self._entries += 1
+            self._key_of[self._entries] = key
+            self._entry_of[key] = self._entries
+            _shrink(built, _Owner(weakref.ref(self), self._entries))
+            size = _ENTRY_OVERHEAD + held_bytes(key) + held_bytes(built)
             self._data[key] = built
             self._sizes[key] = size
             self.nbytes += size
             while len(self._data) > self.maxsize:
                 self._drop_oldest()
         return built
+
+    def _grew(self, entry: int, nbytes: int) -> None:
+        """An automaton of the entry numbered ``entry`` kept ``nbytes`` more
+        (:class:`_Owner`); nothing if the entry is gone."""
+        with self._lock:
+            key = self._key_of.get(entry, _GONE)
+            if key is not _GONE:
+                self._sizes[key] += nbytes
+                self.nbytes += nbytes
 
     def trim(self) -> None:
         """Drop least recently used entries until at most ``max_bytes`` are held (the most
@@ -174,6 +214,7 @@ class AutomataCache:
     def _drop_oldest(self) -> None:
         old, _ = self._data.popitem(last=False)
         self.nbytes -= self._sizes.pop(old)
+        self._key_of.pop(self._entry_of.pop(old), None)
 
     def clear(self) -> None:
         """Drop every entry."""
@@ -181,4 +222,6 @@ class AutomataCache:
             self._data.clear()
             self._sizes.clear()
             self._asked.clear()
+            self._key_of.clear()
+            self._entry_of.clear()
             self.nbytes = 0

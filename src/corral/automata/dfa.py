@@ -185,6 +185,16 @@ def _canonical(small: np.ndarray, byte_col: np.ndarray) -> tuple[np.ndarray, np.
     return classes, table
 
 
+def _held_apart(value: object, skip: ByteDFA, depth: int = 0) -> int:
+    """Bytes of the automata in ``value`` (inside tuples and lists, two levels deep) other
+    than ``skip``."""
+    if isinstance(value, ByteDFA):
+        return 0 if value is skip else value.nbytes
+    if depth < 2 and isinstance(value, (tuple, list)):
+        return sum(_held_apart(v, skip, depth + 1) for v in value if not isinstance(v, int))
+    return 0
+
+
 class ByteDFA:
     """A minimal, trimmed DFA over bytes (state 0 dead, state 1 initial), held over its byte
     classes.
@@ -244,6 +254,7 @@ class ByteDFA:
         self._table = full
         self._derived: dict[object, object] = {}
         self.shared = False
+        self.on_derived: Callable[[int], None] | None = None
 
     def _compact(self) -> tuple[np.ndarray, np.ndarray]:
         """The class of each byte and the table over the classes (made from the full table on
@@ -326,10 +337,16 @@ class ByteDFA:
         """``build()``, computed once per ``key`` and kept with this automaton: things made
         from it alone (its restriction to a tokenizer's bytes), shared by every compilation
         that meets this same automaton (the JSON Schema compiler's cache hands out one object
-        per content). Two threads may build at once; the first one kept wins."""
+        per content). Two threads may build at once; the first one kept wins. The bytes of the
+        automata a new value holds (this one aside) are reported to :attr:`on_derived`, which
+        the cache holding this automaton sets, so that they count against its bound."""
         got = self._derived.get(key, _MISSING)
         if got is _MISSING:
-            got = self._derived.setdefault(key, build())
+            built = build()
+            got = self._derived.setdefault(key, built)
+            report = self.on_derived
+            if got is built and report is not None:
+                report(_held_apart(built, self))
         return cast("T", got)
 
     @property
