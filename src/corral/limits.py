@@ -14,11 +14,16 @@ so two threads (or a re-entrant compilation) never see each other's deadline.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 
 from corral.errors import DeadlineExceeded
 
 __all__ = ["DEFAULT_LIMITS", "Budget", "Limits", "limits_of"]
+
+
+def _compared(limits: Limits) -> tuple[object, ...]:
+    """The compared fields of ``limits``, in order."""
+    return tuple(getattr(limits, f.name) for f in fields(limits) if f.compare)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,14 @@ class Limits:
     max_earley_set_work: int = 100_000
     max_alternatives: int = 10_000
     max_infill_work: int = 5_000_000
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        # limits are part of every automata cache key: hashed once here, not per lookup
+        object.__setattr__(self, "_hash", hash(_compared(self)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def with_time(self, seconds: float | None) -> Limits:
         """A copy with another :attr:`compile_seconds`."""

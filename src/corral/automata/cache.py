@@ -17,11 +17,12 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from corral.automata.dfa import ByteDFA
+from corral.limits import Limits
 
 __all__ = ["ADMIT_BYTES", "DEFAULT_CACHE_BYTES", "AutomataCache", "held_bytes"]
 
@@ -45,13 +46,23 @@ def held_bytes(obj: object, depth: int = 0) -> int:
     (:attr:`ByteDFA.nbytes`: its table over byte classes, and the full table once made), or
     such things inside tuples, lists, sets and frozensets (four levels
     deep); 0 for anything else."""
+    kind = type(obj)
+    if kind in _ATOMS:  # most of a key: names, numbers, limits
+        return 0
     if isinstance(obj, np.ndarray):
         return int(obj.nbytes)
     if isinstance(obj, ByteDFA):
         return obj.nbytes
     if depth < 4 and isinstance(obj, (tuple, list, set, frozenset)):
-        return sum(held_bytes(item, depth + 1) for item in obj)
+        total = 0
+        for item in obj:
+            if type(item) not in _ATOMS:
+                total += held_bytes(item, depth + 1)
+        return total
     return 0
+
+
+_ATOMS = frozenset({str, bytes, int, float, bool, type(None), Limits})
 
 
 class _Owner:
@@ -155,25 +166,26 @@ class AutomataCache:
         one from its second build: ``admit_bytes``)."""
         parent = self._parent
         if parent is not None:  # a session: its own values first
-            if key in self._data:
-                mine: T = self._data[key]
-                return mine
+            mine = self._data.get(key, _GONE)
+            if mine is not _GONE:
+                return cast("T", mine)
             got = parent.get_or_build(key, build)
             self._data[key] = got
             return got
         with self._lock:
-            if key in self._data:
+            value = self._data.get(key, _GONE)
+            if value is not _GONE:
                 self._data.move_to_end(key)
                 self.hits += 1
-                value: T = self._data[key]
-                return value
+                return cast("T", value)
             self.misses += 1
         built = build()
         with self._lock:
             if key in self._data:
                 stored: T = self._data[key]
                 return stored
-            size = _ENTRY_OVERHEAD + held_bytes(key) + held_bytes(built)
+            key_bytes = held_bytes(key)
+            size = _ENTRY_OVERHEAD + key_bytes + held_bytes(built)
             if size > self.admit_bytes:
                 mark = hash(key)
                 if mark not in self._asked:  # the first build: not kept (yet)
@@ -186,7 +198,7 @@ class AutomataCache:
             self._key_of[self._entries] = key
             self._entry_of[key] = self._entries
             _shrink(built, _Owner(weakref.ref(self), self._entries))
-            size = _ENTRY_OVERHEAD + held_bytes(key) + held_bytes(built)
+            size = _ENTRY_OVERHEAD + key_bytes + held_bytes(built)
             self._data[key] = built
             self._sizes[key] = size
             self.nbytes += size

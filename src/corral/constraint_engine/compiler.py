@@ -83,6 +83,8 @@ def _restrict(dfa: ByteDFA, unspellable: np.ndarray) -> tuple[ByteDFA, list[int]
     the unspellable bytes it had transitions on. ``dfa`` itself is only read; the result is
     kept with it (:meth:`ByteDFA.derived`), so a terminal automaton shared between grammars
     is cut once per tokenizer and its class table (:meth:`ByteDFA.class_table`) built once."""
+    if unspellable.shape[0] == 0:  # a tokenizer that spells every byte (Qwen's)
+        return dfa, []
     key = ("restrict", unspellable.tobytes())
     return dfa.derived(key, lambda: _restrict_now(dfa, unspellable))
 
@@ -110,7 +112,7 @@ def _terminal_dfa(grammar: Grammar, name: str, budget: Budget) -> ByteDFA:
         dfa = literal_dfa(term.pattern, "i" in term.flags, budget=budget, what=where)
     else:
         dfa = compile_regex(term.regex(), where, budget=budget)
-    if dfa.n_states <= 1 or not dfa.accepting.any():
+    if dfa.n_states <= 1 or dfa.accepts_nothing:
         raise GrammarError(f"{where}: matches no non-empty string", rule=name, line=term.line)
     return dfa
 
