@@ -249,6 +249,7 @@ class ByteDFA:
         self._rows: list[list[int]] | None = None
         self._acc: list[bool] | None = None
         self._empty: bool | None = None
+        self._used: np.ndarray | None = None
         self._classes: np.ndarray | None = None
         self._out: list[tuple[int, ...]] | None = None
         self._table = full
@@ -413,6 +414,17 @@ class ByteDFA:
         if self._acc is None:
             self._acc = [bool(a) for a in self.accepting]
         return self._acc
+
+    @property
+    def used_bytes(self) -> np.ndarray:
+        """``bool`` ``(256,)``: the bytes on which some state has a transition (computed
+        once)."""
+        got = self._used
+        if got is None:
+            classes, small = self._compact()
+            live: np.ndarray = np.asarray(small.any(axis=0))
+            got = self._used = live[classes]
+        return got
 
     @property
     def accepts_nothing(self) -> bool:

@@ -83,8 +83,8 @@ def _restrict(dfa: ByteDFA, unspellable: np.ndarray) -> tuple[ByteDFA, list[int]
     the unspellable bytes it had transitions on. ``dfa`` itself is only read; the result is
     kept with it (:meth:`ByteDFA.derived`), so a terminal automaton shared between grammars
     is cut once per tokenizer and its class table (:meth:`ByteDFA.class_table`) built once."""
-    if unspellable.shape[0] == 0:  # a tokenizer that spells every byte (Qwen's)
-        return dfa, []
+    if unspellable.shape[0] == 0 or not dfa.used_bytes[unspellable].any():
+        return dfa, []  # no transition to cut (Qwen spells every byte)
     key = ("restrict", unspellable.tobytes())
     return dfa.derived(key, lambda: _restrict_now(dfa, unspellable))
 
