@@ -32,6 +32,7 @@ void corral_matcher_free(corral_matcher *m) {
     free(m->grp);
     free(m->chain_cfg);
     free(m->inj);
+    free(m->inj_tmp);
     free(m->inj_used);
     free(m->cfgs);
     free(m->cfg_thr);

@@ -39,12 +39,8 @@ static size_t hash2(int64_t a, int64_t b) {
 
 int corral_hmap_init(corral_hmap *h, size_t cap) {
     memset(h, 0, sizeof(*h));
-    h->ka = malloc(cap * sizeof(int64_t));
-    h->kb = malloc(cap * sizeof(int64_t));
-    h->val = malloc(cap * sizeof(int64_t));
-    h->stamp = calloc(cap, sizeof(uint32_t));
-    if (h->ka == NULL || h->kb == NULL || h->val == NULL || h->stamp == NULL) {
-        corral_hmap_free(h);
+    h->slot = calloc(cap, sizeof(corral_hslot));
+    if (h->slot == NULL) {
         return -1;
     }
     h->cap = cap;
@@ -53,17 +49,27 @@ int corral_hmap_init(corral_hmap *h, size_t cap) {
 }
 
 void corral_hmap_free(corral_hmap *h) {
-    free(h->ka);
-    free(h->kb);
-    free(h->val);
-    free(h->stamp);
+    free(h->slot);
     memset(h, 0, sizeof(*h));
 }
 
 void corral_hmap_clear(corral_hmap *h) {
+    if (h->cap > 256 && h->count * 8 < h->cap) { /* mostly empty: half the slots */
+        corral_hslot *smaller = calloc(h->cap / 2, sizeof(corral_hslot));
+        if (smaller != NULL) {
+            free(h->slot);
+            h->slot = smaller;
+            h->cap /= 2;
+            h->count = 0;
+            h->gen = 1;
+            return;
+        }
+    }
     h->count = 0;
     if (++h->gen == 0) {
-        memset(h->stamp, 0, h->cap * sizeof(uint32_t));
+        for (size_t i = 0; i < h->cap; ++i) {
+            h->slot[i].stamp = 0;
+        }
         h->gen = 1;
     }
 }
@@ -71,11 +77,12 @@ void corral_hmap_clear(corral_hmap *h) {
 int64_t *corral_hmap_find(const corral_hmap *h, int64_t a, int64_t b) {
     const size_t mask = h->cap - 1;
     for (size_t i = hash2(a, b) & mask;; i = (i + 1) & mask) {
-        if (h->stamp[i] != h->gen) {
+        corral_hslot *e = &h->slot[i];
+        if (e->stamp != h->gen) {
             return NULL;
         }
-        if (h->ka[i] == a && h->kb[i] == b) {
-            return &h->val[i];
+        if (e->ka == a && e->kb == b) {
+            return &e->val;
         }
     }
 }
@@ -86,9 +93,10 @@ static int hmap_rehash(corral_hmap *h) {
         return -1;
     }
     for (size_t i = 0; i < h->cap; ++i) {
-        if (h->stamp[i] == h->gen) {
+        const corral_hslot e = h->slot[i];
+        if (e.stamp == h->gen) {
             int fresh;
-            (void)corral_hmap_put(&bigger, h->ka[i], h->kb[i], h->val[i], &fresh);
+            (void)corral_hmap_put(&bigger, e.ka, e.kb, e.val, &fresh);
         }
     }
     corral_hmap_free(h);
@@ -102,16 +110,13 @@ int corral_hmap_put(corral_hmap *h, int64_t a, int64_t b, int64_t v, int *fresh)
     }
     const size_t mask = h->cap - 1;
     size_t i = hash2(a, b) & mask;
-    for (; h->stamp[i] == h->gen; i = (i + 1) & mask) {
-        if (h->ka[i] == a && h->kb[i] == b) {
+    for (; h->slot[i].stamp == h->gen; i = (i + 1) & mask) {
+        if (h->slot[i].ka == a && h->slot[i].kb == b) {
             *fresh = 0;
             return 0;
         }
     }
-    h->stamp[i] = h->gen;
-    h->ka[i] = a;
-    h->kb[i] = b;
-    h->val[i] = v;
+    h->slot[i] = (corral_hslot){a, b, v, h->gen};
     h->count++;
     *fresh = 1;
     return 0;

@@ -45,9 +45,16 @@ typedef struct corral_eset {
 } corral_eset;
 
 /* Open-addressing map from a pair of int64 to an int64; cleared in O(1) by a generation. */
+typedef struct corral_hslot {
+    int64_t ka, kb, val;
+    uint32_t stamp; /* the slot is in use when this is the map's generation */
+} corral_hslot;
+
+/* Slots side by side (one cache line for a probe's key, value and stamp); cleared by a new
+ * generation, and made smaller on clearing when mostly empty, so that a map that once held a
+ * large set does not spread a small one over many cache lines. */
 typedef struct corral_hmap {
-    int64_t *ka, *kb, *val;
-    uint32_t *stamp;
+    corral_hslot *slot;
     size_t cap; /* a power of two, or 0 */
     size_t count;
     uint32_t gen;
@@ -144,6 +151,9 @@ struct corral_matcher {
     corral_hmap cfg_index, cfg_union;
     corral_inj *inj;
     size_t n_inj, cap_inj;
+    int32_t wf_c, wf_s, wf_got; /* with_fresh's last question and answer (wf_c -1: none) */
+    corral_inj *inj_tmp; /* scratch of the injections' radix sort */
+    size_t cap_inj_tmp;
     corral_grp *grp;
     size_t n_grp, cap_grp;
     /* the last lone lexeme end of the mask's injections and its set and configuration (most

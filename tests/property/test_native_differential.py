@@ -21,6 +21,7 @@ from corral import Grammar, Matcher, Tokenizer
 from corral import compile as compile_grammar
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.constraint_engine.native_matcher import NativeMatcher
+from corral.grammars import library_path
 from helpers import sample_schemas
 
 STEPS = 40
@@ -251,3 +252,20 @@ def test_lexeme_ends_grouped_at_plain_character_counts(name: str) -> None:
         nat_cg = compile_grammar(grammar, tok, engine="native")
         ref_cg = compile_grammar(grammar, tok, engine="reference")
         assert sum(walk(nat_cg, ref_cg, seed) for seed in range(WALKS)) >= WALKS
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("c.lark", b"int main(void) { return abc"), ("sql.lark", b"SELECT ab")]
+)
+def test_identifier_ends_everywhere_bit_for_bit(name: str, text: bytes) -> None:
+    """Inside an identifier the lexeme may end at every node of a word: tens of thousands of
+    injections per mask, out of order across threads (radix-sorted by node, csrc/engine_mask.c
+    sort_inj), and one lexeme end met node after node (with_fresh's last answer)."""
+    grammar = Grammar.from_file(library_path(name))
+    tok = smollm2()
+    nat, ref = (Matcher(compile_grammar(grammar, tok, engine=e)) for e in ("native", "reference"))
+    start = text.rfind(b" ") + 1
+    assert nat.accept_bytes(text[:start]) and ref.accept_bytes(text[:start])
+    for k in range(start, len(text)):
+        assert nat.accept_bytes(text[k : k + 1]) and ref.accept_bytes(text[k : k + 1])
+        same_state(nat, ref, f"{name}: {text[: k + 1]!r}")
