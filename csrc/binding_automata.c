@@ -240,6 +240,64 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(texts_complement_doc,
+             "texts_complement(ktable, kn, kwidth, kclasses, kaccepting, data, ends)\n"
+             "--\n\n"
+             "The minimal automaton of L(K) minus the byte strings data[ends[i - 1]:ends[i]], K\n"
+             "given as a C-contiguous int32 (kn, kwidth) table over its classes, the class of\n"
+             "each byte (256 bytes) and kn accepting bytes; as minimize_classes returns it.\n");
+
+static PyObject *native_texts_complement(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer vk, vc, va, vd, ve;
+    Py_ssize_t kn = 0, kwidth = 0;
+    if (!PyArg_ParseTuple(args, "y*nny*y*y*y*:texts_complement", &vk, &kn, &kwidth, &vc, &va,
+                          &vd, &ve)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    corral_minimized m;
+    memset(&m, 0, sizeof m);
+    if (check_matrix(&vk, kn, kwidth, "ktable") < 0) {
+        goto done;
+    }
+    if (vc.len != 256 || va.len != kn) {
+        PyErr_Format(PyExc_ValueError,
+                     "kclasses must hold 256 bytes and kaccepting kn bytes: got %zd and %zd",
+                     vc.len, va.len);
+        goto done;
+    }
+    if (ve.len % 8 != 0 || ve.len == 0 || (uintptr_t)ve.buf % 8 != 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "ends must hold at least one aligned int64 offset, got %zd bytes", ve.len);
+        goto done;
+    }
+    int code;
+    Py_BEGIN_ALLOW_THREADS
+    code = corral_texts_complement((const int32_t *)vk.buf, (size_t)kn, (size_t)kwidth,
+                                   (const uint8_t *)vc.buf, (const uint8_t *)va.buf,
+                                   (const uint8_t *)vd.buf, (size_t)vd.len,
+                                   (const int64_t *)ve.buf, (size_t)ve.len / 8, &m);
+    Py_END_ALLOW_THREADS
+    if (code == CORRAL_MINIMIZE_NO_MEMORY) {
+        PyErr_NoMemory();
+    } else if (code != CORRAL_MINIMIZE_OK) {
+        PyErr_SetString(PyExc_ValueError,
+                        "ktable has an entry outside [0, kn) or kclasses a class outside "
+                        "[0, kwidth), or ends are not ascending offsets within data");
+    } else {
+        result = minimized_tuple(&m);
+    }
+done:
+    corral_minimized_free(&m);
+    PyBuffer_Release(&vk);
+    PyBuffer_Release(&vc);
+    PyBuffer_Release(&va);
+    PyBuffer_Release(&vd);
+    PyBuffer_Release(&ve);
+    return result;
+}
+
 PyDoc_STRVAR(minimize_classes_doc,
              "minimize_classes(table, n_states, width, colmap, accepting)\n"
              "--\n\n"
@@ -331,6 +389,8 @@ PyMethodDef corral_automata_methods[] = {
     {"minimize_classes", (PyCFunction)native_minimize_classes, METH_VARARGS,
      minimize_classes_doc},
     {"texts_dfa", (PyCFunction)native_texts_dfa, METH_VARARGS, texts_dfa_doc},
+    {"texts_complement", (PyCFunction)native_texts_complement, METH_VARARGS,
+     texts_complement_doc},
     {"bounded_classes", (PyCFunction)native_bounded_classes, METH_VARARGS,
      bounded_classes_doc},
     {"dfa_product", (PyCFunction)native_dfa_product, METH_VARARGS, dfa_product_doc},

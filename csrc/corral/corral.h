@@ -233,6 +233,17 @@ int corral_texts_dfa(const uint8_t *data, size_t n_data, const int64_t *ends, si
                      corral_minimized *out);
 
 /*
+ * The minimal automaton of L(K) minus those texts, K given over its classes ((kn, kwidth)
+ * table, the class of each byte, kn accepting flags): the product with the texts' trie built
+ * directly and minimised, as corral_minimize_classes returns it (texts_dfa.c).
+ * CORRAL_MINIMIZE_BAD_TABLE for an entry or class out of range, or offsets as above.
+ */
+int corral_texts_complement(const int32_t *ktable, size_t kn, size_t kwidth,
+                            const uint8_t *kclasses, const uint8_t *kacc, const uint8_t *data,
+                            size_t n_data, const int64_t *ends, size_t n_texts,
+                            corral_minimized *out);
+
+/*
  * Classes of equal columns of a byte DFA's (n, 256) next-state table (byte_classes.c): out[b]
  * is the class of byte b, classes numbered by their first byte.  Returns the number of
  * classes.  This is corral.automata.dfa.column_classes_py, the specification.

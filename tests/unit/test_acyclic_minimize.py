@@ -1,8 +1,8 @@
 """Minimisation of acyclic automata and of acyclic tops over a cyclic bottom (Revuz's pass
 and Hopcroft's refinement of the bottom alone, in ``corral._native.minimize``), the sparse
-splitters of Hopcroft's refinement, and the C build of text-set automata
-(``corral._native.texts_dfa``): each against its Python twin, table for table, and the new
-kernel's input checks."""
+splitters of Hopcroft's refinement, and the C builds of text-set automata and of every key but
+a set (``corral._native.texts_dfa``, ``texts_complement``): each against its Python twin, and
+the new kernels' input checks."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 from corral import _native
+from corral.automata.dfa import ByteDFA
 from corral.automata.minimize import trim_and_minimize_native, trim_and_minimize_py
 from corral.automata.ops import difference
 from corral.grammars.json_schema.context import SchemaContext
+from corral.grammars.json_schema.objects import keys_except, names_dfa
 from corral.grammars.json_schema.values import json_text, texts_dfa, texts_dfa_py
 
 
@@ -153,3 +155,63 @@ def test_json_text_is_json_dumps() -> None:
         s = "".join(chr(rng.choice([rng.randint(0, 0x60), rng.randint(0, 0x10FFFF)]))
                     for _ in range(rng.randint(0, 5)))  # fmt: skip
         assert json_text(s) == json.dumps(s, ensure_ascii=False)
+
+
+def _relabelled(dfa: ByteDFA) -> tuple[np.ndarray, np.ndarray]:
+    """The full table and flags with states numbered breadth first from the initial state:
+    equal for two minimal automata of one language, however their states were numbered."""
+    table = dfa.table
+    order = {0: 0, 1: 1}
+    todo = [1]
+    for s in todo:
+        for t in table[s].tolist():
+            if t not in order:
+                order[t] = len(order)
+                todo.append(t)
+    out = np.zeros((len(order), 256), dtype=np.int64)
+    acc = np.zeros(len(order), dtype=bool)
+    for s, i in order.items():
+        out[i] = [order[t] for t in table[s].tolist()]
+        acc[i] = dfa.accepting[s]
+    return out, acc
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_every_key_but_some_equals_the_product_route(seed: int) -> None:
+    """``keys_except`` builds any key minus the declared names in one native call; its
+    automaton is the minimal one ``difference(any_key, names_dfa)`` gives (states numbered
+    as its construction met them)."""
+    rng = random.Random(seed)
+    alphabet = 'abé"\\\x01_€😀'
+    names = frozenset("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 5)))
+                      for _ in range(rng.randint(1, 8)))  # fmt: skip
+    ctx = SchemaContext()
+    got = keys_except(SchemaContext(), names)
+    want = difference(ctx.any_key(), names_dfa(ctx, names))
+    assert got.n_states == want.n_states
+    for a, b in zip(_relabelled(got), _relabelled(want), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for n in names:
+        assert not got.matches(json_text(n).encode())
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"kn": 3}, "ktable"),
+        ({"kclasses": b"\x00" * 255}, "256 bytes"),
+        ({"kclasses": b"\xff" * 256}, "outside"),
+        ({"ends": np.array([], dtype=np.int64)}, "at least one"),
+        ({"ends": np.array([9], dtype=np.int64)}, "within data"),
+        ({"ktable": np.full((2, 1), 5, dtype=np.int32)}, "outside"),
+    ],
+)
+def test_native_texts_complement_rejects_bad_input(change: dict[str, object], words: str) -> None:
+    args: dict[str, object] = {
+        "ktable": np.array([[0], [1]], dtype=np.int32), "kn": 2, "kwidth": 1,
+        "kclasses": b"\x00" * 256, "kaccepting": b"\x00\x01", "data": b"ab",
+        "ends": np.array([2], dtype=np.int64),
+    }  # fmt: skip
+    args.update(change)
+    with pytest.raises(ValueError, match=words):
+        _native.texts_complement(*args.values())

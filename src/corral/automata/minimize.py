@@ -39,6 +39,7 @@ __all__ = [
     "native_minimize_available",
     "reachable",
     "row_classes",
+    "texts_complement_native",
     "texts_dfa_native",
     "trim_and_minimize",
     "trim_and_minimize_native",
@@ -278,6 +279,32 @@ def minimize_classes_native(
     t, c, w, a, m = _NATIVE_MINIMIZE_CLASSES(
         np.ascontiguousarray(table, dtype=np.int32), n, width, colmap,
         np.ascontiguousarray(accepting, dtype=np.uint8),
+    )  # fmt: skip
+    small = np.frombuffer(t, dtype=np.int32).reshape(m, w)  # a bytearray: writable
+    return small, np.frombuffer(c, dtype=np.uint8).copy(), np.frombuffer(a, dtype=bool).copy()
+
+
+_NATIVE_TEXTS_COMPLEMENT = native_function("texts_complement")
+
+
+def texts_complement_native(
+    table: np.ndarray, classes: np.ndarray, accepting: np.ndarray, texts: Sequence[bytes]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The minimal automaton of the language of K (an ``(n, width)`` int32 table over its
+    byte classes, the ``uint8`` class of each byte, the acceptance flags) minus ``texts`` (at
+    least one), in C: K's product with the texts' trie built directly and minimised, as
+    :func:`minimize_classes_native` returns it; ``None`` when the extension is not built.
+
+    The twin is ``difference(K, texts_dfa(texts))`` (:mod:`corral.automata.ops`).
+    """
+    if _NATIVE_TEXTS_COMPLEMENT is None:  # pragma: no cover - depends on the build
+        return None
+    n, width = (int(x) for x in table.shape)
+    ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
+    t, c, w, a, m = _NATIVE_TEXTS_COMPLEMENT(
+        np.ascontiguousarray(table, dtype=np.int32), n, width,
+        np.ascontiguousarray(classes, dtype=np.uint8).tobytes(),
+        np.ascontiguousarray(accepting, dtype=np.uint8).tobytes(), b"".join(texts), ends,
     )  # fmt: skip
     small = np.frombuffer(t, dtype=np.int32).reshape(m, w)  # a bytearray: writable
     return small, np.frombuffer(c, dtype=np.uint8).copy(), np.frombuffer(a, dtype=bool).copy()
