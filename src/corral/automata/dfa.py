@@ -249,7 +249,7 @@ class ByteDFA:
         self._rows: list[list[int]] | None = None
         self._acc: list[bool] | None = None
         self._empty: bool | None = None
-        self._used: np.ndarray | None = None
+        self._used: int | None = None
         self._classes: np.ndarray | None = None
         self._out: list[tuple[int, ...]] | None = None
         self._table = full
@@ -416,14 +416,15 @@ class ByteDFA:
         return self._acc
 
     @property
-    def used_bytes(self) -> np.ndarray:
-        """``bool`` ``(256,)``: the bytes on which some state has a transition (computed
-        once)."""
+    def used_bytes(self) -> int:
+        """The bytes on which some state has a transition, as the bits of an ``int`` (bit
+        ``b`` for byte ``b``; computed once)."""
         got = self._used
         if got is None:
             classes, small = self._compact()
             live: np.ndarray = np.asarray(small.any(axis=0))
-            got = self._used = live[classes]
+            bits = np.packbits(live[classes], bitorder="little").tobytes()
+            got = self._used = int.from_bytes(bits, "little")
         return got
 
     @property

@@ -78,12 +78,20 @@ def spellable_bytes(
     return spellable, single
 
 
-def _restrict(dfa: ByteDFA, unspellable: np.ndarray) -> tuple[ByteDFA, list[int]]:
+def _bits(values: np.ndarray) -> int:
+    """The bytes ``values`` as the bits of an ``int`` (bit ``b`` for byte ``b``)."""
+    out = 0
+    for b in values.tolist():
+        out |= 1 << b
+    return out
+
+
+def _restrict(dfa: ByteDFA, unspellable: np.ndarray, bits: int) -> tuple[ByteDFA, list[int]]:
     """``dfa`` without its transitions on the ``unspellable`` bytes (trimmed and minimised);
     the unspellable bytes it had transitions on. ``dfa`` itself is only read; the result is
     kept with it (:meth:`ByteDFA.derived`), so a terminal automaton shared between grammars
     is cut once per tokenizer and its class table (:meth:`ByteDFA.class_table`) built once."""
-    if unspellable.shape[0] == 0 or not dfa.used_bytes[unspellable].any():
+    if not dfa.used_bytes & bits:  # ``bits``: the unspellable bytes, as :func:`_bits` gives
         return dfa, []  # no transition to cut (Qwen spells every byte)
     key = ("restrict", unspellable.tobytes())
     return dfa.derived(key, lambda: _restrict_now(dfa, unspellable))
@@ -348,6 +356,7 @@ def compile_grammar(
     token_byte_strings = tokenizer.token_bytes_tuple()
     trie = tokenizer.token_trie()
     unspellable = np.flatnonzero(~trie.spellable)  # spellable_bytes, kept with the trie
+    unspellable_bits = _bits(unspellable)
     budget = Budget.start(limits)
     n_alternatives = sum(len(rule.alternatives) for rule in grammar.rules.values())
     if n_alternatives > limits.max_alternatives:
@@ -371,7 +380,7 @@ def compile_grammar(
                 f"{grammar.source}: terminal {name!r}: compilation took more than "
                 f"{limits.compile_seconds} s of CPU time (Limits.compile_seconds)"
             ) from None
-        dfa, cut = _restrict(terminal_dfa, unspellable)
+        dfa, cut = _restrict(terminal_dfa, unspellable, unspellable_bits)
         if dfa.accepts_nothing:
             emptied[name] = cut
         dfas_list.append(dfa)
