@@ -289,4 +289,9 @@ int corral_walk_uniform(const corral_grammar *g, int32_t t, int32_t d);
 int corral_step(corral_matcher *m, size_t lo, size_t hi, uint8_t byte, int use_memo,
                 int32_t *new_set);
 
+/* Injections by node, then origin, then terminal (engine_inject_sort.c): the comparison, and
+ * the sort of m->inj[0, n_inj) (-1 without memory). */
+int corral_cmp_inj(const void *x, const void *y);
+int corral_sort_inj(corral_matcher *m);
+
 #endif /* CORRAL_ENGINE_IMPL_H */
