@@ -199,6 +199,30 @@ static PyObject *minimized_tuple(const corral_minimized *m) {
                          (const char *)m->accepting, rows, rows);
 }
 
+/* Whether `ends` holds at least one aligned int64 offset (else a ValueError is set). */
+static int ends_ok(const Py_buffer *ends) {
+    if (ends->len % 8 != 0 || ends->len == 0 || (uintptr_t)ends->buf % 8 != 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "ends must hold at least one aligned int64 offset, got %zd bytes",
+                     ends->len);
+        return 0;
+    }
+    return 1;
+}
+
+/* The minimised automaton a kernel returned with `code`, as minimized_tuple gives it; NULL
+ * with MemoryError, or with ValueError(`bad`) for bad input. */
+static PyObject *minimized_result(int code, const corral_minimized *m, const char *bad) {
+    if (code == CORRAL_MINIMIZE_NO_MEMORY) {
+        return PyErr_NoMemory();
+    }
+    if (code != CORRAL_MINIMIZE_OK) {
+        PyErr_SetString(PyExc_ValueError, bad);
+        return NULL;
+    }
+    return minimized_tuple(m);
+}
+
 PyDoc_STRVAR(texts_dfa_doc,
              "texts_dfa(data, ends)\n"
              "--\n\n"
@@ -215,9 +239,7 @@ static PyObject *native_texts_dfa(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     corral_minimized m;
     memset(&m, 0, sizeof m);
-    if (ve.len % 8 != 0 || ve.len == 0 || (uintptr_t)ve.buf % 8 != 0) {
-        PyErr_Format(PyExc_ValueError,
-                     "ends must hold at least one aligned int64 offset, got %zd bytes", ve.len);
+    if (!ends_ok(&ve)) {
         goto done;
     }
     int code;
@@ -225,14 +247,8 @@ static PyObject *native_texts_dfa(PyObject *self, PyObject *args) {
     code = corral_texts_dfa((const uint8_t *)vd.buf, (size_t)vd.len, (const int64_t *)ve.buf,
                             (size_t)ve.len / 8, &m);
     Py_END_ALLOW_THREADS
-    if (code == CORRAL_MINIMIZE_NO_MEMORY) {
-        PyErr_NoMemory();
-    } else if (code != CORRAL_MINIMIZE_OK) {
-        PyErr_SetString(PyExc_ValueError,
-                        "ends must be ascending offsets within data, at most 2**31 - 3 bytes");
-    } else {
-        result = minimized_tuple(&m);
-    }
+    result = minimized_result(code, &m,
+                              "ends must be ascending offsets within data, at most 2**30 bytes");
 done:
     corral_minimized_free(&m);
     PyBuffer_Release(&vd);
@@ -267,9 +283,7 @@ static PyObject *native_texts_complement(PyObject *self, PyObject *args) {
                      vc.len, va.len);
         goto done;
     }
-    if (ve.len % 8 != 0 || ve.len == 0 || (uintptr_t)ve.buf % 8 != 0) {
-        PyErr_Format(PyExc_ValueError,
-                     "ends must hold at least one aligned int64 offset, got %zd bytes", ve.len);
+    if (!ends_ok(&ve)) {
         goto done;
     }
     int code;
@@ -279,15 +293,9 @@ static PyObject *native_texts_complement(PyObject *self, PyObject *args) {
                                    (const uint8_t *)vd.buf, (size_t)vd.len,
                                    (const int64_t *)ve.buf, (size_t)ve.len / 8, &m);
     Py_END_ALLOW_THREADS
-    if (code == CORRAL_MINIMIZE_NO_MEMORY) {
-        PyErr_NoMemory();
-    } else if (code != CORRAL_MINIMIZE_OK) {
-        PyErr_SetString(PyExc_ValueError,
-                        "ktable has an entry outside [0, kn) or kclasses a class outside "
-                        "[0, kwidth), or ends are not ascending offsets within data");
-    } else {
-        result = minimized_tuple(&m);
-    }
+    result = minimized_result(code, &m,
+                              "ktable has an entry outside [0, kn) or kclasses a class outside "
+                              "[0, kwidth), or ends are not ascending offsets within data");
 done:
     corral_minimized_free(&m);
     PyBuffer_Release(&vk);
@@ -349,15 +357,9 @@ static PyObject *native_minimize_classes(PyObject *self, PyObject *args) {
     code = corral_minimize_classes((const int32_t *)vt.buf, (size_t)width, colmap,
                                    (const uint8_t *)va.buf, (size_t)n, &m);
     Py_END_ALLOW_THREADS
-    if (code == CORRAL_MINIMIZE_NO_MEMORY) {
-        PyErr_NoMemory();
-    } else if (code != CORRAL_MINIMIZE_OK) {
-        PyErr_SetString(PyExc_ValueError,
-                        "table has a next state outside [0, n_states) or colmap a column "
-                        "outside [0, width)");
-    } else {
-        result = minimized_tuple(&m);
-    }
+    result = minimized_result(code, &m,
+                              "table has a next state outside [0, n_states) or colmap a column "
+                              "outside [0, width)");
 done:
     corral_minimized_free(&m);
     if (have_colmap) {

@@ -15,8 +15,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-int corral_texts_dfa(const uint8_t *data, size_t n_data, const int64_t *ends, size_t n_texts,
-                     corral_minimized *out) {
+/* The texts' trie: node 0 its root, children by first child / next sibling, a child's id
+ * above its parent's; `end` marks the nodes where a text ends. */
+typedef struct text_trie {
+    int32_t *first, *next;
+    uint8_t *byte, *end;
+    size_t nodes;
+} text_trie;
+
+static void trie_free(text_trie *t) {
+    free(t->first);
+    free(t->next);
+    free(t->byte);
+    free(t->end);
+}
+
+/* The trie of data[ends[i - 1] .. ends[i]) for i < n_texts: CORRAL_MINIMIZE_OK, _BAD_TABLE
+ * for no text or offsets out of order or range (or over 2**30 bytes), _NO_MEMORY. */
+static int trie_build(const uint8_t *data, size_t n_data, const int64_t *ends, size_t n_texts,
+                      text_trie *t) {
+    memset(t, 0, sizeof *t);
     int64_t prev = 0;
     for (size_t i = 0; i < n_texts; ++i) {
         if (ends[i] < prev || (uint64_t)ends[i] > (uint64_t)n_data) {
@@ -24,8 +42,49 @@ int corral_texts_dfa(const uint8_t *data, size_t n_data, const int64_t *ends, si
         }
         prev = ends[i];
     }
-    if (n_texts == 0 || n_data > (size_t)INT32_MAX - 2) {
+    if (n_texts == 0 || n_data > (size_t)INT32_MAX / 2) {
         return CORRAL_MINIMIZE_BAD_TABLE;
+    }
+    const size_t cap = n_data + 1; /* a node per byte at most, and the root */
+    t->first = malloc(cap * sizeof(int32_t));
+    t->next = malloc(cap * sizeof(int32_t));
+    t->byte = malloc(cap);
+    t->end = calloc(cap, 1);
+    if (t->first == NULL || t->next == NULL || t->byte == NULL || t->end == NULL) {
+        return CORRAL_MINIMIZE_NO_MEMORY;
+    }
+    t->first[0] = -1;
+    t->nodes = 1;
+    size_t at = 0;
+    for (size_t i = 0; i < n_texts; ++i) {
+        int32_t node = 0;
+        for (; at < (size_t)ends[i]; ++at) {
+            int32_t c = t->first[node];
+            while (c >= 0 && t->byte[c] != data[at]) {
+                c = t->next[c];
+            }
+            if (c < 0) {
+                c = (int32_t)t->nodes++;
+                t->first[c] = -1;
+                t->byte[c] = data[at];
+                t->next[c] = t->first[node];
+                t->first[node] = c;
+            }
+            node = c;
+        }
+        t->end[node] = 1;
+    }
+    return CORRAL_MINIMIZE_OK;
+}
+
+int corral_texts_dfa(const uint8_t *data, size_t n_data, const int64_t *ends, size_t n_texts,
+                     corral_minimized *out) {
+    text_trie trie;
+    int32_t *table = NULL;
+    int code = trie_build(data, n_data, ends, n_texts, &trie);
+    if (code != CORRAL_MINIMIZE_OK) {
+        trie_free(&trie);
+        return code;
     }
     uint8_t colmap[256];
     int used[256] = {0};
@@ -47,52 +106,21 @@ int corral_texts_dfa(const uint8_t *data, size_t n_data, const int64_t *ends, si
     if (width > 256) {
         width = 256;
     }
-    const size_t cap = n_data + 2; /* a state per byte at most, the dead and initial states */
-    int32_t *first = malloc(cap * sizeof(int32_t));
-    int32_t *next = malloc(cap * sizeof(int32_t));
-    uint8_t *byte = malloc(cap);
-    uint8_t *accepting = calloc(cap, 1);
-    int32_t *table = NULL;
-    int code = CORRAL_MINIMIZE_NO_MEMORY;
-    if (first == NULL || next == NULL || byte == NULL || accepting == NULL) {
-        goto done;
-    }
-    first[0] = first[1] = -1;
-    size_t n = 2;
-    size_t at = 0;
-    for (size_t i = 0; i < n_texts; ++i) {
-        int32_t s = 1;
-        for (; at < (size_t)ends[i]; ++at) {
-            const uint8_t b = data[at];
-            int32_t c = first[s];
-            while (c >= 0 && byte[c] != b) {
-                c = next[c];
-            }
-            if (c < 0) {
-                c = (int32_t)n++;
-                first[c] = -1;
-                byte[c] = b;
-                next[c] = first[s];
-                first[s] = c;
-            }
-            s = c;
-        }
-        accepting[s] = 1;
-    }
+    /* states: 0 dead, 1 + node (1: the root, the initial state) */
+    const size_t n = 1 + trie.nodes;
+    uint8_t *accepting = calloc(n, 1);
     table = calloc(n * width, sizeof(int32_t));
-    if (table == NULL) {
-        goto done;
-    }
-    for (size_t s = 1; s < n; ++s) {
-        for (int32_t c = first[s]; c >= 0; c = next[c]) {
-            table[s * width + colmap[byte[c]]] = c;
+    code = CORRAL_MINIMIZE_NO_MEMORY;
+    if (table != NULL && accepting != NULL) {
+        for (size_t node = 0; node < trie.nodes; ++node) {
+            accepting[1 + node] = trie.end[node];
+            for (int32_t c = trie.first[node]; c >= 0; c = trie.next[c]) {
+                table[(1 + node) * width + colmap[trie.byte[c]]] = 1 + c;
+            }
         }
+        code = corral_minimize_classes(table, width, colmap, accepting, n, out);
     }
-    code = corral_minimize_classes(table, width, colmap, accepting, n, out);
-done:
-    free(first);
-    free(next);
-    free(byte);
+    trie_free(&trie);
     free(accepting);
     free(table);
     return code;
@@ -123,16 +151,6 @@ int corral_texts_complement(const int32_t *ktable, size_t kn, size_t kwidth,
             return CORRAL_MINIMIZE_BAD_TABLE;
         }
     }
-    int64_t prev = 0;
-    for (size_t i = 0; i < n_texts; ++i) {
-        if (ends[i] < prev || (uint64_t)ends[i] > (uint64_t)n_data) {
-            return CORRAL_MINIMIZE_BAD_TABLE;
-        }
-        prev = ends[i];
-    }
-    if (n_texts == 0 || n_data > (size_t)INT32_MAX / 2) {
-        return CORRAL_MINIMIZE_BAD_TABLE;
-    }
     /* columns: the texts' bytes one each, then K's classes of the other bytes */
     int used[256] = {0};
     for (size_t k = 0; k < n_data; ++k) {
@@ -160,38 +178,20 @@ int corral_texts_complement(const int32_t *ktable, size_t kn, size_t kwidth,
         }
         colmap[b] = (uint8_t)class_col[c];
     }
-    /* the trie: node 0 its root; children by first child / next sibling */
-    const size_t cap = n_data + 1;
-    int32_t *first = malloc(cap * sizeof(int32_t));
-    int32_t *next = malloc(cap * sizeof(int32_t));
-    uint8_t *byte = malloc(cap);
-    uint8_t *end = calloc(cap, 1);
-    int32_t *kst = malloc(cap * sizeof(int32_t)); /* the state of K each node meets */
+    text_trie trie;
+    int32_t *kst = NULL; /* the state of K each trie node meets */
     int32_t *table = NULL;
     uint8_t *accepting = NULL;
-    int code = CORRAL_MINIMIZE_NO_MEMORY;
-    if (first == NULL || next == NULL || byte == NULL || end == NULL || kst == NULL) {
+    int code = trie_build(data, n_data, ends, n_texts, &trie);
+    if (code != CORRAL_MINIMIZE_OK) {
         goto done;
     }
-    first[0] = -1;
-    size_t nodes = 1, at = 0;
-    for (size_t i = 0; i < n_texts; ++i) {
-        int32_t t = 0;
-        for (; at < (size_t)ends[i]; ++at) {
-            int32_t c = first[t];
-            while (c >= 0 && byte[c] != data[at]) {
-                c = next[c];
-            }
-            if (c < 0) {
-                c = (int32_t)nodes++;
-                first[c] = -1;
-                byte[c] = data[at];
-                next[c] = first[t];
-                first[t] = c;
-            }
-            t = c;
-        }
-        end[t] = 1;
+    code = CORRAL_MINIMIZE_NO_MEMORY;
+    const size_t nodes = trie.nodes;
+    const int32_t *first = trie.first, *next = trie.next;
+    const uint8_t *byte = trie.byte, *end = trie.end;
+    if ((kst = malloc(nodes * sizeof(int32_t))) == NULL) {
+        goto done;
     }
     /* product ids: 0 dead, 1 + t for trie node t (1: the root, the initial state), then
      * nodes + k for K's state k >= 1 */
@@ -232,10 +232,7 @@ int corral_texts_complement(const int32_t *ktable, size_t kn, size_t kwidth,
 #undef K_ID
     code = corral_minimize_classes(table, width, colmap, accepting, n, out);
 done:
-    free(first);
-    free(next);
-    free(byte);
-    free(end);
+    trie_free(&trie);
     free(kst);
     free(table);
     free(accepting);

@@ -225,6 +225,19 @@ def trim_and_minimize_native(
 
 
 _NATIVE_MINIMIZE_CLASSES = native_function("minimize_classes")
+
+
+def _unpack(
+    got: tuple[bytearray, bytes, int, bytes, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A native minimisation's ``(table, classes, width, accepting, n_states)`` as arrays:
+    the ``(n_states, width)`` int32 table (over the returned bytearray, writable), the
+    ``uint8`` class of each byte and the ``bool`` acceptance flags."""
+    t, c, w, a, m = got
+    table = np.frombuffer(t, dtype=np.int32).reshape(m, w)
+    return table, np.frombuffer(c, dtype=np.uint8).copy(), np.frombuffer(a, dtype=bool).copy()
+
+
 _NATIVE_TEXTS = native_function("texts_dfa")
 
 
@@ -240,9 +253,7 @@ def texts_dfa_native(
     if _NATIVE_TEXTS is None:  # pragma: no cover - depends on the build
         return None
     ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
-    t, c, w, a, m = _NATIVE_TEXTS(b"".join(texts), ends)
-    table = np.frombuffer(t, dtype=np.int32).reshape(m, w)  # a bytearray: writable
-    return table, np.frombuffer(c, dtype=np.uint8).copy(), np.frombuffer(a, dtype=bool).copy()
+    return _unpack(_NATIVE_TEXTS(b"".join(texts), ends))
 
 
 def minimize_classes_native(
@@ -276,12 +287,10 @@ def minimize_classes_native(
         if cols.shape != (256,) or cols.min() < 0 or cols.max() >= width:
             raise ValueError(f"byte_col must give 256 columns in [0, {width})")
         colmap = cols.astype(np.uint8).tobytes()
-    t, c, w, a, m = _NATIVE_MINIMIZE_CLASSES(
+    return _unpack(_NATIVE_MINIMIZE_CLASSES(
         np.ascontiguousarray(table, dtype=np.int32), n, width, colmap,
         np.ascontiguousarray(accepting, dtype=np.uint8),
-    )  # fmt: skip
-    small = np.frombuffer(t, dtype=np.int32).reshape(m, w)  # a bytearray: writable
-    return small, np.frombuffer(c, dtype=np.uint8).copy(), np.frombuffer(a, dtype=bool).copy()
+    ))  # fmt: skip
 
 
 _NATIVE_TEXTS_COMPLEMENT = native_function("texts_complement")
@@ -301,13 +310,11 @@ def texts_complement_native(
         return None
     n, width = (int(x) for x in table.shape)
     ends = np.cumsum([len(t) for t in texts], dtype=np.int64)
-    t, c, w, a, m = _NATIVE_TEXTS_COMPLEMENT(
+    return _unpack(_NATIVE_TEXTS_COMPLEMENT(
         np.ascontiguousarray(table, dtype=np.int32), n, width,
         np.ascontiguousarray(classes, dtype=np.uint8).tobytes(),
         np.ascontiguousarray(accepting, dtype=np.uint8).tobytes(), b"".join(texts), ends,
-    )  # fmt: skip
-    small = np.frombuffer(t, dtype=np.int32).reshape(m, w)  # a bytearray: writable
-    return small, np.frombuffer(c, dtype=np.uint8).copy(), np.frombuffer(a, dtype=bool).copy()
+    ))  # fmt: skip
 
 
 def trim_and_minimize_py(
