@@ -24,21 +24,25 @@ from corral.errors import GrammarError
 from corral.infill.canvas import Canvas
 from corral.infill.chart import Chart
 from corral.infill.template import Hole, Part, pattern_of, resolve_tokens
+from corral.infill.tiers import Tiers
+from corral.infill.token_moves import TokenMoves
 
 __all__ = ["Canvas", "Hole", "completable_bytes", "complete", "complete_bytes", "is_completable"]
 
 
-def _chart(compiled: CompiledGrammar, template: Sequence[Part], utf8: bool = True) -> Chart | None:
+def _chart(
+    compiled: CompiledGrammar, template: Sequence[Part], utf8: bool = True, causes: bool = True
+) -> Chart | None:
     if compiled.unique is not None:
         raise GrammarError(
             f"{compiled.grammar.source}: infilling is not available for grammars with run-time "
             "uniqueItems checks (they are not context-free)"
         )
     parts = resolve_tokens(template, compiled)
-    pattern = pattern_of(parts, compiled.limits, compiled.trie, utf8=utf8)
     if compiled.grammar.is_empty:
+        pattern_of(parts, compiled.limits, compiled.trie, utf8=utf8)  # the template's errors
         return None
-    return Chart(compiled, pattern, full=False)
+    return Tiers(compiled, TokenMoves(compiled)).chart(parts, utf8=utf8, causes=causes)
 
 
 def is_completable(compiled: CompiledGrammar, template: Sequence[Part]) -> bool:
@@ -70,7 +74,7 @@ def is_completable(compiled: CompiledGrammar, template: Sequence[Part]) -> bool:
     LimitExceeded
         The check went past ``Limits.max_infill_work`` steps.
     """
-    chart = _chart(compiled, template)
+    chart = _chart(compiled, template, causes=False)
     return chart is not None and chart.completable
 
 
@@ -87,7 +91,7 @@ def complete(compiled: CompiledGrammar, template: Sequence[Part]) -> bytes | Non
 
 def completable_bytes(compiled: CompiledGrammar, template: Sequence[Part]) -> bool:
     """:func:`is_completable` for fixed parts that may cut UTF-8 characters (token bytes)."""
-    chart = _chart(compiled, template, utf8=False)
+    chart = _chart(compiled, template, utf8=False, causes=False)
     return chart is not None and chart.completable
 
 

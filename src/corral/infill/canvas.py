@@ -33,6 +33,7 @@ from corral.errors import GrammarError
 from corral.infill.chart import Chart
 from corral.infill.outside import slot_tokens
 from corral.infill.template import MAX_HOLE_TOKENS, Hole, Part, pattern_of
+from corral.infill.tiers import Tiers
 from corral.infill.token_moves import TokenMoves
 
 __all__ = ["MAX_CANVAS", "Canvas"]
@@ -99,6 +100,7 @@ class Canvas:
         self._eos = frozenset(compiled.eos_ids)
         self._memo: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._moves = TokenMoves(compiled)  # trie walks, shared by every check of the canvas
+        self._tiers = Tiers(compiled, self._moves)  # and narrowed tries to decide most checks
         self.checks = 0
         """Charts run so far (memo hits and answers read from masks are not counted)."""
 
@@ -163,16 +165,20 @@ class Canvas:
             parts.append(Hole(max_tokens=run))
         return parts, slot
 
-    def _chart(self, tokens: Sequence[int | None], full: bool) -> tuple[Chart, int] | None:
+    def _chart(
+        self, tokens: Sequence[int | None], full: bool, causes: bool = False
+    ) -> tuple[Chart, int] | None:
         got = self._template(tokens)
         if got is None:
             return None
         parts, slot = got
-        pattern = pattern_of(parts, self.compiled.limits, self.compiled.trie, utf8=False)
         if self.compiled.grammar.is_empty:
             return None
         self.checks += 1
-        return Chart(self.compiled, pattern, self._moves, full=full), slot
+        if not full:
+            return self._tiers.chart(parts, utf8=False, causes=causes), slot
+        pattern = pattern_of(parts, self.compiled.limits, self.compiled.trie, utf8=False)
+        return Chart(self.compiled, pattern, self._moves, full=True, causes=causes), slot
 
     def _remember(self, key: tuple[object, ...], value: object) -> None:
         self._memo[key] = value
@@ -286,5 +292,5 @@ class Canvas:
 
     def completion(self) -> bytes | None:
         """The text of one completion of the canvas (``None`` when there is none)."""
-        chart = self._chart(self._tokens, full=False)
+        chart = self._chart(self._tokens, full=False, causes=True)
         return None if chart is None else chart[0].text()

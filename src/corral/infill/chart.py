@@ -51,7 +51,9 @@ class Chart:
     """The fixed point for one compiled grammar and template (run by the constructor); token
     holes are crossed with ``moves`` (a new :class:`TokenMoves` when not given). With
     ``full=False`` the run stops once the goal item is found: enough to decide and to read a
-    completion back, not for the outside pass of :mod:`.outside`."""
+    completion back, not for the outside pass of :mod:`.outside`. The work is bounded by
+    ``limit`` steps (``Limits.max_infill_work`` when not given). With ``causes=False`` the
+    causes are not kept: the answer only, no :meth:`text`."""
 
     def __init__(
         self,
@@ -60,10 +62,12 @@ class Chart:
         moves: TokenMoves | None = None,
         *,
         full: bool = True,
+        limit: int | None = None,
+        causes: bool = True,
     ) -> None:
         self.cg = cg
         self.pattern = pattern
-        self.limit = cg.limits.max_infill_work
+        self.limit = cg.limits.max_infill_work if limit is None else limit
         self.work = 0
         self.moves = TokenMoves(cg) if moves is None else moves
         self.spans = Spans(cg.dfas, pattern, self.charge, self.moves)
@@ -75,7 +79,9 @@ class Chart:
         self._start_memo: dict[int, frozenset[int] | bool | None] = {}
         self._todo: list[Ref] = []
         self._goal: Ref = (pattern.final, (cg.tables.final_dotted, 0))
+        self._found = False
         self._full = full
+        self._causes = causes
         for r in pattern.closure(0):
             self._add(r, (0, 0), ("predict",))
         self._run()
@@ -103,8 +109,12 @@ class Chart:
         if self.work > self.limit:
             self.charge(0)
         here.add(item)
-        self.cause[(r, item)] = cause
-        self._todo.append((r, item))
+        if self._causes:
+            self.cause[(r, item)] = cause
+        ref = (r, item)
+        if ref == self._goal:
+            self._found = True
+        self._todo.append(ref)
 
     def _ignored(self, r: int) -> list[tuple[int, int]]:
         got = self._ignore.get(r)
@@ -128,7 +138,7 @@ class Chart:
         first, nullable = look.first, look.nullable
         while self._todo:
             r, item = self._todo.pop()
-            if not self._full and self._goal in self.cause:
+            if self._found and not self._full:
                 return
             d, o = item
             for t, q in self._ignored(r):
@@ -171,6 +181,8 @@ class Chart:
         first causes of ``$start -> start •`` at the final state."""
         if not self.completable:
             return None
+        if not self._causes:
+            raise ValueError("this chart was run without its causes")
         out: list[bytes] = []
         words: list[bytes] = []
         stack: list[Ref] = [(self.pattern.final, (self.cg.tables.final_dotted, 0))]

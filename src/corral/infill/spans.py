@@ -14,7 +14,8 @@ the nodes inside a token where the lexeme may end; it walks bytes only from insi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,9 @@ __all__ = ["Spans", "Step"]
 
 Step = int | npt.NDArray[np.int64] | None
 """How one product state follows another (:meth:`Spans.successors`)."""
+
+_NONE: Mapping[int, tuple[int, int]] = MappingProxyType({})
+"""No end (shared, read-only)."""
 
 
 class Spans:
@@ -55,16 +59,102 @@ class Spans:
         self.pattern = pattern
         self.charge = charge
         self.moves = moves
-        self._ends: dict[tuple[int, int], dict[int, tuple[int, int]]] = {}
-        self._parents: dict[tuple[int, int], dict[tuple[int, int], tuple[int, int, Step]]] = {}
+        self._ends: dict[tuple[int, int], Mapping[int, tuple[int, int]]] = {}
+        self._parents: dict[
+            tuple[int, int],
+            tuple[dict[int, tuple[int, int]], dict[tuple[int, int], tuple[int, int, Step]]],
+        ] = {}
 
-    def ends(self, t: int, p: int) -> dict[int, tuple[int, int]]:
+    def ends(self, t: int, p: int) -> Mapping[int, tuple[int, int]]:
         """The states a lexeme of ``t`` begun at ``p`` can end at, each with the product state
         where the search first met it accepting (for :meth:`word`)."""
         key = (t, p)
         got = self._ends.get(key)
         if got is not None:
             return got
+        pat = self.pattern
+        if p < len(pat.chain_byte) and not pat.loop[p]:  # one fixed byte (or none) leaves p
+            b = pat.chain_byte[p]
+            if b < 0 or self.dfas[t].rows[1][b] == 0:
+                self._ends[key] = _NONE
+                return _NONE
+        acc = self.dfas[t].accept_list
+        start = (1, p)
+        seen = {start}
+        ends: dict[int, tuple[int, int]] = {}
+        frontier = [start]
+        while frontier:
+            nxt: list[tuple[int, int]] = []
+            for d, r in frontier:
+                if pat.root_move(r) is not None:
+                    self._across(t, d, r, seen, ends, nxt)
+                    continue
+                for node, how in self.successors(t, d, r):
+                    if node in seen:
+                        continue
+                    seen.add(node)
+                    d2, r2 = node
+                    if how is not None:  # a byte: walked on
+                        nxt.append(node)
+                    if r2 in ends or not acc[d2]:  # (an end inside a token accepts)
+                        continue
+                    if not isinstance(how, int) or not self._merged(t, r2):
+                        ends[r2] = node
+            frontier = nxt
+        self._ends[key] = ends
+        return ends
+
+    def _across(
+        self,
+        t: int,
+        d0: int,
+        r0: int,
+        seen: set[tuple[int, int]],
+        ends: dict[int, tuple[int, int]],
+        out: list[tuple[int, int]],
+    ) -> None:
+        """:meth:`ends`'s search from ``(d0, r0)``, ``r0`` a token boundary of a token hole,
+        across the hole one whole token at a time (what :meth:`successors` yields, in one loop
+        per slot rather than one search step per product state). Product states it reaches
+        past the hole's next boundaries (its exit, a following hole) go to ``out``."""
+        pat, acc = self.pattern, self.dfas[t].accept_list
+        hole = pat._hole_of(r0)
+        nodes = pat.trie.n_nodes
+        slot = (r0 - hole.base) // nodes
+        level = [d0]
+        while level:
+            copy = hole.base + slot * nodes
+            slot += 1
+            target = hole.base + slot * nodes if slot < hole.slots else hole.exit
+            after = pat.closure(target)
+            nxt: list[int] = []
+            for d in level:
+                walk = self.moves.at(t, d, self.charge)
+                self.charge(1 + len(walk.whole) * len(after) + len(walk.inner))
+                for d2 in walk.whole:
+                    for r2 in after:
+                        node = (d2, r2)
+                        if node in seen:
+                            continue
+                        seen.add(node)
+                        if acc[d2] and r2 not in ends:
+                            ends[r2] = node
+                        if r2 == target and slot < hole.slots:
+                            nxt.append(d2)
+                        else:
+                            out.append(node)
+                for inside, d2 in walk.inner:
+                    node = (d2, copy + inside)
+                    if node not in seen:
+                        seen.add(node)
+                        ends.setdefault(copy + inside, node)
+            level = nxt
+
+    def _search(
+        self, t: int, p: int
+    ) -> tuple[dict[int, tuple[int, int]], dict[tuple[int, int], tuple[int, int, Step]]]:
+        """Breadth-first search of the product from ``(start, p)`` one :meth:`successors` step
+        at a time, with parent pointers (for :meth:`word`): the same ends as :meth:`ends`."""
         acc = self.dfas[t].accept_list
         start = (1, p)
         parents: dict[tuple[int, int], tuple[int, int, Step]] = {start: (-1, -1, None)}
@@ -85,9 +175,7 @@ class Spans:
                     if not isinstance(how, int) or not self._merged(t, r2):
                         ends[r2] = node
             frontier = nxt
-        self._ends[key] = ends
-        self._parents[key] = parents
-        return ends
+        return ends, parents
 
     def successors(self, t: int, d: int, r: int) -> Iterator[tuple[tuple[int, int], Step]]:
         """The product states ``(d', r')`` that follow ``(d, r)`` for terminal ``t``, each with
@@ -135,8 +223,11 @@ class Spans:
     def word(self, t: int, p: int, q: int) -> bytes:
         """A shortest word of ``t`` that leads the template from ``p`` to ``q`` (one of
         :meth:`ends`)."""
-        node = self.ends(t, p)[q]
-        parents = self._parents[(t, p)]
+        key = (t, p)
+        got = self._parents.get(key)
+        if got is None:
+            got = self._parents[key] = self._search(t, p)
+        node, parents = got[0][q], got[1]
         pat = self.pattern
         chunks: list[bytes] = []
         while True:

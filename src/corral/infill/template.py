@@ -128,10 +128,14 @@ class Pattern:
     """Chain state -> the token hole that starts there."""
     bases: tuple[int, ...] = field(init=False, repr=False, compare=False)
     """Each token hole's first trie state, in order (to find a state's hole by bisection)."""
+    _closures: dict[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _steps: dict[tuple[int, int], tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entries", {h.exit - 1: h for h in self.token_holes})
         object.__setattr__(self, "bases", tuple(h.base for h in self.token_holes))
+        object.__setattr__(self, "_closures", {})
+        object.__setattr__(self, "_steps", {})
 
     @property
     def final(self) -> int:
@@ -142,7 +146,13 @@ class Pattern:
         return self.token_holes[bisect_right(self.bases, r) - 1]
 
     def closure(self, r: int) -> tuple[int, ...]:
-        """``r`` and the states ε-moves lead it to."""
+        """``r`` and the states ε-moves lead it to (kept once found)."""
+        got = self._closures.get(r)
+        if got is None:
+            got = self._closures[r] = self._closure(r)
+        return got
+
+    def _closure(self, r: int) -> tuple[int, ...]:
         out = [r]
         seen = {r}
         i = 0
@@ -199,7 +209,14 @@ class Pattern:
         return [node_byte[c] for c in child_ids[child_ptr[node] : child_ptr[node + 1]]]
 
     def step(self, r: int, b: int) -> tuple[int, ...]:
-        """The states byte ``b`` leads state ``r`` to, ε-moves after it included."""
+        """The states byte ``b`` leads state ``r`` to, ε-moves after it included (kept once
+        found)."""
+        got = self._steps.get((r, b))
+        if got is None:
+            got = self._steps[(r, b)] = self._step(r, b)
+        return got
+
+    def _step(self, r: int, b: int) -> tuple[int, ...]:
         if r < len(self.chain_byte):
             direct = [r] if self.loop[r] else []
             if self.chain_byte[r] == b:

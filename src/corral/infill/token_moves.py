@@ -28,6 +28,7 @@ import numpy.typing as npt
 from corral.automata.dfa import ByteDFA
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.infill.lookahead import Lookahead
+from corral.tokenizers.token_trie import TokenTrie
 
 __all__ = ["TokenMoves", "Walk"]
 
@@ -52,15 +53,27 @@ class Walk:
 
 
 class TokenMoves:
-    """Trie walks per (terminal, automaton state) of one compiled grammar, made on demand, and
-    the grammar's prediction look-ahead: what the checks of one grammar share."""
+    """Trie walks per (terminal, automaton state) of one compiled grammar over ``trie`` (the
+    grammar's own by default), made on demand, and the grammar's prediction look-ahead: what
+    the checks of one grammar share."""
 
-    def __init__(self, compiled: CompiledGrammar) -> None:
+    def __init__(self, compiled: CompiledGrammar, trie: TokenTrie | None = None) -> None:
         self.compiled = compiled
+        self.trie = compiled.trie if trie is None else trie
         self._walks: dict[tuple[int, int], Walk] = {}
         self._lookahead: Lookahead | None = None
         self._absorbs: dict[tuple[int, int, int], bool] = {}
         self._dropped: dict[tuple[int, tuple[int, ...]], bool] = {}
+
+    def over(self, trie: TokenTrie) -> TokenMoves:
+        """Moves of the same grammar over another trie (a narrowed vocabulary: see
+        :mod:`.tiers`), sharing the look-ahead and the absorption and useless-end answers,
+        which depend on the grammar and the bytes alone."""
+        other = TokenMoves(self.compiled, trie)
+        other._lookahead = self.lookahead
+        other._absorbs = self._absorbs
+        other._dropped = self._dropped
+        return other
 
     @property
     def lookahead(self) -> Lookahead:
@@ -89,7 +102,7 @@ class TokenMoves:
     def dropped_end(self, t: int, node: int) -> bool:
         """Whether a lexeme of ``t`` ending inside a token at trie ``node`` is of no use
         (:meth:`dropped_before` the bytes that follow ``node`` in the trie)."""
-        child_ptr, child_ids, node_byte, _ = self.compiled.trie.lists()
+        child_ptr, child_ids, node_byte, _ = self.trie.lists()
         return self.dropped_before(
             t, tuple(node_byte[c] for c in child_ids[child_ptr[node] : child_ptr[node + 1]])
         )
@@ -120,7 +133,7 @@ class TokenMoves:
 
     def node_bytes(self, node: int) -> bytes:
         """The bytes from the trie root to ``node``."""
-        trie = self.compiled.trie
+        trie = self.trie
         parent = trie.memo("parent", lambda: _parents(trie.child_ptr, trie.child_ids))
         out = bytearray()
         while node > 0:
@@ -138,7 +151,7 @@ class TokenMoves:
         return got
 
     def _walk(self, t: int, d: int, charge: Callable[[int], None]) -> Walk:
-        trie = self.compiled.trie
+        trie = self.trie
         dfa = self.compiled.dfas[t]
         table, accepting = dfa.table, dfa.accepting
         tok_ptr, n_children = trie.node_tok_ptr, trie.n_children

@@ -13,7 +13,7 @@ is immutable: a frozen dataclass whose arrays are read-only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -265,6 +265,41 @@ class TokenTrie:
         if got is None:
             got = store[key] = build()
         return got  # type: ignore[return-value]
+
+    def spelled(self) -> list[bytes]:
+        """Each id's bytes (``b""`` for ids outside the trie), read from the nodes; made on
+        first use and kept."""
+
+        def build() -> list[bytes]:
+            parent = np.zeros(self.n_nodes, dtype=np.int64)
+            counts = np.diff(self.child_ptr)
+            parent[self.child_ids] = np.repeat(np.arange(counts.shape[0]), counts)
+            par, byte = parent.tolist(), self.node_byte.tolist()
+            nodes: list[bytes] = [b""] * self.n_nodes
+            for node in range(1, self.n_nodes):  # a parent comes before its children
+                nodes[node] = nodes[par[node]] + bytes((byte[node],))
+            return [nodes[n] if n >= 0 else b"" for n in self.token_node.tolist()]
+
+        return self.memo("spelled", build)
+
+    def subset(self, ids: Iterable[int]) -> TokenTrie:
+        """The trie of the tokens ``ids`` alone (a narrowed vocabulary), with the same ids and
+        ``vocab_size``; built over those tokens only."""
+        spelled = self.spelled()
+        kept = np.array(sorted({int(i) for i in ids if self.token_node[i] >= 0}), dtype=np.int64)
+        small = TokenTrie.build([spelled[i] for i in kept.tolist()], frozenset())
+        token_node = np.full(self.vocab_size, -1, dtype=np.int64)
+        token_node[kept] = small.token_node
+        return TokenTrie._assemble(
+            small.node_byte.copy(),
+            small.child_ptr.copy(),
+            small.child_ids.copy(),
+            small.n_children.copy(),
+            small.node_tok_ptr.copy(),
+            kept[small.node_tok_ids] if kept.shape[0] else small.node_tok_ids.copy(),
+            token_node,
+            small.max_depth,
+        )
 
     def children(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Children of ``nodes`` and, for each child, the index of its parent in ``nodes``."""

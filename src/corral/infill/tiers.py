@@ -1,0 +1,254 @@
+"""Narrowed vocabularies: decide most token-hole checks on small tries, exactly.
+
+A token hole of ``n`` tokens is ``n`` copies of the vocabulary's trie (:mod:`.template`), and
+on a grammar with free text (identifiers, strings) lexemes end inside thousands of its tokens:
+a mostly masked canvas costs seconds. Most such templates are decided by a smaller automaton
+that brackets the exact language:
+
+* **From below.** Exactly ``n`` tokens of a sub-vocabulary ``V' ⊆ V`` is a subset of exactly
+  ``n`` tokens of ``V``; a completion found over ``V'`` is a completion. Two such tiers are
+  tried, smallest first:
+
+  1. one single-byte token per byte — a hole of ``n`` tokens becomes ``n`` bytes, a chain with
+     no token interiors;
+  2. those, the short tokens made only of ASCII punctuation and spaces (JSON's ``{"``, ``":"``,
+     ``","``: the tokens that cross lexeme boundaries), and every token that spells a factor
+     of a word of a terminal with finitely many (keywords, property names, enumerations).
+
+* **From above.** ``n`` tokens are at least ``n`` bytes, so exactly ``n`` tokens is a subset of
+  ``Σ^n Σ*`` and at most ``n`` tokens of ``Σ*``; no completion there, none at all.
+
+Only what the bounds leave open goes to the full trie. Every tier is a chart of :mod:`.chart`
+over a template automaton with another trie, so each answer it gives is exact by the argument
+of that chart; the tiers only choose which chart answers. This is the sandwich of an
+under- and an over-approximation used by abstraction refinement (Clarke et al. 2000) with the
+refinement taken all at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from corral.automata.dfa import ByteDFA
+from corral.constraint_engine.compiler import CompiledGrammar
+from corral.errors import LimitExceeded
+from corral.infill.chart import Chart
+from corral.infill.template import Hole, Part, pattern_of
+from corral.infill.token_moves import TokenMoves
+from corral.tokenizers.token_trie import TokenTrie
+
+__all__ = ["Tiers", "finite_terminals"]
+
+_PUNCT_LEN = 4
+"""The longest punctuation token tier 2 takes."""
+_FINITE_STATES = 256
+"""The largest automaton whose words tier 2 reads tokens from."""
+_FACTOR_NODES = 4096
+"""The most trie nodes walked for one terminal's factors; past it the terminal is left out."""
+_TIER_SHARE = 16
+"""Each narrowed tier may spend ``max_infill_work // _TIER_SHARE`` steps before giving up."""
+
+
+def finite_terminals(dfas: Sequence[ByteDFA]) -> list[int]:
+    """The terminals with finitely many words (keywords in any case, property names,
+    punctuation, enumerations): automata of at most ``_FINITE_STATES`` states with no cycle
+    through a live state."""
+    out = []
+    for t, dfa in enumerate(dfas):
+        if dfa.n_states > _FINITE_STATES:
+            continue
+        colour = [0] * dfa.n_states  # 0 new, 1 on the path, 2 done
+        stack = [(1, iter(dfa.out_bytes[1]))]
+        colour[1] = 1
+        finite = True
+        while stack and finite:
+            state, rest = stack[-1]
+            b = next(rest, None)
+            if b is None:
+                colour[state] = 2
+                stack.pop()
+                continue
+            nxt = dfa.rows[state][b]
+            if nxt == 0 or colour[nxt] == 2:
+                continue
+            if colour[nxt] == 1:
+                finite = False
+            else:
+                colour[nxt] = 1
+                stack.append((nxt, iter(dfa.out_bytes[nxt])))
+        if finite:
+            out.append(t)
+    return out
+
+
+def _singles(trie: TokenTrie) -> set[int]:
+    """One single-byte token per byte that has one (the lowest id)."""
+
+    def build() -> frozenset[int]:
+        spelled = trie.spelled()
+        got: dict[bytes, int] = {}
+        for i, data in enumerate(spelled):
+            if len(data) == 1:
+                got.setdefault(data, i)
+        return frozenset(got.values())
+
+    return set(trie.memo("infill.singles", build))
+
+
+def _punctuation(trie: TokenTrie, allowed: bytes) -> set[int]:
+    """Tokens of 2 to ``_PUNCT_LEN`` bytes, each ASCII punctuation among ``allowed``."""
+
+    def build() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+        ids, low, high = [], [], []
+        for i, data in enumerate(trie.spelled()):
+            if 1 < len(data) <= _PUNCT_LEN and all(b < 128 and not chr(b).isalnum() for b in data):
+                bits = sum(1 << b for b in set(data))
+                ids.append(i)
+                low.append(bits & (2**64 - 1))
+                high.append(bits >> 64)
+        return np.array(ids, np.int64), np.array(low, np.uint64), np.array(high, np.uint64)
+
+    ids, low, high = trie.memo("infill.punctuation", build)
+    bits = sum(1 << b for b in set(allowed) if b < 128)
+    out = ((low & ~np.uint64(bits & (2**64 - 1))) == 0) & ((high & ~np.uint64(bits >> 64)) == 0)
+    return set(ids[out].tolist())
+
+
+def _factors(trie: TokenTrie, dfas: Sequence[ByteDFA], finite: list[int]) -> set[int]:
+    """Tokens that spell a factor of a word of a terminal with finitely many words: the trie
+    walked from every state of its automaton while the automaton stays alive (in a finite
+    automaton, minimal, every state but the dead one leads to a word)."""
+    child_ptr, child_ids, node_byte, _ = trie.lists()
+    tok_ptr, tok_ids = trie.node_tok_ptr, trie.node_tok_ids
+    out: set[int] = set()
+    for t in finite:
+        rows = dfas[t].rows
+        got: set[int] = set()
+        budget = _FACTOR_NODES
+        for first in range(1, len(rows)):
+            stack = [(0, first)]
+            while stack and budget > 0:
+                node, state = stack.pop()
+                for c in child_ids[child_ptr[node] : child_ptr[node + 1]]:
+                    nxt = rows[state][node_byte[c]]
+                    if nxt:
+                        budget -= 1
+                        got.update(tok_ids[tok_ptr[c] : tok_ptr[c + 1]].tolist())
+                        stack.append((c, nxt))
+        if budget > 0:  # else: free text of bounded length (a short string), not a keyword
+            out |= got
+    return out
+
+
+def _any_byte_trie(trie: TokenTrie) -> TokenTrie:
+    """A trie whose tokens are the spellable bytes, one each (ids: the byte values)."""
+
+    def build() -> TokenTrie:
+        return TokenTrie.build(
+            [bytes((b,)) if trie.spellable[b] else b"" for b in range(256)], frozenset()
+        )
+
+    return trie.memo("infill.any_byte", build)
+
+
+def _has_token_holes(parts: Sequence[Part]) -> bool:
+    return any(
+        isinstance(p, Hole) and (p.tokens is not None or p.max_tokens is not None) for p in parts
+    )
+
+
+def _over(parts: Sequence[Part]) -> list[Part]:
+    """``parts`` with each token hole widened to ``Σ^n Σ*`` (``Σ*`` for at most ``n``)."""
+    out: list[Part] = []
+    for p in parts:
+        if isinstance(p, Hole) and p.tokens is not None:
+            out += [Hole(tokens=p.tokens), Hole()]
+        elif isinstance(p, Hole) and p.max_tokens is not None:
+            out.append(Hole())
+        else:
+            out.append(p)
+    return out
+
+
+class Tiers:
+    """The narrowed tries of one compiled grammar and their whole-token moves, made on first
+    use and kept (a canvas keeps one for all its checks); ``moves`` are the full trie's.
+
+    Parameters
+    ----------
+    compiled:
+        The grammar.
+    moves:
+        The grammar's moves over its own trie (shared look-ahead and absorption answers).
+    """
+
+    def __init__(self, compiled: CompiledGrammar, moves: TokenMoves) -> None:
+        self.compiled = compiled
+        self.moves = moves
+        self._narrow: list[tuple[TokenTrie, TokenMoves]] = []
+        self._wide: tuple[TokenTrie, TokenMoves] | None = None
+        self.decided = [0, 0, 0, 0]
+        """Checks decided by tier 1, tier 2, the upper bound, the full trie."""
+
+    def _tries(self) -> list[tuple[TokenTrie, TokenMoves]]:
+        if not self._narrow:
+            trie = self.compiled.trie
+            singles = _singles(trie)
+            dfas = self.compiled.dfas
+            finite = finite_terminals(dfas)
+            used = bytes(sorted({b for t in finite for row in dfas[t].out_bytes for b in row}))
+            wider = singles | _punctuation(trie, used) | _factors(trie, dfas, finite)
+            for ids in (singles, wider):
+                sub = trie.subset(ids)
+                self._narrow.append((sub, self.moves.over(sub)))
+        return self._narrow
+
+    def _upper(self) -> tuple[TokenTrie, TokenMoves]:
+        if self._wide is None:
+            sub = _any_byte_trie(self.compiled.trie)
+            self._wide = (sub, self.moves.over(sub))
+        return self._wide
+
+    def _chart(
+        self,
+        parts: Sequence[Part],
+        trie: TokenTrie,
+        moves: TokenMoves,
+        utf8: bool,
+        limit: int,
+        causes: bool = False,
+    ) -> Chart | None:
+        try:
+            pattern = pattern_of(parts, self.compiled.limits, trie, utf8=utf8)
+            return Chart(self.compiled, pattern, moves, full=False, limit=limit, causes=causes)
+        except (LimitExceeded, ValueError):  # past its share, or widened past the size bound
+            return None
+
+    def chart(self, parts: Sequence[Part], *, utf8: bool = True, causes: bool = True) -> Chart:
+        """A chart that decides ``parts``: a narrowed tier's when it holds a completion, the
+        upper bound's when it holds none, else the full trie's; with ``causes`` (for
+        :meth:`Chart.text`) or without.
+
+        Raises
+        ------
+        LimitExceeded
+            The full trie's chart went past ``Limits.max_infill_work`` steps.
+        """
+        pattern = pattern_of(parts, self.compiled.limits, self.compiled.trie, utf8=utf8)
+        if _has_token_holes(parts):
+            share = max(1, self.compiled.limits.max_infill_work // _TIER_SHARE)
+            for k, (trie, moves) in enumerate(self._tries()):
+                got = self._chart(parts, trie, moves, utf8, share, causes)
+                if got is not None and got.completable:
+                    self.decided[k] += 1
+                    return got
+            trie, moves = self._upper()
+            got = self._chart(_over(parts), trie, moves, utf8, share)
+            if got is not None and not got.completable:
+                self.decided[2] += 1
+                return got
+        self.decided[3] += 1
+        return Chart(self.compiled, pattern, self.moves, full=False, causes=causes)
