@@ -25,6 +25,7 @@ count against the same work bound.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 import numpy.typing as npt
@@ -58,26 +59,33 @@ def _useful_spans(chart: Chart, after: int) -> dict[tuple[int, int], set[int]]:
                 d += 1
             complete_of[b].append(d)
     # reverse indexes of what the forward pass found: where spans and complete items begin
-    back_span: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
+    back_span: defaultdict[tuple[int, int], set[int]] = defaultdict(set)
     for (t, r), ends in chart.spans._ends.items():
         for q in ends:
-            back_span[(t, q)].append(r)
-    back_done: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
+            back_span[(t, q)].add(r)
+    back_done: defaultdict[tuple[int, int], set[int]] = defaultdict(set)
     for (a, o), done in chart._done.items():
         for q in done:
-            back_done[(a, q)].append(o)
+            back_done[(a, q)].add(o)
     items = chart.items
-    goal = (chart.pattern.final, (tables.final_dotted, 0))
-    useful = {goal}
-    stack = [goal]
+    at: defaultdict[Item, set[int]] = defaultdict(set)  # item -> the states it stands at
+    for s, here in items.items():
+        for it in here:
+            at[it].add(s)
+    goal_item = (tables.final_dotted, 0)
+    useful: defaultdict[Item, set[int]] = defaultdict(set)  # item -> states where it is useful
+    useful[goal_item].add(chart.pattern.final)
+    stack = [(chart.pattern.final, goal_item)]
     used: defaultdict[tuple[int, int], set[int]] = defaultdict(set)
-    none: frozenset[Item] = frozenset()
+    none: frozenset[int] = frozenset()
+    completed: defaultdict[tuple[int, int], set[int]] = defaultdict(set)
 
     region: dict[int, int] = {}
 
-    def mark(s: int, it: Item) -> None:
-        if (s, it) not in useful:
-            useful.add((s, it))
+    def mark(states: AbstractSet[int], it: Item) -> None:
+        """Mark ``it`` useful at ``states`` (none of which it was useful at before)."""
+        useful[it] |= states
+        for s in states:
             reg = region.get(s)
             if reg is None:
                 reg = region[s] = _region(chart, s)
@@ -89,30 +97,35 @@ def _useful_spans(chart: Chart, after: int) -> dict[tuple[int, int], set[int]]:
         chart.charge(1)
         d, o = item
         for t in tables.ignore:
-            for r in back_span.get((t, q), ()):
-                if item in items.get(r, none):
-                    used[(t, r)].add(q)
-                    mark(r, item)
+            got = back_span.get((t, q), none) & at[item]
+            for r in got:
+                used[(t, r)].add(q)
+            if got := got - useful[item]:
+                mark(got, item)
         if d in firsts:
             continue
         prev = (d - 1, o)
         sym = nxt_sym[d - 1]
         assert sym is not None
         if sym >= 0:
-            for r in back_span.get((sym, q), ()):
-                if prev in items.get(r, none):
-                    used[(sym, r)].add(q)
-                    mark(r, prev)
+            got = back_span.get((sym, q), none) & at.get(prev, none)
+            for r in got:
+                used[(sym, r)].add(q)
+            if got := got - useful[prev]:
+                mark(got, prev)
         else:
             b = -sym - 1
-            here = items[q]
-            for m in back_done.get((b, q), ()):
-                if prev in items.get(m, none):
-                    mark(m, prev)
+            origins = back_done.get((b, q), none) & at.get(prev, none)
+            if fresh := origins - useful[prev]:
+                mark(fresh, prev)
+            if fresh := origins - completed[(b, q)]:  # their complete children: marked once
+                completed[(b, q)] |= fresh
+                here = items[q]
+                for m in fresh:
                     for dc in complete_of[b]:
-                        if (dc, m) in here:
+                        if (dc, m) in here and q not in useful[(dc, m)]:
                             assert lhs_of[dc] == b
-                            mark(q, (dc, m))
+                            mark({q}, (dc, m))
     return used
 
 
@@ -121,8 +134,8 @@ def _exits(
 ) -> list[npt.NDArray[np.int64]]:
     """Pass 2 for one terminal and start: the trie nodes whose tokens leave the slot on a path
     of the product from ``(start, r)`` to an accepting ``(d, q)``, ``q`` in ``ends``."""
-    pat, acc = chart.pattern, chart.cg.dfas[t].accept_list
-    lo, hi = slot.base, slot.base + pat.trie.n_nodes
+    acc = chart.cg.dfas[t].accept_list
+    lo, hi = slot.base, slot.base + slot.trie.n_nodes
     start = (1, r)
     seen = {start}
     rev: defaultdict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
@@ -135,7 +148,7 @@ def _exits(
             for node, how in chart.spans.successors(t, d, s):
                 rev[node].append((d, s))
                 if in_slot and isinstance(how, int) and not lo <= node[1] < hi:
-                    exits.append((np.array([pat.trie.child(s - lo, how)]), node))
+                    exits.append((np.array([slot.trie.child(s - lo, how)]), node))
                 elif in_slot and how is not None and not isinstance(how, int):
                     exits.append((how, node))
                 if node not in seen:
@@ -171,4 +184,4 @@ def slot_tokens(chart: Chart, slot: _TokenHole) -> npt.NDArray[np.int64]:
             nodes += _exits(chart, slot, t, r, crossing)
     if not nodes:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(chart.pattern.trie.tokens_at(np.unique(np.concatenate(nodes))))
+    return np.unique(slot.trie.tokens_at(np.unique(np.concatenate(nodes))))

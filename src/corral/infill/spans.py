@@ -119,7 +119,8 @@ class Spans:
         past the hole's next boundaries (its exit, a following hole) go to ``out``."""
         pat, acc = self.pattern, self.dfas[t].accept_list
         hole = pat._hole_of(r0)
-        nodes = pat.trie.n_nodes
+        nodes = hole.trie.n_nodes
+        moves = self.moves.for_trie(hole.trie)
         slot = (r0 - hole.base) // nodes
         level = [d0]
         while level:
@@ -129,7 +130,7 @@ class Spans:
             after = pat.closure(target)
             nxt: list[int] = []
             for d in level:
-                walk = self.moves.at(t, d, self.charge)
+                walk = moves.at(t, d, self.charge)
                 self.charge(1 + len(walk.whole) * len(after) + len(walk.inner))
                 for d2 in walk.whole:
                     for r2 in after:
@@ -185,7 +186,7 @@ class Spans:
         pat = self.pattern
         root = pat.root_move(r)
         if root is not None:
-            walk = self.moves.at(t, d, self.charge)
+            walk = self.moves.for_trie(pat._hole_of(r).trie).at(t, d, self.charge)
             after = pat.closure(root[0])
             self.charge(1 + len(walk.whole) * len(after) + len(walk.inner))
             for d2, tokens in walk.whole.items():
@@ -217,8 +218,8 @@ class Spans:
                 return False
             b = pat.chain_byte[r]
             return self.moves.dropped_before(t, (b,) if b >= 0 else ())
-        node = (r - pat._hole_of(r).base) % pat.trie.n_nodes
-        return self.moves.dropped_end(t, node)
+        hole = pat._hole_of(r)
+        return self.moves.for_trie(hole.trie).dropped_end(t, (r - hole.base) % hole.trie.n_nodes)
 
     def word(self, t: int, p: int, q: int) -> bytes:
         """A shortest word of ``t`` that leads the template from ``p`` to ``q`` (one of
@@ -236,10 +237,12 @@ class Spans:
                 break
             if isinstance(how, int):
                 chunks.append(bytes((how,)))
-            elif how is not None:
-                chunks.append(self.moves.node_bytes(int(how[0])))
+            elif how is not None:  # a whole token from the boundary r
+                moves = self.moves.for_trie(pat._hole_of(r).trie)
+                chunks.append(moves.node_bytes(int(how[0])))
             else:
-                inside = (node[1] - pat._hole_of(node[1]).base) % pat.trie.n_nodes
-                chunks.append(self.moves.node_bytes(inside))
+                hole = pat._hole_of(node[1])
+                inside = (node[1] - hole.base) % hole.trie.n_nodes
+                chunks.append(self.moves.for_trie(hole.trie).node_bytes(inside))
             node = (d, r)
         return b"".join(reversed(chunks))

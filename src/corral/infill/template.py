@@ -20,7 +20,7 @@ tokens (end of sequence included) are not in the trie, so no hole takes one.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,6 +101,7 @@ class _TokenHole:
     slots: int  # n
     exit: int  # the chain state after it
     at_most: bool
+    trie: TokenTrie = field(compare=False)  # the tokens that fill it
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class Pattern:
     token_holes:
         The token-count holes, in order.
     trie:
-        The vocabulary's trie (for token holes).
+        The vocabulary's trie (token holes have their own: this one or a narrowed one).
     """
 
     chain_byte: tuple[int, ...]
@@ -157,8 +158,6 @@ class Pattern:
         seen = {r}
         i = 0
         n_chain = len(self.chain_byte)
-        nodes = self.trie.n_nodes
-        ptr = self.trie.node_tok_ptr
         while i < len(out):
             s = out[i]
             i += 1
@@ -171,6 +170,7 @@ class Pattern:
                         nxt.append(h.exit)
             else:
                 h = self._hole_of(s)
+                nodes, ptr = h.trie.n_nodes, h.trie.node_tok_ptr
                 j, node = divmod(s - h.base, nodes)
                 if node == 0 and h.at_most:
                     nxt.append(h.exit)
@@ -189,7 +189,7 @@ class Pattern:
         if r < len(self.chain_byte):
             return None
         h = self._hole_of(r)
-        nodes = self.trie.n_nodes
+        nodes = h.trie.n_nodes
         j, node = divmod(r - h.base, nodes)
         if node:
             return None
@@ -204,8 +204,9 @@ class Pattern:
                 return live
             b = self.chain_byte[r]
             return (b,) if b >= 0 else ()
-        node = (r - self._hole_of(r).base) % self.trie.n_nodes
-        child_ptr, child_ids, node_byte, _ = self.trie.lists()
+        h = self._hole_of(r)
+        node = (r - h.base) % h.trie.n_nodes
+        child_ptr, child_ids, node_byte, _ = h.trie.lists()
         return [node_byte[c] for c in child_ids[child_ptr[node] : child_ptr[node + 1]]]
 
     def step(self, r: int, b: int) -> tuple[int, ...]:
@@ -223,20 +224,26 @@ class Pattern:
                 direct.append(r + 1)
         else:
             h = self._hole_of(r)
-            j, node = divmod(r - h.base, self.trie.n_nodes)
-            child = self.trie.child(node, b)
-            direct = [h.base + j * self.trie.n_nodes + child] if child >= 0 else []
+            j, node = divmod(r - h.base, h.trie.n_nodes)
+            child = h.trie.child(node, b)
+            direct = [h.base + j * h.trie.n_nodes + child] if child >= 0 else []
         if len(direct) == 1:
             return self.closure(direct[0])
         return tuple(dict.fromkeys(q for d in direct for q in self.closure(d)))
 
 
 def pattern_of(
-    template: Sequence[Part], limits: Limits, trie: TokenTrie, *, utf8: bool = True
+    template: Sequence[Part],
+    limits: Limits,
+    trie: TokenTrie,
+    *,
+    utf8: bool = True,
+    tries: Mapping[int, TokenTrie] | None = None,
 ) -> Pattern:
     """The automaton of ``template`` (fixed parts as ``bytes`` or ``str``, and :class:`Hole`),
-    token holes over ``trie``. ``utf8=False`` lets fixed parts cut characters (as token bytes
-    do: the decoding loops' own texts).
+    token holes over ``trie`` (the ``k``-th over ``tries[k]`` where given: a narrowed
+    vocabulary). ``utf8=False`` lets fixed parts cut characters (as token bytes do: the
+    decoding loops' own texts).
 
     Raises
     ------
@@ -284,7 +291,8 @@ def pattern_of(
     chain.append(-1)  # the final state
     base = len(chain)
     token_holes = []
-    for entry, n, at_most in holes:
-        token_holes.append(_TokenHole(base, n, entry + 1, at_most))
-        base += n * trie.n_nodes
+    for k, (entry, n, at_most) in enumerate(holes):
+        own = trie if tries is None else tries.get(k, trie)
+        token_holes.append(_TokenHole(base, n, entry + 1, at_most, own))
+        base += n * own.n_nodes
     return Pattern(tuple(chain), tuple(loop), tuple(token_holes), trie)

@@ -28,6 +28,7 @@ refinement taken all at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeGuard
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +49,9 @@ _FINITE_STATES = 256
 """The largest automaton whose words tier 2 reads tokens from."""
 _FACTOR_NODES = 4096
 """The most trie nodes walked for one terminal's factors; past it the terminal is left out."""
+_SHORT = (4, 12)
+"""Mixed tiers: token holes of at most this many tokens take tier 2, the others tier 1 (short
+holes need dense tokens; long ones have room for single bytes)."""
 _TIER_SHARE = 16
 """Each narrowed tier may spend ``max_infill_work // _TIER_SHARE`` steps before giving up."""
 
@@ -154,10 +158,9 @@ def _any_byte_trie(trie: TokenTrie) -> TokenTrie:
     return trie.memo("infill.any_byte", build)
 
 
-def _has_token_holes(parts: Sequence[Part]) -> bool:
-    return any(
-        isinstance(p, Hole) and (p.tokens is not None or p.max_tokens is not None) for p in parts
-    )
+def _is_hole(p: Part) -> TypeGuard[Hole]:
+    """Whether ``p`` is a token hole."""
+    return isinstance(p, Hole) and (p.tokens is not None or p.max_tokens is not None)
 
 
 def _over(parts: Sequence[Part]) -> list[Part]:
@@ -188,12 +191,13 @@ class Tiers:
     def __init__(self, compiled: CompiledGrammar, moves: TokenMoves) -> None:
         self.compiled = compiled
         self.moves = moves
-        self._narrow: list[tuple[TokenTrie, TokenMoves]] = []
-        self._wide: tuple[TokenTrie, TokenMoves] | None = None
-        self.decided = [0, 0, 0, 0]
-        """Checks decided by tier 1, tier 2, the upper bound, the full trie."""
+        self._narrow: list[TokenTrie] = []
+        self._wide: TokenTrie | None = None
+        self.decided = [0, 0, 0, 0, 0]
+        """Checks decided by tier 1, tiers 1 and 2 mixed, tier 2, the upper bound, the full
+        trie."""
 
-    def _tries(self) -> list[tuple[TokenTrie, TokenMoves]]:
+    def _tries(self) -> list[TokenTrie]:
         if not self._narrow:
             trie = self.compiled.trie
             singles = _singles(trie)
@@ -201,29 +205,26 @@ class Tiers:
             finite = finite_terminals(dfas)
             used = bytes(sorted({b for t in finite for row in dfas[t].out_bytes for b in row}))
             wider = singles | _punctuation(trie, used) | _factors(trie, dfas, finite)
-            for ids in (singles, wider):
-                sub = trie.subset(ids)
-                self._narrow.append((sub, self.moves.over(sub)))
+            self._narrow = [trie.subset(singles), trie.subset(wider)]
         return self._narrow
 
-    def _upper(self) -> tuple[TokenTrie, TokenMoves]:
+    def _upper(self) -> TokenTrie:
         if self._wide is None:
-            sub = _any_byte_trie(self.compiled.trie)
-            self._wide = (sub, self.moves.over(sub))
+            self._wide = _any_byte_trie(self.compiled.trie)
         return self._wide
 
     def _chart(
         self,
         parts: Sequence[Part],
-        trie: TokenTrie,
-        moves: TokenMoves,
+        tries: dict[int, TokenTrie],
         utf8: bool,
         limit: int,
         causes: bool = False,
     ) -> Chart | None:
+        cg = self.compiled
         try:
-            pattern = pattern_of(parts, self.compiled.limits, trie, utf8=utf8)
-            return Chart(self.compiled, pattern, moves, full=False, limit=limit, causes=causes)
+            pattern = pattern_of(parts, cg.limits, cg.trie, utf8=utf8, tries=tries)
+            return Chart(cg, pattern, self.moves, full=False, limit=limit, causes=causes)
         except (LimitExceeded, ValueError):  # past its share, or widened past the size bound
             return None
 
@@ -238,17 +239,31 @@ class Tiers:
             The full trie's chart went past ``Limits.max_infill_work`` steps.
         """
         pattern = pattern_of(parts, self.compiled.limits, self.compiled.trie, utf8=utf8)
-        if _has_token_holes(parts):
+        sizes = [p.tokens if p.tokens is not None else p.max_tokens for p in parts if _is_hole(p)]
+        if sizes:
             share = max(1, self.compiled.limits.max_infill_work // _TIER_SHARE)
-            for k, (trie, moves) in enumerate(self._tries()):
-                got = self._chart(parts, trie, moves, utf8, share, causes)
+            single, wider = self._tries()
+            n = len(sizes)
+            ladder = [(0, dict.fromkeys(range(n), single))]
+            for cut in _SHORT:  # mixed: the holes of at most ``cut`` tokens take tier 2
+                short = {k for k, size in enumerate(sizes) if size is not None and size <= cut}
+                if 0 < len(short) < n:
+                    ladder.append((1, {k: wider if k in short else single for k in range(n)}))
+            ladder.append((2, dict.fromkeys(range(n), wider)))
+            seen: list[dict[int, TokenTrie]] = []
+            for kind, tries in ladder:
+                if tries in seen:
+                    continue
+                seen.append(tries)
+                got = self._chart(parts, tries, utf8, share, causes)
                 if got is not None and got.completable:
-                    self.decided[k] += 1
+                    self.decided[kind] += 1
                     return got
-            trie, moves = self._upper()
-            got = self._chart(_over(parts), trie, moves, utf8, share)
+            widened = _over(parts)
+            holes = sum(1 for p in widened if _is_hole(p))
+            got = self._chart(widened, dict.fromkeys(range(holes), self._upper()), utf8, share)
             if got is not None and not got.completable:
-                self.decided[2] += 1
+                self.decided[3] += 1
                 return got
-        self.decided[3] += 1
+        self.decided[4] += 1
         return Chart(self.compiled, pattern, self.moves, full=False, causes=causes)

@@ -64,6 +64,17 @@ class TokenMoves:
         self._lookahead: Lookahead | None = None
         self._absorbs: dict[tuple[int, int, int], bool] = {}
         self._dropped: dict[tuple[int, tuple[int, ...]], bool] = {}
+        self._others: dict[int, TokenMoves] = {}
+
+    def for_trie(self, trie: TokenTrie) -> TokenMoves:
+        """The moves over ``trie``: these when it is theirs, else made once (:meth:`over`) and
+        kept."""
+        if trie is self.trie:
+            return self
+        got = self._others.get(id(trie))
+        if got is None or got.trie is not trie:
+            got = self._others[id(trie)] = self.over(trie)
+        return got
 
     def over(self, trie: TokenTrie) -> TokenMoves:
         """Moves of the same grammar over another trie (a narrowed vocabulary: see
