@@ -2,27 +2,30 @@
 
 A token hole of ``n`` tokens is ``n`` copies of the vocabulary's trie (:mod:`.template`), and
 on a grammar with free text (identifiers, strings) lexemes end inside thousands of its tokens:
-a mostly masked canvas costs seconds. Most such templates are decided by a smaller automaton
-that brackets the exact language:
+a mostly masked canvas costs seconds. Most such templates are decided by smaller automata that
+bracket the exact language:
 
-* **From below.** Exactly ``n`` tokens of a sub-vocabulary ``V' ⊆ V`` is a subset of exactly
-  ``n`` tokens of ``V``; a completion found over ``V'`` is a completion. Two such tiers are
-  tried, smallest first:
+* **From below.** Exactly ``n`` tokens of a sub-vocabulary ``V' ⊆ V`` are a subset of exactly
+  ``n`` tokens of ``V``; a completion found over ``V'`` is a completion. Two sub-vocabularies:
 
-  1. one single-byte token per byte — a hole of ``n`` tokens becomes ``n`` bytes, a chain with
-     no token interiors;
-  2. those, the short tokens made only of ASCII punctuation and spaces (JSON's ``{"``, ``":"``,
-     ``","``: the tokens that cross lexeme boundaries), and every token that spells a factor
-     of a word of a terminal with finitely many (keywords, property names, enumerations).
+  1. one single-byte token per byte — a hole of ``n`` tokens becomes ``n`` bytes, with no
+     token interiors;
+  2. those, the tokens of 2 to ``_PUNCT_LEN`` bytes made only of the ASCII punctuation the
+     grammar's finite terminals use (JSON's ``{"``, ``":"``, ``","``: the tokens that cross
+     lexeme boundaries), and every token that spells a factor of a word of a terminal with
+     finitely many (keywords, property names, enumerations).
+
+  Each token hole has its own trie, so between the two come *mixed* tiers: the holes of at most
+  ``_SHORT`` tokens over tier 2 (short holes need dense tokens), the others over tier 1.
 
 * **From above.** ``n`` tokens are at least ``n`` bytes, so exactly ``n`` tokens is a subset of
   ``Σ^n Σ*`` and at most ``n`` tokens of ``Σ*``; no completion there, none at all.
 
 Only what the bounds leave open goes to the full trie. Every tier is a chart of :mod:`.chart`
-over a template automaton with another trie, so each answer it gives is exact by the argument
-of that chart; the tiers only choose which chart answers. This is the sandwich of an
-under- and an over-approximation used by abstraction refinement (Clarke et al. 2000) with the
-refinement taken all at once.
+over a template automaton with other tries, so each answer it gives is exact by the argument
+of that chart; the tiers only choose which chart answers (the sandwich of an under- and an
+over-approximation used by abstraction refinement, Clarke et al. 2000, with the refinement
+taken all at once).
 """
 
 from __future__ import annotations
