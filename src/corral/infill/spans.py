@@ -78,7 +78,8 @@ class Spans:
             if b < 0 or self.dfas[t].rows[1][b] == 0:
                 self._ends[key] = _NONE
                 return _NONE
-        acc = self.dfas[t].accept_list
+        acc, rows = self.dfas[t].accept_list, self.dfas[t].rows
+        chain, loop, n_chain = pat.chain_byte, pat.loop, len(pat.chain_byte)
         start = (1, p)
         seen = {start}
         ends: dict[int, tuple[int, int]] = {}
@@ -86,6 +87,32 @@ class Spans:
         while frontier:
             nxt: list[tuple[int, int]] = []
             for d, r in frontier:
+                if r < n_chain and not loop[r]:  # fixed bytes: one successor each, followed
+                    steps = 1
+                    while chain[r] >= 0:
+                        b = chain[r]
+                        steps += 2
+                        d = rows[d][b]
+                        if d == 0:
+                            break
+                        after = pat.step(r, b)
+                        r = after[0]
+                        if len(after) == 1 and r < n_chain and not loop[r]:
+                            if (d, r) in seen:
+                                break
+                            seen.add((d, r))
+                            if acc[d] and r not in ends and not self._merged(t, r):
+                                ends[r] = (d, r)
+                            continue
+                        for r2 in after:  # a hole or a loop ahead: the general search
+                            if (d, r2) not in seen:
+                                seen.add((d, r2))
+                                nxt.append((d, r2))
+                                if acc[d] and r2 not in ends and not self._merged(t, r2):
+                                    ends[r2] = (d, r2)
+                        break
+                    self.charge(steps)
+                    continue
                 if pat.root_move(r) is not None:
                     self._across(t, d, r, seen, ends, nxt)
                     continue

@@ -148,6 +148,8 @@ class Pattern:
 
     def closure(self, r: int) -> tuple[int, ...]:
         """``r`` and the states ε-moves lead it to (kept once found)."""
+        if r < len(self.chain_byte) and r not in self.entries:
+            return (r,)  # a chain state no hole starts at: no ε-move
         got = self._closures.get(r)
         if got is None:
             got = self._closures[r] = self._closure(r)
@@ -212,6 +214,8 @@ class Pattern:
     def step(self, r: int, b: int) -> tuple[int, ...]:
         """The states byte ``b`` leads state ``r`` to, ε-moves after it included (kept once
         found)."""
+        if r < len(self.chain_byte) and not self.loop[r]:
+            return self.closure(r + 1) if self.chain_byte[r] == b else ()
         got = self._steps.get((r, b))
         if got is None:
             got = self._steps[(r, b)] = self._step(r, b)

@@ -196,6 +196,7 @@ class Tiers:
         self.moves = moves
         self._narrow: list[TokenTrie] = []
         self._wide: TokenTrie | None = None
+        self._from = 0  # the ladder's first rung: the last that held a completion
         self.decided = [0, 0, 0, 0, 0]
         """Checks decided by tier 1, tiers 1 and 2 mixed, tier 2, the upper bound, the full
         trie."""
@@ -236,31 +237,36 @@ class Tiers:
         upper bound's when it holds none, else the full trie's; with ``causes`` (for
         :meth:`Chart.text`) or without.
 
+        The narrowed tiers only grow (single bytes, mixed, tier 2 everywhere: each language
+        holds the one before), so when one has no completion none before it has: the ladder
+        starts at the rung that last held one (consecutive checks of a canvas are alike).
+
         Raises
         ------
         LimitExceeded
             The full trie's chart went past ``Limits.max_infill_work`` steps.
         """
-        pattern = pattern_of(parts, self.compiled.limits, self.compiled.trie, utf8=utf8)
         sizes = [p.tokens if p.tokens is not None else p.max_tokens for p in parts if _is_hole(p)]
         if sizes:
             share = max(1, self.compiled.limits.max_infill_work // _TIER_SHARE)
             single, wider = self._tries()
             n = len(sizes)
-            ladder = [(0, dict.fromkeys(range(n), single))]
-            for cut in _SHORT:  # mixed: the holes of at most ``cut`` tokens take tier 2
+            ladder = [(0, 0, dict.fromkeys(range(n), single))]
+            for level, cut in enumerate(_SHORT, 1):  # mixed: holes of at most ``cut`` tokens dense
                 short = {k for k, size in enumerate(sizes) if size is not None and size <= cut}
                 if 0 < len(short) < n:
-                    ladder.append((1, {k: wider if k in short else single for k in range(n)}))
-            ladder.append((2, dict.fromkeys(range(n), wider)))
+                    mixed = {k: wider if k in short else single for k in range(n)}
+                    ladder.append((level, 1, mixed))
+            ladder.append((len(_SHORT) + 1, 2, dict.fromkeys(range(n), wider)))
             seen: list[dict[int, TokenTrie]] = []
-            for kind, tries in ladder:
-                if tries in seen:
+            for level, kind, tries in ladder:
+                if tries in seen or level < self._from:
                     continue
                 seen.append(tries)
                 got = self._chart(parts, tries, utf8, share, causes)
                 if got is not None and got.completable:
                     self.decided[kind] += 1
+                    self._from = level
                     return got
             widened = _over(parts)
             holes = sum(1 for p in widened if _is_hole(p))
@@ -269,4 +275,5 @@ class Tiers:
                 self.decided[3] += 1
                 return got
         self.decided[4] += 1
+        pattern = pattern_of(parts, self.compiled.limits, self.compiled.trie, utf8=utf8)
         return Chart(self.compiled, pattern, self.moves, full=False, causes=causes)
