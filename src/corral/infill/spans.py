@@ -66,8 +66,8 @@ class Spans:
         ] = {}
 
     def ends(self, t: int, p: int) -> Mapping[int, tuple[int, int]]:
-        """The states a lexeme of ``t`` begun at ``p`` can end at, each with the product state
-        where the search first met it accepting (for :meth:`word`)."""
+        """The states a lexeme of ``t`` begun at ``p`` can end at, each with a product state
+        where the search met it accepting (:meth:`word` searches again, with parents)."""
         key = (t, p)
         got = self._ends.get(key)
         if got is not None:
