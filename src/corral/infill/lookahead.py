@@ -14,6 +14,8 @@ lexeme to begin, so nothing that could be used is left out: the chart stays exac
 
 from __future__ import annotations
 
+import numpy as np
+
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.infill.template import Pattern
 
@@ -77,10 +79,11 @@ class Lookahead:
         ]
         """Terminal -> the terminals that may come right after one of its lexemes (ignored
         lexemes between them aside; after an ignored lexeme, any)."""
-        self.by_byte: list[frozenset[int]] = [
-            frozenset(t for t, dfa in enumerate(compiled.dfas) if dfa.rows[1][b] != 0)
-            for b in range(256)
-        ]
+        first_bytes: list[set[int]] = [set() for _ in range(256)]
+        for t, dfa in enumerate(compiled.dfas):
+            for b in np.flatnonzero(dfa.row(1)).tolist():
+                first_bytes[b].add(t)
+        self.by_byte: list[frozenset[int]] = [frozenset(ts) for ts in first_bytes]
         """Byte -> the terminals whose automaton can read it first."""
         self.ignore = frozenset(tables.ignore)
 

@@ -113,6 +113,20 @@ class Spans:
                         break
                     self.charge(steps)
                     continue
+                if r < n_chain:  # a loop: any byte stays, so one step per next state
+                    targets = self.moves.targets(t, d)
+                    self.charge(2 + len(targets))
+                    moves = [(d2, r2) for d2 in targets for r2 in pat.closure(r)]
+                    if chain[r] >= 0 and rows[d][chain[r]]:
+                        moves += [(rows[d][chain[r]], r2) for r2 in pat.closure(r + 1)]
+                    for node in moves:
+                        if node not in seen:
+                            seen.add(node)
+                            nxt.append(node)
+                            d2, r2 = node
+                            if acc[d2] and r2 not in ends and not self._merged(t, r2):
+                                ends[r2] = node
+                    continue
                 if pat.root_move(r) is not None:
                     self._across(t, d, r, seen, ends, nxt)
                     continue

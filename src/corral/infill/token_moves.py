@@ -64,6 +64,7 @@ class TokenMoves:
         self._lookahead: Lookahead | None = None
         self._absorbs: dict[tuple[int, int, int], bool] = {}
         self._dropped: dict[tuple[int, tuple[int, ...]], bool] = {}
+        self._targets: dict[tuple[int, int], tuple[int, ...]] = {}
         self._others: dict[int, TokenMoves] = {}
 
     def for_trie(self, trie: TokenTrie) -> TokenMoves:
@@ -84,6 +85,7 @@ class TokenMoves:
         other._lookahead = self.lookahead
         other._absorbs = self._absorbs
         other._dropped = self._dropped
+        other._targets = self._targets
         return other
 
     @property
@@ -108,6 +110,15 @@ class TokenMoves:
                 for x, y in _pairs(dfas[b], dfas[c], {(1, y) for y in after})
             )
             self._absorbs[key] = got
+        return got
+
+    def targets(self, t: int, d: int) -> tuple[int, ...]:
+        """The states terminal ``t``'s automaton goes to from ``d`` on some byte (each once):
+        where a lexeme at a ``Hole()``, which reads any byte, can be next."""
+        key = (t, -1 - d)
+        got = self._targets.get(key)
+        if got is None:
+            got = self._targets[key] = tuple(sorted(set(self.compiled.dfas[t].rows[d]) - {0}))
         return got
 
     def dropped_end(self, t: int, node: int) -> bool:
