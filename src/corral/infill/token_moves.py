@@ -115,7 +115,7 @@ class TokenMoves:
     def targets(self, t: int, d: int) -> tuple[int, ...]:
         """The states terminal ``t``'s automaton goes to from ``d`` on some byte (each once):
         where a lexeme at a ``Hole()``, which reads any byte, can be next."""
-        key = (t, -1 - d)
+        key = (t, d)
         got = self._targets.get(key)
         if got is None:
             got = self._targets[key] = tuple(sorted(set(self.compiled.dfas[t].rows[d]) - {0}))
