@@ -153,3 +153,8 @@ def test_subset_keeps_ids() -> None:
     assert sub.vocab_size == trie.vocab_size and sub.max_depth == want.max_depth
     assert sub.spelled() == [spelled[i] if i in kept else b"" for i in range(trie.vocab_size)]
     assert trie.subset([]).n_nodes == 1
+    for bad in (-1, trie.vocab_size, 2**40):
+        with pytest.raises(ValueError, match="out of range"):
+            trie.subset([0, bad])
+    with pytest.raises(TypeError, match="ints"):
+        trie.subset([1.5])  # type: ignore[list-item]

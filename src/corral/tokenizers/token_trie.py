@@ -284,9 +284,23 @@ class TokenTrie:
 
     def subset(self, ids: Iterable[int]) -> TokenTrie:
         """The trie of the tokens ``ids`` alone (a narrowed vocabulary), with the same ids and
-        ``vocab_size``; built over those tokens only."""
+        ``vocab_size``; built over those tokens only (ids outside the trie, such as special
+        tokens, are left out).
+
+        Raises
+        ------
+        TypeError, ValueError
+            An id that is not an int, or out of ``[0, vocab_size)``.
+        """
+        wanted = set()
+        for i in ids:
+            if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+                raise TypeError(f"token ids are ints, not {type(i).__name__}")
+            if not 0 <= i < self.vocab_size:
+                raise ValueError(f"token id {i} is out of range [0, {self.vocab_size})")
+            wanted.add(int(i))
         spelled = self.spelled()
-        kept = np.array(sorted({int(i) for i in ids if self.token_node[i] >= 0}), dtype=np.int64)
+        kept = np.array(sorted(i for i in wanted if self.token_node[i] >= 0), dtype=np.int64)
         small = TokenTrie.build([spelled[i] for i in kept.tolist()], frozenset())
         token_node = np.full(self.vocab_size, -1, dtype=np.int64)
         token_node[kept] = small.token_node
