@@ -30,7 +30,7 @@ taken all at once).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TypeGuard
 
 import numpy as np
@@ -91,13 +91,18 @@ def finite_terminals(dfas: Sequence[ByteDFA]) -> list[int]:
     return out
 
 
-def _singles(trie: TokenTrie) -> set[int]:
+def _in_trie(trie: TokenTrie, token_bytes: Sequence[bytes]) -> Iterator[tuple[int, bytes]]:
+    """``(id, bytes)`` of the tokens of ``trie`` (special tokens are not in it)."""
+    for i in np.flatnonzero(trie.token_node >= 0).tolist():
+        yield i, token_bytes[i]
+
+
+def _singles(trie: TokenTrie, token_bytes: Sequence[bytes]) -> set[int]:
     """One single-byte token per byte that has one (the lowest id)."""
 
     def build() -> frozenset[int]:
-        spelled = trie.spelled()
         got: dict[bytes, int] = {}
-        for i, data in enumerate(spelled):
+        for i, data in _in_trie(trie, token_bytes):
             if len(data) == 1:
                 got.setdefault(data, i)
         return frozenset(got.values())
@@ -105,12 +110,12 @@ def _singles(trie: TokenTrie) -> set[int]:
     return set(trie.memo("infill.singles", build))
 
 
-def _punctuation(trie: TokenTrie, allowed: bytes) -> set[int]:
+def _punctuation(trie: TokenTrie, token_bytes: Sequence[bytes], allowed: bytes) -> set[int]:
     """Tokens of 2 to ``_PUNCT_LEN`` bytes, each ASCII punctuation among ``allowed``."""
 
     def build() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
         ids, low, high = [], [], []
-        for i, data in enumerate(trie.spelled()):
+        for i, data in _in_trie(trie, token_bytes):
             if 1 < len(data) <= _PUNCT_LEN and all(b < 128 and not chr(b).isalnum() for b in data):
                 bits = sum(1 << b for b in set(data))
                 ids.append(i)
@@ -203,13 +208,13 @@ class Tiers:
 
     def _tries(self) -> list[TokenTrie]:
         if not self._narrow:
-            trie = self.compiled.trie
-            singles = _singles(trie)
+            trie, spelled = self.compiled.trie, self.compiled.token_byte_strings
+            singles = _singles(trie, spelled)
             dfas = self.compiled.dfas
             finite = finite_terminals(dfas)
             used = bytes(sorted({b for t in finite for row in dfas[t].out_bytes for b in row}))
-            wider = singles | _punctuation(trie, used) | _factors(trie, dfas, finite)
-            self._narrow = [trie.subset(singles), trie.subset(wider)]
+            wider = singles | _punctuation(trie, spelled, used) | _factors(trie, dfas, finite)
+            self._narrow = [trie.subset(singles, spelled), trie.subset(wider, spelled)]
         return self._narrow
 
     def _upper(self) -> TokenTrie:

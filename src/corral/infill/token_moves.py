@@ -68,25 +68,19 @@ class TokenMoves:
         self._others: dict[int, TokenMoves] = {}
 
     def for_trie(self, trie: TokenTrie) -> TokenMoves:
-        """The moves over ``trie``: these when it is theirs, else made once (:meth:`over`) and
-        kept."""
+        """The moves of the same grammar over ``trie``: these when it is theirs, else made once
+        and kept. They share the look-ahead and the absorption, useless-end and target answers,
+        which depend on the grammar and the bytes alone (a narrowed vocabulary: :mod:`.tiers`)."""
         if trie is self.trie:
             return self
         got = self._others.get(id(trie))
         if got is None or got.trie is not trie:
-            got = self._others[id(trie)] = self.over(trie)
+            got = self._others[id(trie)] = TokenMoves(self.compiled, trie)
+            got._lookahead = self.lookahead
+            got._absorbs = self._absorbs
+            got._dropped = self._dropped
+            got._targets = self._targets
         return got
-
-    def over(self, trie: TokenTrie) -> TokenMoves:
-        """Moves of the same grammar over another trie (a narrowed vocabulary: see
-        :mod:`.tiers`), sharing the look-ahead and the absorption and useless-end answers,
-        which depend on the grammar and the bytes alone."""
-        other = TokenMoves(self.compiled, trie)
-        other._lookahead = self.lookahead
-        other._absorbs = self._absorbs
-        other._dropped = self._dropped
-        other._targets = self._targets
-        return other
 
     @property
     def lookahead(self) -> Lookahead:

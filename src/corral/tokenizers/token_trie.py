@@ -266,26 +266,11 @@ class TokenTrie:
             got = store[key] = build()
         return got  # type: ignore[return-value]
 
-    def spelled(self) -> list[bytes]:
-        """Each id's bytes (``b""`` for ids outside the trie), read from the nodes; made on
-        first use and kept."""
-
-        def build() -> list[bytes]:
-            parent = np.zeros(self.n_nodes, dtype=np.int64)
-            counts = np.diff(self.child_ptr)
-            parent[self.child_ids] = np.repeat(np.arange(counts.shape[0]), counts)
-            par, byte = parent.tolist(), self.node_byte.tolist()
-            nodes: list[bytes] = [b""] * self.n_nodes
-            for node in range(1, self.n_nodes):  # a parent comes before its children
-                nodes[node] = nodes[par[node]] + bytes((byte[node],))
-            return [nodes[n] if n >= 0 else b"" for n in self.token_node.tolist()]
-
-        return self.memo("spelled", build)
-
-    def subset(self, ids: Iterable[int]) -> TokenTrie:
+    def subset(self, ids: Iterable[int], token_bytes: Sequence[bytes]) -> TokenTrie:
         """The trie of the tokens ``ids`` alone (a narrowed vocabulary), with the same ids and
-        ``vocab_size``; built over those tokens only (ids outside the trie, such as special
-        tokens, are left out).
+        ``vocab_size``; built over those tokens only, whose bytes ``token_bytes`` gives by id
+        (the bytes this trie was built from). Ids outside the trie, such as special tokens, are
+        left out.
 
         Raises
         ------
@@ -299,9 +284,8 @@ class TokenTrie:
             if not 0 <= i < self.vocab_size:
                 raise ValueError(f"token id {i} is out of range [0, {self.vocab_size})")
             wanted.add(int(i))
-        spelled = self.spelled()
         kept = np.array(sorted(i for i in wanted if self.token_node[i] >= 0), dtype=np.int64)
-        small = TokenTrie.build([spelled[i] for i in kept.tolist()], frozenset())
+        small = TokenTrie.build([token_bytes[i] for i in kept.tolist()], frozenset())
         token_node = np.full(self.vocab_size, -1, dtype=np.int64)
         token_node[kept] = small.token_node
         return TokenTrie._assemble(
