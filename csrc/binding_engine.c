@@ -493,6 +493,18 @@ static PyObject *engine_state(PyObject *self, PyObject *cap) {
     return Py_BuildValue("(nO)", positions, accepting ? Py_True : Py_False);
 }
 
+static PyObject *engine_sizes(PyObject *self, PyObject *cap) {
+    (void)self;
+    matcher_box *box = take(cap);
+    if (box == NULL) {
+        return NULL;
+    }
+    size_t sets, items, threads;
+    corral_matcher_sizes(box->m, &sets, &items, &threads);
+    box->busy = 0;
+    return Py_BuildValue("(nnn)", (Py_ssize_t)sets, (Py_ssize_t)items, (Py_ssize_t)threads);
+}
+
 static PyObject *engine_feed(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *cap;
@@ -950,6 +962,8 @@ PyMethodDef corral_engine_methods[] = {
     {"engine_reset", engine_reset, METH_O, "engine_reset(matcher)\n--\n\nBack to position 0."},
     {"engine_state", engine_state, METH_O,
      "engine_state(matcher)\n--\n\n(positions, accepting)."},
+    {"engine_sizes", engine_sizes, METH_O,
+     "engine_sizes(matcher)\n--\n\n(Earley sets, their items, threads at the current position)."},
     {"engine_feed", engine_feed, METH_VARARGS,
      "engine_feed(matcher, data, max_work)\n--\n\n"
      "Push bytes while they extend the input: (bytes pushed, work over max_work or -1)."},

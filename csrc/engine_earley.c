@@ -141,6 +141,30 @@ static int finish_set(corral_matcher *m, corral_eset *es) {
     return 0;
 }
 
+/*
+ * The copied set that the set just closed equals, or -1.  Where ignored lexemes of two
+ * terminals over the same bytes (sql.lark's ignored WS and its separator _S) may split a run of
+ * whitespace anywhere, every byte of the run ends lexemes begun at every earlier byte; each set
+ * was a new one, holding its predecessors' items, so the sets, the threads begun at them and the
+ * lexemes ending at the next byte all grew with the run (quadratic work over a run).  When the
+ * closure adds no item beyond its largest copy, the new set is that copy, item for item (the
+ * union of the copies is the largest one; no kernel item is fresh, so nothing was predicted at
+ * the new set and no item has it as origin), and its id serves: threads begun at both are one.
+ * Not with unique items, whose threads read the byte position of their origin set.
+ */
+static int32_t copy_equal(const corral_matcher *m, size_t n_items) {
+    if (m->g->has_unique || m->n_copies == 0) {
+        return -1;
+    }
+    for (size_t c = 0; c < m->n_copies; ++c) {
+        const corral_eset *src = &m->sets[m->copies[c]];
+        if ((size_t)(src->items_hi - src->items_lo) == n_items) {
+            return m->copies[c];
+        }
+    }
+    return -1;
+}
+
 int32_t corral_closure(corral_matcher *m) {
     const corral_grammar *g = m->g;
     if (GROW(m, sets, cap_sets, m->n_sets + 1) < 0) {
@@ -220,6 +244,11 @@ int32_t corral_closure(corral_matcher *m) {
     }
     es.items_hi = (int64_t)m->n_items;
     m->last_work = work + (es.items_hi - es.items_lo);
+    const int32_t same = copy_equal(m, (size_t)(es.items_hi - es.items_lo));
+    if (same >= 0) {
+        corral_restore(m, before);
+        return same;
+    }
     if (finish_set(m, &es) < 0) {
         goto fail;
     }

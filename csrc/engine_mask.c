@@ -282,6 +282,83 @@ static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
     return c0 == 0 ? CORRAL_ENGINE_OK : walk_subtrie(m, m->inj[i].node, c0, &cursor, words);
 }
 
+int corral_class_ends(corral_matcher *m, int32_t origin, int32_t term, const uint64_t set[2],
+                      const int32_t *ends, int32_t n_ends, const int32_t *front, int32_t n_front) {
+    if (corral_grow((void **)&m->done, &m->cap_done, 1, sizeof(int64_t)) < 0) {
+        return -1;
+    }
+    m->done[0] = (int64_t)origin << 32 | (uint32_t)term;
+    m->n_done = 1;
+    const int32_t s0 = corral_set_after(m, 1);
+    if (s0 == -2) {
+        return -1;
+    }
+    const int32_t c0 = s0 >= 0 ? with_fresh(m, 0, s0) : 0;
+    if (c0 <= 0) {
+        return c0 < 0 ? -1 : 0; /* nothing goes on after the lexeme: nothing below its ends */
+    }
+    int stops = 1; /* no byte of C goes on after the lexeme */
+    for (int b = 0; b < 128 && stops; ++b) {
+        if ((set[b >> 6] >> (b & 63)) & 1) {
+            const int32_t c = next_cfg(m, c0, (uint8_t)b);
+            if (c == -3) {
+                return -1;
+            }
+            stops = c == CFG_DEAD;
+        }
+    }
+    if (!stops) {
+        if (corral_grow((void **)&m->inj, &m->cap_inj, m->n_inj + (size_t)n_ends,
+                        sizeof(corral_inj)) < 0) {
+            return -1;
+        }
+        for (int32_t k = 0; k < n_ends; ++k) {
+            m->inj[m->n_inj++] = (corral_inj){ends[k], origin, term};
+        }
+        return 0;
+    }
+    /* Below an end N, a byte of C dies, and the node it leads to is an end of its own with the
+     * same configuration c0: the walks below all the ends are the walks from c0 of the nodes
+     * that leave C under a C path of at least one byte (those below the root are the
+     * thread's own). */
+    const corral_node *nodes = m->g->trie->nodes;
+    if (corral_grow((void **)&m->cfr, &m->cap_cfr, m->n_cfr + (size_t)n_front,
+                    sizeof(corral_cfront)) < 0) {
+        return -1;
+    }
+    for (int32_t f = 0; f < n_front; ++f) {
+        const int32_t node = front[f] >> 8;
+        if ((nodes[node].depth_byte >> 8) >= 2) {
+            m->cfr[m->n_cfr++] = (corral_cfront){node, c0};
+        }
+    }
+    return 0;
+}
+
+/* The walks of the class-end frontier nodes (corral_class_ends). */
+static int walk_fronts(corral_matcher *m, uint32_t *words) {
+    const corral_etrie *trie = m->g->trie;
+    for (size_t k = 0; k < m->n_cfr; ++k) {
+        const corral_cfront fr = m->cfr[k];
+        const corral_node nd = trie->nodes[fr.node];
+        const int32_t c = next_cfg(m, fr.cfg, (uint8_t)(nd.depth_byte & 0xFF));
+        if (c == -3) {
+            return CORRAL_ENGINE_NO_MEMORY;
+        }
+        if (c == CFG_DEAD) {
+            continue;
+        }
+        for (int32_t t = nd.tok_lo; t < nd.tok_hi; ++t) {
+            words[trie->node_tok_ids[t] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[t] & 31);
+        }
+        if (c > 0 && nd.subtree_end > fr.node + 1 &&
+            walk_subtrie(m, fr.node, c, NULL, words) != CORRAL_ENGINE_OK) {
+            return CORRAL_ENGINE_NO_MEMORY;
+        }
+    }
+    return CORRAL_ENGINE_OK;
+}
+
 /* Whether every thread of configuration c treats plain characters alike for max_depth
  * characters (corral_walk_uniform of each of its lexer states' members); -1: no memory. */
 static int cfg_uniform(corral_matcher *m, int32_t c) {
@@ -426,13 +503,17 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
         memset(m->cfg_trans, 0, m->cap_cfg_trans * sizeof(uint64_t));
         m->cfg_stamp = 1;
     }
-    int code = corral_walks_apply(m, cur.thr_lo, cur.thr_hi, words);
-    if (code == CORRAL_ENGINE_OK) { /* configuration 0: no thread */
-        const size_t lo = m->n_thr;
-        code = intern_cfg(m, lo) == 0 ? CORRAL_ENGINE_OK : CORRAL_ENGINE_NO_MEMORY;
+    m->n_cfr = 0;
+    /* configuration 0: no thread (interned first: corral_class_ends makes configurations) */
+    int code = intern_cfg(m, m->n_thr) == 0 ? CORRAL_ENGINE_OK : CORRAL_ENGINE_NO_MEMORY;
+    if (code == CORRAL_ENGINE_OK) {
+        code = corral_walks_apply(m, cur.thr_lo, cur.thr_hi, words);
     }
     if (code == CORRAL_ENGINE_OK && m->n_grp > 0) {
         code = walk_groups(m, words);
+    }
+    if (code == CORRAL_ENGINE_OK && m->n_cfr > 0) {
+        code = walk_fronts(m, words);
     }
     if (code == CORRAL_ENGINE_OK && m->n_inj > 0) {
         size_t sorted = 1;

@@ -30,6 +30,7 @@ void corral_matcher_free(corral_matcher *m) {
     free(m->pool);
     free(m->depth_cfg);
     free(m->grp);
+    free(m->cfr);
     free(m->chain_cfg);
     free(m->inj);
     free(m->inj_tmp);
@@ -145,6 +146,13 @@ int corral_matcher_reset(corral_matcher *m) {
 }
 
 size_t corral_matcher_positions(const corral_matcher *m) { return m->n_pos; }
+
+void corral_matcher_sizes(const corral_matcher *m, size_t *sets, size_t *items, size_t *threads) {
+    const corral_pos cur = m->pos[m->n_pos - 1];
+    *sets = m->n_sets;
+    *items = m->n_items;
+    *threads = cur.thr_hi - cur.thr_lo;
+}
 
 int corral_matcher_accepting(const corral_matcher *m) {
     const int32_t s = m->pos[m->n_pos - 1].set;

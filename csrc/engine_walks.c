@@ -74,6 +74,7 @@ static void clear_entries(struct corral_walks *w) {
         free(w->slices[k].len_ptr);
         free(w->slices[k].toks);
         free(w->slices[k].front);
+        free(w->slices[k].ends);
     }
     w->n_slices = 0;
     w->n_seen = 0;
@@ -182,6 +183,9 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
     if (n_derived >= 0 && base == NULL) {
         goto fail;
     }
+    if (base != NULL && base->class_ends > 0) {
+        base = NULL; /* its C paths' lexeme ends are not in its done: walk d on its own */
+    }
     if (base != NULL) {
         if (corral_derived_walk(g, t, d, base, except, n_derived, state, bits, e, &cap_done) < 0) {
             goto fail;
@@ -192,8 +196,18 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
         }
     } else if (alive < 0) {
         uint64_t set[2];
-        const int32_t in_class = corral_class_chain(g, t, d, chain, set);
-        const class_slice *cs = in_class >= 0 ? corral_class_slice(g, set) : NULL;
+        int32_t in_class = corral_class_chain(g, t, d, chain, set);
+        const class_slice *cs = in_class >= 0 ? corral_class_slice(g, set, 0) : NULL;
+        if (in_class < 0 && corral_class_loop(g, t, d, set)) {
+            /* an accepting loop over C: the chain is d at every depth; the lexeme ends on the
+             * C paths are the slice's ends, left to the mask (corral_class_ends) */
+            cs = corral_class_slice(g, set, 1);
+            in_class = trie->max_depth;
+            for (int32_t k = 0; k <= in_class; ++k) {
+                chain[k] = d;
+            }
+            e->class_ends = cs != NULL ? (int32_t)(cs - g->walks->slices) + 1 : 0;
+        }
         if (cs != NULL) {
             if (corral_class_walk(g, t, cs, chain, in_class, state, bits, e, &cap_done) < 0) {
                 goto fail;
@@ -418,6 +432,14 @@ int corral_walks_apply(corral_matcher *m, size_t lo, size_t hi, uint32_t *words)
         for (int32_t k = 0; k < e->n_done; ++k) {
             m->inj[m->n_inj++] = (corral_inj){e->done[k], th.origin, term};
         }
+        if (e->class_ends > 0) {
+            const class_slice *cs = &g->walks->slices[e->class_ends - 1];
+            if (corral_class_ends(m, th.origin, term, cs->set, cs->ends, cs->n_ends, cs->front,
+                                  cs->n_front) < 0) {
+                code = CORRAL_ENGINE_NO_MEMORY;
+                break;
+            }
+        }
         if (corral_grow((void **)&m->grp, &m->cap_grp, m->n_grp + (size_t)e->n_block,
                         sizeof(corral_grp)) < 0) {
             code = CORRAL_ENGINE_NO_MEMORY;
@@ -443,7 +465,7 @@ int corral_walk_uniform(const corral_grammar *g, int32_t t, int32_t d) {
     return got;
 }
 
-const class_slice *corral_class_slice(const corral_grammar *g, const uint64_t set[2]) {
+const class_slice *corral_class_slice(const corral_grammar *g, const uint64_t set[2], int now) {
     struct corral_walks *w = g->walks;
     for (size_t k = 0; k < w->n_slices; ++k) {
         if (w->slices[k].set[0] == set[0] && w->slices[k].set[1] == set[1]) {
@@ -451,7 +473,11 @@ const class_slice *corral_class_slice(const corral_grammar *g, const uint64_t se
         }
     }
     /* a set asked for the first time is only noted: its state is walked whole, as cheap as
-     * building the slice; a second state of the same set (a length counter) builds it */
+     * building the slice; a second state of the same set (a length counter) builds it, and so
+     * does an accepting loop (`now`: one state, whose lexeme ends the slice lists) */
+    if (now) {
+        goto build;
+    }
     for (size_t k = 0; k < w->n_seen; ++k) {
         if (w->seen[2 * k] == set[0] && w->seen[2 * k + 1] == set[1]) {
             w->seen[2 * k] = w->seen[2 * w->n_seen - 2];

@@ -28,7 +28,7 @@ int corral_class_slice_build(const corral_etrie *trie, const uint64_t set[2], cl
     out->set[0] = set[0];
     out->set[1] = set[1];
     out->len_ptr = calloc(levels + 1, sizeof(int32_t));
-    size_t cap_toks = 0, cap_front = 0, n_toks = 0;
+    size_t cap_toks = 0, cap_front = 0, cap_ends = 0, n_toks = 0;
     int32_t *tok_len = NULL; /* (token, length) pairs in preorder, sorted by length below */
     if (out->len_ptr == NULL) {
         goto fail;
@@ -45,6 +45,13 @@ int corral_class_slice_build(const corral_etrie *trie, const uint64_t set[2], cl
             out->front[out->n_front++] = i << 8 | (nd.depth_byte & 0xFF);
             i = nd.subtree_end;
             continue;
+        }
+        if (nd.subtree_end > i + 1) {
+            if (corral_grow((void **)&out->ends, &cap_ends, (size_t)out->n_ends + 1,
+                            sizeof(int32_t)) < 0) {
+                goto fail;
+            }
+            out->ends[out->n_ends++] = i;
         }
         const int32_t len = nd.depth_byte >> 8;
         const size_t need = 2 * (n_toks + (size_t)(nd.tok_hi - nd.tok_lo));
@@ -73,15 +80,35 @@ int corral_class_slice_build(const corral_etrie *trie, const uint64_t set[2], cl
     }
     out->len_ptr[0] = 0;
     free(tok_len);
-    out->bytes = (levels + 1 + n_toks + (size_t)out->n_front) * sizeof(int32_t) + 64;
+    out->bytes =
+        (levels + 1 + n_toks + (size_t)out->n_front + (size_t)out->n_ends) * sizeof(int32_t) + 64;
     return 0;
 fail:
     free(tok_len);
     free(out->len_ptr);
     free(out->toks);
     free(out->front);
+    free(out->ends);
     memset(out, 0, sizeof(*out));
     return -1;
+}
+
+int corral_class_loop(const corral_grammar *g, int32_t t, int32_t d, uint64_t set[2]) {
+    const int32_t *row = g->table + g->tbase[t] + (int64_t)d * g->n_classes[t];
+    const uint8_t *cls = g->classes + (size_t)t * 256;
+    const uint8_t *present = g->trie->present;
+    if (d == 0 || !g->accept[g->dfa_base[t] + d]) {
+        return 0;
+    }
+    set[0] = set[1] = 0;
+    int n = 0;
+    for (int b = 0; b < 128; ++b) {
+        if (present[b] && row[cls[b]] == d) {
+            set[b >> 6] |= UINT64_C(1) << (b & 63);
+            ++n;
+        }
+    }
+    return n >= 2;
 }
 
 int32_t corral_class_chain(const corral_grammar *g, int32_t t, int32_t d, int32_t *chain,

@@ -172,6 +172,9 @@ int corral_matcher_reset(corral_matcher *m);
 
 /* Positions on the stack: bytes consumed + 1. */
 size_t corral_matcher_positions(const corral_matcher *m);
+/* Sizes of the matcher's stacks: Earley sets, their items, and the lexer threads alive at the
+ * current position (for tests of how the state grows). */
+void corral_matcher_sizes(const corral_matcher *m, size_t *sets, size_t *items, size_t *threads);
 
 /* Whether the bytes consumed form a string of the language. */
 int corral_matcher_accepting(const corral_matcher *m);

@@ -99,6 +99,12 @@ typedef struct corral_inj {
     int32_t node, origin, term;
 } corral_inj;
 
+/* A node outside C under a C path, below which a mask walks from configuration cfg, the
+ * configuration after a lexeme that ends at every node of the C paths (corral_class_ends). */
+typedef struct corral_cfront {
+    int32_t node, cfg;
+} corral_cfront;
+
 /* A configuration of a mask's walk: threads [lo, lo + n) of cfg_thr (sorted, distinct). */
 typedef struct corral_cfg {
     int64_t lo;
@@ -156,6 +162,8 @@ struct corral_matcher {
     size_t cap_inj_tmp;
     corral_grp *grp;
     size_t n_grp, cap_grp;
+    corral_cfront *cfr; /* the mask's class-end frontier nodes (corral_class_ends) */
+    size_t n_cfr, cap_cfr;
     /* the last lone lexeme end of the mask's injections and its set and configuration (most
      * injections of a mask are one lexeme's, at many nodes); key -1: none */
     int64_t last_key;
@@ -191,6 +199,15 @@ struct corral_matcher {
     int64_t uq_end;   /* input bytes after that step */
     int uq_close;     /* that step's item-closing verdict (engine_unique.c), -1: not yet */
 };
+
+/* Thread (origin, term)'s lexeme ends at every node of a C path of the trie (the class
+ * slice of C: its ends, the C-path nodes with children, and front, node << 8 | byte of the
+ * nodes that leave C under a C path): when no byte of C goes on after the lexeme, the walks
+ * below those ends reduce to the frontier nodes below the first byte, noted in m->cfr; else
+ * the ends are added as injections.  Called by corral_walks_apply during a mask; 0, or -1
+ * when out of memory. */
+int corral_class_ends(corral_matcher *m, int32_t origin, int32_t term, const uint64_t set[2],
+                      const int32_t *ends, int32_t n_ends, const int32_t *front, int32_t n_front);
 
 /* The item scanner after `byte` at input position pos (from position state mode/frame):
  * writes the new state; 0 or -1 (no memory). */

@@ -19,6 +19,9 @@ typedef struct walk_entry {
     int32_t block_k[CORRAL_MAX_BLOCKS];
     int32_t n_block;
     uint8_t uniform; /* a slice chain without exceptions (corral_walk_uniform) */
+    /* 1 + the index of the class slice of an accepting loop over C (corral_class_loop): its
+     * lexeme ends at every node of a C path, left out of done (the slice's ends); 0: none */
+    int32_t class_ends;
 } walk_entry;
 
 /* The tokens made only of the ASCII bytes in a set C, and where C paths leave C
@@ -29,15 +32,17 @@ typedef struct class_slice {
     int32_t *toks;    /* tokens of C bytes only, by length */
     int32_t *front;   /* node << 8 | byte: nodes outside C under a C path, in preorder */
     int32_t n_front;
+    int32_t *ends; /* the nodes of C paths that have children, in preorder */
+    int32_t n_ends;
     size_t bytes;
 } class_slice;
 
 /* Build the class slice of `set` for a trie; 0, or -1 when out of memory. */
 int corral_class_slice_build(const corral_etrie *trie, const uint64_t set[2], class_slice *out);
 
-/* The class slice of `set` from the trie's cache, built on first use; NULL: no memory.  Lock
- * held (engine_walks.c). */
-const class_slice *corral_class_slice(const corral_grammar *g, const uint64_t set[2]);
+/* The class slice of `set` from the trie's cache: built on the second ask, or on the first
+ * when `now`; NULL: not yet, or no memory.  Lock held (engine_walks.c). */
+const class_slice *corral_class_slice(const corral_grammar *g, const uint64_t set[2], int now);
 
 /* Whether terminal t from state d steps every byte of one ASCII set C alike for max_depth
  * bytes, never accepting on the way (C: the bytes that lead d to the commonest live state);
@@ -45,6 +50,11 @@ const class_slice *corral_class_slice(const corral_grammar *g, const uint64_t se
  * the longest k still alive.  -1 when not. */
 int32_t corral_class_chain(const corral_grammar *g, int32_t t, int32_t d, int32_t *chain,
                            uint64_t set[2]);
+
+/* Whether terminal t's state d accepts and loops on at least two ASCII bytes that some token
+ * has (an identifier's state once past its keywords): then set holds those bytes, C, and the
+ * lexeme ends at every node of a C path (corral_class_ends in the mask). */
+int corral_class_loop(const corral_grammar *g, int32_t t, int32_t d, uint64_t set[2]);
 
 /* The walk of corral_class_chain's case: the slice's tokens of at most `alive` bytes, and the
  * subtrees that leave C, each from the chain's state above it. */

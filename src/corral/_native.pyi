@@ -113,6 +113,10 @@ def engine_reset(matcher: object) -> None:
 def engine_state(matcher: object) -> tuple[int, bool]:
     """``(positions, accepting)``: bytes consumed + 1, and whether they are complete."""
 
+def engine_sizes(matcher: object) -> tuple[int, int, int]:
+    """``(sets, items, threads)``: the Earley sets and items on the matcher's stacks, and the
+    lexer threads alive at its current position."""
+
 def engine_feed(matcher: object, data: bytes, max_work: int) -> tuple[int, int]:
     """Push bytes while they extend the input: ``(pushed, work)``, ``work`` the steps of the
     Earley set over ``max_work`` that stopped it, or -1."""

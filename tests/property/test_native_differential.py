@@ -255,7 +255,13 @@ def test_lexeme_ends_grouped_at_plain_character_counts(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "text"), [("c.lark", b"int main(void) { return abc"), ("sql.lark", b"SELECT ab")]
+    ("name", "text"),
+    [
+        ("c.lark", b"int main(void) { return abc"),
+        ("c.lark", b"int main(void) { return abcdefgh_2"),
+        ("sql.lark", b"SELECT ab"),
+        ("sql.lark", b"SELECT whole_thing1"),
+    ],
 )
 def test_identifier_ends_everywhere_bit_for_bit(name: str, text: bytes) -> None:
     """Inside an identifier the lexeme may end at every node of a word: tens of thousands of
@@ -269,3 +275,40 @@ def test_identifier_ends_everywhere_bit_for_bit(name: str, text: bytes) -> None:
     for k in range(start, len(text)):
         assert nat.accept_bytes(text[k : k + 1]) and ref.accept_bytes(text[k : k + 1])
         same_state(nat, ref, f"{name}: {text[: k + 1]!r}")
+
+
+LOOPS = [
+    # no letter goes on after the lexeme: the walks below its ends are the frontier's
+    ('start: NAME (" " NAME)*\nNAME: /[a-z_0-9]+/\n', b"ab cdefgh x"),
+    ('start: NAME ("," NAME)*\nNAME: /[a-z]+/\n%ignore " "\n', b"ab , cdefgh"),
+    # a letter goes on (a new NAME, a CODE): the ends are injections, as before; "ted" after
+    # "abc" needs the NAME to end inside the token (abct + ed)
+    ("start: (NAME | NUM)+\nNAME: /[a-z]+/\nNUM: /[0-9]+/\n", b"abc12de345"),
+    ('start: NAME CODE ";"\nNAME: /[a-z]+/\nCODE: /e[a-z]/\n', b"abcdf"),
+]
+
+
+# tokens that cross a lexeme end inside a word (large vocabularies split words from
+# punctuation, so few of theirs do): "ted;" after "abc" is abct + ed + ";"
+CROSSING = [b"ted;", b"ed;", b"ab,", b"x, y", b"ab cd", b"de1", b"12ab", b"efgh"]
+
+
+@functools.cache
+def crossing() -> Tokenizer:
+    letters = [bytes([b]) for b in b"abcdefghijklmnopqrstuvwxyz0123456789 ,;"]
+    return Tokenizer.from_token_bytes([b"<eos>", *letters, *CROSSING], special_ids=[0], eos_ids=[0])
+
+
+@pytest.mark.parametrize("tokenizer", ["smollm2", "qwen", "crossing"])
+@pytest.mark.parametrize(("grammar_text", "text"), LOOPS)
+def test_lexeme_ends_on_every_class_path(tokenizer: str, grammar_text: str, text: bytes) -> None:
+    """A thread in an accepting loop over a byte class C (an identifier past its keywords) ends
+    its lexeme at every node of a C path; the cached walk leaves those ends out, and the mask
+    walks the nodes that leave C from the configuration after the lexeme when no byte of C goes
+    on there (csrc/engine_mask.c corral_class_ends), or injects the ends when one does."""
+    tok = {"smollm2": smollm2, "qwen": qwen, "crossing": crossing}[tokenizer]()
+    grammar = Grammar.from_lark(grammar_text)
+    nat, ref = (Matcher(compile_grammar(grammar, tok, engine=e)) for e in ("native", "reference"))
+    for k in range(len(text)):
+        assert nat.accept_bytes(text[k : k + 1]) and ref.accept_bytes(text[k : k + 1])
+        same_state(nat, ref, f"{grammar_text!r}: {text[: k + 1]!r}")

@@ -198,6 +198,24 @@ class SetOverlay:
         return pos
 
 
+def equal_copy(eset: EarleySet, copies: Sequence[EarleySet]) -> int | None:
+    """Index of the copy that ``eset``, just closed with ``copies``, equals item for item.
+
+    Where ignored lexemes of two terminals over the same bytes (sql.lark's ignored ``WS`` and
+    its separator ``_S``) may split a run of whitespace anywhere, every byte of the run ends
+    lexemes begun at every earlier byte, and each new set held its predecessors' items: sets,
+    threads and lexeme ends grew with the run. When the closure added no item beyond its
+    largest copy, the set *is* that copy (their union is the largest one; no kernel item was
+    fresh, so nothing was predicted at the new position and no item has it as origin), and the
+    copy can stand at the new position, as a lone ignored lexeme's does. ``None``: no such copy.
+    """
+    n = len(eset.items)
+    for k, other in enumerate(copies):
+        if len(other.items) == n:
+            return k
+    return None
+
+
 def scan_kernel(eset: EarleySet, terminal: int) -> list[Item]:
     """Items of ``eset`` advanced over ``terminal``."""
     return [(d + 1, o) for d, o in eset.waiting_t.get(terminal, ())]

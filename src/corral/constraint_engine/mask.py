@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from corral.constraint_engine.earley import EarleySet, SetOverlay, scan_kernel
+from corral.constraint_engine.earley import EarleySet, SetOverlay, equal_copy, scan_kernel
 from corral.constraint_engine.trie_walk import SMALL, step_level, step_lists
 
 if TYPE_CHECKING:
@@ -96,6 +96,11 @@ class _Walk:
             got = copy_pos[0]
         else:
             got = sets.push_closure(cg.tables, kernel, copies)
+            closed = sets[got]
+            assert closed is not None
+            same = equal_copy(closed, copies) if cg.unique is None else None
+            if same is not None:
+                got = copy_pos[same]
         self.configs[key] = got
         return got
 

@@ -25,7 +25,7 @@ import numpy as np
 from corral.constraint_engine.args import bytes_arg, count_arg, int_arg, mask_row
 from corral.constraint_engine.bitmask import bitmask_words, pack_bitmask
 from corral.constraint_engine.completion import complete
-from corral.constraint_engine.earley import EarleySet, closure, scan_kernel
+from corral.constraint_engine.earley import EarleySet, closure, equal_copy, scan_kernel
 from corral.constraint_engine.mask import Thread, compute_allowed_tokens
 from corral.constraint_engine.unique import (
     INITIAL_SCAN,
@@ -173,6 +173,9 @@ class Matcher:
             if kernel or len(copies) > 1:
                 new_set = closure(cg.tables, kernel, k + 1, sets, copies)
                 self._last_work = new_set.work
+                same = equal_copy(new_set, copies) if ut is None else None
+                if same is not None:
+                    new_set = copies[same]
             elif copies:
                 new_set = copies[0]
         if new_set is not None:
