@@ -75,6 +75,7 @@ static void etrie_free(corral_etrie *t) {
     free(t->subtree_end);
     free(t->depth);
     free(t->nodes);
+    free(t->word_exits);
     free(t->slice_bits);
     free(t->slice_count);
     free(t->plain_at_ptr);

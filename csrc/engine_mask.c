@@ -77,6 +77,7 @@ static int32_t intern_cfg(corral_matcher *m, size_t lo) {
         corral_grow((void **)&m->cfgs, &m->cap_cfgs, id + 1, sizeof(corral_cfg)) < 0 ||
         corral_grow((void **)&m->cfg_thr, &m->cap_cfg_thr, m->n_cfg_thr + n,
                     sizeof(corral_thread)) < 0 ||
+        corral_grow((void **)&m->cfg_word, &m->cap_cfg_word, id + 1, 1) < 0 ||
         grow_trans(m, (id + 1) * 256) < 0) {
         return -1;
     }
@@ -85,6 +86,7 @@ static int32_t intern_cfg(corral_matcher *m, size_t lo) {
         memcpy(m->cfg_thr + m->n_cfg_thr, t, n * sizeof(corral_thread));
     }
     m->cfgs[id] = (corral_cfg){(int64_t)m->n_cfg_thr, (int32_t)n};
+    m->cfg_word[id] = 0;
     m->n_cfg_thr += n;
     m->n_cfgs++;
     int fresh;
@@ -209,6 +211,131 @@ static int32_t injected_set(corral_matcher *m, size_t i, size_t *next) {
     return s;
 }
 
+static int walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *cursor,
+                        uint32_t *words);
+
+/* Subtries smaller than this are walked node by node. */
+#define REGION_MIN 48
+
+/* Whether byte b leaves each lexer thread of c dead or on a thread of c: what next_cfg(c, b)
+ * == c needs of the threads that go on (the lexer's transitions only, no Earley step); -1: no
+ * memory. */
+static int lexers_stay(corral_matcher *m, int32_t c, uint8_t b) {
+    const corral_cfg cf = m->cfgs[c];
+    const corral_thread *t = m->cfg_thr + cf.lo;
+    for (int32_t a = 0; a < cf.n; ++a) {
+        const int32_t next = corral_lex_next(m, t[a].lex, b);
+        if (next < 0) {
+            return -1;
+        }
+        if (next == 0 || next == t[a].lex) {
+            continue;
+        }
+        int32_t k = 0; /* the threads are sorted by (origin, lex): the few of one origin */
+        while (k < cf.n && (t[k].origin != t[a].origin || t[k].lex != next)) {
+            ++k;
+        }
+        if (k == cf.n) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Whether every word byte some token has leads configuration c back to c (memoised per
+ * mask); -1: no memory.  `probe`, the byte of the node's first child, is tried first: the walk
+ * steps it anyway, and most configurations leave on it.  Then every word byte must keep each
+ * lexer thread on a thread of c (cheap: lexer transitions), and only then is each stepped. */
+static int word_stable(corral_matcher *m, int32_t c, uint8_t probe) {
+    if (m->cfg_word[c] == 0 && corral_word_byte(probe)) {
+        const int32_t next = next_cfg(m, c, probe);
+        if (next == -3) {
+            return -1;
+        }
+        if (next != c) {
+            m->cfg_word[c] = 1;
+        }
+    }
+    if (m->cfg_word[c] == 0) {
+        const uint8_t *present = m->g->trie->present;
+        int stable = 1;
+        for (int pass = 0; pass < 2 && stable; ++pass) {
+            for (int b = '0'; b <= 'z' && stable; ++b) {
+                if (!corral_word_byte((uint8_t)b) || !present[b]) {
+                    continue;
+                }
+                if (pass == 0) {
+                    stable = lexers_stay(m, c, (uint8_t)b);
+                } else {
+                    const int32_t next = next_cfg(m, c, (uint8_t)b);
+                    stable = next == -3 ? -1 : next == c;
+                }
+                if (stable < 0) {
+                    return -1;
+                }
+            }
+        }
+        m->cfg_word[c] = stable ? 2 : 1;
+    }
+    return m->cfg_word[c] == 2;
+}
+
+/*
+ * The subtrie below node n, whose configuration c every word byte leads back to c (an
+ * identifier that may end anywhere, nothing but more of it allowed after it): every node of a
+ * word path below n has configuration c, so its tokens are allowed, and the first node off
+ * word bytes on each path (the trie's word exits below n, found by binary search) is walked
+ * from c.  The word paths are not visited: their tokens are the node ranges between exits,
+ * contiguous in the trie's token order.  Injections inside the region are not merged here;
+ * the mask walks them on their own (a union either way).  1: walked; 0: c is not such a
+ * configuration; -1: no memory.
+ */
+static int word_region(corral_matcher *m, int32_t n, int32_t c, size_t *cursor,
+                       uint32_t *words) {
+    const corral_etrie *trie = m->g->trie;
+    const int st = word_stable(m, c, (uint8_t)(trie->nodes[n + 1].depth_byte & 0xFF));
+    if (st <= 0) {
+        return st;
+    }
+    const int32_t *x = trie->word_exits;
+    const int32_t n_x = trie->n_word_exits;
+    const int32_t end = trie->nodes[n].subtree_end;
+    for (int32_t lo = n + 1; lo < end;) {
+        int32_t a = 0, b = n_x; /* the first exit at or after lo */
+        while (a < b) {
+            const int32_t mid = a + (b - a) / 2;
+            if (x[mid] < lo) {
+                a = mid + 1;
+            } else {
+                b = mid;
+            }
+        }
+        const int32_t xn = a < n_x && x[a] < end ? x[a] : end;
+        for (int32_t k = trie->node_tok_ptr[lo]; k < trie->node_tok_ptr[xn]; ++k) {
+            words[trie->node_tok_ids[k] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[k] & 31);
+        }
+        if (xn == end) {
+            break;
+        }
+        const corral_node nd = trie->nodes[xn];
+        const int32_t cx = next_cfg(m, c, (uint8_t)(nd.depth_byte & 0xFF));
+        if (cx == -3) {
+            return -1;
+        }
+        if (cx != CFG_DEAD) {
+            for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
+                words[trie->node_tok_ids[k] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[k] & 31);
+            }
+            if (cx > 0 && nd.subtree_end > xn + 1 &&
+                walk_subtrie(m, xn, cx, cursor, words) != CORRAL_ENGINE_OK) {
+                return -1;
+            }
+        }
+        lo = nd.subtree_end;
+    }
+    return 1;
+}
+
 /*
  * Walk the subtrie of `top` below it, depth first, from c_top, the configuration at `top`.  The
  * node ids are in preorder, so the walk is one scan over the subtrie's range (llguidance's flat
@@ -226,6 +353,12 @@ static int walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *c
     int32_t *path = m->depth_cfg;
     path[nodes[top].depth_byte >> 8] = c_top;
     const int32_t end = nodes[top].subtree_end;
+    if (c_top > 0 && end - top > REGION_MIN) {
+        const int r = word_region(m, top, c_top, cursor, words);
+        if (r != 0) {
+            return r < 0 ? CORRAL_ENGINE_NO_MEMORY : CORRAL_ENGINE_OK;
+        }
+    }
     for (int32_t node = top + 1; node < end;) {
         const corral_node nd = nodes[node];
         const int32_t dep = nd.depth_byte >> 8;
@@ -252,6 +385,16 @@ static int walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *c
                 if (c < 0) {
                     return CORRAL_ENGINE_NO_MEMORY;
                 }
+            }
+        }
+        if (c > 0 && nd.subtree_end - node > REGION_MIN) {
+            const int r = word_region(m, node, c, cursor, words);
+            if (r < 0) {
+                return CORRAL_ENGINE_NO_MEMORY;
+            }
+            if (r > 0) {
+                node = nd.subtree_end;
+                continue;
             }
         }
         if (c > 0 && nd.subtree_end > node + 1) {

@@ -31,6 +31,7 @@ void corral_matcher_free(corral_matcher *m) {
     free(m->depth_cfg);
     free(m->grp);
     free(m->cfr);
+    free(m->cfg_word);
     free(m->chain_cfg);
     free(m->inj);
     free(m->inj_tmp);

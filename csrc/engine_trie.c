@@ -1,6 +1,7 @@
 /*
  * engine_trie.c - what the native engine derives from a token trie handed over in CSR
- * (corral/engine.h): subtree ends, depths and the packed nodes of the walks.
+ * (corral/engine.h): subtree ends, depths, the packed nodes of the walks, and the nodes that leave
+ * word bytes (engine_mask.c walks word regions with them).
  */
 #include "corral/engine.h"
 
@@ -48,6 +49,19 @@ int corral_trie_derive(corral_etrie *t, size_t n, char *why, size_t why_len) {
     }
     if ((t->nodes = malloc(n * sizeof(corral_node))) == NULL) {
         return CORRAL_ENGINE_NO_MEMORY;
+    }
+    size_t n_exits = 0;
+    for (size_t p = 1; p < n; ++p) {
+        n_exits += !corral_word_byte(t->node_byte[p]);
+    }
+    if ((t->word_exits = malloc((n_exits > 0 ? n_exits : 1) * sizeof(int32_t))) == NULL) {
+        return CORRAL_ENGINE_NO_MEMORY;
+    }
+    t->n_word_exits = 0;
+    for (size_t p = 1; p < n; ++p) {
+        if (!corral_word_byte(t->node_byte[p])) {
+            t->word_exits[t->n_word_exits++] = (int32_t)p;
+        }
     }
     for (size_t p = 0; p < n; ++p) {
         t->nodes[p] = (corral_node){t->subtree_end[p], t->node_tok_ptr[p], t->node_tok_ptr[p + 1],

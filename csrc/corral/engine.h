@@ -47,6 +47,12 @@ typedef struct corral_node {
 } corral_node;
 
 /* The token trie in CSR, int32 (built once per tokenizer); node ids are in preorder. */
+/* A word byte: [0-9A-Za-z_], what identifiers are made of. */
+static inline int corral_word_byte(uint8_t b) {
+    return (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') ||
+           b == '_';
+}
+
 typedef struct corral_etrie {
     int32_t *child_ptr;    /* n_nodes + 1 */
     int32_t *child_ids;    /* every child id is larger than its parent's */
@@ -65,6 +71,9 @@ typedef struct corral_etrie {
                               preorder per count of characters on their path */
     struct corral_frontier *frontier; /* nodes leaving plain text, ascending */
     int32_t n_frontier;
+    int32_t *word_exits; /* nodes whose byte is no word byte [0-9A-Za-z_], ascending: below a
+                            node, the first of them on each path end its word bytes (derived) */
+    int32_t n_word_exits;
     uint8_t present[256]; /* the bytes some token has */
     struct corral_walks *walks; /* root walks of every grammar of this tokenizer, locked */
     size_t n_nodes;

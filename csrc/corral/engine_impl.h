@@ -154,6 +154,8 @@ struct corral_matcher {
     uint64_t *cfg_trans;
     size_t cap_cfg_trans;
     uint32_t cfg_stamp;
+    uint8_t *cfg_word; /* per configuration: 0 not asked, 1 no, 2 every word byte keeps it */
+    size_t cap_cfg_word;
     corral_hmap cfg_index, cfg_union;
     corral_inj *inj;
     size_t n_inj, cap_inj;

@@ -312,3 +312,42 @@ def test_lexeme_ends_on_every_class_path(tokenizer: str, grammar_text: str, text
     for k in range(len(text)):
         assert nat.accept_bytes(text[k : k + 1]) and ref.accept_bytes(text[k : k + 1])
         same_state(nat, ref, f"{grammar_text!r}: {text[: k + 1]!r}")
+
+
+# words sharing their first letter: a subtrie large enough to be covered as a region
+WORDS = ["b" + a + b for a in "aeiouy" for b in ("b", "ck", "d", "ll", "mp", "nd", "rst", "t", "x")]
+
+
+@functools.cache
+def regions() -> Tokenizer:
+    """A vocabulary with a large subtrie of words below "q," and "q, ", and words that go on
+    past a comma (exits of one child, and of many)."""
+    letters = [bytes([b]) for b in b"abcdefghijklmnopqrstuvwxyz ,;"]
+    below = [b"q," + w.encode() for w in WORDS] + [b"q, " + w.encode() for w in WORDS]
+    past = [b"q," + w.encode() + b",z" for w in WORDS[::3]]
+    past += [b"q," + w.encode() + b", " + v.encode() for w in WORDS[::5] for v in WORDS[:3]]
+    return Tokenizer.from_token_bytes(
+        [b"<eos>", *letters, *below, *past, b"q,", b"q, "], special_ids=[0], eos_ids=[0]
+    )
+
+
+@pytest.mark.parametrize(
+    "grammar_text",
+    [
+        'start: NAME ("," NAME)*\nNAME: /[a-z]+/\n%ignore " "\n',
+        'start: NAME ("," NAME)* ";"\nNAME: /[a-z]+/\n%ignore " "\n',
+        'start: NAME ("," NAME NAME?)*\nNAME: /[a-z]+/\n%ignore " "\n',
+    ],
+)
+def test_word_regions_bit_for_bit(grammar_text: str) -> None:
+    """Below a lexeme end, a configuration that every word byte leads back to itself (a NAME
+    that may end anywhere, only a comma after it) covers its word paths at once: their tokens
+    by node ranges between the trie's word exits, each exit walked from it (csrc/engine_mask.c
+    word_region). The third grammar lets a NAME follow a NAME: no region there."""
+    tok = regions()
+    grammar = Grammar.from_lark(grammar_text)
+    nat, ref = (Matcher(compile_grammar(grammar, tok, engine=e)) for e in ("native", "reference"))
+    for k, b in enumerate(b"ab , cd,e"):
+        assert nat.accept_bytes(bytes([b])) and ref.accept_bytes(bytes([b]))
+        mask = same_state(nat, ref, f"{grammar_text!r}: byte {k}")
+        assert mask.any()
