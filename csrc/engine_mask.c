@@ -623,6 +623,48 @@ static int walk_groups(corral_matcher *m, uint32_t *words) {
     return CORRAL_ENGINE_OK;
 }
 
+/*
+ * The kept mask, when the current position's threads are those it was computed from and no
+ * set it read has changed since: a mask is a function of the threads (origin sets, lexer
+ * states) and of the sets up to their largest origin (an item's origin is never a later set),
+ * and sets change only by truncation (corral_restore lowers mc_floor).  Inside an identifier
+ * the threads repeat from token to token (the set after the identifier is the same set at
+ * every byte, set_alike), and so does a mask of hundreds of Earley sets.  Not with unique
+ * items, whose masks read the input too.  1: words written; 0: not kept.
+ */
+static int kept_mask(corral_matcher *m, corral_pos cur, uint32_t *words, size_t trie_words) {
+    const size_t n = cur.thr_hi - cur.thr_lo;
+    if (m->mc_max < 0 || m->g->has_unique || n != m->mc_n || (size_t)m->mc_max >= m->mc_floor ||
+        (n > 0 && memcmp(m->thr + cur.thr_lo, m->mc_thr, n * sizeof(corral_thread)) != 0)) {
+        return 0;
+    }
+    memcpy(words, m->mc_words, trie_words * sizeof(uint32_t));
+    return 1;
+}
+
+/* Keep a costly mask for kept_mask (after the stacks are restored); best effort. */
+static void keep_mask(corral_matcher *m, corral_pos cur, const uint32_t *words,
+                      size_t trie_words) {
+    const size_t n = cur.thr_hi - cur.thr_lo;
+    if (m->g->has_unique || (m->n_cfgs <= 32 && m->n_inj <= 256) ||
+        corral_grow((void **)&m->mc_thr, &m->cap_mc_thr, n + 1, sizeof(corral_thread)) < 0 ||
+        corral_grow((void **)&m->mc_words, &m->cap_mc_words, trie_words, sizeof(uint32_t)) <
+            0) {
+        return;
+    }
+    m->mc_max = -1;
+    for (size_t k = 0; k < n; ++k) {
+        m->mc_thr[k] = m->thr[cur.thr_lo + k];
+        if (m->mc_thr[k].origin > m->mc_max) {
+            m->mc_max = m->mc_thr[k].origin;
+        }
+    }
+    m->mc_n = n;
+    m->mc_max = m->mc_max < 0 ? 0 : m->mc_max;
+    m->mc_floor = m->n_sets;
+    memcpy(m->mc_words, words, trie_words * sizeof(uint32_t));
+}
+
 int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
     /* corral_walks_apply writes the trie's words first (copying a bitset where it can, no
      * clearing pass); padding ids past the tokenizer's vocabulary are never allowed */
@@ -632,6 +674,9 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
     }
     const corral_mark mark = corral_mark_now(m);
     const corral_pos cur = m->pos[m->n_pos - 1];
+    if (kept_mask(m, cur, words, trie_words)) {
+        return CORRAL_ENGINE_OK;
+    }
     corral_hmap_clear(&m->memo);
     corral_hmap_clear(&m->cfg_index);
     corral_hmap_clear(&m->cfg_union);
@@ -683,5 +728,8 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
         }
     }
     corral_restore(m, mark);
+    if (code == CORRAL_ENGINE_OK) {
+        keep_mask(m, cur, words, trie_words);
+    }
     return code;
 }

@@ -31,6 +31,8 @@ void corral_matcher_free(corral_matcher *m) {
     free(m->depth_cfg);
     free(m->grp);
     free(m->cfr);
+    free(m->mc_thr);
+    free(m->mc_words);
     free(m->cfg_word);
     free(m->chain_cfg);
     free(m->inj);
@@ -41,6 +43,9 @@ void corral_matcher_free(corral_matcher *m) {
     free(m->cfg_trans);
     corral_hmap_free(&m->cfg_index);
     corral_hmap_free(&m->cfg_union);
+    corral_hmap_free(&m->alike);
+    free(m->alike_a);
+    free(m->alike_b);
     corral_lex_free(m);
     free(m->input);
     free(m->uq_fr);
@@ -55,6 +60,7 @@ corral_matcher *corral_matcher_new(const corral_grammar *g) {
         return NULL;
     }
     m->g = g;
+    m->mc_max = -1;
     m->pred_stamp = calloc(g->n_nts > 0 ? (size_t)g->n_nts : 1, sizeof(uint32_t));
     m->self_stamp = calloc((size_t)g->n_dotted, sizeof(uint32_t));
     /* every growable array starts allocated, so that no pointer arithmetic meets NULL */
@@ -94,7 +100,7 @@ corral_matcher *corral_matcher_new(const corral_grammar *g) {
     if (m->pred_stamp == NULL || m->self_stamp == NULL || corral_hmap_init(&m->seen, 64) < 0 ||
         corral_hmap_init(&m->thr_seen, 64) < 0 || corral_hmap_init(&m->memo, 64) < 0 ||
         corral_lex_init(m) < 0 || corral_hmap_init(&m->cfg_index, 64) < 0 ||
-        corral_hmap_init(&m->cfg_union, 64) < 0 ||
+        corral_hmap_init(&m->cfg_union, 64) < 0 || corral_hmap_init(&m->alike, 64) < 0 ||
         corral_matcher_reset(m) != CORRAL_ENGINE_OK) {
         corral_matcher_free(m);
         return NULL;

@@ -133,6 +133,9 @@ corral_mark corral_mark_now(const corral_matcher *m) {
 }
 
 void corral_restore(corral_matcher *m, corral_mark mark) {
+    if (mark.sets < m->mc_floor) {
+        m->mc_floor = mark.sets; /* a kept mask that read a set from here on is stale */
+    }
     m->n_sets = mark.sets;
     m->n_items = mark.items;
     m->n_idx = mark.idx;

@@ -42,6 +42,7 @@ typedef struct corral_eset {
     int accepting;
     int32_t fresh_lex; /* lexer state of its fresh threads, -1 until first asked */
     int64_t pos;       /* the byte position where a pushed step made it (unique items) */
+    uint64_t sig;      /* its items' signature, its own id as origin read as one (set_alike) */
 } corral_eset;
 
 /* Open-addressing map from a pair of int64 to an int64; cleared in O(1) by a generation. */
@@ -127,6 +128,9 @@ struct corral_matcher {
     size_t n_pos, cap_pos;
     /* scratch of one step or closure */
     corral_hmap seen, thr_seen, memo;
+    corral_hmap alike; /* set signature -> a set of it (set_alike; entries checked on use) */
+    int64_t *alike_a, *alike_b; /* scratch: two sets' items, sorted, to compare */
+    size_t cap_alike_a, cap_alike_b;
     size_t thr_out_lo; /* where the list being deduplicated starts */
     int thr_small;     /* deduplicated by a linear scan while it is short */
     uint32_t *pred_stamp;
@@ -164,6 +168,14 @@ struct corral_matcher {
     size_t cap_inj_tmp;
     corral_grp *grp;
     size_t n_grp, cap_grp;
+    /* the last costly mask, for the threads it was computed from (engine_mask.c): valid while
+     * no set it read was truncated, i.e. its threads' largest origin stays below mc_floor */
+    corral_thread *mc_thr;
+    size_t mc_n, cap_mc_thr;
+    uint32_t *mc_words;
+    size_t cap_mc_words;
+    int32_t mc_max;   /* the largest origin among mc_thr, -1: no mask kept */
+    size_t mc_floor;  /* the fewest sets the stacks were truncated to since it was kept */
     corral_cfront *cfr; /* the mask's class-end frontier nodes (corral_class_ends) */
     size_t n_cfr, cap_cfr;
     /* the last lone lexeme end of the mask's injections and its set and configuration (most
