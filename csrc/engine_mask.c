@@ -214,6 +214,9 @@ static int32_t injected_set(corral_matcher *m, size_t i, size_t *next) {
 static int walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *cursor,
                         uint32_t *words);
 
+/* Lexeme ends on class paths fewer than this are injected one by one (corral_class_ends). */
+#define CLASS_ENDS_MIN 256
+
 /* Subtries smaller than this are walked node by node. */
 #define REGION_MIN 48
 
@@ -293,13 +296,16 @@ static int word_stable(corral_matcher *m, int32_t c, uint8_t probe) {
 static int word_region(corral_matcher *m, int32_t n, int32_t c, size_t *cursor,
                        uint32_t *words) {
     const corral_etrie *trie = m->g->trie;
+    const int32_t end = trie->nodes[n].subtree_end;
+    if (cursor != NULL && *cursor < m->n_inj && m->inj[*cursor].node < end) {
+        return 0; /* injections below: merged node by node, not walked again on their own */
+    }
     const int st = word_stable(m, c, (uint8_t)(trie->nodes[n + 1].depth_byte & 0xFF));
     if (st <= 0) {
         return st;
     }
     const int32_t *x = trie->word_exits;
     const int32_t n_x = trie->n_word_exits;
-    const int32_t end = trie->nodes[n].subtree_end;
     for (int32_t lo = n + 1; lo < end;) {
         int32_t a = 0, b = n_x; /* the first exit at or after lo */
         while (a < b) {
@@ -425,8 +431,24 @@ static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
     return c0 == 0 ? CORRAL_ENGINE_OK : walk_subtrie(m, m->inj[i].node, c0, &cursor, words);
 }
 
+/* The lexeme (origin, term) ends at nodes ends[0 .. n): injections. */
+static int inject_ends(corral_matcher *m, int32_t origin, int32_t term, const int32_t *ends,
+                       int32_t n) {
+    if (corral_grow((void **)&m->inj, &m->cap_inj, m->n_inj + (size_t)n, sizeof(corral_inj)) < 0) {
+        return -1;
+    }
+    for (int32_t k = 0; k < n; ++k) {
+        m->inj[m->n_inj++] = (corral_inj){ends[k], origin, term};
+    }
+    return 0;
+}
+
 int corral_class_ends(corral_matcher *m, int32_t origin, int32_t term, const uint64_t set[2],
                       const int32_t *ends, int32_t n_ends, const int32_t *front, int32_t n_front) {
+    if (n_ends <= CLASS_ENDS_MIN) {
+        /* few ends (digits, on a vocabulary that splits numbers): injected as before */
+        return inject_ends(m, origin, term, ends, n_ends);
+    }
     if (corral_grow((void **)&m->done, &m->cap_done, 1, sizeof(int64_t)) < 0) {
         return -1;
     }
@@ -451,14 +473,7 @@ int corral_class_ends(corral_matcher *m, int32_t origin, int32_t term, const uin
         }
     }
     if (!stops) {
-        if (corral_grow((void **)&m->inj, &m->cap_inj, m->n_inj + (size_t)n_ends,
-                        sizeof(corral_inj)) < 0) {
-            return -1;
-        }
-        for (int32_t k = 0; k < n_ends; ++k) {
-            m->inj[m->n_inj++] = (corral_inj){ends[k], origin, term};
-        }
-        return 0;
+        return inject_ends(m, origin, term, ends, n_ends);
     }
     /* Below an end N, a byte of C dies, and the node it leads to is an end of its own with the
      * same configuration c0: the walks below all the ends are the walks from c0 of the nodes

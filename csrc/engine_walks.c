@@ -183,11 +183,13 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
     if (n_derived >= 0 && base == NULL) {
         goto fail;
     }
-    if (base != NULL && base->class_ends > 0) {
-        base = NULL; /* its C paths' lexeme ends are not in its done: walk d on its own */
-    }
     if (base != NULL) {
-        if (corral_derived_walk(g, t, d, base, except, n_derived, state, bits, e, &cap_done) < 0) {
+        /* base's lexeme ends on its class paths, left to its class slice, become d's own */
+        const class_slice *bs =
+            base->class_ends > 0 ? &g->walks->slices[base->class_ends - 1] : NULL;
+        if (corral_derived_walk(g, t, d, base, bs != NULL ? bs->ends : NULL,
+                                bs != NULL ? bs->n_ends : 0, except, n_derived, state, bits, e,
+                                &cap_done) < 0) {
             goto fail;
         }
         n_toks = 0;

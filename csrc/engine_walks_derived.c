@@ -188,10 +188,12 @@ int corral_derived_from(const corral_grammar *g, int32_t t, int32_t d, int32_t *
 }
 
 /* The walk of d from base, the walk of a state that acts as d but on the first bytes in
- * except[0 .. n_except) (derived_from). */
+ * except[0 .. n_except) (derived_from); class_ends: the lexeme ends base leaves to its class
+ * slice (none: 0), made d's own. */
 int corral_derived_walk(const corral_grammar *g, int32_t t, int32_t d, const walk_entry *base,
-                        const uint8_t *except, int n_except, int32_t *state, uint32_t *bits,
-                        walk_entry *e, size_t *cap_done) {
+                        const int32_t *class_ends, int32_t n_class_ends, const uint8_t *except,
+                        int n_except, int32_t *state, uint32_t *bits, walk_entry *e,
+                        size_t *cap_done) {
     const corral_etrie *trie = g->trie;
     const size_t n_words = (trie->vocab_size + 31) / 32;
     if (base->bits != NULL) {
@@ -235,6 +237,10 @@ int corral_derived_walk(const corral_grammar *g, int32_t t, int32_t d, const wal
         if (add_done_outside(e, cap_done, from, n_from, lo_ex, hi_ex, n_ex) < 0) {
             return -1;
         }
+    }
+    /* and the ends on its class paths, which base leaves out (corral_class_loop) */
+    if (add_done_outside(e, cap_done, class_ends, n_class_ends, lo_ex, hi_ex, n_ex) < 0) {
+        return -1;
     }
     if (e->n_done > 1) {
         qsort(e->done, (size_t)e->n_done, sizeof(int32_t), corral_cmp_node);

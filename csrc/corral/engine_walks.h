@@ -84,9 +84,11 @@ int corral_slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32
 int corral_derived_from(const corral_grammar *g, int32_t t, int32_t d, int32_t *m,
                         uint8_t except[CORRAL_SLICE_EXCEPTIONS]);
 
-/* The walk of d from base, m's walk (corral_derived_from). */
+/* The walk of d from base, m's walk (corral_derived_from), with the lexeme ends base leaves to
+ * its class slice (class_ends, n_class_ends) made d's own. */
 int corral_derived_walk(const corral_grammar *g, int32_t t, int32_t d, const walk_entry *base,
-                        const uint8_t *except, int n_except, int32_t *state, uint32_t *bits,
-                        walk_entry *e, size_t *cap_done);
+                        const int32_t *class_ends, int32_t n_class_ends, const uint8_t *except,
+                        int n_except, int32_t *state, uint32_t *bits, walk_entry *e,
+                        size_t *cap_done);
 
 #endif
