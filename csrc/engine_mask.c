@@ -644,8 +644,9 @@ static int walk_groups(corral_matcher *m, uint32_t *words) {
  * states) and of the sets up to their largest origin (an item's origin is never a later set),
  * and sets change only by truncation (corral_restore lowers mc_floor).  Inside an identifier
  * the threads repeat from token to token (the set after the identifier is the same set at
- * every byte, set_alike), and so does a mask of hundreds of Earley sets.  Not with unique
- * items, whose masks read the input too.  1: words written; 0: not kept.
+ * every byte, set_alike), and so does a mask of hundreds of Earley sets; inside a string or a
+ * number, so does the slice walk.  Not with unique items, whose masks read the input too.  1:
+ * words written; 0: not kept.
  */
 static int kept_mask(corral_matcher *m, corral_pos cur, uint32_t *words, size_t trie_words) {
     const size_t n = cur.thr_hi - cur.thr_lo;
@@ -657,11 +658,13 @@ static int kept_mask(corral_matcher *m, corral_pos cur, uint32_t *words, size_t 
     return 1;
 }
 
-/* Keep a costly mask for kept_mask (after the stacks are restored); best effort. */
+/* Keep the mask for kept_mask (after the stacks are restored); best effort.  Every mask is
+ * kept: inside a string or a number the threads repeat from token to token, and a copy of the
+ * words costs less than the cheapest mask. */
 static void keep_mask(corral_matcher *m, corral_pos cur, const uint32_t *words,
                       size_t trie_words) {
     const size_t n = cur.thr_hi - cur.thr_lo;
-    if (m->g->has_unique || (m->n_cfgs <= 32 && m->n_inj <= 256) ||
+    if (m->g->has_unique ||
         corral_grow((void **)&m->mc_thr, &m->cap_mc_thr, n + 1, sizeof(corral_thread)) < 0 ||
         corral_grow((void **)&m->mc_words, &m->cap_mc_words, trie_words, sizeof(uint32_t)) <
             0) {

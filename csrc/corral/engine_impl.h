@@ -168,7 +168,7 @@ struct corral_matcher {
     size_t cap_inj_tmp;
     corral_grp *grp;
     size_t n_grp, cap_grp;
-    /* the last costly mask, for the threads it was computed from (engine_mask.c): valid while
+    /* the last mask, for the threads it was computed from (engine_mask.c): valid while
      * no set it read was truncated, i.e. its threads' largest origin stays below mc_floor */
     corral_thread *mc_thr;
     size_t mc_n, cap_mc_thr;
