@@ -14,172 +14,10 @@
  * Sets built inside tokens are memoised by the lexemes that end (same lexemes, same set) for
  * the whole mask and truncated from the stacks afterwards.
  */
-#include "corral/engine_impl.h"
+#include "corral/engine_mask.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define CFG_DEAD (-2)
-
-static int cmp_thread(corral_thread a, corral_thread b) {
-    if (a.origin != b.origin) {
-        return a.origin < b.origin ? -1 : 1;
-    }
-    return (a.lex > b.lex) - (a.lex < b.lex);
-}
-
-/* Room for `need` transitions; entries new to the table get stamp 0, which no mask has. */
-static int grow_trans(corral_matcher *m, size_t need) {
-    const size_t old = m->cap_cfg_trans;
-    if (corral_grow((void **)&m->cfg_trans, &m->cap_cfg_trans, need, sizeof(uint64_t)) < 0) {
-        return -1;
-    }
-    if (m->cap_cfg_trans > old) {
-        memset(m->cfg_trans + old, 0, (m->cap_cfg_trans - old) * sizeof(uint64_t));
-    }
-    return 0;
-}
-
-/* The configuration of the threads m->thr[lo, n_thr) (sorted here), interned; -1: no memory.
- * Configuration 0 is the empty one. */
-static int32_t intern_cfg(corral_matcher *m, size_t lo) {
-    corral_thread *t = m->thr + lo;
-    size_t n = m->n_thr - lo;
-    for (size_t a = 1; a < n; ++a) {
-        const corral_thread v = t[a];
-        size_t b = a;
-        for (; b > 0 && cmp_thread(t[b - 1], v) > 0; --b) {
-            t[b] = t[b - 1];
-        }
-        t[b] = v;
-    }
-    size_t w = 0;
-    for (size_t a = 0; a < n; ++a) {
-        if (w == 0 || cmp_thread(t[w - 1], t[a]) != 0) {
-            t[w++] = t[a];
-        }
-    }
-    n = w;
-    uint64_t h = UINT64_C(1469598103934665603);
-    for (size_t a = 0; a < n; ++a) {
-        h = (h ^ (uint32_t)t[a].origin) * UINT64_C(1099511628211);
-        h = (h ^ (uint32_t)t[a].lex) * UINT64_C(1099511628211);
-    }
-    int64_t *slot = corral_hmap_find(&m->cfg_index, (int64_t)h, (int64_t)n);
-    if (slot != NULL) {
-        const corral_cfg c = m->cfgs[*slot];
-        if (n == 0 || memcmp(m->cfg_thr + c.lo, t, n * sizeof(corral_thread)) == 0) {
-            return (int32_t)*slot;
-        }
-    }
-    const size_t id = m->n_cfgs;
-    if (id >= INT32_MAX ||
-        corral_grow((void **)&m->cfgs, &m->cap_cfgs, id + 1, sizeof(corral_cfg)) < 0 ||
-        corral_grow((void **)&m->cfg_thr, &m->cap_cfg_thr, m->n_cfg_thr + n,
-                    sizeof(corral_thread)) < 0 ||
-        corral_grow((void **)&m->cfg_word, &m->cap_cfg_word, id + 1, 1) < 0 ||
-        grow_trans(m, (id + 1) * 256) < 0) {
-        return -1;
-    }
-    t = m->thr + lo;
-    if (n > 0) {
-        memcpy(m->cfg_thr + m->n_cfg_thr, t, n * sizeof(corral_thread));
-    }
-    m->cfgs[id] = (corral_cfg){(int64_t)m->n_cfg_thr, (int32_t)n};
-    m->cfg_word[id] = 0;
-    m->n_cfg_thr += n;
-    m->n_cfgs++;
-    int fresh;
-    if (slot == NULL && corral_hmap_put(&m->cfg_index, (int64_t)h, (int64_t)n, (int64_t)id,
-                                        &fresh) < 0) {
-        return -1;
-    }
-    return (int32_t)id;
-}
-
-/* Copy configuration c's threads to the top of m->thr; their start. */
-static size_t load_cfg(corral_matcher *m, int32_t c, int *err) {
-    const corral_cfg cfg = m->cfgs[c];
-    const size_t lo = m->n_thr;
-    if (corral_grow((void **)&m->thr, &m->cap_thr, lo + (size_t)cfg.n, sizeof(corral_thread)) <
-        0) {
-        *err = 1;
-        return lo;
-    }
-    if (cfg.n > 0) {
-        memcpy(m->thr + lo, m->cfg_thr + cfg.lo, (size_t)cfg.n * sizeof(corral_thread));
-    }
-    m->n_thr = lo + (size_t)cfg.n;
-    return lo;
-}
-
-/* The configuration after `byte` from c (a Matcher._push_byte of its threads, memoised):
- * an id, CFG_DEAD, or -3 (no memory). */
-static int32_t next_cfg(corral_matcher *m, int32_t c, uint8_t byte) {
-    const uint64_t known = m->cfg_trans[(size_t)c * 256 + byte];
-    if ((uint32_t)(known >> 32) == m->cfg_stamp) {
-        return (int32_t)(uint32_t)known;
-    }
-    /* most children of a walked node die: when every thread's lexer is known to die on the
-     * byte (no lexeme goes on, none ends), so does the configuration, without a step */
-    const corral_cfg cf = m->cfgs[c];
-    int32_t a = 0;
-    while (a < cf.n && m->lex_trans[(size_t)m->cfg_thr[cf.lo + a].lex * 256 + byte] == 0) {
-        ++a;
-    }
-    if (a == cf.n) {
-        m->cfg_trans[(size_t)c * 256 + byte] = (uint64_t)m->cfg_stamp << 32 | (uint32_t)CFG_DEAD;
-        return CFG_DEAD;
-    }
-    int32_t got;
-    int err = 0;
-    const size_t lo = load_cfg(m, c, &err);
-    if (err) {
-        return -3;
-    }
-    const size_t out_lo = m->n_thr;
-    int32_t s;
-    const int r = corral_step(m, lo, out_lo, byte, 1, &s);
-    if (r < 0) {
-        m->n_thr = lo;
-        return -3;
-    }
-    got = r == 0 ? CFG_DEAD : intern_cfg(m, out_lo);
-    m->n_thr = lo;
-    if (got == -1) {
-        return -3;
-    }
-    m->cfg_trans[(size_t)c * 256 + byte] = (uint64_t)m->cfg_stamp << 32 | (uint32_t)got;
-    return got;
-}
-
-/* Configuration c with the fresh threads of set s (memoised); -3: no memory. */
-static int32_t with_fresh(corral_matcher *m, int32_t c, int32_t s) {
-    if (c == m->wf_c && s == m->wf_s) { /* a walk meets one lexeme end node after node */
-        return m->wf_got;
-    }
-    int64_t *slot = corral_hmap_find(&m->cfg_union, c, s);
-    if (slot != NULL) {
-        m->wf_c = c;
-        m->wf_s = s;
-        m->wf_got = (int32_t)*slot;
-        return (int32_t)*slot;
-    }
-    int err = 0;
-    const size_t lo = load_cfg(m, c, &err);
-    if (err) {
-        return -3;
-    }
-    corral_begin_threads(m);
-    m->thr_out_lo = lo;
-    int32_t got = corral_push_fresh(m, s) < 0 ? -1 : intern_cfg(m, lo);
-    m->n_thr = lo;
-    int fresh;
-    if (got == -1 || corral_hmap_put(&m->cfg_union, c, s, got, &fresh) < 0) {
-        return -3;
-    }
-    return got;
-}
 
 /* The set after the injections at m->inj[i ..] (one node), marked used; *next is the index
  * past them.  -1: none; -2: no memory. */
@@ -211,137 +49,6 @@ static int32_t injected_set(corral_matcher *m, size_t i, size_t *next) {
     return s;
 }
 
-static int walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *cursor,
-                        uint32_t *words);
-
-/* Lexeme ends on class paths fewer than this are injected one by one (corral_class_ends). */
-#define CLASS_ENDS_MIN 256
-
-/* Subtries smaller than this are walked node by node. */
-#define REGION_MIN 48
-
-/* Whether byte b leaves each lexer thread of c dead or on a thread of c: what next_cfg(c, b)
- * == c needs of the threads that go on (the lexer's transitions only, no Earley step); -1: no
- * memory. */
-static int lexers_stay(corral_matcher *m, int32_t c, uint8_t b) {
-    const corral_cfg cf = m->cfgs[c];
-    const corral_thread *t = m->cfg_thr + cf.lo;
-    for (int32_t a = 0; a < cf.n; ++a) {
-        const int32_t next = corral_lex_next(m, t[a].lex, b);
-        if (next < 0) {
-            return -1;
-        }
-        if (next == 0 || next == t[a].lex) {
-            continue;
-        }
-        int32_t k = 0; /* the threads are sorted by (origin, lex): the few of one origin */
-        while (k < cf.n && (t[k].origin != t[a].origin || t[k].lex != next)) {
-            ++k;
-        }
-        if (k == cf.n) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* Whether every word byte some token has leads configuration c back to c (memoised per
- * mask); -1: no memory.  `probe`, the byte of the node's first child, is tried first: the walk
- * steps it anyway, and most configurations leave on it.  Then every word byte must keep each
- * lexer thread on a thread of c (cheap: lexer transitions), and only then is each stepped. */
-static int word_stable(corral_matcher *m, int32_t c, uint8_t probe) {
-    if (m->cfg_word[c] == 0 && corral_word_byte(probe)) {
-        const int32_t next = next_cfg(m, c, probe);
-        if (next == -3) {
-            return -1;
-        }
-        if (next != c) {
-            m->cfg_word[c] = 1;
-        }
-    }
-    if (m->cfg_word[c] == 0) {
-        const uint8_t *present = m->g->trie->present;
-        int stable = 1;
-        for (int pass = 0; pass < 2 && stable; ++pass) {
-            for (int b = '0'; b <= 'z' && stable; ++b) {
-                if (!corral_word_byte((uint8_t)b) || !present[b]) {
-                    continue;
-                }
-                if (pass == 0) {
-                    stable = lexers_stay(m, c, (uint8_t)b);
-                } else {
-                    const int32_t next = next_cfg(m, c, (uint8_t)b);
-                    stable = next == -3 ? -1 : next == c;
-                }
-                if (stable < 0) {
-                    return -1;
-                }
-            }
-        }
-        m->cfg_word[c] = stable ? 2 : 1;
-    }
-    return m->cfg_word[c] == 2;
-}
-
-/*
- * The subtrie below node n, whose configuration c every word byte leads back to c (an
- * identifier that may end anywhere, nothing but more of it allowed after it): every node of a
- * word path below n has configuration c, so its tokens are allowed, and the first node off
- * word bytes on each path (the trie's word exits below n, found by binary search) is walked
- * from c.  The word paths are not visited: their tokens are the node ranges between exits,
- * contiguous in the trie's token order.  Injections inside the region are not merged here;
- * the mask walks them on their own (a union either way).  1: walked; 0: c is not such a
- * configuration; -1: no memory.
- */
-static int word_region(corral_matcher *m, int32_t n, int32_t c, size_t *cursor,
-                       uint32_t *words) {
-    const corral_etrie *trie = m->g->trie;
-    const int32_t end = trie->nodes[n].subtree_end;
-    if (cursor != NULL && *cursor < m->n_inj && m->inj[*cursor].node < end) {
-        return 0; /* injections below: merged node by node, not walked again on their own */
-    }
-    const int st = word_stable(m, c, (uint8_t)(trie->nodes[n + 1].depth_byte & 0xFF));
-    if (st <= 0) {
-        return st;
-    }
-    const int32_t *x = trie->word_exits;
-    const int32_t n_x = trie->n_word_exits;
-    for (int32_t lo = n + 1; lo < end;) {
-        int32_t a = 0, b = n_x; /* the first exit at or after lo */
-        while (a < b) {
-            const int32_t mid = a + (b - a) / 2;
-            if (x[mid] < lo) {
-                a = mid + 1;
-            } else {
-                b = mid;
-            }
-        }
-        const int32_t xn = a < n_x && x[a] < end ? x[a] : end;
-        for (int32_t k = trie->node_tok_ptr[lo]; k < trie->node_tok_ptr[xn]; ++k) {
-            words[trie->node_tok_ids[k] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[k] & 31);
-        }
-        if (xn == end) {
-            break;
-        }
-        const corral_node nd = trie->nodes[xn];
-        const int32_t cx = next_cfg(m, c, (uint8_t)(nd.depth_byte & 0xFF));
-        if (cx == -3) {
-            return -1;
-        }
-        if (cx != CFG_DEAD) {
-            for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
-                words[trie->node_tok_ids[k] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[k] & 31);
-            }
-            if (cx > 0 && nd.subtree_end > xn + 1 &&
-                walk_subtrie(m, xn, cx, cursor, words) != CORRAL_ENGINE_OK) {
-                return -1;
-            }
-        }
-        lo = nd.subtree_end;
-    }
-    return 1;
-}
-
 /*
  * Walk the subtrie of `top` below it, depth first, from c_top, the configuration at `top`.  The
  * node ids are in preorder, so the walk is one scan over the subtrie's range (llguidance's flat
@@ -352,15 +59,15 @@ static int word_region(corral_matcher *m, int32_t n, int32_t c, size_t *cursor,
  * may end at every byte) costs a table lookup per node.  With a cursor, the injections met on
  * the way (sorted by node) join the walk's threads and are marked used.
  */
-static int walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *cursor,
+int corral_walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *cursor,
                         uint32_t *words) {
     const corral_etrie *trie = m->g->trie;
     const corral_node *nodes = trie->nodes;
     int32_t *path = m->depth_cfg;
     path[nodes[top].depth_byte >> 8] = c_top;
     const int32_t end = nodes[top].subtree_end;
-    if (c_top > 0 && end - top > REGION_MIN) {
-        const int r = word_region(m, top, c_top, cursor, words);
+    if (c_top > 0 && end - top > CORRAL_REGION_MIN) {
+        const int r = corral_word_region(m, top, c_top, cursor, words);
         if (r != 0) {
             return r < 0 ? CORRAL_ENGINE_NO_MEMORY : CORRAL_ENGINE_OK;
         }
@@ -368,11 +75,11 @@ static int walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *c
     for (int32_t node = top + 1; node < end;) {
         const corral_node nd = nodes[node];
         const int32_t dep = nd.depth_byte >> 8;
-        int32_t c = next_cfg(m, path[dep - 1], (uint8_t)(nd.depth_byte & 0xFF));
+        int32_t c = corral_cfg_next(m, path[dep - 1], (uint8_t)(nd.depth_byte & 0xFF));
         if (c == -3) {
             return CORRAL_ENGINE_NO_MEMORY;
         }
-        if (c != CFG_DEAD) {
+        if (c != CORRAL_CFG_DEAD) {
             for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
                 const int32_t tok = trie->node_tok_ids[k];
                 words[tok >> 5] |= UINT32_C(1) << (tok & 31);
@@ -387,14 +94,14 @@ static int walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *c
                 return CORRAL_ENGINE_NO_MEMORY;
             }
             if (s >= 0) {
-                c = with_fresh(m, c == CFG_DEAD ? 0 : c, s);
+                c = corral_cfg_with_fresh(m, c == CORRAL_CFG_DEAD ? 0 : c, s);
                 if (c < 0) {
                     return CORRAL_ENGINE_NO_MEMORY;
                 }
             }
         }
-        if (c > 0 && nd.subtree_end - node > REGION_MIN) {
-            const int r = word_region(m, node, c, cursor, words);
+        if (c > 0 && nd.subtree_end - node > CORRAL_REGION_MIN) {
+            const int r = corral_word_region(m, node, c, cursor, words);
             if (r < 0) {
                 return CORRAL_ENGINE_NO_MEMORY;
             }
@@ -421,100 +128,16 @@ static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
         return CORRAL_ENGINE_NO_MEMORY;
     }
     const int lone = m->n_done == 1 && m->done[0] == m->last_key;
-    int32_t c0 = lone && m->last_cfg >= 0 ? m->last_cfg : s0 >= 0 ? with_fresh(m, 0, s0) : 0;
+    int32_t c0 = lone && m->last_cfg >= 0 ? m->last_cfg
+                 : s0 >= 0                  ? corral_cfg_with_fresh(m, 0, s0)
+                                            : 0;
     if (c0 < 0) {
         return CORRAL_ENGINE_NO_MEMORY;
     }
     if (lone) {
         m->last_cfg = c0;
     }
-    return c0 == 0 ? CORRAL_ENGINE_OK : walk_subtrie(m, m->inj[i].node, c0, &cursor, words);
-}
-
-/* The lexeme (origin, term) ends at nodes ends[0 .. n): injections. */
-static int inject_ends(corral_matcher *m, int32_t origin, int32_t term, const int32_t *ends,
-                       int32_t n) {
-    if (corral_grow((void **)&m->inj, &m->cap_inj, m->n_inj + (size_t)n, sizeof(corral_inj)) < 0) {
-        return -1;
-    }
-    for (int32_t k = 0; k < n; ++k) {
-        m->inj[m->n_inj++] = (corral_inj){ends[k], origin, term};
-    }
-    return 0;
-}
-
-int corral_class_ends(corral_matcher *m, int32_t origin, int32_t term, const uint64_t set[2],
-                      const int32_t *ends, int32_t n_ends, const int32_t *front, int32_t n_front) {
-    if (n_ends <= CLASS_ENDS_MIN) {
-        /* few ends (digits, on a vocabulary that splits numbers): injected as before */
-        return inject_ends(m, origin, term, ends, n_ends);
-    }
-    if (corral_grow((void **)&m->done, &m->cap_done, 1, sizeof(int64_t)) < 0) {
-        return -1;
-    }
-    m->done[0] = (int64_t)origin << 32 | (uint32_t)term;
-    m->n_done = 1;
-    const int32_t s0 = corral_set_after(m, 1);
-    if (s0 == -2) {
-        return -1;
-    }
-    const int32_t c0 = s0 >= 0 ? with_fresh(m, 0, s0) : 0;
-    if (c0 <= 0) {
-        return c0 < 0 ? -1 : 0; /* nothing goes on after the lexeme: nothing below its ends */
-    }
-    int stops = 1; /* no byte of C goes on after the lexeme */
-    for (int b = 0; b < 128 && stops; ++b) {
-        if ((set[b >> 6] >> (b & 63)) & 1) {
-            const int32_t c = next_cfg(m, c0, (uint8_t)b);
-            if (c == -3) {
-                return -1;
-            }
-            stops = c == CFG_DEAD;
-        }
-    }
-    if (!stops) {
-        return inject_ends(m, origin, term, ends, n_ends);
-    }
-    /* Below an end N, a byte of C dies, and the node it leads to is an end of its own with the
-     * same configuration c0: the walks below all the ends are the walks from c0 of the nodes
-     * that leave C under a C path of at least one byte (those below the root are the
-     * thread's own). */
-    const corral_node *nodes = m->g->trie->nodes;
-    if (corral_grow((void **)&m->cfr, &m->cap_cfr, m->n_cfr + (size_t)n_front,
-                    sizeof(corral_cfront)) < 0) {
-        return -1;
-    }
-    for (int32_t f = 0; f < n_front; ++f) {
-        const int32_t node = front[f] >> 8;
-        if ((nodes[node].depth_byte >> 8) >= 2) {
-            m->cfr[m->n_cfr++] = (corral_cfront){node, c0};
-        }
-    }
-    return 0;
-}
-
-/* The walks of the class-end frontier nodes (corral_class_ends). */
-static int walk_fronts(corral_matcher *m, uint32_t *words) {
-    const corral_etrie *trie = m->g->trie;
-    for (size_t k = 0; k < m->n_cfr; ++k) {
-        const corral_cfront fr = m->cfr[k];
-        const corral_node nd = trie->nodes[fr.node];
-        const int32_t c = next_cfg(m, fr.cfg, (uint8_t)(nd.depth_byte & 0xFF));
-        if (c == -3) {
-            return CORRAL_ENGINE_NO_MEMORY;
-        }
-        if (c == CFG_DEAD) {
-            continue;
-        }
-        for (int32_t t = nd.tok_lo; t < nd.tok_hi; ++t) {
-            words[trie->node_tok_ids[t] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[t] & 31);
-        }
-        if (c > 0 && nd.subtree_end > fr.node + 1 &&
-            walk_subtrie(m, fr.node, c, NULL, words) != CORRAL_ENGINE_OK) {
-            return CORRAL_ENGINE_NO_MEMORY;
-        }
-    }
-    return CORRAL_ENGINE_OK;
+    return c0 == 0 ? CORRAL_ENGINE_OK : corral_walk_subtrie(m, m->inj[i].node, c0, &cursor, words);
 }
 
 /* Whether every thread of configuration c treats plain characters alike for max_depth
@@ -563,7 +186,7 @@ static int walk_group(corral_matcher *m, corral_grp gp, uint32_t *words) {
     if (s0 == -2) {
         return -1;
     }
-    const int32_t c0 = s0 >= 0 ? with_fresh(m, 0, s0) : 0;
+    const int32_t c0 = s0 >= 0 ? corral_cfg_with_fresh(m, 0, s0) : 0;
     if (c0 <= 0) {
         return c0 < 0 ? -1 : 1; /* nothing goes on after the lexeme */
     }
@@ -575,11 +198,11 @@ static int walk_group(corral_matcher *m, corral_grp gp, uint32_t *words) {
         if (u <= 0) {
             return u;
         }
-        const int32_t next = next_cfg(m, chain[r], (uint8_t)rep);
+        const int32_t next = corral_cfg_next(m, chain[r], (uint8_t)rep);
         if (next == -3) {
             return -1;
         }
-        if (next == CFG_DEAD || next == 0) {
+        if (next == CORRAL_CFG_DEAD || next == 0) {
             break;
         }
         chain[++alive] = next;
@@ -592,22 +215,22 @@ static int walk_group(corral_matcher *m, corral_grp gp, uint32_t *words) {
         }
         int32_t c = chain[fr.chars - gp.k];
         for (int32_t j = fr.n_cut - 1; j >= 0 && c > 0; --j) {
-            c = next_cfg(m, c, (uint8_t)((fr.cut >> (8 * j)) & 0xFF));
+            c = corral_cfg_next(m, c, (uint8_t)((fr.cut >> (8 * j)) & 0xFF));
         }
         if (c > 0) {
-            c = next_cfg(m, c, (uint8_t)(trie->nodes[fr.node].depth_byte & 0xFF));
+            c = corral_cfg_next(m, c, (uint8_t)(trie->nodes[fr.node].depth_byte & 0xFF));
         }
         if (c == -3) {
             return -1;
         }
-        if (c == CFG_DEAD || c == 0) {
+        if (c == CORRAL_CFG_DEAD || c == 0) {
             continue;
         }
         const corral_node nd = trie->nodes[fr.node];
         for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
             words[trie->node_tok_ids[k] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[k] & 31);
         }
-        if (nd.subtree_end > fr.node + 1 && walk_subtrie(m, fr.node, c, NULL, words) < 0) {
+        if (nd.subtree_end > fr.node + 1 && corral_walk_subtrie(m, fr.node, c, NULL, words) < 0) {
             return -1;
         }
     }
@@ -711,7 +334,7 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
     }
     m->n_cfr = 0;
     /* configuration 0: no thread (interned first: corral_class_ends makes configurations) */
-    int code = intern_cfg(m, m->n_thr) == 0 ? CORRAL_ENGINE_OK : CORRAL_ENGINE_NO_MEMORY;
+    int code = corral_cfg_intern(m, m->n_thr) == 0 ? CORRAL_ENGINE_OK : CORRAL_ENGINE_NO_MEMORY;
     if (code == CORRAL_ENGINE_OK) {
         code = corral_walks_apply(m, cur.thr_lo, cur.thr_hi, words);
     }
@@ -719,7 +342,7 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
         code = walk_groups(m, words);
     }
     if (code == CORRAL_ENGINE_OK && m->n_cfr > 0) {
-        code = walk_fronts(m, words);
+        code = corral_walk_fronts(m, words);
     }
     if (code == CORRAL_ENGINE_OK && m->n_inj > 0) {
         size_t sorted = 1;

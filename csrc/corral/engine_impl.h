@@ -214,6 +214,14 @@ struct corral_matcher {
     int uq_close;     /* that step's item-closing verdict (engine_unique.c), -1: not yet */
 };
 
+/* The copied set (m->copies) that a set of n_items just closed equals, or -1
+ * (engine_sets_alike.c). */
+int32_t corral_copy_equal(const corral_matcher *m, size_t n_items);
+/* An earlier set alike the set just closed (items [lo, hi) of id `self`) but for its own id as
+ * origin, or -1; -2: no memory.  *sig: the new set's signature (engine_sets_alike.c). */
+int32_t corral_set_alike(corral_matcher *m, size_t lo, size_t hi, int32_t self, int accepting,
+                         uint64_t *sig);
+
 /* Thread (origin, term)'s lexeme ends at every node of a C path of the trie (the class
  * slice of C: its ends, the C-path nodes with children, and front, node << 8 | byte of the
  * nodes that leave C under a C path): when no byte of C goes on after the lexeme, the walks

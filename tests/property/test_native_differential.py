@@ -305,7 +305,7 @@ def test_lexeme_ends_on_every_class_path(tokenizer: str, grammar_text: str, text
     """A thread in an accepting loop over a byte class C (an identifier past its keywords) ends
     its lexeme at every node of a C path; the cached walk leaves those ends out, and the mask
     walks the nodes that leave C from the configuration after the lexeme when no byte of C goes
-    on there (csrc/engine_mask.c corral_class_ends), or injects the ends when one does."""
+    on there (csrc/engine_mask_regions.c corral_class_ends), or injects the ends when one does."""
     tok = {"smollm2": smollm2, "qwen": qwen, "crossing": crossing}[tokenizer]()
     grammar = Grammar.from_lark(grammar_text)
     nat, ref = (Matcher(compile_grammar(grammar, tok, engine=e)) for e in ("native", "reference"))
@@ -342,8 +342,9 @@ def regions() -> Tokenizer:
 def test_word_regions_bit_for_bit(grammar_text: str) -> None:
     """Below a lexeme end, a configuration that every word byte leads back to itself (a NAME
     that may end anywhere, only a comma after it) covers its word paths at once: their tokens
-    by node ranges between the trie's word exits, each exit walked from it (csrc/engine_mask.c
-    word_region). The third grammar lets a NAME follow a NAME: no region there."""
+    by node ranges between the trie's word exits, each exit walked from it
+    (csrc/engine_mask_regions.c corral_word_region). The third grammar lets a NAME follow a
+    NAME: no region there."""
     tok = regions()
     grammar = Grammar.from_lark(grammar_text)
     nat, ref = (Matcher(compile_grammar(grammar, tok, engine=e)) for e in ("native", "reference"))

@@ -3,9 +3,10 @@
 sql.lark separates adjacent words by its terminal ``_S`` and also ignores ``WS``, over the same
 bytes: a run of whitespace reads as any sequence of both, so every byte of a run ends lexemes
 begun at every earlier byte. A closure that adds no item beyond one of the sets it copies is
-that set (``earley.equal_copy``, ``copy_equal`` in ``csrc/engine_earley.c``), so the sets, and the
-native matcher's threads, stop growing with the run. These tests check that the state stays the
-same size along a run, and that masks along runs are exact (both engines, and by brute force).
+that set (``earley.equal_copy``; ``corral_copy_equal`` in ``csrc/engine_sets_alike.c``), so
+the sets, and the native matcher's threads, stop growing with the run. These tests check that
+the state stays the same size along a run, and that masks along runs are exact (both engines,
+and by brute force).
 """
 
 from __future__ import annotations
