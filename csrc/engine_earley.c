@@ -235,7 +235,7 @@ int32_t corral_closure(corral_matcher *m) {
     if (finish_set(m, &es) < 0) {
         goto fail;
     }
-    if (m->alike.count > 2 * m->n_sets + 65536) {
+    if (m->alike.count > 2 * m->n_sets + 4096) {
         corral_hmap_clear(&m->alike); /* mostly sets of masks gone: a bound, not a loss */
     }
     int fresh;
