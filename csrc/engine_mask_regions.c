@@ -27,7 +27,7 @@ static int lexers_stay(corral_matcher *m, int32_t c, uint8_t b) {
         if (next == 0 || next == t[a].lex) {
             continue;
         }
-        int32_t k = 0; /* the threads are sorted by (origin, lex): the few of one origin */
+        int32_t k = 0; /* a linear scan: a configuration holds few threads */
         while (k < cf.n && (t[k].origin != t[a].origin || t[k].lex != next)) {
             ++k;
         }
@@ -82,9 +82,9 @@ static int word_stable(corral_matcher *m, int32_t c, uint8_t probe) {
  * word path below n has configuration c, so its tokens are allowed, and the first node off
  * word bytes on each path (the trie's word exits below n, found by binary search) is walked
  * from c.  The word paths are not visited: their tokens are the node ranges between exits,
- * contiguous in the trie's token order.  Injections inside the region are not merged here;
- * the mask walks them on their own (a union either way).  1: walked; 0: c is not such a
- * configuration; -1: no memory.
+ * contiguous in the trie's token order.  Not where injections of the walk lie below n: the
+ * node-by-node walk merges them.  1: walked; 0: c is not such a configuration, or injections
+ * below; -1: no memory.
  */
 int corral_word_region(corral_matcher *m, int32_t n, int32_t c, size_t *cursor,
                        uint32_t *words) {
