@@ -120,6 +120,24 @@ int corral_walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *c
     return CORRAL_ENGINE_OK;
 }
 
+int corral_walk_node(corral_matcher *m, int32_t node, int32_t c_parent, size_t *cursor,
+                     uint32_t *words) {
+    const corral_etrie *trie = m->g->trie;
+    const corral_node nd = trie->nodes[node];
+    const int32_t c = corral_cfg_next(m, c_parent, (uint8_t)(nd.depth_byte & 0xFF));
+    if (c == -3) {
+        return CORRAL_ENGINE_NO_MEMORY;
+    }
+    if (c == CORRAL_CFG_DEAD) {
+        return CORRAL_ENGINE_OK;
+    }
+    for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
+        words[trie->node_tok_ids[k] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[k] & 31);
+    }
+    return c > 0 && nd.subtree_end > node + 1 ? corral_walk_subtrie(m, node, c, cursor, words)
+                                              : CORRAL_ENGINE_OK;
+}
+
 /* Walk the subtrie below the injections at m->inj[i ..] (one node) from the set after them. */
 static int walk_below(corral_matcher *m, size_t i, uint32_t *words) {
     size_t cursor = i;

@@ -116,21 +116,10 @@ int corral_word_region(corral_matcher *m, int32_t n, int32_t c, size_t *cursor,
         if (xn == end) {
             break;
         }
-        const corral_node nd = trie->nodes[xn];
-        const int32_t cx = corral_cfg_next(m, c, (uint8_t)(nd.depth_byte & 0xFF));
-        if (cx == -3) {
+        if (corral_walk_node(m, xn, c, cursor, words) != CORRAL_ENGINE_OK) {
             return -1;
         }
-        if (cx != CORRAL_CFG_DEAD) {
-            for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
-                words[trie->node_tok_ids[k] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[k] & 31);
-            }
-            if (cx > 0 && nd.subtree_end > xn + 1 &&
-                corral_walk_subtrie(m, xn, cx, cursor, words) != CORRAL_ENGINE_OK) {
-                return -1;
-            }
-        }
-        lo = nd.subtree_end;
+        lo = trie->nodes[xn].subtree_end;
     }
     return 1;
 }
@@ -199,22 +188,8 @@ int corral_class_ends(corral_matcher *m, int32_t origin, int32_t term, const uin
 
 /* The walks of the class-end frontier nodes (corral_class_ends). */
 int corral_walk_fronts(corral_matcher *m, uint32_t *words) {
-    const corral_etrie *trie = m->g->trie;
     for (size_t k = 0; k < m->n_cfr; ++k) {
-        const corral_cfront fr = m->cfr[k];
-        const corral_node nd = trie->nodes[fr.node];
-        const int32_t c = corral_cfg_next(m, fr.cfg, (uint8_t)(nd.depth_byte & 0xFF));
-        if (c == -3) {
-            return CORRAL_ENGINE_NO_MEMORY;
-        }
-        if (c == CORRAL_CFG_DEAD) {
-            continue;
-        }
-        for (int32_t t = nd.tok_lo; t < nd.tok_hi; ++t) {
-            words[trie->node_tok_ids[t] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[t] & 31);
-        }
-        if (c > 0 && nd.subtree_end > fr.node + 1 &&
-            corral_walk_subtrie(m, fr.node, c, NULL, words) != CORRAL_ENGINE_OK) {
+        if (corral_walk_node(m, m->cfr[k].node, m->cfr[k].cfg, NULL, words) != CORRAL_ENGINE_OK) {
             return CORRAL_ENGINE_NO_MEMORY;
         }
     }

@@ -31,6 +31,11 @@ int32_t corral_cfg_with_fresh(corral_matcher *m, int32_t c, int32_t s);
 int corral_walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *cursor,
                         uint32_t *words);
 
+/* Node `node` stepped from its parent's configuration c_parent: its tokens where the
+ * configuration lives, and its subtrie walked (corral_walk_subtrie) where threads go on. */
+int corral_walk_node(corral_matcher *m, int32_t node, int32_t c_parent, size_t *cursor,
+                     uint32_t *words);
+
 /* The word region below node n from configuration c (engine_mask_regions.c): 1 walked, 0 not
  * such a configuration (or injections below), -1 no memory. */
 int corral_word_region(corral_matcher *m, int32_t n, int32_t c, size_t *cursor,
