@@ -133,6 +133,15 @@ static PyObject *engine_trie(PyObject *self, PyObject *args) {
         (t->node_tok_ids = copy_array(o[4], 4, "node_tok_ids", &n_toks)) == NULL) {
         goto fail;
     }
+    /* one entry of padding (token 0) past the last: a scan reads a node's first token
+     * unconditionally (corral_walk_scan) */
+    int32_t *padded = realloc(t->node_tok_ids, (n_toks + 1) * sizeof(int32_t));
+    if (padded == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    t->node_tok_ids = padded;
+    t->node_tok_ids[n_toks] = 0;
     if (n_nodes < 1 || n_nodes > INT32_MAX - 1 || n_ptr != n_nodes + 1 || n_tptr != n_nodes + 1) {
         PyErr_SetString(PyExc_ValueError,
                         "a trie needs n_nodes >= 1 and n_nodes + 1 entries in child_ptr and "

@@ -134,20 +134,22 @@ int corral_walk_scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
             i = nd.subtree_end;
             continue;
         }
-        for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
-            const int32_t tok = tok_ids[k];
-            bits[tok >> 5] |= UINT32_C(1) << (tok & 31);
-            ++toks;
+        /* branch-free for the usual node of at most one token (the padding past the last
+         * token makes the read safe; a node without a token ORs nothing) */
+        const int32_t n_t = nd.tok_hi - nd.tok_lo;
+        const int32_t tok = tok_ids[nd.tok_lo];
+        bits[tok >> 5] |= (uint32_t)(n_t > 0) << (tok & 31);
+        toks += (size_t)n_t;
+        for (int32_t k = nd.tok_lo + 1; k < nd.tok_hi; ++k) {
+            bits[tok_ids[k] >> 5] |= UINT32_C(1) << (tok_ids[k] & 31);
         }
-        if (nd.subtree_end > i + 1) {
-            if (accept[s2]) {
-                if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1,
-                                sizeof(int32_t)) < 0) {
-                    return -1;
-                }
-                e->done[e->n_done++] = i;
+        state[dep] = s2; /* read by the node's children only: harmless for a leaf */
+        if (accept[s2] && nd.subtree_end > i + 1) {
+            if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1,
+                            sizeof(int32_t)) < 0) {
+                return -1;
             }
-            state[dep] = s2;
+            e->done[e->n_done++] = i;
         }
         ++i;
     }

@@ -27,44 +27,55 @@ int corral_class_slice_build(const corral_etrie *trie, const uint64_t set[2], cl
     }
     out->set[0] = set[0];
     out->set[1] = set[1];
+    uint8_t in_c[256];
+    for (int b = 0; b < 256; ++b) {
+        in_c[b] = (uint8_t)in_set(set, b);
+    }
+    /* sized for the whole trie up front (no growth test per node), cut to size below */
+    const size_t all_toks = (size_t)trie->node_tok_ptr[n];
+    const size_t nn = (size_t)n;
     out->len_ptr = calloc(levels + 1, sizeof(int32_t));
-    size_t cap_toks = 0, cap_front = 0, cap_ends = 0, n_toks = 0;
-    int32_t *tok_len = NULL; /* (token, length) pairs in preorder, sorted by length below */
-    if (out->len_ptr == NULL) {
+    out->front = malloc((nn > 0 ? nn : 1) * sizeof(int32_t));
+    out->ends = malloc((nn > 0 ? nn : 1) * sizeof(int32_t));
+    int32_t *tok_len = malloc(2 * (all_toks + 1) * sizeof(int32_t)); /* + 1: see below */
+    size_t n_toks = 0;
+    if (out->len_ptr == NULL || out->front == NULL || out->ends == NULL || tok_len == NULL) {
         goto fail;
     }
     /* one preorder scan of the C paths (a node is on one when its byte is in C and its parent
      * is; the node ids are in preorder, so a node off the paths is skipped with its subtree) */
+    const corral_node *restrict nodes = trie->nodes;
+    int32_t *restrict front = out->front, *restrict ends = out->ends;
+    int32_t *restrict len_ptr = out->len_ptr;
+    int32_t n_front = 0, n_ends = 0;
     for (int32_t i = 1; i < n;) {
-        const corral_node nd = trie->nodes[i];
-        if (!in_set(set, nd.depth_byte & 0xFF)) {
-            if (corral_grow((void **)&out->front, &cap_front, (size_t)out->n_front + 1,
-                            sizeof(int32_t)) < 0) {
-                goto fail;
-            }
-            out->front[out->n_front++] = i << 8 | (nd.depth_byte & 0xFF);
+        const corral_node nd = nodes[i];
+        const int byte = nd.depth_byte & 0xFF;
+        if (!in_c[byte]) {
+            front[n_front++] = i << 8 | byte;
             i = nd.subtree_end;
             continue;
         }
-        if (nd.subtree_end > i + 1) {
-            if (corral_grow((void **)&out->ends, &cap_ends, (size_t)out->n_ends + 1,
-                            sizeof(int32_t)) < 0) {
-                goto fail;
-            }
-            out->ends[out->n_ends++] = i;
-        }
+        ends[n_ends] = i; /* kept only when the node has children */
+        n_ends += nd.subtree_end > i + 1;
         const int32_t len = nd.depth_byte >> 8;
-        const size_t need = 2 * (n_toks + (size_t)(nd.tok_hi - nd.tok_lo));
-        if (corral_grow((void **)&tok_len, &cap_toks, need, sizeof(int32_t)) < 0) {
-            goto fail;
-        }
-        for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
+        /* the first token written whether or not there is one (counted only if there is; the
+         * trie's padding entry makes the read safe), the rare others in a loop */
+        const int32_t n_t = nd.tok_hi - nd.tok_lo;
+        for (int32_t k = nd.tok_lo; k < nd.tok_lo + (n_t > 0 ? n_t : 1); ++k) {
             tok_len[2 * n_toks] = trie->node_tok_ids[k];
-            tok_len[2 * n_toks++ + 1] = len;
-            out->len_ptr[len + 1]++;
+            tok_len[2 * n_toks + 1] = len;
+            n_toks += k < nd.tok_hi;
         }
+        len_ptr[len + 1] += n_t;
         ++i;
     }
+    out->n_front = n_front;
+    out->n_ends = n_ends;
+    int32_t *cut = realloc(out->front, ((size_t)n_front > 0 ? (size_t)n_front : 1) * sizeof(int32_t));
+    out->front = cut != NULL ? cut : out->front;
+    cut = realloc(out->ends, ((size_t)n_ends > 0 ? (size_t)n_ends : 1) * sizeof(int32_t));
+    out->ends = cut != NULL ? cut : out->ends;
     out->toks = malloc((n_toks > 0 ? n_toks : 1) * sizeof(int32_t));
     if (out->toks == NULL) {
         goto fail;
