@@ -72,9 +72,11 @@ int corral_class_slice_build(const corral_etrie *trie, const uint64_t set[2], cl
     }
     out->n_front = n_front;
     out->n_ends = n_ends;
-    int32_t *cut = realloc(out->front, ((size_t)n_front > 0 ? (size_t)n_front : 1) * sizeof(int32_t));
+    const size_t keep_front = n_front > 0 ? (size_t)n_front : 1;
+    const size_t keep_ends = n_ends > 0 ? (size_t)n_ends : 1;
+    int32_t *cut = realloc(out->front, keep_front * sizeof(int32_t));
     out->front = cut != NULL ? cut : out->front;
-    cut = realloc(out->ends, ((size_t)n_ends > 0 ? (size_t)n_ends : 1) * sizeof(int32_t));
+    cut = realloc(out->ends, keep_ends * sizeof(int32_t));
     out->ends = cut != NULL ? cut : out->ends;
     out->toks = malloc((n_toks > 0 ? n_toks : 1) * sizeof(int32_t));
     if (out->toks == NULL) {
