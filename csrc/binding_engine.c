@@ -210,7 +210,6 @@ static void grammar_free(corral_grammar *g) {
     free(g->tbase);
     free(g->table);
     free(g->accept);
-    free(g->wclass);
     free(g->dfa_id);
     free(g->dfa_gen);
     free(g->uq_term);
@@ -381,11 +380,6 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
     }
     g->trie = trie;
     g->vocab_size = (size_t)vocab;
-    g->wclass = malloc(n_acc > 0 ? n_acc * sizeof(int32_t) : 1);
-    if (g->wclass == NULL || corral_depth_classes(g, trie->max_depth) != CORRAL_ENGINE_OK) {
-        PyErr_NoMemory();
-        goto fail;
-    }
     g->walks = trie->walks;
     g->dfa_id = calloc(n_terms > 0 ? (size_t)n_terms : 1, sizeof(int32_t));
     g->dfa_gen = calloc(n_terms > 0 ? (size_t)n_terms : 1, sizeof(uint64_t));

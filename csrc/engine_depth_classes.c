@@ -1,8 +1,11 @@
 /*
  * engine_depth_classes.c - classes of automaton states that no string as long as the longest
- * token tells apart (corral/engine.h), the keys of the root-walk cache (engine_walks.c).
+ * token tells apart (corral/engine.h), the keys of the root-walk cache (engine_walks.c).  They
+ * are computed when an automaton is first walked, once per automaton and trie (the cache
+ * registers automata by content), not when a grammar is made: most terminals of a grammar are
+ * never walked from the root, and grammars of one tokenizer share their string automata.
  *
- * Per terminal, Moore's partition after one round per byte of the longest token
+ * Per automaton, Moore's partition after one round per byte of the longest token
  * (bounded_classes.c): a length counter far from its bound then walks like its neighbours, so
  * one walk serves all of them.  An automaton of at most rounds + 2 states skips the rounds and
  * gives every state its own class: two states of a minimal automaton of n states are told
@@ -12,23 +15,16 @@
  */
 #include "corral/engine_impl.h"
 
-int corral_depth_classes(corral_grammar *g, int32_t rounds) {
-    corral_classes_work work = {NULL};
-    int code = CORRAL_ENGINE_OK;
-    for (int32_t t = 0; t < g->n_terms && code == CORRAL_ENGINE_OK; ++t) {
-        const int32_t n = (int32_t)(g->dfa_base[t + 1] - g->dfa_base[t]);
-        int32_t *cls = g->wclass + g->dfa_base[t];
-        if (n <= rounds + 2) {
-            for (int32_t s = 0; s < n; ++s) {
-                cls[s] = s;
-            }
-            continue;
+int corral_depth_classes(const int32_t *table, int32_t n, int32_t width, const uint8_t *accept,
+                         int32_t rounds, int32_t *cls) {
+    if (n <= rounds + 2) {
+        for (int32_t s = 0; s < n; ++s) {
+            cls[s] = s;
         }
-        if (corral_bounded_classes(g->table + g->tbase[t], n, g->n_classes[t],
-                                   g->accept + g->dfa_base[t], rounds, cls, &work) < 0) {
-            code = CORRAL_ENGINE_NO_MEMORY;
-        }
+        return CORRAL_ENGINE_OK;
     }
+    corral_classes_work work = {NULL};
+    const int got = corral_bounded_classes(table, n, width, accept, rounds, cls, &work);
     corral_classes_work_free(&work);
-    return code;
+    return got < 0 ? CORRAL_ENGINE_NO_MEMORY : CORRAL_ENGINE_OK;
 }

@@ -22,6 +22,8 @@ typedef struct walk_dfa {
     int32_t n_states, width;
     uint8_t *data; /* classes (256), accept (n_states), table (n_states * width int32) */
     size_t size;
+    int32_t *wclass; /* n_states: the states' depth classes (corral_depth_classes), or NULL:
+                        not computed yet */
 } walk_dfa;
 
 struct corral_walks {
@@ -69,6 +71,7 @@ static void clear_entries(struct corral_walks *w) {
     }
     for (size_t k = 0; k < w->n_dfas; ++k) {
         free(w->dfas[k].data);
+        free(w->dfas[k].wclass);
     }
     for (size_t k = 0; k < w->n_slices; ++k) {
         free(w->slices[k].len_ptr);
@@ -353,12 +356,34 @@ static int32_t automaton_id(const corral_grammar *g, int32_t t) {
         }
         id = (int32_t)w->n_dfas;
         w->dfas[w->n_dfas++] =
-            (walk_dfa){(int32_t)(g->dfa_base[t + 1] - g->dfa_base[t]), g->n_classes[t], data, size};
+            (walk_dfa){(int32_t)(g->dfa_base[t + 1] - g->dfa_base[t]), g->n_classes[t], data, size,
+                       NULL};
         w->bytes += size;
     }
     g->dfa_id[t] = id;
     g->dfa_gen[t] = w->gen;
     return id;
+}
+
+const int32_t *corral_walk_classes(const corral_grammar *g, int32_t t) {
+    const int32_t id = automaton_id(g, t);
+    if (id < 0) {
+        return NULL;
+    }
+    walk_dfa *dfa = &g->walks->dfas[id];
+    if (dfa->wclass == NULL) {
+        int32_t *cls = malloc((size_t)dfa->n_states * sizeof(int32_t));
+        if (cls == NULL ||
+            corral_depth_classes(g->table + g->tbase[t], dfa->n_states, dfa->width,
+                                 g->accept + g->dfa_base[t], g->trie->max_depth,
+                                 cls) != CORRAL_ENGINE_OK) {
+            free(cls);
+            return NULL;
+        }
+        dfa->wclass = cls;
+        g->walks->bytes += (size_t)dfa->n_states * sizeof(int32_t);
+    }
+    return dfa->wclass;
 }
 
 /* The entry of (t, d), walked on first use (from another state's entry when `nested` < 2,
@@ -367,10 +392,11 @@ static int32_t automaton_id(const corral_grammar *g, int32_t t) {
 static const walk_entry *entry_at(const corral_grammar *g, int32_t t, int32_t d, int nested) {
     struct corral_walks *w = g->walks;
     const int32_t dfa = automaton_id(g, t);
-    if (dfa < 0) {
+    const int32_t *wclass = dfa < 0 ? NULL : corral_walk_classes(g, t);
+    if (wclass == NULL) {
         return NULL;
     }
-    const int32_t key = g->wclass[g->dfa_base[t] + d];
+    const int32_t key = wclass[d];
     const int64_t *at = corral_hmap_find(&w->index, dfa, key);
     if (at != NULL) {
         return &w->entries[*at];
