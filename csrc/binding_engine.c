@@ -387,6 +387,14 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto fail;
     }
+    int prepared;
+    Py_BEGIN_ALLOW_THREADS
+    prepared = corral_walks_prepare(g);
+    Py_END_ALLOW_THREADS
+    if (prepared != CORRAL_ENGINE_OK) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     PyObject *cap = PyCapsule_New(g, GRAMMAR_NAME, grammar_capsule_free);
     if (cap == NULL) {
         goto fail;

@@ -1,9 +1,10 @@
 /*
  * engine_depth_classes.c - classes of automaton states that no string as long as the longest
  * token tells apart (corral/engine.h), the keys of the root-walk cache (engine_walks.c).  They
- * are computed when an automaton is first walked, once per automaton and trie (the cache
- * registers automata by content), not when a grammar is made: most terminals of a grammar are
- * never walked from the root, and grammars of one tokenizer share their string automata.
+ * are computed once per automaton and trie (the cache registers automata by content, and the
+ * grammars of one tokenizer share their string automata): a large automaton's when its first
+ * grammar is made (corral_walks_prepare), a small one's, which costs next to nothing, when it
+ * is first walked (most terminals of a grammar never are).
  *
  * Per automaton, Moore's partition after one round per byte of the longest token
  * (bounded_classes.c): a length counter far from its bound then walks like its neighbours, so

@@ -386,6 +386,19 @@ const int32_t *corral_walk_classes(const corral_grammar *g, int32_t t) {
     return dfa->wclass;
 }
 
+int corral_walks_prepare(const corral_grammar *g) {
+    int code = CORRAL_ENGINE_OK;
+    pthread_mutex_lock(&g->walks->lock);
+    for (int32_t t = 0; t < g->n_terms && code == CORRAL_ENGINE_OK; ++t) {
+        if (g->dfa_base[t + 1] - g->dfa_base[t] > (int64_t)g->trie->max_depth + 2 &&
+            corral_walk_classes(g, t) == NULL) {
+            code = CORRAL_ENGINE_NO_MEMORY;
+        }
+    }
+    pthread_mutex_unlock(&g->walks->lock);
+    return code;
+}
+
 /* The entry of (t, d), walked on first use (from another state's entry when `nested` < 2,
  * derived_from); NULL when out of memory.  Lock held; the cache is not emptied here, so the
  * automaton ids of the walks in progress stay valid. */

@@ -124,6 +124,14 @@ int corral_depth_classes(const int32_t *table, int32_t n, int32_t width, const u
                          int32_t rounds, int32_t *cls);
 
 /*
+ * Register g's automata of more than trie->max_depth + 2 states in the trie's walk cache and
+ * compute their depth classes now, when the grammar is made (an automaton the cache holds from
+ * another grammar is found by content and costs a hash); smaller ones get theirs when first
+ * walked, where they cost next to nothing.  CORRAL_ENGINE_OK or CORRAL_ENGINE_NO_MEMORY.
+ */
+int corral_walks_prepare(const corral_grammar *g);
+
+/*
  * Subtree ends, depths, max_depth and packed nodes of a trie whose CSR arrays are set and
  * range-checked (engine_trie.c), checking that its nodes are numbered in preorder (a node's
  * first child follows it, each next child follows the previous child's subtree), so that walks
