@@ -210,6 +210,7 @@ static void grammar_free(corral_grammar *g) {
     free(g->tbase);
     free(g->table);
     free(g->accept);
+    free(g->wclass);
     free(g->dfa_id);
     free(g->dfa_gen);
     free(g->uq_term);
@@ -304,12 +305,12 @@ static int check_grammar(corral_grammar *g, size_t n_pred, size_t n_ign, size_t 
 
 static PyObject *engine_grammar(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *trie_cap, *o[13];
+    PyObject *trie_cap, *o[14];
     int n_terms, n_nts, final_dotted;
     Py_ssize_t vocab;
-    if (!PyArg_ParseTuple(args, "OiiiOOOOOOOOOOOnOO:engine_grammar", &trie_cap, &n_terms,
+    if (!PyArg_ParseTuple(args, "OiiiOOOOOOOOOOOnOOO:engine_grammar", &trie_cap, &n_terms,
                           &n_nts, &final_dotted, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
-                          &o[9], &o[10], &o[7], &o[8], &vocab, &o[11], &o[12])) {
+                          &o[9], &o[10], &o[7], &o[8], &vocab, &o[11], &o[12], &o[13])) {
         return NULL;
     }
     corral_etrie *trie = PyCapsule_GetPointer(trie_cap, TRIE_NAME);
@@ -325,7 +326,7 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
         return PyErr_NoMemory();
     }
     size_t n_dotted = 0, n_lhs = 0, n_pptr = 0, n_pred = 0, n_null = 0, n_ign = 0, n_base = 0;
-    size_t n_table = 0, n_acc = 0, n_ncls = 0, n_cls = 0, n_uqt = 0, n_uqc = 0;
+    size_t n_table = 0, n_acc = 0, n_ncls = 0, n_cls = 0, n_uqt = 0, n_uqc = 0, n_wcls = 0;
     if ((g->dnext = copy_array(o[0], 4, "dotted_next", &n_dotted)) == NULL ||
         (g->dlhs = copy_array(o[1], 4, "dotted_lhs", &n_lhs)) == NULL ||
         (g->pred_ptr = copy_array(o[2], 4, "pred_ptr", &n_pptr)) == NULL ||
@@ -339,6 +340,7 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
         (g->classes = copy_array(o[10], 1, "classes", &n_cls)) == NULL ||
         (g->uq_term = copy_array(o[11], 1, "uq_term", &n_uqt)) == NULL ||
         (g->uq_count = copy_array(o[12], 4, "uq_count", &n_uqc)) == NULL ||
+        (g->wclass = copy_array(o[13], 4, "wclass", &n_wcls)) == NULL ||
         (g->ignore = malloc(n_terms > 0 ? (size_t)n_terms : 1)) == NULL ||
         (g->tbase = malloc((n_terms > 0 ? (size_t)n_terms : 1) * sizeof(int64_t))) == NULL) {
         if (!PyErr_Occurred()) {
@@ -359,6 +361,10 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
     }
     g->n_dotted = (int32_t)n_dotted;
     if (check_grammar(g, n_pred, n_ign, n_acc, n_table) < 0) {
+        goto fail;
+    }
+    if (n_wcls != n_acc) {
+        PyErr_SetString(PyExc_ValueError, "wclass needs one entry per automaton state");
         goto fail;
     }
     if (n_uqc != n_acc) {
@@ -384,14 +390,6 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
     g->dfa_id = calloc(n_terms > 0 ? (size_t)n_terms : 1, sizeof(int32_t));
     g->dfa_gen = calloc(n_terms > 0 ? (size_t)n_terms : 1, sizeof(uint64_t));
     if (g->dfa_id == NULL || g->dfa_gen == NULL) {
-        PyErr_NoMemory();
-        goto fail;
-    }
-    int prepared;
-    Py_BEGIN_ALLOW_THREADS
-    prepared = corral_walks_prepare(g);
-    Py_END_ALLOW_THREADS
-    if (prepared != CORRAL_ENGINE_OK) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -968,7 +966,7 @@ PyMethodDef corral_engine_methods[] = {
     {"engine_grammar", engine_grammar, METH_VARARGS,
      "engine_grammar(trie, n_terms, n_nts, final_dotted, dotted_next, dotted_lhs, pred_ptr,\n"
      "               pred_ids, nullable, ignore, dfa_base, n_classes, classes, table, accept,\n"
-     "               vocab_size)\n--\n\n"
+     "               vocab_size, uq_term, uq_count, wclass)\n--\n\n"
      "Native tables of a compiled grammar (bytes of int32, int64 dfa_base, uint8 flags)."},
     {"engine_matcher", engine_matcher, METH_O, "engine_matcher(grammar)\n--\n\nA new matcher."},
     {"engine_reset", engine_reset, METH_O, "engine_reset(matcher)\n--\n\nBack to position 0."},

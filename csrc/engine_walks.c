@@ -5,8 +5,9 @@
  * them its lexeme can end, depends on (t, d) only, not on the parse: XGrammar's
  * context-independent tokens, here per automaton state.  The walk is done once per (t, d) —
  * or rather per class of states that no string as long as the longest token tells apart
- * (corral_depth_classes: a length counter far from its bound walks like its neighbours) — and
- * kept per grammar: the surviving tokens as a bitset (or a list when there are few), the trie
+ * (depth classes, given with the grammar and kept with each automaton on the Python side: a
+ * length counter far from its bound walks like its neighbours) — and kept per grammar: the
+ * surviving tokens as a bitset (or a list when there are few), the trie
  * nodes with children where the automaton accepts.  A mask ORs the bitsets of its threads and
  * continues the parse only below those nodes (engine_mask.c).  The cache is shared by every
  * matcher of the grammar, behind a mutex; past max_bytes it is emptied.
@@ -22,8 +23,6 @@ typedef struct walk_dfa {
     int32_t n_states, width;
     uint8_t *data; /* classes (256), accept (n_states), table (n_states * width int32) */
     size_t size;
-    int32_t *wclass; /* n_states: the states' depth classes (corral_depth_classes), or NULL:
-                        not computed yet */
 } walk_dfa;
 
 struct corral_walks {
@@ -71,7 +70,6 @@ static void clear_entries(struct corral_walks *w) {
     }
     for (size_t k = 0; k < w->n_dfas; ++k) {
         free(w->dfas[k].data);
-        free(w->dfas[k].wclass);
     }
     for (size_t k = 0; k < w->n_slices; ++k) {
         free(w->slices[k].len_ptr);
@@ -356,47 +354,12 @@ static int32_t automaton_id(const corral_grammar *g, int32_t t) {
         }
         id = (int32_t)w->n_dfas;
         w->dfas[w->n_dfas++] =
-            (walk_dfa){(int32_t)(g->dfa_base[t + 1] - g->dfa_base[t]), g->n_classes[t], data, size,
-                       NULL};
+            (walk_dfa){(int32_t)(g->dfa_base[t + 1] - g->dfa_base[t]), g->n_classes[t], data, size};
         w->bytes += size;
     }
     g->dfa_id[t] = id;
     g->dfa_gen[t] = w->gen;
     return id;
-}
-
-const int32_t *corral_walk_classes(const corral_grammar *g, int32_t t) {
-    const int32_t id = automaton_id(g, t);
-    if (id < 0) {
-        return NULL;
-    }
-    walk_dfa *dfa = &g->walks->dfas[id];
-    if (dfa->wclass == NULL) {
-        int32_t *cls = malloc((size_t)dfa->n_states * sizeof(int32_t));
-        if (cls == NULL ||
-            corral_depth_classes(g->table + g->tbase[t], dfa->n_states, dfa->width,
-                                 g->accept + g->dfa_base[t], g->trie->max_depth,
-                                 cls) != CORRAL_ENGINE_OK) {
-            free(cls);
-            return NULL;
-        }
-        dfa->wclass = cls;
-        g->walks->bytes += (size_t)dfa->n_states * sizeof(int32_t);
-    }
-    return dfa->wclass;
-}
-
-int corral_walks_prepare(const corral_grammar *g) {
-    int code = CORRAL_ENGINE_OK;
-    pthread_mutex_lock(&g->walks->lock);
-    for (int32_t t = 0; t < g->n_terms && code == CORRAL_ENGINE_OK; ++t) {
-        if (g->dfa_base[t + 1] - g->dfa_base[t] > (int64_t)g->trie->max_depth + 2 &&
-            corral_walk_classes(g, t) == NULL) {
-            code = CORRAL_ENGINE_NO_MEMORY;
-        }
-    }
-    pthread_mutex_unlock(&g->walks->lock);
-    return code;
 }
 
 /* The entry of (t, d), walked on first use (from another state's entry when `nested` < 2,
@@ -405,11 +368,10 @@ int corral_walks_prepare(const corral_grammar *g) {
 static const walk_entry *entry_at(const corral_grammar *g, int32_t t, int32_t d, int nested) {
     struct corral_walks *w = g->walks;
     const int32_t dfa = automaton_id(g, t);
-    const int32_t *wclass = dfa < 0 ? NULL : corral_walk_classes(g, t);
-    if (wclass == NULL) {
+    if (dfa < 0) {
         return NULL;
     }
-    const int32_t key = wclass[d];
+    const int32_t key = g->wclass[g->dfa_base[t] + d];
     const int64_t *at = corral_hmap_find(&w->index, dfa, key);
     if (at != NULL) {
         return &w->entries[*at];

@@ -169,8 +169,8 @@ int corral_derived_from(const corral_grammar *g, int32_t t, int32_t d, int32_t *
     const uint8_t *present = g->trie->present;
     const int32_t *row = table + (int64_t)d * width;
     const int32_t major = corral_commonest_successor(g, t, d, 256);
-    const int32_t *wclass = corral_walk_classes(g, t);
-    if (major <= 0 || wclass == NULL || wclass[major] == wclass[d]) {
+    const int32_t *wclass = g->wclass + g->dfa_base[t];
+    if (major <= 0 || wclass[major] == wclass[d]) {
         return -1; /* dead, or walked as d is: nothing to derive from */
     }
     const int32_t *row_m = table + (int64_t)major * width;

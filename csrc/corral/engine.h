@@ -101,6 +101,9 @@ typedef struct corral_grammar {
     uint8_t *accept;      /* rows */
     const corral_etrie *trie; /* borrowed (the tokenizer's) */
     size_t vocab_size;    /* bitmask width in tokens (>= trie.vocab_size) */
+    int32_t *wclass;      /* rows: states no string of at most trie->max_depth bytes tells
+                             apart share a class, and so a root walk (given: depth classes,
+                             corral.automata.minimize.bounded_classes, only compared) */
     struct corral_walks *walks; /* the trie's cache of root walks (engine_walks.c), borrowed */
     int32_t *dfa_id;            /* n_terms: each automaton's id in that cache (under its lock) */
     uint64_t *dfa_gen;          /* n_terms: the cache generation dfa_id belongs to */
@@ -114,22 +117,6 @@ typedef struct corral_grammar {
 #define CORRAL_UQ_ITEM 1  /* a unique-item terminal */
 #define CORRAL_UQ_CLOSE 2 /* an item-closing terminal */
 
-/*
- * Fill cls (n entries) for one automaton (n states, width classes; table and accept as in
- * corral_grammar): Moore's partition refinement from {dead, accepting, other}, stopped after
- * `rounds` rounds or when stable; each state its own class when n <= rounds + 2.  States of one
- * class share a root walk.  CORRAL_ENGINE_OK or CORRAL_ENGINE_NO_MEMORY.
- */
-int corral_depth_classes(const int32_t *table, int32_t n, int32_t width, const uint8_t *accept,
-                         int32_t rounds, int32_t *cls);
-
-/*
- * Register g's automata of more than trie->max_depth + 2 states in the trie's walk cache and
- * compute their depth classes now, when the grammar is made (an automaton the cache holds from
- * another grammar is found by content and costs a hash); smaller ones get theirs when first
- * walked, where they cost next to nothing.  CORRAL_ENGINE_OK or CORRAL_ENGINE_NO_MEMORY.
- */
-int corral_walks_prepare(const corral_grammar *g);
 
 /*
  * Subtree ends, depths, max_depth and packed nodes of a trie whose CSR arrays are set and

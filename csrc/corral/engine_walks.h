@@ -72,10 +72,6 @@ int corral_walk_scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
 /* The live state most of the bytes below n_bytes that some token has lead d to, or 0. */
 int32_t corral_commonest_successor(const corral_grammar *g, int32_t t, int32_t d, int n_bytes);
 
-/* Terminal t's depth classes (corral_depth_classes), computed on first use and kept with its
- * automaton in the trie's cache; NULL when out of memory.  Lock held. */
-const int32_t *corral_walk_classes(const corral_grammar *g, int32_t t);
-
 /* qsort order of node ids. */
 int corral_cmp_node(const void *a, const void *b);
 

@@ -84,10 +84,12 @@ def engine_grammar(
     vocab_size: int,
     uq_term: bytes,
     uq_count: bytes,
+    wclass: bytes,
 ) -> object:
     """The native tables of a compiled grammar, checked and copied, a capsule (``uq_term``:
     uint8 per terminal, 1 for unique-item terminals; ``uq_count``: int32 per automaton state,
-    the capped continuation counts)."""
+    the capped continuation counts; ``wclass``: int32 per automaton state, its depth class,
+    the key of its root walk)."""
 
 def engine_uq_candidates(matcher: object) -> bytes:
     """The unique-item mask candidates (int32 token ids, ascending): tokens that run the current

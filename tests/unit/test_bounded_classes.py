@@ -101,3 +101,22 @@ def test_default_runs_native() -> None:
 def test_native_rejects_bad_input(args: tuple[object, ...], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         _native.bounded_classes(*args)
+
+
+def test_depth_classes_are_kept_with_the_automaton() -> None:
+    from corral.automata.dfa import ByteDFA
+    from corral.constraint_engine.native_tables import depth_classes
+
+    # a counter of 1..300 'a's: 302 states, more than rounds + 2 for 8 rounds
+    table = np.zeros((302, 256), dtype=np.int32)
+    for k in range(1, 301):
+        table[k, ord("a")] = k + 1
+    dfa = ByteDFA(table, np.array([False, False] + [True] * 300))
+    got = depth_classes(dfa, 8)
+    assert got.dtype == np.int32
+    assert same_partition(got, bounded_classes_py(dfa.class_table()[2], dfa.accepting, 8))
+    assert depth_classes(dfa, 8) is got  # computed once per automaton and round count
+    assert len(set(got.tolist())) == 8 + 3
+    # few states: each its own class, without the rounds
+    small = depth_classes(dfa, 400)
+    assert small.tolist() == list(range(302))

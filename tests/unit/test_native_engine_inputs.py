@@ -51,6 +51,7 @@ def grammar_args(**change: object) -> list[object]:
         "vocab": 2,
         "uq_term": b"\0",
         "uq_count": i32([0, 0, 0]),
+        "wclass": i32([0, 1, 2]),
     }
     args.update(change)
     return list(args.values())
@@ -94,6 +95,8 @@ def test_a_tiny_native_grammar_works() -> None:
         ({"uq_term": b"\3"}, ValueError),
         ({"uq_count": i32([0, 0])}, ValueError),
         ({"uq_count": i32([0, -1, 0])}, ValueError),
+        ({"wclass": i32([0, 1])}, ValueError),
+        ({"wclass": b"\0\1"}, ValueError),
         ({"dnext": "not bytes"}, TypeError),
         ({"trie": object()}, ValueError),
     ],

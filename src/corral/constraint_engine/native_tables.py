@@ -10,6 +10,11 @@ tokenizer's token trie — lowered to arrays of integers and handed to C once: t
 tokenizer (:func:`native_trie`, kept on the :class:`~corral.tokenizers.token_trie.TokenTrie`),
 the grammar once per compiled grammar (:func:`native_grammar`). C copies and range-checks them
 (``csrc/binding_engine.c``), so nothing handed over later can make it read out of bounds.
+
+The root-walk cache keys walks by *depth classes* (:func:`depth_classes`): states that no string
+as long as the longest token tells apart share one walk. They are made from an automaton and the
+trie's depth alone, so they are kept with the automaton (:meth:`ByteDFA.derived`): the grammars
+that share it through the JSON Schema compiler's cache compute them once.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ if TYPE_CHECKING:
     from corral.constraint_engine.unique import UniqueTables
     from corral.tokenizers.token_trie import TokenTrie
 
-__all__ = ["END", "TRIE_CACHE_BYTES", "native_grammar", "native_trie"]
+__all__ = ["END", "TRIE_CACHE_BYTES", "depth_classes", "native_grammar", "native_trie"]
 
 END = -(2**31)  # dotted_next of an item at the end of its production (CORRAL_END)
 TRIE_CACHE_BYTES = 64 * 2**20
@@ -52,6 +57,27 @@ def native_trie(trie: TokenTrie) -> object:
         )
         trie.keep_native_handle(got)
     return got
+
+
+def depth_classes(dfa: ByteDFA, rounds: int) -> np.ndarray:
+    """Moore's partition of ``dfa``'s states after ``rounds`` rounds (the trie's longest token in
+    bytes; :func:`corral.automata.minimize.bounded_classes`), as ``int32``, kept with ``dfa``.
+
+    An automaton of at most ``rounds + 2`` states gives every state its own class without the
+    rounds: in a minimal automaton of ``n`` states two states are told apart by a string of at
+    most ``n - 2`` bytes (Moore 1956), so that is the same partition; for one that is not
+    minimal it is finer, which costs sharing, never correctness.
+    """
+    if dfa.n_states <= rounds + 2:
+        return np.arange(dfa.n_states, dtype=np.int32)
+    return dfa.derived(("depth_classes", rounds), lambda: _bounded(dfa, rounds))
+
+
+def _bounded(dfa: ByteDFA, rounds: int) -> np.ndarray:
+    from corral.automata.minimize import bounded_classes
+
+    _, _, small = dfa.class_table()
+    return bounded_classes(small, dfa.accepting, rounds).astype(np.int32)
 
 
 def native_grammar(
@@ -103,6 +129,7 @@ def native_grammar(
         vocab_size,
         bytes(_kind(unique, t) for t in range(len(dfas))),
         _counts(unique, base).tobytes(),
+        _i32(np.concatenate([depth_classes(d, trie.max_depth) for d in dfas])) if dfas else b"",
     )
 
 
