@@ -215,6 +215,7 @@ static void grammar_free(corral_grammar *g) {
     free(g->dfa_gen);
     free(g->uq_term);
     free(g->uq_count);
+    corral_first_free(g->first);
     free(g);
 }
 
@@ -389,7 +390,8 @@ static PyObject *engine_grammar(PyObject *self, PyObject *args) {
     g->walks = trie->walks;
     g->dfa_id = calloc(n_terms > 0 ? (size_t)n_terms : 1, sizeof(int32_t));
     g->dfa_gen = calloc(n_terms > 0 ? (size_t)n_terms : 1, sizeof(uint64_t));
-    if (g->dfa_id == NULL || g->dfa_gen == NULL) {
+    g->first = corral_first_new();
+    if (g->dfa_id == NULL || g->dfa_gen == NULL || g->first == NULL) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -943,7 +945,7 @@ static PyObject *engine_cache_bytes(PyObject *self, PyObject *gcap) {
                                             : 0;
     const size_t tables = (size_t)g->n_dotted * 8 + n_rows * 5 + n_entries * 4 +
                           (size_t)g->n_nts * 9 + (size_t)g->pred_ptr[g->n_nts] * 4 +
-                          (size_t)g->n_terms * (256 + 29);
+                          (size_t)g->n_terms * (256 + 29) + corral_first_bytes(g->first);
     return Py_BuildValue("(nn)", (Py_ssize_t)tables, (Py_ssize_t)b);
 }
 

@@ -333,7 +333,10 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
     }
     const corral_mark mark = corral_mark_now(m);
     const corral_pos cur = m->pos[m->n_pos - 1];
-    if (kept_mask(m, cur, words, trie_words)) {
+    /* at the first position every matcher of the grammar is in the same state */
+    const int first = m->n_pos == 1 && !m->g->has_unique;
+    if (kept_mask(m, cur, words, trie_words) ||
+        (first && corral_first_get(m->g->first, words, trie_words))) {
         return CORRAL_ENGINE_OK;
     }
     corral_hmap_clear(&m->memo);
@@ -389,6 +392,9 @@ int corral_matcher_mask(corral_matcher *m, uint32_t *words, size_t n_words) {
     corral_restore(m, mark);
     if (code == CORRAL_ENGINE_OK) {
         keep_mask(m, cur, words, trie_words);
+        if (first) {
+            corral_first_put(m->g->first, words, trie_words);
+        }
     }
     return code;
 }

@@ -110,7 +110,17 @@ typedef struct corral_grammar {
     uint8_t *uq_term;           /* n_terms: CORRAL_UQ_ITEM / CORRAL_UQ_CLOSE (engine_unique.c) */
     int32_t *uq_count;          /* rows: accepted continuations, capped at CORRAL_UQ_CAP */
     int has_unique;
+    struct corral_first *first; /* the mask at the first position, once computed */
 } corral_grammar;
+
+/* The first mask of a grammar, shared by its matchers (engine_first_mask.c).  new: NULL when
+ * out of memory; get: 1 when a kept mask of n_words was copied to words, else 0; put: keep
+ * words (best effort, the first one kept stays); bytes: what is kept. */
+struct corral_first *corral_first_new(void);
+void corral_first_free(struct corral_first *f);
+int corral_first_get(struct corral_first *f, uint32_t *words, size_t n_words);
+void corral_first_put(struct corral_first *f, const uint32_t *words, size_t n_words);
+size_t corral_first_bytes(struct corral_first *f);
 
 /* counts of accepted continuations saturate here (docs/design/unique_items.md) */
 #define CORRAL_UQ_CAP INT32_MAX

@@ -377,3 +377,30 @@ def test_kept_mask_is_not_served_after_its_sets_change(back: str) -> None:
         else:
             nat.reset()
             ref.reset()
+
+
+def test_first_mask_is_kept_with_the_grammar() -> None:
+    """Every matcher of a grammar starts in one state, so its first mask is kept with the
+    compiled grammar (csrc/engine_first_mask.c) and counted in ``memory_bytes``: a second
+    matcher, a reset one and one rolled back to the start get it, equal to the reference's;
+    after a byte the state differs and the mask is computed."""
+    grammar = Grammar.from_lark('start: "[" NAME ("," NAME)* "]"\nNAME: /[a-z]+/\n%ignore " "\n')
+    tok = smollm2()
+    compiled = compile_grammar(grammar, tok, engine="native")
+    ref = Matcher(compile_grammar(grammar, tok, engine="reference"))
+    before = compiled.memory_bytes()
+    first = Matcher(compiled)
+    same_state(first, ref, "first matcher")
+    assert compiled.memory_bytes() - before == 4 * ((tok.vocab_size + 31) // 32)
+    second = Matcher(compiled)
+    same_state(second, ref, "second matcher")
+    assert second.accept_bytes(b"[ab") and ref.accept_bytes(b"[ab")
+    same_state(second, ref, "after [ab")
+    second.rollback(1)
+    ref.rollback(1)
+    same_state(second, ref, "rolled back to the start")
+    assert first.accept_bytes(b" ") and ref.accept_bytes(b" ")
+    same_state(first, ref, "after a space")
+    first.reset()
+    ref.rollback(1)
+    same_state(first, ref, "reset")
