@@ -1,0 +1,68 @@
+"""Enum and const candidates checked by type without ``jsonschema``
+(:func:`corral.grammars.json_schema.finite.by_type`): wherever it answers, every draft's
+``jsonschema`` validator gives the same answer, and schemas it decides do not import
+``jsonschema``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import jsonschema
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corral.grammars.json_schema.finite import by_type
+from corral.limits import DEFAULT_LIMITS, Budget
+
+NAMES = ["null", "boolean", "integer", "number", "string", "array", "object"]
+VALIDATORS = [jsonschema.Draft4Validator, jsonschema.Draft7Validator,
+              jsonschema.Draft202012Validator]  # fmt: skip
+
+values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.sampled_from([0.0, 2.0, -1.5, 1e300])
+    | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=2), inner,
+                                                                 max_size=2),
+    max_leaves=4,
+)  # fmt: skip
+type_specs = st.sampled_from(NAMES) | st.lists(st.sampled_from(NAMES), max_size=3)
+nodes = st.fixed_dictionaries(
+    {}, optional={"type": type_specs, "x-note": st.just(1), "readonly": st.just(True)}
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(nodes, min_size=1, max_size=2), st.lists(values, max_size=6))
+def test_by_type_agrees_with_every_draft(
+    rest: list[dict[str, object]], cands: list[object]
+) -> None:
+    kept = by_type(rest, cands, Budget.start(DEFAULT_LIMITS))
+    if kept is None:
+        # only an integral float against "integer" is left to jsonschema
+        assert any(isinstance(v, float) and v.is_integer() for v in cands)
+        return
+    for cls in VALIDATORS:
+        validators = [cls(r) for r in rest]
+        assert kept == [v for v in cands if all(val.is_valid(v) for val in validators)], cls
+
+
+def test_other_keywords_go_to_jsonschema() -> None:
+    budget = Budget.start(DEFAULT_LIMITS)
+    assert by_type([{"type": "string", "minLength": 2}], ["a"], budget) is None
+    assert by_type([{"type": {"type": "string"}}], ["a"], budget) is None  # draft 3's schemas
+    assert by_type([{"type": "any"}], ["a"], budget) is None
+    assert by_type([{"type": "integer"}], [1.0], budget) is None  # drafts 4 and 6 differ
+    assert by_type([{"type": "integer"}], [True, 1, 1.5], budget) == [1]
+    assert by_type([{"readonly": True}], [1, "a"], budget) == [1, "a"]
+
+
+def test_a_typed_enum_compiles_without_importing_jsonschema() -> None:
+    code = (
+        "import sys, corral\n"
+        "corral.Grammar.from_json_schema({'type': ['string', 'null'], 'enum': ['a', 1, None]})\n"
+        "assert 'jsonschema' not in sys.modules\n"
+        "corral.Grammar.from_json_schema({'type': 'string', 'minLength': 2, 'enum': ['a', 'bc']})\n"
+        "assert 'jsonschema' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
