@@ -72,23 +72,38 @@ int corral_walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *c
             return r < 0 ? CORRAL_ENGINE_NO_MEMORY : CORRAL_ENGINE_OK;
         }
     }
+    /* the next injection's node (INT32_MAX: none): the cursor is moved only when it is met */
+    int32_t next_inj = INT32_MAX;
+    if (cursor != NULL) {
+        while (*cursor < m->n_inj && m->inj[*cursor].node <= top) {
+            ++*cursor;
+        }
+        next_inj = *cursor < m->n_inj ? m->inj[*cursor].node : INT32_MAX;
+    }
+    const int32_t *tok_ids = trie->node_tok_ids;
     for (int32_t node = top + 1; node < end;) {
         const corral_node nd = nodes[node];
         const int32_t dep = nd.depth_byte >> 8;
-        int32_t c = corral_cfg_next(m, path[dep - 1], (uint8_t)(nd.depth_byte & 0xFF));
+        int32_t c = corral_cfg_step(m, path[dep - 1], (uint8_t)(nd.depth_byte & 0xFF));
         if (c == -3) {
             return CORRAL_ENGINE_NO_MEMORY;
         }
         if (c != CORRAL_CFG_DEAD) {
-            for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
-                const int32_t tok = trie->node_tok_ids[k];
-                words[tok >> 5] |= UINT32_C(1) << (tok & 31);
+            /* branch-free for a node of at most one token (the trie's padding entry makes the
+             * read safe; a node without a token ORs nothing) */
+            const int32_t tok = tok_ids[nd.tok_lo];
+            words[tok >> 5] |= (uint32_t)(nd.tok_hi > nd.tok_lo) << (tok & 31);
+            for (int32_t k = nd.tok_lo + 1; k < nd.tok_hi; ++k) {
+                words[tok_ids[k] >> 5] |= UINT32_C(1) << (tok_ids[k] & 31);
             }
         }
-        while (cursor != NULL && *cursor < m->n_inj && m->inj[*cursor].node < node) {
-            ++*cursor;
+        if (next_inj <= node) { /* an injection at or before this node (skipped ones passed) */
+            while (*cursor < m->n_inj && m->inj[*cursor].node < node) {
+                ++*cursor;
+            }
+            next_inj = *cursor < m->n_inj ? m->inj[*cursor].node : INT32_MAX;
         }
-        if (cursor != NULL && *cursor < m->n_inj && m->inj[*cursor].node == node) {
+        if (next_inj == node) {
             const int32_t s = injected_set(m, *cursor, cursor);
             if (s == -2) {
                 return CORRAL_ENGINE_NO_MEMORY;

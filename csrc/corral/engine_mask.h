@@ -22,6 +22,13 @@ int32_t corral_cfg_intern(corral_matcher *m, size_t lo);
  * id, CORRAL_CFG_DEAD, or -3 (no memory). */
 int32_t corral_cfg_next(corral_matcher *m, int32_t c, uint8_t byte);
 
+/* corral_cfg_next with its memo read inline: a walk steps most nodes through the memo. */
+static inline int32_t corral_cfg_step(corral_matcher *m, int32_t c, uint8_t byte) {
+    const uint64_t known = m->cfg_trans[(size_t)c * 256 + byte];
+    return (uint32_t)(known >> 32) == m->cfg_stamp ? (int32_t)(uint32_t)known
+                                                    : corral_cfg_next(m, c, byte);
+}
+
 /* Configuration c with the fresh threads of set s (memoised); -3: no memory. */
 int32_t corral_cfg_with_fresh(corral_matcher *m, int32_t c, int32_t s);
 
