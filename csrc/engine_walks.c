@@ -163,6 +163,30 @@ int corral_cmp_node(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* The bits set in n_words words.  SWAR (the bit-counting identity of Hacker's Delight 5-1) on
+ * pairs of words: the extension is built for a baseline x86-64 without the POPCNT instruction,
+ * where __builtin_popcount is a libgcc call per word (a walk of Qwen's 4,746 words spent about
+ * 40 µs there). */
+static size_t count_bits(const uint32_t *bits, size_t n_words) {
+    size_t total = 0;
+    size_t w = 0;
+    for (; w + 2 <= n_words; w += 2) {
+        uint64_t x = (uint64_t)bits[w] | (uint64_t)bits[w + 1] << 32;
+        x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+        x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+        x = (x + (x >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
+        total += (size_t)((x * UINT64_C(0x0101010101010101)) >> 56);
+    }
+    for (; w < n_words; ++w) {
+        uint32_t x = bits[w];
+        x = x - ((x >> 1) & UINT32_C(0x55555555));
+        x = (x & UINT32_C(0x33333333)) + ((x >> 2) & UINT32_C(0x33333333));
+        x = (x + (x >> 4)) & UINT32_C(0x0F0F0F0F);
+        total += (size_t)((x * UINT32_C(0x01010101)) >> 24);
+    }
+    return total;
+}
+
 static const walk_entry *entry_at(const corral_grammar *g, int32_t t, int32_t d, int nested);
 
 static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e, int nested) {
@@ -195,10 +219,7 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
                                 &cap_done) < 0) {
             goto fail;
         }
-        n_toks = 0;
-        for (size_t w = 0; w < n_words; ++w) {
-            n_toks += (size_t)__builtin_popcount(bits[w]);
-        }
+        n_toks = count_bits(bits, n_words);
     } else if (alive < 0) {
         uint64_t set[2];
         int32_t in_class = corral_class_chain(g, t, d, chain, set);
@@ -217,10 +238,7 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
             if (corral_class_walk(g, t, cs, chain, in_class, state, bits, e, &cap_done) < 0) {
                 goto fail;
             }
-            n_toks = 0;
-            for (size_t w = 0; w < n_words; ++w) {
-                n_toks += (size_t)__builtin_popcount(bits[w]);
-            }
+            n_toks = count_bits(bits, n_words);
         } else {
             state[0] = d;
             if (corral_walk_scan(g, t, 1, (int32_t)trie->n_nodes, state, bits, &n_toks, e,
@@ -233,10 +251,7 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
         goto fail;
     } else {
         e->uniform = n_except == 0;
-        n_toks = 0;
-        for (size_t w = 0; w < n_words; ++w) {
-            n_toks += (size_t)__builtin_popcount(bits[w]);
-        }
+        n_toks = count_bits(bits, n_words);
     }
     free(state);
     free(chain);
