@@ -115,8 +115,8 @@ size_t corral_walks_bytes(struct corral_walks *w) {
  * trie walk), a dead node's subtree skipped by jumping to its end.
  */
 int corral_walk_scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
-                     int32_t *restrict state, uint32_t *restrict bits, size_t *n_toks,
-                     walk_entry *e, size_t *cap_done) {
+                     int32_t *restrict state, uint32_t *restrict bits, walk_entry *e,
+                     size_t *cap_done) {
     const corral_etrie *trie = g->trie;
     /* locals (restrict): with -fno-strict-aliasing the compiler would otherwise reload every
      * array pointer after each store to the bitset */
@@ -126,7 +126,6 @@ int corral_walk_scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
     const uint8_t *restrict accept = g->accept + g->dfa_base[t];
     const corral_node *restrict nodes = trie->nodes;
     const int32_t *restrict tok_ids = trie->node_tok_ids;
-    size_t toks = *n_toks;
     for (int32_t i = lo; i < hi;) {
         const corral_node nd = nodes[i];
         const int32_t dep = nd.depth_byte >> 8;
@@ -140,7 +139,6 @@ int corral_walk_scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
         const int32_t n_t = nd.tok_hi - nd.tok_lo;
         const int32_t tok = tok_ids[nd.tok_lo];
         bits[tok >> 5] |= (uint32_t)(n_t > 0) << (tok & 31);
-        toks += (size_t)n_t;
         for (int32_t k = nd.tok_lo + 1; k < nd.tok_hi; ++k) {
             bits[tok_ids[k] >> 5] |= UINT32_C(1) << (tok_ids[k] & 31);
         }
@@ -154,37 +152,12 @@ int corral_walk_scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
         }
         ++i;
     }
-    *n_toks = toks;
     return 0;
 }
 
 int corral_cmp_node(const void *a, const void *b) {
     const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     return (x > y) - (x < y);
-}
-
-/* The bits set in n_words words.  SWAR (the bit-counting identity of Hacker's Delight 5-1) on
- * pairs of words: the extension is built for a baseline x86-64 without the POPCNT instruction,
- * where __builtin_popcount is a libgcc call per word (a walk of Qwen's 4,746 words spent about
- * 40 µs there). */
-static size_t count_bits(const uint32_t *bits, size_t n_words) {
-    size_t total = 0;
-    size_t w = 0;
-    for (; w + 2 <= n_words; w += 2) {
-        uint64_t x = (uint64_t)bits[w] | (uint64_t)bits[w + 1] << 32;
-        x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
-        x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
-        x = (x + (x >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
-        total += (size_t)((x * UINT64_C(0x0101010101010101)) >> 56);
-    }
-    for (; w < n_words; ++w) {
-        uint32_t x = bits[w];
-        x = x - ((x >> 1) & UINT32_C(0x55555555));
-        x = (x & UINT32_C(0x33333333)) + ((x >> 2) & UINT32_C(0x33333333));
-        x = (x + (x >> 4)) & UINT32_C(0x0F0F0F0F);
-        total += (size_t)((x * UINT32_C(0x01010101)) >> 24);
-    }
-    return total;
 }
 
 static const walk_entry *entry_at(const corral_grammar *g, int32_t t, int32_t d, int nested);
@@ -197,7 +170,6 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
     int32_t *state = malloc(((size_t)trie->max_depth + 1) * sizeof(int32_t));
     int32_t *chain = malloc(((size_t)trie->max_depth + 1) * sizeof(int32_t));
     size_t cap_done = 0;
-    size_t n_toks = 0;
     if (bits == NULL || state == NULL || chain == NULL) {
         goto fail;
     }
@@ -219,7 +191,6 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
                                 &cap_done) < 0) {
             goto fail;
         }
-        n_toks = count_bits(bits, n_words);
     } else if (alive < 0) {
         uint64_t set[2];
         int32_t in_class = corral_class_chain(g, t, d, chain, set);
@@ -238,11 +209,10 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
             if (corral_class_walk(g, t, cs, chain, in_class, state, bits, e, &cap_done) < 0) {
                 goto fail;
             }
-            n_toks = count_bits(bits, n_words);
-        } else {
+            } else {
             state[0] = d;
-            if (corral_walk_scan(g, t, 1, (int32_t)trie->n_nodes, state, bits, &n_toks, e,
-                                 &cap_done) < 0) {
+            if (corral_walk_scan(g, t, 1, (int32_t)trie->n_nodes, state, bits, e, &cap_done) <
+                0) {
                 goto fail;
             }
         }
@@ -251,24 +221,30 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
         goto fail;
     } else {
         e->uniform = n_except == 0;
-        n_toks = count_bits(bits, n_words);
     }
     free(state);
     free(chain);
-    if (n_toks < n_words) {
-        e->toks = malloc((n_toks > 0 ? n_toks : 1) * sizeof(int32_t));
-        if (e->toks == NULL) {
-            free(bits);
-            free(e->done);
-            return -1;
+    /* a list of the tokens while they are fewer than the words, else the bitset: one pass
+     * that stops once the list would be as large */
+    int32_t *list = malloc((n_words > 0 ? n_words : 1) * sizeof(int32_t));
+    if (list == NULL) {
+        free(bits);
+        free(e->done);
+        return -1;
+    }
+    size_t n_list = 0;
+    for (size_t wd = 0; wd < n_words && n_list < n_words; ++wd) {
+        for (uint32_t b = bits[wd]; b != 0 && n_list < n_words; b &= b - 1) {
+            list[n_list++] = (int32_t)(wd * 32 + (size_t)__builtin_ctz(b));
         }
-        for (size_t wd = 0; wd < n_words; ++wd) {
-            for (uint32_t b = bits[wd]; b != 0; b &= b - 1) {
-                e->toks[e->n_toks++] = (int32_t)(wd * 32 + (size_t)__builtin_ctz(b));
-            }
-        }
+    }
+    if (n_list < n_words) {
+        int32_t *cut = realloc(list, (n_list > 0 ? n_list : 1) * sizeof(int32_t));
+        e->toks = cut != NULL ? cut : list;
+        e->n_toks = (int32_t)n_list;
         free(bits);
     } else {
+        free(list);
         e->bits = bits;
     }
     return 0;

@@ -185,7 +185,6 @@ int corral_class_walk(const corral_grammar *g, int32_t t, const class_slice *cs,
     for (int32_t k = cs->len_ptr[1]; k < cs->len_ptr[alive + 1]; ++k) {
         bits[cs->toks[k] >> 5] |= UINT32_C(1) << (cs->toks[k] & 31);
     }
-    size_t n_toks = 0;
     for (int32_t f = 0; f < cs->n_front; ++f) {
         const int32_t node = cs->front[f] >> 8;
         const int32_t above = trie->depth[node] - 1; /* bytes of C above it */
@@ -197,7 +196,7 @@ int corral_class_walk(const corral_grammar *g, int32_t t, const class_slice *cs,
             continue;
         }
         state[above] = s;
-        if (corral_walk_scan(g, t, node, trie->subtree_end[node], state, bits, &n_toks, e,
+        if (corral_walk_scan(g, t, node, trie->subtree_end[node], state, bits, e,
                              cap_done) < 0) {
             return -1;
         }

@@ -74,7 +74,6 @@ int corral_slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32
     const size_t n_words = (trie->vocab_size + 31) / 32;
     int32_t lo_ex[CORRAL_SLICE_EXCEPTIONS], hi_ex[CORRAL_SLICE_EXCEPTIONS];
     int32_t n_ex = 0;
-    size_t n_toks = 0;
     memcpy(bits, trie->slice_bits + (size_t)alive * n_words, n_words * sizeof(uint32_t));
     for (int32_t x = 0; x < n_except; ++x) {
         for (int32_t k = trie->child_ptr[0]; k < trie->child_ptr[1]; ++k) {
@@ -83,12 +82,16 @@ int corral_slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32
                 continue;
             }
             const int32_t end = trie->subtree_end[c];
-            for (int32_t k2 = trie->node_tok_ptr[c]; k2 < trie->node_tok_ptr[end]; ++k2) {
+            /* the slice's tokens below c are left to the scan (none to clear when the row is
+             * empty: a chain dead after its first byte, as a literal's) */
+            const int clear = trie->slice_count[alive] > 0;
+            for (int32_t k2 = trie->node_tok_ptr[c]; clear && k2 < trie->node_tok_ptr[end];
+                 ++k2) {
                 const int32_t tok = trie->node_tok_ids[k2];
                 bits[tok >> 5] &= ~(UINT32_C(1) << (tok & 31));
             }
             state[0] = d;
-            if (corral_walk_scan(g, t, c, end, state, bits, &n_toks, e, cap_done) < 0) {
+            if (corral_walk_scan(g, t, c, end, state, bits, e, cap_done) < 0) {
                 return -1;
             }
             lo_ex[n_ex] = c;
@@ -113,7 +116,7 @@ int corral_slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32
         }
         const int32_t above = trie->depth[fr.node] - 1;
         state[above] = s;
-        if (corral_walk_scan(g, t, fr.node, trie->subtree_end[fr.node], state, bits, &n_toks, e,
+        if (corral_walk_scan(g, t, fr.node, trie->subtree_end[fr.node], state, bits, e,
                              cap_done) < 0) {
             return -1;
         }
@@ -205,7 +208,6 @@ int corral_derived_walk(const corral_grammar *g, int32_t t, int32_t d, const wal
     }
     int32_t lo_ex[CORRAL_SLICE_EXCEPTIONS], hi_ex[CORRAL_SLICE_EXCEPTIONS];
     int n_ex = 0;
-    size_t n_toks = 0;
     for (int32_t k = trie->child_ptr[0]; k < trie->child_ptr[1]; ++k) {
         const int32_t c = trie->child_ids[k];
         int hit = 0;
@@ -221,7 +223,7 @@ int corral_derived_walk(const corral_grammar *g, int32_t t, int32_t d, const wal
             bits[tok >> 5] &= ~(UINT32_C(1) << (tok & 31));
         }
         state[0] = d;
-        if (corral_walk_scan(g, t, c, end, state, bits, &n_toks, e, cap_done) < 0) {
+        if (corral_walk_scan(g, t, c, end, state, bits, e, cap_done) < 0) {
             return -1;
         }
         lo_ex[n_ex] = c;

@@ -66,8 +66,8 @@ int corral_class_walk(const corral_grammar *g, int32_t t, const class_slice *cs,
  * state[k] holding the state at depth k of the path above; tokens into bits, lexeme ends into
  * e->done.  0, or -1 when out of memory. */
 int corral_walk_scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
-                     int32_t *restrict state, uint32_t *restrict bits, size_t *n_toks,
-                     walk_entry *e, size_t *cap_done);
+                     int32_t *restrict state, uint32_t *restrict bits, walk_entry *e,
+                     size_t *cap_done);
 
 /* The live state most of the bytes below n_bytes that some token has lead d to, or 0. */
 int32_t corral_commonest_successor(const corral_grammar *g, int32_t t, int32_t d, int n_bytes);
