@@ -241,11 +241,9 @@ static int walk_group(corral_matcher *m, corral_grp gp, uint32_t *words) {
         chain[++alive] = next;
     }
     corral_or_words(words, trie->slice_bits + (size_t)(gp.k + alive) * n_words, n_words);
-    for (int32_t f = 0; f < trie->n_frontier; ++f) {
+    const int32_t last_chars = gp.k + alive < trie->max_depth ? gp.k + alive : trie->max_depth;
+    for (int32_t f = trie->frontier_ptr[gp.k]; f < trie->frontier_ptr[last_chars + 1]; ++f) {
         const corral_frontier fr = trie->frontier[f];
-        if (fr.chars < gp.k || fr.chars - gp.k > alive) {
-            continue;
-        }
         int32_t c = chain[fr.chars - gp.k];
         for (int32_t j = fr.n_cut - 1; j >= 0 && c > 0; --j) {
             c = corral_cfg_next(m, c, (uint8_t)((fr.cut >> (8 * j)) & 0xFF));

@@ -96,6 +96,14 @@ static int shape_len(int k) {
 
 enum { NOT_PLAIN = 0, COMPLETE = 1, PARTIAL = 2 };
 
+static int cmp_frontier(const void *a, const void *b) {
+    const corral_frontier *x = a, *y = b;
+    if (x->chars != y->chars) {
+        return (x->chars > y->chars) - (x->chars < y->chars);
+    }
+    return (x->node > y->node) - (x->node < y->node);
+}
+
 int corral_trie_slices(corral_etrie *t) {
     const size_t n = t->n_nodes;
     const size_t n_words = (t->vocab_size + 31) / 32;
@@ -168,14 +176,20 @@ int corral_trie_slices(corral_etrie *t) {
             }
         }
     }
-    /* frontier nodes in preorder (children were appended parent by parent) */
-    for (int32_t a = 1; a < t->n_frontier; ++a) {
-        const corral_frontier x = t->frontier[a];
-        int32_t b = a;
-        for (; b > 0 && t->frontier[b - 1].node > x.node; --b) {
-            t->frontier[b] = t->frontier[b - 1];
-        }
-        t->frontier[b] = x;
+    /* frontier nodes by the characters above them, each group in preorder (children were
+     * appended parent by parent): a walk reads the groups its chain lives through */
+    if (t->n_frontier > 1) {
+        qsort(t->frontier, (size_t)t->n_frontier, sizeof(corral_frontier), cmp_frontier);
+    }
+    t->frontier_ptr = calloc(levels + 1, sizeof(int32_t));
+    if (t->frontier_ptr == NULL) {
+        goto done;
+    }
+    for (int32_t a = 0; a < t->n_frontier; ++a) {
+        t->frontier_ptr[t->frontier[a].chars + 1]++;
+    }
+    for (size_t l = 0; l < levels; ++l) {
+        t->frontier_ptr[l + 1] += t->frontier_ptr[l];
     }
     for (size_t i = 1; i < n; ++i) {
         if (kind[i] == NOT_PLAIN) {
@@ -241,16 +255,15 @@ done:
 static int range_classes(const uint8_t *cls, const uint8_t *present, int lo, int hi, int plain,
                          uint8_t *out) {
     int n = 0;
+    uint64_t seen[4] = {0, 0, 0, 0}; /* classes are bytes */
     for (int b = lo; b <= hi; ++b) {
         if ((plain && !is_slice_byte(b)) || !present[b]) {
             continue;
         }
-        int seen = 0;
-        for (int k = 0; k < n && !seen; ++k) {
-            seen = out[k] == cls[b];
-        }
-        if (!seen) {
-            out[n++] = cls[b];
+        const uint8_t c = cls[b];
+        if (!((seen[c >> 6] >> (c & 63)) & 1)) {
+            seen[c >> 6] |= UINT64_C(1) << (c & 63);
+            out[n++] = c;
         }
     }
     return n;

@@ -234,6 +234,11 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
     }
     size_t n_list = 0;
     for (size_t wd = 0; wd < n_words && n_list < n_words; ++wd) {
+        /* four empty words at once: most of a short list's words are empty */
+        if (wd + 4 <= n_words && (bits[wd] | bits[wd + 1] | bits[wd + 2] | bits[wd + 3]) == 0) {
+            wd += 3;
+            continue;
+        }
         for (uint32_t b = bits[wd]; b != 0 && n_list < n_words; b &= b - 1) {
             list[n_list++] = (int32_t)(wd * 32 + (size_t)__builtin_ctz(b));
         }

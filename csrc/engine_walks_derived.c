@@ -101,7 +101,9 @@ int corral_slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32
     const int32_t *table = g->table + g->tbase[t];
     const uint8_t *cls = g->classes + (size_t)t * 256;
     const int32_t width = g->n_classes[t];
-    for (int32_t f = 0; f < trie->n_frontier; ++f) {
+    /* the frontier below at most `alive` characters: past them the chain is dead */
+    const int32_t last_chars = alive < trie->max_depth ? alive : trie->max_depth;
+    for (int32_t f = 0; f < trie->frontier_ptr[last_chars + 1]; ++f) {
         const corral_frontier fr = trie->frontier[f];
         int inside = 0;
         for (int32_t x = 0; x < n_ex; ++x) {
