@@ -62,33 +62,76 @@ static int add_item(corral_matcher *m, int32_t d, int32_t o) {
     return 0;
 }
 
-static int cmp_idx(const void *x, const void *y) {
-    const corral_idx *a = x;
-    const corral_idx *b = y;
+static inline int idx_less(const corral_idx *a, const corral_idx *b) {
     if (a->key != b->key) {
-        return a->key < b->key ? -1 : 1;
+        return a->key < b->key;
     }
-    if (a->d != b->d) {
-        return a->d < b->d ? -1 : 1;
-    }
-    return (a->o > b->o) - (a->o < b->o);
+    return a->d != b->d ? a->d < b->d : a->o < b->o;
 }
 
-/* Sort a set's index: insertion sort for the few entries of most sets (qsort's calls through
- * a comparator cost more there), qsort beyond. */
-static void sort_idx(corral_idx *v, size_t n) {
-    if (n > 32) {
-        qsort(v, n, sizeof(corral_idx), cmp_idx);
-        return;
-    }
+static void insertion_sort_idx(corral_idx *v, size_t n) {
     for (size_t a = 1; a < n; ++a) {
         const corral_idx x = v[a];
         size_t b = a;
-        for (; b > 0 && cmp_idx(&v[b - 1], &x) > 0; --b) {
+        for (; b > 0 && idx_less(&x, &v[b - 1]); --b) {
             v[b] = v[b - 1];
         }
         v[b] = x;
     }
+}
+
+/* Sort a set's index by (key, d, o): insertion sort for the few entries of most sets, and a
+ * quicksort with the comparison inlined beyond (glibc's qsort is a merge sort that calls the
+ * comparator through a pointer and copies every element with memcpy: in c.lark's largest masks
+ * it cost as much as the trie walk).  Median-of-three pivots; the smaller side recursed, the
+ * larger looped, so the depth is logarithmic. */
+static void sort_idx(corral_idx *v, size_t n) {
+    while (n > 32) {
+        corral_idx *mid = v + n / 2, *last = v + n - 1;
+        if (idx_less(mid, v)) {
+            const corral_idx x = *mid;
+            *mid = *v;
+            *v = x;
+        }
+        if (idx_less(last, mid)) {
+            const corral_idx x = *last;
+            *last = *mid;
+            *mid = x;
+            if (idx_less(mid, v)) {
+                const corral_idx y = *mid;
+                *mid = *v;
+                *v = y;
+            }
+        }
+        const corral_idx pivot = *mid;
+        size_t i = 0, j = n - 1;
+        for (;;) { /* Hoare's partition: v[0..j] <= pivot <= v[j+1..] */
+            while (idx_less(&v[i], &pivot)) {
+                ++i;
+            }
+            while (idx_less(&pivot, &v[j])) {
+                --j;
+            }
+            if (i >= j) {
+                break;
+            }
+            const corral_idx x = v[i];
+            v[i] = v[j];
+            v[j] = x;
+            ++i;
+            --j;
+        }
+        const size_t left = j + 1;
+        if (left < n - left) {
+            sort_idx(v, left);
+            v += left;
+            n -= left;
+        } else {
+            sort_idx(v + left, n - left);
+            n = left;
+        }
+    }
+    insertion_sort_idx(v, n);
 }
 
 /* Index the items of the set under construction and list its expected terminals. */
