@@ -9,6 +9,7 @@
  * index in the stack of sets; an item's origin and a thread's origin are such ids.
  */
 #include "corral/engine_impl.h"
+#include "corral/sort_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -69,70 +70,8 @@ static inline int idx_less(const corral_idx *a, const corral_idx *b) {
     return a->d != b->d ? a->d < b->d : a->o < b->o;
 }
 
-static void insertion_sort_idx(corral_idx *v, size_t n) {
-    for (size_t a = 1; a < n; ++a) {
-        const corral_idx x = v[a];
-        size_t b = a;
-        for (; b > 0 && idx_less(&x, &v[b - 1]); --b) {
-            v[b] = v[b - 1];
-        }
-        v[b] = x;
-    }
-}
-
-/* Sort a set's index by (key, d, o): insertion sort for the few entries of most sets, and a
- * quicksort with the comparison inlined beyond (glibc's qsort is a merge sort that calls the
- * comparator through a pointer and copies every element with memcpy: in c.lark's largest masks
- * it cost as much as the trie walk).  Median-of-three pivots; the smaller side recursed, the
- * larger looped, so the depth is logarithmic. */
-static void sort_idx(corral_idx *v, size_t n) {
-    while (n > 32) {
-        corral_idx *mid = v + n / 2, *last = v + n - 1;
-        if (idx_less(mid, v)) {
-            const corral_idx x = *mid;
-            *mid = *v;
-            *v = x;
-        }
-        if (idx_less(last, mid)) {
-            const corral_idx x = *last;
-            *last = *mid;
-            *mid = x;
-            if (idx_less(mid, v)) {
-                const corral_idx y = *mid;
-                *mid = *v;
-                *v = y;
-            }
-        }
-        const corral_idx pivot = *mid;
-        size_t i = 0, j = n - 1;
-        for (;;) { /* Hoare's partition: v[0..j] <= pivot <= v[j+1..] */
-            while (idx_less(&v[i], &pivot)) {
-                ++i;
-            }
-            while (idx_less(&pivot, &v[j])) {
-                --j;
-            }
-            if (i >= j) {
-                break;
-            }
-            const corral_idx x = v[i];
-            v[i] = v[j];
-            v[j] = x;
-            ++i;
-            --j;
-        }
-        const size_t left = j + 1;
-        if (left < n - left) {
-            sort_idx(v, left);
-            v += left;
-            n -= left;
-        } else {
-            sort_idx(v + left, n - left);
-            n = left;
-        }
-    }
-    insertion_sort_idx(v, n);
-}
+/* Sort a set's index by (key, d, o) (corral/sort_impl.h). */
+CORRAL_DEFINE_SORT(sort_idx, corral_idx, idx_less)
 
 /* Index the items of the set under construction and list its expected terminals. */
 static int finish_set(corral_matcher *m, corral_eset *es) {

@@ -5,6 +5,7 @@
  * corral_closure (engine_earley.c) before a new set is kept.
  */
 #include "corral/engine_impl.h"
+#include "corral/sort_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,11 +57,10 @@ static uint64_t set_signature(const corral_matcher *m, size_t lo, size_t hi, int
     return h;
 }
 
-static int cmp_key(const void *x, const void *y) {
-    const int64_t a = *(const int64_t *)x;
-    const int64_t b = *(const int64_t *)y;
-    return (a > b) - (a < b);
-}
+static inline int key_less(const int64_t *a, const int64_t *b) { return *a < *b; }
+
+/* Sort keys ascending (corral/sort_impl.h). */
+CORRAL_DEFINE_SORT(sort_keys, int64_t, key_less)
 
 /* Items [lo, hi) of set `self` as sorted keys in *out; -1: no memory. */
 static int sorted_keys(const corral_matcher *m, size_t lo, size_t hi, int32_t self,
@@ -71,7 +71,7 @@ static int sorted_keys(const corral_matcher *m, size_t lo, size_t hi, int32_t se
     for (size_t k = lo; k < hi; ++k) {
         (*out)[k - lo] = item_key(m->items[k], self);
     }
-    qsort(*out, hi - lo, sizeof(int64_t), cmp_key);
+    sort_keys(*out, hi - lo);
     return 0;
 }
 
