@@ -81,6 +81,7 @@ static void etrie_free(corral_etrie *t) {
     free(t->plain_at_ptr);
     free(t->plain_at);
     free(t->frontier);
+    free(t->frontier_by_chars);
     free(t->frontier_ptr);
     corral_walks_free(t->walks);
     free(t);

@@ -241,9 +241,13 @@ static int walk_group(corral_matcher *m, corral_grp gp, uint32_t *words) {
         chain[++alive] = next;
     }
     corral_or_words(words, trie->slice_bits + (size_t)(gp.k + alive) * n_words, n_words);
+    /* the frontier of gp.k to gp.k + alive characters: in preorder when that is all of it */
     const int32_t last_chars = gp.k + alive < trie->max_depth ? gp.k + alive : trie->max_depth;
-    for (int32_t f = trie->frontier_ptr[gp.k]; f < trie->frontier_ptr[last_chars + 1]; ++f) {
-        const corral_frontier fr = trie->frontier[f];
+    const int32_t f_lo = trie->frontier_ptr[gp.k], f_hi = trie->frontier_ptr[last_chars + 1];
+    const int all = f_lo == 0 && f_hi == trie->n_frontier;
+    const corral_frontier *front = all ? trie->frontier : trie->frontier_by_chars;
+    for (int32_t f = all ? 0 : f_lo; f < (all ? trie->n_frontier : f_hi); ++f) {
+        const corral_frontier fr = front[f];
         int32_t c = chain[fr.chars - gp.k];
         for (int32_t j = fr.n_cut - 1; j >= 0 && c > 0; --j) {
             c = corral_cfg_next(m, c, (uint8_t)((fr.cut >> (8 * j)) & 0xFF));

@@ -96,12 +96,17 @@ static int shape_len(int k) {
 
 enum { NOT_PLAIN = 0, COMPLETE = 1, PARTIAL = 2 };
 
-static int cmp_frontier(const void *a, const void *b) {
+static int cmp_frontier_node(const void *a, const void *b) {
+    const corral_frontier *x = a, *y = b;
+    return (x->node > y->node) - (x->node < y->node);
+}
+
+static int cmp_frontier_chars(const void *a, const void *b) {
     const corral_frontier *x = a, *y = b;
     if (x->chars != y->chars) {
         return (x->chars > y->chars) - (x->chars < y->chars);
     }
-    return (x->node > y->node) - (x->node < y->node);
+    return cmp_frontier_node(a, b);
 }
 
 int corral_trie_slices(corral_etrie *t) {
@@ -176,14 +181,24 @@ int corral_trie_slices(corral_etrie *t) {
             }
         }
     }
-    /* frontier nodes by the characters above them, each group in preorder (children were
-     * appended parent by parent): a walk reads the groups its chain lives through */
+    /* frontier nodes in preorder (children were appended parent by parent), and a copy by the
+     * characters above them: a walk whose chain dies early reads only the groups it lives
+     * through; one that lives through all reads them in preorder, the trie's own order */
     if (t->n_frontier > 1) {
-        qsort(t->frontier, (size_t)t->n_frontier, sizeof(corral_frontier), cmp_frontier);
+        qsort(t->frontier, (size_t)t->n_frontier, sizeof(corral_frontier), cmp_frontier_node);
     }
+    const size_t n_fr = t->n_frontier > 0 ? (size_t)t->n_frontier : 1;
+    t->frontier_by_chars = malloc(n_fr * sizeof(corral_frontier));
     t->frontier_ptr = calloc(levels + 1, sizeof(int32_t));
-    if (t->frontier_ptr == NULL) {
+    if (t->frontier_by_chars == NULL || t->frontier_ptr == NULL) {
         goto done;
+    }
+    if (t->n_frontier > 0) {
+        memcpy(t->frontier_by_chars, t->frontier, (size_t)t->n_frontier * sizeof(corral_frontier));
+    }
+    if (t->n_frontier > 1) {
+        qsort(t->frontier_by_chars, (size_t)t->n_frontier, sizeof(corral_frontier),
+              cmp_frontier_chars);
     }
     for (int32_t a = 0; a < t->n_frontier; ++a) {
         t->frontier_ptr[t->frontier[a].chars + 1]++;

@@ -101,10 +101,14 @@ int corral_slice_walk(const corral_grammar *g, int32_t t, int32_t d, const int32
     const int32_t *table = g->table + g->tbase[t];
     const uint8_t *cls = g->classes + (size_t)t * 256;
     const int32_t width = g->n_classes[t];
-    /* the frontier below at most `alive` characters: past them the chain is dead */
+    /* the frontier below at most `alive` characters (past them the chain is dead): in preorder
+     * when that is all of it, else the groups by characters */
     const int32_t last_chars = alive < trie->max_depth ? alive : trie->max_depth;
-    for (int32_t f = 0; f < trie->frontier_ptr[last_chars + 1]; ++f) {
-        const corral_frontier fr = trie->frontier[f];
+    const int32_t n_fr = trie->frontier_ptr[last_chars + 1];
+    const corral_frontier *front =
+        n_fr == trie->n_frontier ? trie->frontier : trie->frontier_by_chars;
+    for (int32_t f = 0; f < n_fr; ++f) {
+        const corral_frontier fr = front[f];
         int inside = 0;
         for (int32_t x = 0; x < n_ex; ++x) {
             inside |= fr.node >= lo_ex[x] && fr.node < hi_ex[x];

@@ -69,10 +69,10 @@ typedef struct corral_etrie {
     int32_t *plain_at_ptr; /* max_depth + 2 offsets into plain_at, by characters */
     int32_t *plain_at;     /* nodes with children that end a whole plain character, in
                               preorder per count of characters on their path */
-    struct corral_frontier *frontier; /* nodes leaving plain text, by characters above them,
-                                         then ascending */
+    struct corral_frontier *frontier; /* nodes leaving plain text, ascending */
     int32_t n_frontier;
-    int32_t *frontier_ptr; /* max_depth + 2 offsets into frontier, by characters above */
+    struct corral_frontier *frontier_by_chars; /* the same, by characters above, then node */
+    int32_t *frontier_ptr; /* max_depth + 2 offsets into frontier_by_chars, by characters */
     int32_t *word_exits; /* nodes whose byte is no word byte [0-9A-Za-z_], ascending: below a
                             node, the first of them on each path end its word bytes (derived) */
     int32_t n_word_exits;
