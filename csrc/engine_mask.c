@@ -89,13 +89,7 @@ int corral_walk_subtrie(corral_matcher *m, int32_t top, int32_t c_top, size_t *c
             return CORRAL_ENGINE_NO_MEMORY;
         }
         if (c != CORRAL_CFG_DEAD) {
-            /* branch-free for a node of at most one token (the trie's padding entry makes the
-             * read safe; a node without a token ORs nothing) */
-            const int32_t tok = tok_ids[nd.tok_lo];
-            words[tok >> 5] |= (uint32_t)(nd.tok_hi > nd.tok_lo) << (tok & 31);
-            for (int32_t k = nd.tok_lo + 1; k < nd.tok_hi; ++k) {
-                words[tok_ids[k] >> 5] |= UINT32_C(1) << (tok_ids[k] & 31);
-            }
+            corral_or_node_tokens(words, tok_ids, nd);
         }
         if (next_inj <= node) { /* an injection at or before this node (skipped ones passed) */
             while (*cursor < m->n_inj && m->inj[*cursor].node < node) {
@@ -146,9 +140,7 @@ int corral_walk_node(corral_matcher *m, int32_t node, int32_t c_parent, size_t *
     if (c == CORRAL_CFG_DEAD) {
         return CORRAL_ENGINE_OK;
     }
-    for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
-        words[trie->node_tok_ids[k] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[k] & 31);
-    }
+    corral_or_node_tokens(words, trie->node_tok_ids, nd);
     return c > 0 && nd.subtree_end > node + 1 ? corral_walk_subtrie(m, node, c, cursor, words)
                                               : CORRAL_ENGINE_OK;
 }
@@ -262,9 +254,7 @@ static int walk_group(corral_matcher *m, corral_grp gp, uint32_t *words) {
             continue;
         }
         const corral_node nd = trie->nodes[fr.node];
-        for (int32_t k = nd.tok_lo; k < nd.tok_hi; ++k) {
-            words[trie->node_tok_ids[k] >> 5] |= UINT32_C(1) << (trie->node_tok_ids[k] & 31);
-        }
+        corral_or_node_tokens(words, trie->node_tok_ids, nd);
         if (nd.subtree_end > fr.node + 1 && corral_walk_subtrie(m, fr.node, c, NULL, words) < 0) {
             return -1;
         }

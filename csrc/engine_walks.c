@@ -134,14 +134,7 @@ int corral_walk_scan(const corral_grammar *g, int32_t t, int32_t lo, int32_t hi,
             i = nd.subtree_end;
             continue;
         }
-        /* branch-free for the usual node of at most one token (the padding past the last
-         * token makes the read safe; a node without a token ORs nothing) */
-        const int32_t n_t = nd.tok_hi - nd.tok_lo;
-        const int32_t tok = tok_ids[nd.tok_lo];
-        bits[tok >> 5] |= (uint32_t)(n_t > 0) << (tok & 31);
-        for (int32_t k = nd.tok_lo + 1; k < nd.tok_hi; ++k) {
-            bits[tok_ids[k] >> 5] |= UINT32_C(1) << (tok_ids[k] & 31);
-        }
+        corral_or_node_tokens(bits, tok_ids, nd);
         state[dep] = s2; /* read by the node's children only: harmless for a leaf */
         if (accept[s2] && nd.subtree_end > i + 1) {
             if (corral_grow((void **)&e->done, cap_done, (size_t)e->n_done + 1,
@@ -209,7 +202,7 @@ static int walk_one(const corral_grammar *g, int32_t t, int32_t d, walk_entry *e
             if (corral_class_walk(g, t, cs, chain, in_class, state, bits, e, &cap_done) < 0) {
                 goto fail;
             }
-            } else {
+        } else {
             state[0] = d;
             if (corral_walk_scan(g, t, 1, (int32_t)trie->n_nodes, state, bits, e, &cap_done) <
                 0) {

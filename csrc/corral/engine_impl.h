@@ -274,6 +274,18 @@ static inline void corral_or_words(uint32_t *restrict dst, const uint32_t *restr
     }
 }
 
+/* Set the bits of node nd's tokens in words: the first one without a branch (most nodes hold
+ * at most one token; the trie's token ids carry one entry of padding past the last, so the read
+ * is safe, and a node without a token sets nothing), the rare others in a loop. */
+static inline void corral_or_node_tokens(uint32_t *restrict words,
+                                         const int32_t *restrict tok_ids, corral_node nd) {
+    const int32_t tok = tok_ids[nd.tok_lo];
+    words[tok >> 5] |= (uint32_t)(nd.tok_hi > nd.tok_lo) << (tok & 31);
+    for (int32_t k = nd.tok_lo + 1; k < nd.tok_hi; ++k) {
+        words[tok_ids[k] >> 5] |= UINT32_C(1) << (tok_ids[k] & 31);
+    }
+}
+
 /* Grow *buf (elements of size elem) to hold at least need; 0 or -1. */
 int corral_grow_slow(void **buf, size_t *cap, size_t need, size_t elem);
 

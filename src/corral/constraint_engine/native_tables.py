@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from corral.automata.minimize import bounded_classes
+
 if TYPE_CHECKING:
     from corral.automata.dfa import ByteDFA
     from corral.constraint_engine.earley import EarleyTables
@@ -74,8 +76,6 @@ def depth_classes(dfa: ByteDFA, rounds: int) -> np.ndarray:
 
 
 def _bounded(dfa: ByteDFA, rounds: int) -> np.ndarray:
-    from corral.automata.minimize import bounded_classes
-
     _, _, small = dfa.class_table()
     return bounded_classes(small, dfa.accepting, rounds).astype(np.int32)
 

@@ -32,6 +32,9 @@ __all__ = ["FiniteSource", "by_type", "finite_lang", "intersect_values"]
 _SKIP = frozenset({"enum", "const"}) | ANNOTATIONS
 # keywords that send a conjunction to jsonschema: every assertion but ``type``, and draft 3's
 _VALIDATED = (ASSERTIONS - {"type"}) | {"disallow", "extends", "divisibleBy"}
+# the Python type of each JSON type name but the numeric ones
+_KIND: dict[str, type] = {"null": type(None), "boolean": bool, "string": str, "array": list,
+                          "object": dict}  # fmt: skip
 
 
 def _has_type(value: Any, name: object) -> bool | None:
@@ -43,10 +46,9 @@ def _has_type(value: Any, name: object) -> bool | None:
     if name == "number" or name == "integer":
         allowed: tuple[type, ...] = (int, float) if name == "number" else (int,)
         return isinstance(value, allowed) and not isinstance(value, bool)
-    kind = {"null": type(None), "boolean": bool, "string": str, "array": list, "object": dict}
-    if not isinstance(name, str) or name not in kind:
+    if not isinstance(name, str) or name not in _KIND:
         return None
-    return isinstance(value, kind[name])
+    return isinstance(value, _KIND[name])
 
 
 def by_type(rest: list[dict[str, Any]], cands: list[Any], budget: Budget) -> list[Any] | None:
