@@ -201,6 +201,8 @@ def test_start_option() -> None:
         ("start: A\nA: /a/l\n", 2, "flag 'l'"),
         ('start: A\nA: /a/m "b"\n', 2, "inline flag 'm'"),
         ('start: a\n\na: "x" )\n', 3, "Unexpected"),
+        # Lark 1.3.1 fails with a TypeError while explaining this one (match_examples)
+        ("start: A\nA: n{a: b}\n", 2, "Unexpected token"),
         ("start: a\n\nb: c\n", 1, "used but not defined"),
         ('start: a\na: "x"\na: "y"\n', 3, "more than once"),
         ("start: X\n\n%import nosuch.X\n", 3, "nosuch"),

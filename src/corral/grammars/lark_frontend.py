@@ -85,8 +85,24 @@ _NAME_SHOWN = 60  # longest terminal name quoted in full in messages
 # that match, none of which is a string; the regex below has exactly those matches.
 _LOOKBEHIND_FREE = {r'".*?(?<!\\)(\\\\)*?"': r'"(?:[^"\\\n]|\\[^\n])*"'}
 # Lark's loader functions are untyped; call them through ``Any``.
-_parse_grammar: Any = _lark_loader._parse_grammar
+_lark_parse_grammar: Any = _lark_loader._parse_grammar
+_lark_meta_parser: Any = _lark_loader._get_parser
 _load_grammar: Any = _lark_loader.load_grammar
+
+
+def _parse_grammar(text: str, source: str) -> Any:
+    """Parse ``text`` with Lark's grammar parser, its explanation of a syntax error included.
+
+    Lark explains an unexpected token by re-parsing its table of bad examples
+    (``UnexpectedInput.match_examples``); Lark 1.3.1 can fail inside that with a ``TypeError``
+    (a debug message formats a parser state with ``%d``). The error is then re-raised from the
+    grammar parser itself, so the caller still gets the position of the unexpected token.
+    """
+    try:
+        return _lark_parse_grammar(text, source)
+    except TypeError as exc:
+        _lark_meta_parser().parse(text + "\n", "start")
+        raise LarkError(f"Lark's grammar loader failed: {exc}") from exc
 
 
 def _where(source: str, line: int | None) -> str:
