@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -36,7 +37,12 @@ from corral.automata.dfa import MAX_DFA_STATES, ByteDFA
 from corral.automata.ops import difference, intersect, is_empty, minimize
 from corral.automata.regex import compile_regex
 from corral.grammars.json_schema import formats
-from corral.grammars.json_schema.formats import KNOWN_FORMATS, format_content_dfa
+from corral.grammars.json_schema.format_tables import load_format_table, table_arrays
+from corral.grammars.json_schema.formats import (
+    KNOWN_FORMATS,
+    build_format_dfa,
+    format_content_dfa,
+)
 from corral.jsonschemabench.test_suite import find_sdist
 
 JSONSCHEMA_SDIST = "jsonschema-4.26.0"
@@ -353,6 +359,22 @@ def test_hostname_lengths() -> None:
     assert not accepts(dfa, "x." + longest[2:] + "ee")
     assert accepts(dfa, "a" * 63) and not accepts(dfa, "a" * 64)
     assert not accepts(dfa, "a.") and not accepts(dfa, "a..b") and not accepts(dfa, "a-.b")
+
+
+def test_shipped_tables_are_the_constructions() -> None:
+    """``format_tables.npz`` holds, array for array, what each construction builds now (after
+    changing one: ``python scripts/build_format_tables.py``), and is what is served."""
+    for name in sorted(KNOWN_FORMATS):
+        built, shipped = build_format_dfa(name), load_format_table(name)
+        assert built is not None and shipped is not None, name
+        want, got = table_arrays(built), table_arrays(shipped)
+        for part, array in want.items():
+            assert got[part].dtype == array.dtype, (name, part)
+            assert np.array_equal(got[part], array), (name, part)
+        served = table_arrays(_dfa(name))
+        assert all(np.array_equal(served[p], a) for p, a in want.items()), name
+    assert load_format_table("no-such-format") is None
+    assert build_format_dfa("no-such-format") is None
 
 
 def test_state_counts() -> None:

@@ -37,9 +37,10 @@ from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA
 from corral.automata.ops import minimize_over
 from corral.automata.regex import compile_regex
-from corral.limits import Budget, limits_of
+from corral.grammars.json_schema.format_tables import load_format_table
+from corral.limits import Budget
 
-__all__ = ["KNOWN_FORMATS", "format_content_dfa"]
+__all__ = ["KNOWN_FORMATS", "build_format_dfa", "format_content_dfa"]
 
 # --------------------------------------------------------------------------- regex pieces
 _HEX = "[0-9A-Fa-f]"
@@ -389,18 +390,31 @@ def format_content_dfa(
     if name not in KNOWN_FORMATS:
         return None
     if cache is None:
-        return _build(name, budget, cache)
-    key = ("format", name, limits_of(budget).state_bounds())
-    return cache.get_or_build(key, lambda: _build(name, budget, cache))
+        return _shipped_or_built(name, budget, cache)
+    key = ("format", name)
+    return cache.get_or_build(key, lambda: _shipped_or_built(name, budget, cache))
 
 
-def _build(name: str, budget: Budget | None, cache: AutomataCache | None) -> ByteDFA | None:
+def _shipped_or_built(
+    name: str, budget: Budget | None, cache: AutomataCache | None
+) -> ByteDFA | None:
+    shipped = load_format_table(name)
+    return shipped if shipped is not None else build_format_dfa(name, budget=budget, cache=cache)
+
+
+def build_format_dfa(
+    name: str, *, budget: Budget | None = None, cache: AutomataCache | None = None
+) -> ByteDFA | None:
+    """The automaton of format ``name`` built from its definition (what
+    :func:`format_content_dfa` reads from the shipped tables of
+    :mod:`~corral.grammars.json_schema.format_tables`); ``None`` for an unknown format."""
     if name in _REGEXES:
         return compile_regex(_REGEXES[name], f"format {name!r}", budget=budget)
     if name == "time":
         return _explore(("hour",), _TimeStep(None))
     if name == "date-time":
-        date = format_content_dfa("date", budget=budget, cache=cache)
+        date = build_format_dfa("date", budget=budget, cache=cache)
+        assert date is not None
         return _explore(("date", 1), _TimeStep(date))
     if name == "hostname":
         return _hostname_dfa(_HOSTNAME_LABEL_MAX, _HOSTNAME_TOTAL_MAX)
