@@ -9,7 +9,8 @@ llguidance (its Lark dialect, same vocabulary) then step through it, timed step 
 nothing heavy in between (choosing among 150,000 allowed tokens between two masks leaves the
 CPU caches cold, several times a mask's own cost), llguidance until it refuses one of the walk's
 tokens (its lexer is greedy where corral's keeps every split). Prints p50/p99/max per grammar
-and engine and writes ``benchmarks/results/cfg_masks.json``::
+and engine, and the native engine's on the steps llguidance was timed on with the ratios, and
+writes ``benchmarks/results/cfg_masks.json``::
 
     python benchmarks/bench_cfg_masks.py [--steps 200] [--walks 3] [--tokenizer smollm2]
 """
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         grammar = corral.Grammar.from_file(library_path(name))
         cgs = {e: corral.compile(grammar, tok, engine=e) for e in ("native", "reference")}
         times: dict[str, list[float]] = {e: [] for e in (*cgs, "llguidance")}
+        shared: list[float] = []  # native, on the steps llguidance was timed on too
         ll_proto = None
         if llguidance is not None:
             text = Path(library_path(name)).read_text()
@@ -90,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 native.fill_next_token_bitmask(mask)
                 times["native"].append((time.perf_counter_ns() - start) / 1000)
                 if lm is not None:
+                    shared.append(times["native"][-1])
                     start = time.perf_counter_ns()
                     llnp.fill_next_token_bitmask(lm, ll_mask, 0)
                     times["llguidance"].append((time.perf_counter_ns() - start) / 1000)
@@ -99,15 +102,22 @@ def main(argv: list[str] | None = None) -> int:
                 assert native.accept_token(path[step])
                 if lm is not None and not lm.consume_token(path[step]):
                     lm = None  # llguidance refuses a token corral allows: its timings stop
-        row = {}
-        for e, values in times.items():
+        row: dict[str, dict[str, float]] = {}
+        for e, values in (*times.items(), ("native_on_llguidance_steps", shared)):
             if not values:
                 continue
             arr = np.asarray(values)
             row[e] = {"count": int(arr.shape[0]), "p50": float(np.percentile(arr, 50)),
                       "p99": float(np.percentile(arr, 99)), "max": float(arr.max())}  # fmt: skip
-            print(f"{name:16s} {e:10s} n={arr.shape[0]:5d} p50 {row[e]['p50']:9.1f} µs  "
+            print(f"{name:16s} {e[:10]:10s} n={arr.shape[0]:5d} p50 {row[e]['p50']:9.1f} µs  "
                   f"p99 {row[e]['p99']:9.1f}  max {row[e]['max']:9.1f}")  # fmt: skip
+        if shared:  # the same steps: native against llguidance
+            mine, theirs = row["native_on_llguidance_steps"], row["llguidance"]
+            row["ratio_to_llguidance"] = {q: mine[q] / theirs[q] for q in ("p50", "p99", "max")}
+            print(
+                f"{name:16s} native / llguidance on the same {len(shared)} steps: "
+                + ", ".join(f"{q} {v:.2f}x" for q, v in row["ratio_to_llguidance"].items())
+            )
         doc["grammars"][name] = row  # type: ignore[index]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1) + "\n")

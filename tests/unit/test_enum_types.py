@@ -27,9 +27,12 @@ values = st.recursive(
     max_leaves=4,
 )  # fmt: skip
 type_specs = st.sampled_from(NAMES) | st.lists(st.sampled_from(NAMES), max_size=3)
+bounds = st.integers(0, 4) | st.sampled_from([2.0, True, -1, "2", None])
 nodes = st.fixed_dictionaries(
-    {}, optional={"type": type_specs, "x-note": st.just(1), "readonly": st.just(True)}
-)
+    {},
+    optional={"type": type_specs, "x-note": st.just(1), "readonly": st.just(True),
+              "minLength": bounds, "maxLength": bounds},
+)  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)
@@ -39,8 +42,11 @@ def test_by_type_agrees_with_every_draft(
 ) -> None:
     kept = by_type(rest, cands, Budget.start(DEFAULT_LIMITS))
     if kept is None:
-        # only an integral float against "integer" is left to jsonschema
-        assert any(isinstance(v, float) and v.is_integer() for v in cands)
+        # left to jsonschema: an integral float against "integer", a bound that is no int >= 0
+        odd = [r[k] for r in rest for k in ("minLength", "maxLength") if k in r]
+        assert any(isinstance(v, float) and v.is_integer() for v in cands) or any(
+            type(b) is not int or b < 0 for b in odd
+        )
         return
     for cls in VALIDATORS:
         validators = [cls(r) for r in rest]
@@ -49,7 +55,12 @@ def test_by_type_agrees_with_every_draft(
 
 def test_other_keywords_go_to_jsonschema() -> None:
     budget = Budget.start(DEFAULT_LIMITS)
-    assert by_type([{"type": "string", "minLength": 2}], ["a"], budget) is None
+    assert by_type([{"type": "string", "pattern": "a"}], ["a"], budget) is None
+    assert by_type([{"minLength": 2.0}], ["a"], budget) is None  # no int: left to jsonschema
+    assert by_type([{"minLength": 1}, {"maxLength": 2}], ["", "ab", "abc", 7], budget) == [
+        "ab",
+        7,
+    ]
     assert by_type([{"type": {"type": "string"}}], ["a"], budget) is None  # draft 3's schemas
     assert by_type([{"type": "any"}], ["a"], budget) is None
     assert by_type([{"type": "integer"}], [1.0], budget) is None  # drafts 4 and 6 differ
@@ -62,7 +73,9 @@ def test_a_typed_enum_compiles_without_importing_jsonschema() -> None:
         "import sys, corral\n"
         "corral.Grammar.from_json_schema({'type': ['string', 'null'], 'enum': ['a', 1, None]})\n"
         "assert 'jsonschema' not in sys.modules\n"
-        "corral.Grammar.from_json_schema({'type': 'string', 'minLength': 2, 'enum': ['a', 'bc']})\n"
+        "corral.Grammar.from_json_schema({'type': 'string', 'maxLength': 1, 'enum': ['a', 'bc']})\n"
+        "assert 'jsonschema' not in sys.modules\n"
+        "corral.Grammar.from_json_schema({'type': 'string', 'pattern': 'b', 'enum': ['a', 'bc']})\n"
         "assert 'jsonschema' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

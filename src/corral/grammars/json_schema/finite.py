@@ -7,12 +7,12 @@ against the other keywords of the conjunction (``enum``/``const`` themselves are
 satisfied and are left out: ``jsonschema`` checks an ``enum`` by linear search, which made large
 enums quadratic). The deadline is checked as the loops go.
 
-When the other keywords are only ``type`` (and keywords no draft knows, which every validator
-ignores), the candidates are checked by their JSON type here (:func:`by_type`), with
-``jsonschema``'s meaning of each type name: importing ``jsonschema`` and its format checkers
-costs about 100 ms, once per process, and most enums sit next to a ``type`` alone. A float with
-an integral value against ``integer`` (an integer from draft 6 on, not in draft 4) goes to
-``jsonschema`` still.
+When the other keywords are only ``type`` and string lengths (and keywords no draft knows,
+which every validator ignores), the candidates are checked here (:func:`by_type`), with
+``jsonschema``'s meaning of each type name and length: importing ``jsonschema`` and its format
+checkers costs about 100 ms, once per process, and most enums sit next to a ``type`` alone. A
+float with an integral value against ``integer`` (an integer from draft 6 on, not in draft 4)
+goes to ``jsonschema`` still.
 """
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ from corral.limits import Budget
 __all__ = ["FiniteSource", "by_type", "finite_lang", "intersect_values"]
 
 _SKIP = frozenset({"enum", "const"}) | ANNOTATIONS
-# keywords that send a conjunction to jsonschema: every assertion but ``type``, and draft 3's
-_VALIDATED = (ASSERTIONS - {"type"}) | {"disallow", "extends", "divisibleBy"}
+# ``minLength``/``maxLength``: the bound each draft puts on a string's length in code points
+_LENGTHS = {"minLength": 1, "maxLength": -1}
+# keywords that send a conjunction to jsonschema: every assertion but ``type`` and the string
+# lengths, and draft 3's
+_VALIDATED = (ASSERTIONS - {"type", *_LENGTHS}) | {"disallow", "extends", "divisibleBy"}
 # the Python type of each JSON type name but the numeric ones
 _KIND: dict[str, type] = {"null": type(None), "boolean": bool, "string": str, "array": list,
                           "object": dict}  # fmt: skip
@@ -52,21 +55,31 @@ def _has_type(value: Any, name: object) -> bool | None:
 
 
 def by_type(rest: list[dict[str, Any]], cands: list[Any], budget: Budget) -> list[Any] | None:
-    """The candidates every node of ``rest`` allows, when its keywords are at most ``type``
-    and keywords no draft knows (``x-`` ones included); ``None`` when some node needs
-    ``jsonschema`` (another keyword, a type that is no name, an answer the drafts differ on)."""
+    """The candidates every node of ``rest`` allows, when its keywords are at most ``type``,
+    ``minLength``/``maxLength`` with integer bounds (a string's length is its number of code
+    points, as ``len`` of the decoded string gives it; other values have no length) and
+    keywords no draft knows (``x-`` ones included); ``None`` when some node needs
+    ``jsonschema`` (another keyword, a type that is no name, a bound that is no non-negative
+    integer, an answer the drafts differ on)."""
     wanted: list[list[object]] = []
+    lo, hi = 0, math.inf
     for node in rest:
         if not _VALIDATED.isdisjoint(node):
             return None
         if "type" in node:
             t = node["type"]
             wanted.append([t] if isinstance(t, str) else t if isinstance(t, list) else [None])
+        for name, sign in _LENGTHS.items():
+            if name in node:
+                bound = node[name]
+                if type(bound) is not int or bound < 0:  # as jsonschema reads it: left to it
+                    return None
+                lo, hi = (max(lo, bound), hi) if sign > 0 else (lo, min(hi, bound))
     kept = []
     for i, v in enumerate(cands):
         if i & 1023 == 0:
             budget.check()
-        ok = True
+        ok = not isinstance(v, str) or lo <= len(v) <= hi
         for names in wanted:
             answers = [_has_type(v, n) for n in names]
             if None in answers:
