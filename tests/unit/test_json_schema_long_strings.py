@@ -7,6 +7,7 @@ import pytest
 import corral
 from corral.errors import UnsupportedSchemaError
 from corral.grammars.json_schema import compile_json_schema, explain, serialize_instance
+from corral.grammars.json_schema.scalars import FLAT_STRING, LONG_STRING
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +101,55 @@ def test_long_string_bounds_are_exact_at_block_boundaries(tok: corral.Tokenizer)
             m = corral.Matcher(cg)
             ok = m.accept_bytes(('"' + ch * n + '"').encode()) and m.is_accepting()
             assert ok == (1280 <= n <= 2303), (n, ch)
+
+
+def test_bounds_past_long_string_are_counted_in_blocks() -> None:
+    # past LONG_STRING, a length-only string is counted by rules over block automata, none of
+    # which counts to the bound (one automaton would have about 15 states per character)
+    assert LONG_STRING < 700 <= FLAT_STRING
+    grammar = compile_json_schema({"type": "string", "minLength": 3, "maxLength": 700})
+    sizes = [t.dfa.n_states for t in grammar.terminals.values() if t.dfa is not None]
+    assert len(sizes) > 1 and max(sizes) < 15 * 300
+
+
+@pytest.mark.parametrize(
+    ("schema", "good", "bad"),
+    [
+        # strings counted in blocks meet other string constraints: one automaton after all
+        (
+            {"type": "string", "minLength": 1000, "allOf": [{"pattern": "^a"}]},
+            ["a" * 1000, "ab" * 600],
+            ["a" * 999, "b" * 1000, 3],
+        ),
+        (
+            {"oneOf": [{"type": "string", "maxLength": 500}, {"type": "string", "pattern": "^b"}]},
+            ["a", "a" * 500, "b" * 501],
+            ["b", "a" * 501, None],
+        ),
+        ({"not": {"type": "string", "maxLength": 400}}, ["a" * 401, 5, None], ["", "a" * 400]),
+        (
+            {"type": "array", "uniqueItems": True, "items": {"type": "string", "maxLength": 300}},
+            [[], ["a", "b"], ["a" * 300, "a" * 299]],
+            [["a", "a"], ["a" * 301], ["a" * 300, "a" * 300]],
+        ),
+        (
+            {"type": "object", "propertyNames": {"maxLength": 500}},
+            [{}, {"a": 1}, {"k" * 500: None}],
+            [{"k" * 501: None}, {"a": 1, "b" * 600: 2}],
+        ),
+    ],
+)
+def test_block_counted_strings_meet_other_string_constraints(
+    tok: corral.Tokenizer, schema: object, good: list[object], bad: list[object]
+) -> None:
+    for v in good:
+        assert _accepts(tok, schema, v), v
+    for v in bad:
+        assert not _accepts(tok, schema, v), v
+
+
+def test_property_names_with_a_very_long_bound_are_refused() -> None:
+    # keys must be one automaton: past FLAT_STRING that is refused, never an empty key set
+    with pytest.raises(UnsupportedSchemaError) as info:
+        compile_json_schema({"type": "object", "propertyNames": {"maxLength": 2000}})
+    assert any(i.keyword == "propertyNames" for i in info.value.issues)

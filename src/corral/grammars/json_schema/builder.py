@@ -50,7 +50,13 @@ from corral.grammars.json_schema.keywords import (
 )
 from corral.grammars.json_schema.objects import merge_objects, object_specs
 from corral.grammars.json_schema.refs import RefError, Resolver, join_pointer
-from corral.grammars.json_schema.unique_items import item_dfa, item_refusal, positions
+from corral.grammars.json_schema.scalars import flat_long_strings
+from corral.grammars.json_schema.unique_items import (
+    item_dfa,
+    item_refusal,
+    items_lang,
+    positions,
+)
 from corral.grammars.json_schema.values import has_integral_float
 from corral.limits import DEFAULT_LIMITS, Budget, Limits
 
@@ -232,11 +238,18 @@ class LangBuilder:
                     arrs.append(w)
         if len(objs) > MAX_SPECS or len(arrs) > MAX_SPECS:
             raise Refuse("allOf", "too many combinations of alternatives")
-        return Lang(self.ctx.dfa_and(a.scalar, b.scalar), objs, arrs, self._and_long(a, b))
+        longs = self._and_long(a, b)
+        if longs is None:  # strings counted in blocks against other string constraints
+            flat_a, flat_b = flat_long_strings(self.ctx, a), flat_long_strings(self.ctx, b)
+            if flat_a is None or flat_b is None:
+                raise Refuse("maxLength", "a very long string bound combined with other string "
+                             "constraints")  # fmt: skip
+            a, b, longs = flat_a, flat_b, ()
+        return Lang(self.ctx.dfa_and(a.scalar, b.scalar), objs, arrs, longs)
 
-    def _and_long(self, a: Lang, b: Lang) -> tuple[tuple[int, int | None], ...]:
+    def _and_long(self, a: Lang, b: Lang) -> tuple[tuple[int, int | None], ...] | None:
         """Long-string ranges of an intersection: kept against a side that allows every
-        string, intersected with the other side's ranges, refused against partial string
+        string, intersected with the other side's ranges; ``None`` against partial string
         constraints."""
         if not a.long_strings and not b.long_strings:
             return ()
@@ -247,8 +260,7 @@ class LangBuilder:
             if _all_strings(self.ctx, y.scalar):
                 out.extend(x.long_strings)
             elif not _no_strings(self.ctx, y.scalar):
-                raise Refuse("maxLength", "a very long string bound combined with other string "
-                             "constraints")  # fmt: skip
+                return None
         for lo1, hi1 in a.long_strings:
             for lo2, hi2 in b.long_strings:
                 lo = max(lo1, lo2)
@@ -259,8 +271,10 @@ class LangBuilder:
 
     def not_(self, a: Lang) -> Lang:
         """Complement."""
-        if a.long_strings:
+        flat = flat_long_strings(self.ctx, a)
+        if flat is None:
             raise Refuse("maxLength", "cannot negate a very long string bound")
+        a = flat
         return Lang(
             self.ctx.dfa_minus(self.ctx.all_scalars(), a.scalar),
             negate_objects(self.ctx, a.objects, self.negate),
@@ -421,7 +435,7 @@ class LangBuilder:
             return "enforced only without contains"
         conjs = [*spec.prefix, *([spec.items] if spec.items is not None else [])]
         try:
-            langs = [self.lang_of(c) for c in conjs]
+            langs = [items_lang(self, c) for c in conjs]
             canonical = all(item_refusal(self, c, 2020) is None for c in conjs)
             if canonical and not (spec.prefix and any(lang.objects for lang in langs)):
                 finite = [
@@ -495,7 +509,10 @@ class LangBuilder:
         return scalars.pattern_keys(self.ctx, pattern)
 
     def _names_lang(self, ptr: str) -> Any:
-        return self.lang_of((ptr,)).scalar
+        flat = flat_long_strings(self.ctx, self.lang_of((ptr,)))
+        if flat is None:
+            raise Refuse("propertyNames", "a very long string bound on keys")
+        return flat.scalar
 
     def _dependent(self, ptr: str) -> list[ObjectSpec]:
         return self.lang_of((ptr,)).objects

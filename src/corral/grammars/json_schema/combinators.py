@@ -27,6 +27,7 @@ from corral.grammars.json_schema.arrays import merge_arrays
 from corral.grammars.json_schema.objects import merge_objects
 from corral.grammars.json_schema.protocols import LangSource
 from corral.grammars.json_schema.refs import join_pointer
+from corral.grammars.json_schema.scalars import flat_long_strings
 from corral.grammars.json_schema.values import json_text
 
 __all__ = ["apply_combinators"]
@@ -112,8 +113,11 @@ def _one_of(b: LangSource, langs: list[Lang]) -> Lang:
         lang.long_strings or not is_empty(b.ctx.dfa_and(strings, lang.scalar))
         for i, lang in enumerate(langs) if i != longs[0]
     ):  # fmt: skip
-        raise Refuse("oneOf", "a branch has a very long string bound and another branch "
-                     "allows strings")  # fmt: skip
+        flats = [flat_long_strings(b.ctx, lang) for lang in langs]
+        if any(flat is None for flat in flats):
+            raise Refuse("oneOf", "a branch has a very long string bound and another branch "
+                         "allows strings")  # fmt: skip
+        return _one_of_bounded(b, [flat for flat in flats if flat is not None])
     # no other branch has a string: the long strings are in exactly that one branch
     rest = _one_of_bounded(b, langs)
     return b.ctx.lang_or(rest, Lang(empty_dfa(), long_strings=langs[longs[0]].long_strings))

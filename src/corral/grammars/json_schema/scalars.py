@@ -18,14 +18,14 @@ from typing import Any, Protocol
 from corral.automata.dfa import ByteDFA
 from corral.automata.ops import empty_dfa, union
 from corral.errors import DeadlineExceeded, GrammarError
-from corral.grammars.json_schema.algebra import Refuse
+from corral.grammars.json_schema.algebra import Lang, Refuse
 from corral.grammars.json_schema.context import SchemaContext
 from corral.grammars.json_schema.ecma_regex import PatternUnsupported
 from corral.grammars.json_schema.formats import KNOWN_FORMATS, format_content_dfa
 from corral.grammars.json_schema.numbers import NumberUnsupported, number_dfa
 from corral.grammars.json_schema.strings import json_string_dfa
 
-__all__ = ["pattern_keys", "scalar_dfa"]
+__all__ = ["FLAT_STRING", "LONG_STRING", "flat_long_strings", "pattern_keys", "scalar_dfa"]
 
 SPEC_FORMATS = frozenset(
     {"date-time", "date", "time", "duration", "email", "idn-email", "hostname", "idn-hostname",
@@ -34,9 +34,17 @@ SPEC_FORMATS = frozenset(
 )  # fmt: skip
 """Formats the specification defines (drafts 4 to 2020-12): refused when corral lacks them."""
 
-LONG_STRING = 1024
-"""Above this many characters, a string with only length bounds is counted in blocks by grammar
-rules instead of by one automaton (whose size grows with the bound)."""
+LONG_STRING = 256
+"""Above this many characters, a string with only length bounds is counted in blocks of
+:data:`~.long_strings.BLOCK` characters by grammar rules instead of by one automaton: that
+automaton has about 15 states per character (escapes, UTF-8), a few megabytes at a thousand,
+built again for every other bound, where the automata of blocks are shared by all bounds."""
+
+FLAT_STRING = 1024
+"""Where such a string must meet other string constraints (an intersection with a pattern, a
+complement, ``oneOf`` beside other strings, ``propertyNames``, ``uniqueItems``), bounds up to
+this many characters are counted by one automaton after all (:func:`flat_long_strings`); past
+it, that is refused."""
 
 _STRING_KWS = ("minLength", "maxLength", "pattern", "format")
 _NUMBER_KWS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
@@ -214,3 +222,27 @@ def _union_all(ctx: SchemaContext, parts: tuple[ByteDFA, ...]) -> ByteDFA:
     for p in parts[1:]:
         out = union(out, p, ctx.budget)
     return out
+
+
+def flat_long_strings(ctx: SchemaContext, lang: Lang) -> Lang | None:
+    """``lang`` with its strings counted in blocks (:attr:`Lang.long_strings`) made part of its
+    scalar automaton, when every bound is at most :data:`FLAT_STRING` (``lang`` itself when it
+    has none); ``None`` otherwise, or when the automaton passes the state bounds."""
+    if not lang.long_strings:
+        return lang
+    if any(max(lo, hi or 0) > FLAT_STRING for lo, hi in lang.long_strings):
+        return None
+    scalar = lang.scalar
+    for lo, hi in lang.long_strings:
+
+        def build(lo: int = lo, hi: int | None = hi) -> ByteDFA:
+            return json_string_dfa(min_length=lo, max_length=hi, budget=ctx.budget,
+                                   cache=ctx.cache)  # fmt: skip
+
+        try:
+            scalar = ctx.dfa_or(scalar, ctx.memo(("flat_string", lo, hi), build))
+        except DeadlineExceeded:
+            raise
+        except GrammarError:
+            return None
+    return Lang(scalar, lang.objects, lang.arrays)

@@ -22,7 +22,13 @@ from corral.automata.ops import finite_strings, is_empty
 from corral.grammars.ir import Terminal
 from corral.grammars.json_schema.algebra import ArraySpec, Refuse
 from corral.grammars.json_schema.arrays import MAX_UNIQUE
-from corral.grammars.json_schema.unique_items import Position, item_dfa, item_refusal, positions
+from corral.grammars.json_schema.unique_items import (
+    Position,
+    item_dfa,
+    item_refusal,
+    items_lang,
+    positions,
+)
 
 if TYPE_CHECKING:
     from corral.grammars.json_schema.emit import Emitter
@@ -43,7 +49,7 @@ def unique_items(e: Emitter, spec: ArraySpec) -> str:
     if spec.contains or (spec.items is None and not spec.prefix):
         raise Refuse("uniqueItems", "uniqueItems with contains")
     conjs = [*spec.prefix, *([spec.items] if spec.items is not None else [])]
-    langs = [e.b.lang_of(c) for c in conjs]
+    langs = [items_lang(e.b, c) for c in conjs]
     canonical = all(item_refusal(e.b, c, 2020) is None for c in conjs)
     if canonical and not (spec.prefix and any(lang.objects for lang in langs)):
         dfas = [item_dfa(e.b, c) if lang.objects else lang.scalar

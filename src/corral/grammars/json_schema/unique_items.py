@@ -30,9 +30,25 @@ from corral.automata.ops import concat, empty_dfa, is_empty, union
 from corral.automata.regex import literal_dfa
 from corral.grammars.json_schema.algebra import ArraySpec, Conj, Lang, ObjectSpec, Refuse
 from corral.grammars.json_schema.protocols import LangSource
+from corral.grammars.json_schema.scalars import flat_long_strings
 from corral.grammars.json_schema.values import has_integral_float, json_text
 
-__all__ = ["Position", "item_dfa", "item_refusal", "open_refusal", "positions"]
+__all__ = ["Position", "item_dfa", "item_refusal", "items_lang", "open_refusal", "positions"]
+
+
+def items_lang(b: LangSource, conj: Conj) -> Lang:
+    """The language of items ``conj`` with its strings counted in blocks made part of its
+    automaton (:func:`~.scalars.flat_long_strings`): items are compared by their texts.
+
+    Raises
+    ------
+    Refuse
+        Where a string bound is too long for one automaton.
+    """
+    flat = flat_long_strings(b.ctx, b.lang_of(conj))
+    if flat is None:
+        raise Refuse("uniqueItems", "enforced only over items without very long strings")
+    return flat
 
 
 def item_refusal(b: LangSource, conj: Conj, draft: int) -> str | None:
@@ -45,11 +61,9 @@ def item_refusal(b: LangSource, conj: Conj, draft: int) -> str | None:
 
 
 def _check(b: LangSource, conj: Conj, visiting: set[Conj], draft: int) -> None:
-    lang = b.lang_of(conj)
+    lang = items_lang(b, conj)
     if lang.arrays:
         raise Refuse("uniqueItems", "enforced only over items without arrays inside")
-    if lang.long_strings:
-        raise Refuse("uniqueItems", "enforced only over items without very long strings")
     if not lang.objects:
         return
     if draft <= 4:
@@ -82,7 +96,7 @@ def item_dfa(b: LangSource, conj: Conj) -> ByteDFA:
 
 
 def _value(b: LangSource, conj: Conj) -> ByteDFA:
-    lang = b.lang_of(conj)
+    lang = items_lang(b, conj)
     dfa = lang.scalar
     for spec in lang.objects:
         dfa = union(dfa, _object(b, spec), b.ctx.budget)
@@ -120,7 +134,8 @@ def _object(b: LangSource, spec: ObjectSpec) -> ByteDFA:
 
 def _witness(b: LangSource, conj: Conj) -> bool:
     """Whether ``conj`` surely has a value (any value, or some scalar)."""
-    return conj == () or not is_empty(b.lang_of(conj).scalar)
+    lang = b.lang_of(conj)
+    return conj == () or not is_empty(lang.scalar) or bool(lang.long_strings)
 
 
 def open_refusal(b: LangSource, lang: Lang) -> str | None:
@@ -172,9 +187,7 @@ def positions(b: LangSource, spec: ArraySpec, draft: int) -> list[Position]:
         Where that cannot be guaranteed (or the values are not canonical).
     """
     conjs = [*spec.prefix, *([spec.items] if spec.items is not None else [])]
-    langs = [b.lang_of(c) for c in conjs]
-    if any(lang.long_strings for lang in langs):
-        raise Refuse("uniqueItems", "enforced only over items without very long strings")
+    langs = [items_lang(b, c) for c in conjs]
     boxed = any(
         lang.arrays or (lang.objects and item_refusal(b, c, 2020) is not None)
         for c, lang in zip(conjs, langs, strict=True)
