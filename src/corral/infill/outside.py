@@ -135,7 +135,7 @@ def _exits(
     """Pass 2 for one terminal and start: the trie nodes whose tokens leave the slot on a path
     of the product from ``(start, r)`` to an accepting ``(d, q)``, ``q`` in ``ends``."""
     acc = chart.cg.dfas[t].accept_list
-    lo, hi = slot.base, slot.base + slot.trie.n_nodes
+    lo, hi = slot.base, slot.base + slot.nodes
     start = (1, r)
     seen = {start}
     rev: defaultdict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)

@@ -160,7 +160,7 @@ class Spans:
         past the hole's next boundaries (its exit, a following hole) go to ``out``."""
         pat, acc = self.pattern, self.dfas[t].accept_list
         hole = pat._hole_of(r0)
-        nodes = hole.trie.n_nodes
+        nodes = hole.nodes
         moves = self.moves.for_trie(hole.trie)
         slot = (r0 - hole.base) // nodes
         level = [d0]
@@ -260,7 +260,7 @@ class Spans:
             b = pat.chain_byte[r]
             return self.moves.dropped_before(t, (b,) if b >= 0 else ())
         hole = pat._hole_of(r)
-        return self.moves.for_trie(hole.trie).dropped_end(t, (r - hole.base) % hole.trie.n_nodes)
+        return self.moves.for_trie(hole.trie).dropped_end(t, (r - hole.base) % hole.nodes)
 
     def word(self, t: int, p: int, q: int) -> bytes:
         """A shortest word of ``t`` that leads the template from ``p`` to ``q`` (one of
@@ -283,7 +283,7 @@ class Spans:
                 chunks.append(moves.node_bytes(int(how[0])))
             else:
                 hole = pat._hole_of(node[1])
-                inside = (node[1] - hole.base) % hole.trie.n_nodes
+                inside = (node[1] - hole.base) % hole.nodes
                 chunks.append(self.moves.for_trie(hole.trie).node_bytes(inside))
             node = (d, r)
         return b"".join(reversed(chunks))

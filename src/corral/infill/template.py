@@ -102,6 +102,10 @@ class _TokenHole:
     exit: int  # the chain state after it
     at_most: bool
     trie: TokenTrie = field(compare=False)  # the tokens that fill it
+    nodes: int = field(init=False, repr=False, compare=False)  # its trie's nodes (per copy)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nodes", self.trie.n_nodes)
 
 
 @dataclass(frozen=True)
@@ -131,12 +135,14 @@ class Pattern:
     """Each token hole's first trie state, in order (to find a state's hole by bisection)."""
     _closures: dict[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     _steps: dict[tuple[int, int], tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    _roots: dict[int, tuple[int, int] | None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "entries", {h.exit - 1: h for h in self.token_holes})
         object.__setattr__(self, "bases", tuple(h.base for h in self.token_holes))
         object.__setattr__(self, "_closures", {})
         object.__setattr__(self, "_steps", {})
+        object.__setattr__(self, "_roots", {})
 
     @property
     def final(self) -> int:
@@ -172,7 +178,7 @@ class Pattern:
                         nxt.append(h.exit)
             else:
                 h = self._hole_of(s)
-                nodes, ptr = h.trie.n_nodes, h.trie.node_tok_ptr
+                nodes, ptr = h.nodes, h.trie.node_tok_ptr
                 j, node = divmod(s - h.base, nodes)
                 if node == 0 and h.at_most:
                     nxt.append(h.exit)
@@ -190,12 +196,15 @@ class Pattern:
         copy's root, so that ``copy + node`` is ``(j, node)``; ``None`` for other states."""
         if r < len(self.chain_byte):
             return None
+        got = self._roots.get(r, False)
+        if got is not False:
+            return got  # type: ignore[return-value]
         h = self._hole_of(r)
-        nodes = h.trie.n_nodes
+        nodes = h.nodes
         j, node = divmod(r - h.base, nodes)
-        if node:
-            return None
-        return (h.base + (j + 1) * nodes if j + 1 < h.slots else h.exit), r
+        got = None if node else ((h.base + (j + 1) * nodes if j + 1 < h.slots else h.exit), r)
+        self._roots[r] = got
+        return got
 
     def candidates(self, r: int, live: Sequence[int]) -> Sequence[int]:
         """The bytes that may leave state ``r`` among ``live`` (an automaton's live bytes):
@@ -207,7 +216,7 @@ class Pattern:
             b = self.chain_byte[r]
             return (b,) if b >= 0 else ()
         h = self._hole_of(r)
-        node = (r - h.base) % h.trie.n_nodes
+        node = (r - h.base) % h.nodes
         child_ptr, child_ids, node_byte, _ = h.trie.lists()
         return [node_byte[c] for c in child_ids[child_ptr[node] : child_ptr[node + 1]]]
 
@@ -228,9 +237,9 @@ class Pattern:
                 direct.append(r + 1)
         else:
             h = self._hole_of(r)
-            j, node = divmod(r - h.base, h.trie.n_nodes)
+            j, node = divmod(r - h.base, h.nodes)
             child = h.trie.child(node, b)
-            direct = [h.base + j * h.trie.n_nodes + child] if child >= 0 else []
+            direct = [h.base + j * h.nodes + child] if child >= 0 else []
         if len(direct) == 1:
             return self.closure(direct[0])
         return tuple(dict.fromkeys(q for d in direct for q in self.closure(d)))
