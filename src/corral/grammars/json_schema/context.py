@@ -31,6 +31,7 @@ from corral.automata.ops import difference, empty_dfa, intersect, is_empty, unio
 from corral.automata.regex import compile_regex, literal_dfa
 from corral.grammars.json_schema.algebra import ArraySpec, Lang, ObjectSpec, Region
 from corral.grammars.json_schema.strings import json_string_any
+from corral.grammars.json_schema.values import json_text
 from corral.limits import DEFAULT_LIMITS, Budget, Limits
 
 __all__ = ["MAX_MEMO", "SchemaContext"]
@@ -71,6 +72,7 @@ class SchemaContext:
         self.cache = (cache if cache is not None else AutomataCache()).session()
         self._bounds = self.limits.state_bounds()
         self._ops: dict[tuple[str, ByteDFA, ByteDFA], ByteDFA] = {}
+        self._keys: dict[tuple[ByteDFA, str], bool] = {}
         self._pinned: dict[Hashable, object] = {}
 
     # ------------------------------------------------------------------ caching
@@ -137,6 +139,18 @@ class SchemaContext:
     def any_lang(self) -> Lang:
         """Every JSON value."""
         return Lang(self.all_scalars(), [self.any_object()], [ArraySpec()])
+
+    def key_in(self, keys: ByteDFA, name: str) -> bool:
+        """Whether the key ``name`` is in the (quoted-text) language of ``keys``, memoised:
+        merging object specifications asks it of the same regions and names many times."""
+        memo_key = (keys, name)
+        got = self._keys.get(memo_key)
+        if got is None:
+            got = keys.matches(json_text(name).encode("utf-8", "surrogatepass"))
+            if len(self._keys) >= MAX_MEMO:  # bounded memory, as for the products
+                self._keys.clear()
+            self._keys[memo_key] = got
+        return got
 
     # ------------------------------------------------------------------ scalar algebra
     def _op(

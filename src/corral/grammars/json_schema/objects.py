@@ -89,19 +89,32 @@ def set_bits(mask: int) -> Iterator[int]:
         j += 1
 
 
-def _region_of(spec: ObjectSpec, name: str) -> Region | None:
+def _by_name(props: tuple[Prop, ...]) -> dict[str, Prop]:
+    """Properties by name, in order (the first of a name, as a scan finds it)."""
+    out: dict[str, Prop] = {}
+    for p in props:
+        out.setdefault(p.name, p)
+    return out
+
+
+def _region_of(ctx: SchemaContext, spec: ObjectSpec, name: str) -> Region | None:
     for r in spec.regions:
-        if key_in(r.keys, name):
+        if ctx.key_in(r.keys, name):
             return r
     return None
 
 
-def _value_of(spec: ObjectSpec, name: str) -> tuple[Conj, bool] | None:
-    """(value conjunction, required) of ``name`` in ``spec``; ``None`` if forbidden."""
-    for p in spec.props:
-        if p.name == name:
-            return p.value, p.required
-    r = _region_of(spec, name)
+def _value_of(
+    ctx: SchemaContext, spec: ObjectSpec, name: str, declared: dict[str, Prop] | None = None
+) -> tuple[Conj, bool] | None:
+    """(value conjunction, required) of ``name`` in ``spec``; ``None`` if forbidden.
+    ``declared``: ``spec``'s properties by name, when the caller has them."""
+    if declared is None:
+        declared = _by_name(spec.props)
+    p = declared.get(name)
+    if p is not None:
+        return p.value, p.required
+    r = _region_of(ctx, spec, name)
     return None if r is None else (r.value, False)
 
 
@@ -115,7 +128,7 @@ def _subtract(
     for r in regions:
         if r.keys is ctx.any_key():  # every key but the declared ones: the common case
             keys = keys_except(ctx, names)
-        elif any(key_in(r.keys, n) for n in names):
+        elif any(ctx.key_in(r.keys, n) for n in names):
             keys = ctx.dfa_minus(r.keys, names_dfa(ctx, names))
         else:
             keys = r.keys
@@ -158,7 +171,7 @@ def forbid(ctx: SchemaContext, spec: ObjectSpec, name: str) -> ObjectSpec | None
 
 def require(ctx: SchemaContext, spec: ObjectSpec, name: str) -> ObjectSpec | None:
     """``spec`` restricted to objects with ``name``; ``None`` if that is empty."""
-    got = _value_of(spec, name)
+    got = _value_of(ctx, spec, name)
     if got is None:
         return None
     if any(p.name == name for p in spec.props):
@@ -174,11 +187,11 @@ def merge_objects(ctx: SchemaContext, a: ObjectSpec, b: ObjectSpec) -> ObjectSpe
         return b
     if b.is_any(ctx.any_key()):
         return a
-    names = [p.name for p in a.props] + [p.name for p in b.props if p.name not in
-                                         {q.name for q in a.props}]  # fmt: skip
+    in_a, in_b = _by_name(a.props), _by_name(b.props)
+    names = [*in_a, *(n for n in in_b if n not in in_a)]
     props: list[Prop] = []
     for n in names:
-        va, vb = _value_of(a, n), _value_of(b, n)
+        va, vb = _value_of(ctx, a, n, in_a), _value_of(ctx, b, n, in_b)
         if va is None or vb is None:
             if (va is not None and va[1]) or (vb is not None and vb[1]):
                 return None
