@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import corral
 from corral.errors import UnsupportedSchemaError
@@ -153,3 +156,51 @@ def test_property_names_with_a_very_long_bound_are_refused() -> None:
     with pytest.raises(UnsupportedSchemaError) as info:
         compile_json_schema({"type": "object", "propertyNames": {"maxLength": 2000}})
     assert any(i.keyword == "propertyNames" for i in info.value.issues)
+
+
+_BOUNDS = st.sampled_from([0, 1, 255, 256, 257, 300, 511, 512, 700, 1023, 1024])
+_SHAPES = st.sampled_from(["alone", "pattern", "not", "oneOf", "uniqueItems", "propertyNames"])
+
+
+def _shaped(shape: str, bounds: dict[str, int]) -> dict[str, object]:
+    string: dict[str, object] = {"type": "string", **bounds}
+    if shape == "pattern":
+        return {"allOf": [string, {"pattern": "^a"}]}
+    if shape == "not":
+        return {"not": string}
+    if shape == "oneOf":
+        return {"oneOf": [string, {"type": "string", "pattern": "b$"}]}
+    if shape == "uniqueItems":
+        return {"type": "array", "uniqueItems": True, "maxItems": 2, "items": string}
+    if shape == "propertyNames":
+        return {"type": "object", "maxProperties": 1, "propertyNames": string}
+    return string
+
+
+def _wrap(shape: str, text: str) -> object:
+    if shape == "uniqueItems":
+        return [text]
+    if shape == "propertyNames":
+        return {text: 0}
+    return text
+
+
+@settings(max_examples=25, deadline=None)
+@given(lo=_BOUNDS, hi=_BOUNDS, shape=_SHAPES, data=st.data())
+def test_string_bounds_around_the_block_threshold_agree_with_jsonschema(
+    tok: corral.Tokenizer, lo: int, hi: int, shape: str, data: st.DataObject
+) -> None:
+    # bounds below, at and past LONG_STRING and up to FLAT_STRING, alone and where strings
+    # counted in blocks meet other string constraints: every verdict is jsonschema's
+    lo, hi = min(lo, hi), max(lo, hi)
+    bounds = data.draw(st.sampled_from([{"minLength": lo}, {"maxLength": hi},
+                                        {"minLength": lo, "maxLength": hi}]))  # fmt: skip
+    schema = _shaped(shape, bounds)
+    cg = corral.compile(compile_json_schema(schema), tok)
+    validator = jsonschema.Draft202012Validator(schema)
+    for n in sorted({max(0, lo - 1), lo, hi, hi + 1, 257}):
+        for text in ("a" * n, "b" * n, "a" + "é" * max(0, n - 2) + "b" if n > 1 else "é" * n):
+            value = _wrap(shape, text)
+            m = corral.Matcher(cg)
+            got = m.accept_bytes(serialize_instance(value, schema).encode()) and m.is_accepting()
+            assert got == validator.is_valid(value), (schema, len(text), text[:3])
