@@ -16,8 +16,9 @@ from corral.grammars.json_schema.finite import by_type
 from corral.limits import DEFAULT_LIMITS, Budget
 
 NAMES = ["null", "boolean", "integer", "number", "string", "array", "object"]
-VALIDATORS = [jsonschema.Draft4Validator, jsonschema.Draft7Validator,
-              jsonschema.Draft202012Validator]  # fmt: skip
+VALIDATORS = {3: jsonschema.Draft3Validator, 4: jsonschema.Draft4Validator,
+              6: jsonschema.Draft6Validator, 7: jsonschema.Draft7Validator,
+              2020: jsonschema.Draft202012Validator}  # fmt: skip
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 5) | st.sampled_from([0.0, 2.0, -1.5, 1e300])
@@ -31,26 +32,29 @@ bounds = st.integers(0, 4) | st.sampled_from([2.0, True, -1, "2", None])
 nodes = st.fixed_dictionaries(
     {},
     optional={"type": type_specs, "x-note": st.just(1), "readonly": st.just(True),
-              "minLength": bounds, "maxLength": bounds},
+              "minLength": bounds, "maxLength": bounds,
+              "not": st.sampled_from([{}, True, False, {"type": "string"}])},
 )  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(nodes, min_size=1, max_size=2), st.lists(values, max_size=6))
-def test_by_type_agrees_with_every_draft(
-    rest: list[dict[str, object]], cands: list[object]
+@given(
+    st.lists(nodes, min_size=1, max_size=2),
+    st.lists(values, max_size=6),
+    st.sampled_from(sorted(VALIDATORS)),
+)
+def test_by_type_agrees_with_each_draft(
+    rest: list[dict[str, object]], cands: list[object], draft: int
 ) -> None:
-    kept = by_type(rest, cands, Budget.start(DEFAULT_LIMITS))
+    kept = by_type(rest, cands, Budget.start(DEFAULT_LIMITS), draft)
     if kept is None:
-        # left to jsonschema: an integral float against "integer", a bound that is no int >= 0
+        # left to jsonschema: a bound that is no int >= 0, a ``not`` that is not trivially
+        # true there, or (draft 3) a ``not`` jsonschema's Draft3Validator ignores
         odd = [r[k] for r in rest for k in ("minLength", "maxLength") if k in r]
-        assert any(isinstance(v, float) and v.is_integer() for v in cands) or any(
-            type(b) is not int or b < 0 for b in odd
-        )
+        assert any(type(b) is not int or b < 0 for b in odd) or any("not" in r for r in rest)
         return
-    for cls in VALIDATORS:
-        validators = [cls(r) for r in rest]
-        assert kept == [v for v in cands if all(val.is_valid(v) for val in validators)], cls
+    validators = [VALIDATORS[draft](r) for r in rest]
+    assert kept == [v for v in cands if all(val.is_valid(v) for val in validators)], draft
 
 
 def test_other_keywords_go_to_jsonschema() -> None:
@@ -63,7 +67,11 @@ def test_other_keywords_go_to_jsonschema() -> None:
     ]
     assert by_type([{"type": {"type": "string"}}], ["a"], budget) is None  # draft 3's schemas
     assert by_type([{"type": "any"}], ["a"], budget) is None
-    assert by_type([{"type": "integer"}], [1.0], budget) is None  # drafts 4 and 6 differ
+    assert by_type([{"type": "integer"}], [1.0], budget, 4) == []  # not an integer in draft 4
+    assert by_type([{"type": "integer"}], [1.0], budget, 6) == [1.0]  # one from draft 6 on
+    assert by_type([{"not": {}, "type": "integer"}], [1, "a"], budget, 7) == []
+    assert by_type([{"not": {}}], [1], budget, 3) is None  # no ``not`` in draft 3
+    assert by_type([{"not": {"type": "string"}}], [1], budget) is None
     assert by_type([{"type": "integer"}], [True, 1, 1.5], budget) == [1]
     assert by_type([{"readonly": True}], [1, "a"], budget) == [1, "a"]
 

@@ -7,12 +7,12 @@ against the other keywords of the conjunction (``enum``/``const`` themselves are
 satisfied and are left out: ``jsonschema`` checks an ``enum`` by linear search, which made large
 enums quadratic). The deadline is checked as the loops go.
 
-When the other keywords are only ``type`` and string lengths (and keywords no draft knows,
-which every validator ignores), the candidates are checked here (:func:`by_type`), with
-``jsonschema``'s meaning of each type name and length: importing ``jsonschema`` and its format
-checkers costs about 100 ms, once per process, and most enums sit next to a ``type`` alone. A
-float with an integral value against ``integer`` (an integer from draft 6 on, not in draft 4)
-goes to ``jsonschema`` still.
+When the other keywords are only ``type``, string lengths and ``not`` of a schema every value
+satisfies (and keywords no draft knows, which every validator ignores), the candidates are
+checked here (:func:`by_type`), with ``jsonschema``'s meaning of each in the schema's draft (a
+float with an integral value is an ``integer`` from draft 6 on, not in drafts 3 and 4):
+importing ``jsonschema`` and its format checkers costs about 100 ms, once per process, and most
+enums sit next to a ``type`` alone.
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ _KIND: dict[str, type] = {"null": type(None), "boolean": bool, "string": str, "a
                           "object": dict}  # fmt: skip
 
 
-def _has_type(value: Any, name: object) -> bool | None:
+def _has_type(value: Any, name: object, draft: int) -> bool | None:
     """Whether ``value`` (a JSON value as :mod:`json` loads it) is of JSON Schema type
-    ``name``, as every ``jsonschema`` draft says (booleans are no numbers); ``None`` where the
-    drafts differ (an integral float against ``integer``) or ``name`` is no type name."""
+    ``name`` in ``draft``, as ``jsonschema`` says (booleans are no numbers; an integral float
+    is an integer from draft 6 on); ``None`` where ``name`` is no type name."""
     if name == "integer" and isinstance(value, float):
-        return None if value.is_integer() else False
+        return draft >= 6 and value.is_integer()
     if name == "number" or name == "integer":
         allowed: tuple[type, ...] = (int, float) if name == "number" else (int,)
         return isinstance(value, allowed) and not isinstance(value, bool)
@@ -54,17 +54,31 @@ def _has_type(value: Any, name: object) -> bool | None:
     return isinstance(value, _KIND[name])
 
 
-def by_type(rest: list[dict[str, Any]], cands: list[Any], budget: Budget) -> list[Any] | None:
-    """The candidates every node of ``rest`` allows, when its keywords are at most ``type``,
-    ``minLength``/``maxLength`` with integer bounds (a string's length is its number of code
-    points, as ``len`` of the decoded string gives it; other values have no length) and
-    keywords no draft knows (``x-`` ones included); ``None`` when some node needs
-    ``jsonschema`` (another keyword, a type that is no name, a bound that is no non-negative
-    integer, an answer the drafts differ on)."""
+def _refuses_all(node: dict[str, Any], draft: int) -> bool:
+    """Whether ``node`` has ``not`` of a schema every value satisfies: ``{}`` (draft 4 on;
+    draft 3 has no ``not``) or ``true`` (draft 6 on, which has boolean schemas)."""
+    if "not" not in node or draft < 4:
+        return False
+    inner = node["not"]
+    return (type(inner) is dict and not inner) or (inner is True and draft >= 6)
+
+
+def by_type(
+    rest: list[dict[str, Any]], cands: list[Any], budget: Budget, draft: int = 2020
+) -> list[Any] | None:
+    """The candidates every node of ``rest`` allows in ``draft``, when its keywords are at
+    most ``type``, ``minLength``/``maxLength`` with integer bounds (a string's length is its
+    number of code points, as ``len`` of the decoded string gives it; other values have no
+    length), ``not`` of a schema every value satisfies (then none) and keywords no draft knows
+    (``x-`` ones included); ``None`` when some node needs ``jsonschema`` (another keyword, a
+    type that is no name, a bound that is no non-negative integer)."""
     wanted: list[list[object]] = []
     lo, hi = 0, math.inf
+    none = False
     for node in rest:
-        if not _VALIDATED.isdisjoint(node):
+        refuses = _refuses_all(node, draft)
+        none = none or refuses
+        if not _VALIDATED.isdisjoint(node.keys() - {"not"} if refuses else node):
             return None
         if "type" in node:
             t = node["type"]
@@ -75,13 +89,15 @@ def by_type(rest: list[dict[str, Any]], cands: list[Any], budget: Budget) -> lis
                 if type(bound) is not int or bound < 0:  # as jsonschema reads it: left to it
                     return None
                 lo, hi = (max(lo, bound), hi) if sign > 0 else (lo, min(hi, bound))
+    if none:
+        return []
     kept = []
     for i, v in enumerate(cands):
         if i & 1023 == 0:
             budget.check()
         ok = not isinstance(v, str) or lo <= len(v) <= hi
         for names in wanted:
-            answers = [_has_type(v, n) for n in names]
+            answers = [_has_type(v, n, draft) for n in names]
             if None in answers:
                 return None
             ok = ok and any(answers)
@@ -181,7 +197,7 @@ def finite_lang(b: FiniteSource, nodes: list[tuple[Any, str]], budget: Budget) -
             and math.isfinite(v) and v == int(v) else [v])]  # fmt: skip
     rest = [{k: x for k, x in node.items() if k not in _SKIP} for node, _ in nodes if node]
     rest = [r for r in rest if any(not k.startswith("x-") for k in r)]
-    kept = by_type(rest, cands, budget) if rest else cands
+    kept = by_type(rest, cands, budget, b.draft) if rest else cands
     if kept is None:
         validators = [b.validator().evolve(schema=r) for r in rest]
         kept = []
