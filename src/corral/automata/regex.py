@@ -38,16 +38,25 @@ MAX_NFA_STATES = DEFAULT_LIMITS.max_nfa_states
 class _Builder:
     """Thompson (1968) construction over interegular's regex syntax tree, then UTF-8 bytes."""
 
-    def __init__(self, what: str, max_states: int = MAX_NFA_STATES) -> None:
+    def __init__(
+        self, what: str, max_states: int = MAX_NFA_STATES, budget: Budget | None = None
+    ) -> None:
         self.what = what
         self.max_states = max_states
+        self.budget = budget
         self.eps: list[list[int]] = []
         self.edges: list[list[tuple[int, int, int]]] = []
         self.chain: dict[tuple[int, tuple[tuple[int, int], ...]], int] = {}
+        # a class's code point ranges, once per class node and flags: a repetition such as
+        # [^a-z]{5000} builds its class again for every copy
+        self.ranges: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self.nodes: list[object] = []  # the nodes ``ranges`` is keyed by, kept alive
 
     def new(self) -> int:
         if len(self.eps) >= self.max_states:
             raise GrammarError(f"{self.what}: regex too large (over {self.max_states} NFA states)")
+        if self.budget is not None and len(self.eps) & 255 == 0:
+            self.budget.check()
         self.eps.append([])
         self.edges.append([])
         return len(self.eps) - 1
@@ -70,6 +79,20 @@ class _Builder:
                 tgt = self._node_for(dst, tuple(seq[1:]))
                 self.edges[src].append((seq[0][0], seq[0][1], tgt))
 
+    def _class_ranges(self, node: object, flags: int) -> list[tuple[int, int]]:
+        key = (id(node), flags & _CI)
+        got = self.ranges.get(key)
+        if got is None:
+            chars: set[str] = set(node.chars)  # type: ignore[attr-defined]
+            if flags & _CI:
+                chars |= {v for c in list(chars) for v in (c.lower(), c.upper()) if len(v) == 1}
+            got = code_point_ranges([ord(c) for c in chars])
+            if node.negated:  # type: ignore[attr-defined]
+                got = code_point_complement(got)
+            self.ranges[key] = got
+            self.nodes.append(node)
+        return got
+
     def build(self, node: object, flags: int) -> tuple[int, int]:
         kind = type(node).__name__
         s, e = self.new(), self.new()
@@ -88,13 +111,7 @@ class _Builder:
                 cur = b
             self.eps[cur].append(e)
         elif kind == "_CharGroup":
-            chars: set[str] = set(node.chars)  # type: ignore[attr-defined]
-            if flags & _CI:
-                chars |= {v for c in list(chars) for v in (c.lower(), c.upper()) if len(v) == 1}
-            ranges = code_point_ranges([ord(c) for c in chars])
-            if node.negated:  # type: ignore[attr-defined]
-                ranges = code_point_complement(ranges)
-            self.char_edge(s, ranges, e)
+            self.char_edge(s, self._class_ranges(node, flags), e)
         elif kind == "__DotCls":
             self.char_edge(
                 s, [(0, MAX_UNICODE)] if flags & _DOTALL else code_point_complement([(10, 10)]), e
@@ -231,7 +248,7 @@ def _compile(regex: str, what: str, budget: Budget | None) -> ByteDFA:
     shown = repr(regex) if len(regex) <= 200 else repr(regex[:200]) + "..."
     try:
         tree = interegular.parse_pattern(regex)
-        builder = _Builder(what, limits.max_nfa_states)
+        builder = _Builder(what, limits.max_nfa_states, budget)
         start, final = builder.build(tree, 0)
     except RecursionError:
         raise GrammarError(f"{what}: regex {shown} nested too deeply") from None
