@@ -93,10 +93,7 @@ class TokenTrie:
     @property
     def n_nodes(self) -> int:
         """Number of nodes, the root included."""
-        got = self.__dict__.get("_n_nodes")
-        if got is None:  # read in the inner loops of infilling: kept once asked for
-            got = self.__dict__["_n_nodes"] = int(self.node_byte.shape[0])
-        return int(got)
+        return int(self.node_byte.shape[0])
 
     @classmethod
     def build(cls, token_bytes: Sequence[bytes], excluded: frozenset[int]) -> TokenTrie:

@@ -390,21 +390,17 @@ def format_content_dfa(
     if name not in KNOWN_FORMATS:
         return None
     if cache is None:
-        return _shipped_or_built(name, budget, cache)
+        return _shipped_or_built(name, budget)
     key = ("format", name)
-    return cache.get_or_build(key, lambda: _shipped_or_built(name, budget, cache))
+    return cache.get_or_build(key, lambda: _shipped_or_built(name, budget))
 
 
-def _shipped_or_built(
-    name: str, budget: Budget | None, cache: AutomataCache | None
-) -> ByteDFA | None:
+def _shipped_or_built(name: str, budget: Budget | None) -> ByteDFA | None:
     shipped = load_format_table(name)
-    return shipped if shipped is not None else build_format_dfa(name, budget=budget, cache=cache)
+    return shipped if shipped is not None else build_format_dfa(name, budget=budget)
 
 
-def build_format_dfa(
-    name: str, *, budget: Budget | None = None, cache: AutomataCache | None = None
-) -> ByteDFA | None:
+def build_format_dfa(name: str, *, budget: Budget | None = None) -> ByteDFA | None:
     """The automaton of format ``name`` built from its definition (what
     :func:`format_content_dfa` reads from the shipped tables of
     :mod:`~corral.grammars.json_schema.format_tables`); ``None`` for an unknown format."""
@@ -413,7 +409,7 @@ def build_format_dfa(
     if name == "time":
         return _explore(("hour",), _TimeStep(None))
     if name == "date-time":
-        date = build_format_dfa("date", budget=budget, cache=cache)
+        date = build_format_dfa("date", budget=budget)
         assert date is not None
         return _explore(("date", 1), _TimeStep(date))
     if name == "hostname":
