@@ -16,7 +16,10 @@ import pytest
 from conftest import LIBRARY, compiled_library, library_grammar, smollm2
 from corral import Grammar, GrammarError, Matcher, Tokenizer, grammar_fingerprint
 from corral import compile as compile_grammar
+from corral.automata.dfa import ByteDFA
+from corral.automata.ops import difference, intersect, is_empty
 from corral.automata.regex import compile_regex
+from corral.constraint_engine.compiler import _restrict_now
 from corral.constraint_engine.compiler import spellable_bytes as compiler_spellable
 from corral.grammars.ir import Rule, Terminal
 from corral.testing.derivations import DerivationSampler
@@ -182,6 +185,30 @@ def test_unspellable_branches_are_cut(pattern: str, engine: str) -> None:
     assert not m.accept_bytes(b"a")
     assert m.accept_bytes(b"b") and m.is_accepting()
     assert m.allowed_tokens() == list(tok.eos_token_ids)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "twinned"),
+    [
+        ("(?s:.)+", True),
+        ("[\U00040000-\U000fffff]x|y", True),
+        ("[\U00040000-\U000bffff]x|y", False),
+        ("a\x04b|b", False),
+    ],
+)
+def test_restriction_keeps_the_language(pattern: str, twinned: bool) -> None:
+    """Cutting unspellable bytes gives the language without them; where each cut byte acts as
+    a kept one in every state (0xF1 and 0xF2 as 0xF3 in UTF-8) the table is kept as it is."""
+    unspellable = np.array(SMOLLM2_UNSPELLABLE, dtype=np.int64)
+    dfa = compile_regex(pattern)
+    cut, _ = _restrict_now(dfa, unspellable)
+    spellable = np.ones(256, dtype=bool)
+    spellable[unspellable] = False
+    loop = np.zeros((2, 256), dtype=np.int32)
+    loop[1, spellable] = 1
+    want = intersect(dfa, ByteDFA(loop, np.array([False, True])))
+    assert is_empty(difference(cut, want)) and is_empty(difference(want, cut))
+    assert (cut.n_states == dfa.n_states) is twinned
 
 
 def test_unspellable_alternatives_are_pruned(engine: str) -> None:

@@ -106,7 +106,15 @@ def _restrict_now(dfa: ByteDFA, unspellable: np.ndarray) -> tuple[ByteDFA, list[
     byte_col = classes.astype(np.int64)
     byte_col[unspellable] = width
     table = np.concatenate([small, np.zeros((small.shape[0], 1), dtype=np.int32)], axis=1)
-    return minimize_over(table, byte_col, dfa.accepting), unspellable[used].tolist()
+    cut = unspellable[used].tolist()
+    kept = np.zeros(width, dtype=bool)
+    kept[byte_col[byte_col < width]] = True
+    if kept[classes[unspellable[used]]].all():
+        # Each cut byte acts as some kept byte in every state, so any word through a cut
+        # byte has a twin through the kept one: no state loses reachability, the path to
+        # acceptance or what tells it from the others, and the table stays trim and minimal.
+        return ByteDFA.from_classes(table, byte_col, dfa.accepting), cut
+    return minimize_over(table, byte_col, dfa.accepting), cut
 
 
 def _terminal_dfa(grammar: Grammar, name: str, budget: Budget) -> ByteDFA:

@@ -21,7 +21,9 @@ bracket the exact language:
 * **From above.** ``n`` tokens are at least ``n`` bytes, so exactly ``n`` tokens is a subset of
   ``Σ^n Σ*`` and at most ``n`` tokens of ``Σ*``; no completion there, none at all.
 
-Only what the bounds leave open goes to the full trie. Every tier is a chart of :mod:`.chart`
+A lower tier that passes its share of the work bound tries again with the grammar's large
+terminals cut to their short words (:mod:`.short_lexemes`), a subset of the language; only a
+completion found there counts. Only what the bounds leave open goes to the full trie. Every tier is a chart of :mod:`.chart`
 over a template automaton with other tries, so each answer it gives is exact by the argument
 of that chart; the tiers only choose which chart answers (the sandwich of an under- and an
 over-approximation used by abstraction refinement, Clarke et al. 2000, with the refinement
@@ -40,6 +42,7 @@ from corral.automata.dfa import ByteDFA
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.errors import LimitExceeded
 from corral.infill.chart import Chart
+from corral.infill.short_lexemes import short_lexeme_grammar
 from corral.infill.template import Hole, Part, pattern_of
 from corral.infill.token_moves import TokenMoves
 from corral.tokenizers.token_trie import TokenTrie
@@ -201,6 +204,8 @@ class Tiers:
         self.moves = moves
         self._narrow: list[TokenTrie] = []
         self._wide: TokenTrie | None = None
+        self._short: tuple[CompiledGrammar, TokenMoves] | None = None
+        self._short_made = False
         self._from = 0  # the ladder's first rung: the last that held a completion
         self.decided = [0, 0, 0, 0, 0]
         """Checks decided by tier 1, tiers 1 and 2 mixed, tier 2, the upper bound, the full
@@ -229,13 +234,37 @@ class Tiers:
         utf8: bool,
         limit: int,
         causes: bool = False,
+        lower: bool = True,
     ) -> Chart | None:
+        """The chart of ``parts`` with these tries, or ``None`` past ``limit`` steps. A
+        ``lower`` tier past its share tries the short-lexeme grammar, a subset of the language
+        (:mod:`.short_lexemes`): its chart is returned only when it holds a completion."""
         cg = self.compiled
         try:
             pattern = pattern_of(parts, cg.limits, cg.trie, utf8=utf8, tries=tries)
-            return Chart(cg, pattern, self.moves, full=False, limit=limit, causes=causes)
-        except (LimitExceeded, ValueError):  # past its share, or widened past the size bound
+        except (LimitExceeded, ValueError):  # widened past the size bound
             return None
+        try:
+            return Chart(cg, pattern, self.moves, full=False, limit=limit, causes=causes)
+        except LimitExceeded:  # past its share: the short-lexeme grammar may hold a completion
+            if not lower:
+                return None
+        short = self._short_lexemes()
+        if short is None:
+            return None
+        try:
+            got = Chart(short[0], pattern, short[1], full=False, limit=limit, causes=causes)
+        except LimitExceeded:
+            return None
+        return got if got.completable else None  # a subset: only its completions count
+
+    def _short_lexemes(self) -> tuple[CompiledGrammar, TokenMoves] | None:
+        """The short-lexeme grammar (:mod:`.short_lexemes`) and its moves, made on first use."""
+        if not self._short_made:
+            short = short_lexeme_grammar(self.compiled)
+            self._short = None if short is None else (short, TokenMoves(short))
+            self._short_made = True
+        return self._short
 
     def chart(self, parts: Sequence[Part], *, utf8: bool = True, causes: bool = True) -> Chart:
         """A chart that decides ``parts``: a narrowed tier's when it holds a completion, the
@@ -275,7 +304,9 @@ class Tiers:
                     return got
             widened = _over(parts)
             holes = sum(1 for p in widened if _is_hole(p))
-            got = self._chart(widened, dict.fromkeys(range(holes), self._upper()), utf8, share)
+            got = self._chart(
+                widened, dict.fromkeys(range(holes), self._upper()), utf8, share, lower=False
+            )
             if got is not None and not got.completable:
                 self.decided[3] += 1
                 return got
