@@ -702,15 +702,17 @@ static PyMethodDef native_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* The native matcher's functions (binding_engine.c), the trie builder (binding_trie.c) and
- * the automata kernels (binding_automata.c). */
+/* The native matcher's functions (binding_engine.c), the trie builder (binding_trie.c), the
+ * automata kernels (binding_automata.c) and the subset construction (binding_regex.c). */
 extern PyMethodDef corral_engine_methods[];
 extern PyMethodDef corral_trie_methods[];
 extern PyMethodDef corral_automata_methods[];
+extern PyMethodDef corral_regex_methods[];
 
 static int native_exec(PyObject *module) {
     if (PyModule_AddFunctions(module, corral_engine_methods) < 0 ||
-        PyModule_AddFunctions(module, corral_trie_methods) < 0) {
+        PyModule_AddFunctions(module, corral_trie_methods) < 0 ||
+        PyModule_AddFunctions(module, corral_regex_methods) < 0) {
         return -1;
     }
     return PyModule_AddFunctions(module, corral_automata_methods);

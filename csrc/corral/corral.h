@@ -300,4 +300,43 @@ int corral_dfa_product(const int32_t *ta, size_t na, const int32_t *tb, size_t n
 /* Free what corral_dfa_product allocated (safe on a zeroed struct). */
 void corral_pair_product_free(corral_pair_product *out);
 
+/*
+ * subset.c: the subset construction of a byte DFA from a Thompson NFA whose byte edges are
+ * given over intervals of bytes that no edge splits (corral.automata.regex._determinize_py is
+ * the specification: the same states, numbered breadth first, intervals in increasing order).
+ * The binding checks every index before the call.
+ */
+typedef struct corral_nfa {
+    size_t n_states;
+    const int64_t *eps_ptr; /* n_states + 1: ε-edges of state s are eps_ids[eps_ptr[s]..] */
+    const int32_t *eps_ids;
+    const int64_t *edge_ptr; /* n_states + 1: byte edges of state s */
+    const int32_t *edge_k0;  /* an edge reads intervals [edge_k0, edge_k1) */
+    const int32_t *edge_k1;
+    const int32_t *edge_t; /* and leads to edge_t */
+    size_t n_spans;
+    const int32_t *span_lo; /* n_spans + 1 cuts: interval k is bytes [span_lo[k], span_lo[k+1]) */
+    int32_t initial;
+    int32_t final;
+} corral_nfa;
+
+typedef struct corral_subset_out {
+    int32_t *table;     /* n_states rows of 256 next states (malloc'd) */
+    uint8_t *accepting; /* n_states flags (malloc'd) */
+    size_t n_states;
+} corral_subset_out;
+
+#define CORRAL_SUBSET_OK 0
+#define CORRAL_SUBSET_NO_MEMORY (-1)
+#define CORRAL_SUBSET_TOO_LARGE (-2)
+#define CORRAL_SUBSET_DEADLINE (-3)
+
+/* Build the DFA; a state id beyond max_states is _TOO_LARGE, the thread's CPU clock past
+ * deadline (seconds; negative: none) _DEADLINE. */
+int corral_subset(const corral_nfa *nfa, size_t max_states, double deadline,
+                  corral_subset_out *out);
+
+/* Free what corral_subset allocated (safe on a zeroed struct). */
+void corral_subset_free(corral_subset_out *out);
+
 #endif /* CORRAL_CORRAL_H */

@@ -46,6 +46,23 @@ def dfa_product(
     """Reachable product of two int32 class tables (mode 0 and, 1 or, 2 minus): ``(table,
     xs, ys, n_states)`` as int32 bytes, or ``None`` past ``max_states``."""
 
+def subset_construct(
+    eps_ptr: Buffer,
+    eps_ids: Buffer,
+    edge_ptr: Buffer,
+    edge_k0: Buffer,
+    edge_k1: Buffer,
+    edge_t: Buffer,
+    span_lo: Buffer,
+    initial: int,
+    final: int,
+    max_states: int,
+    deadline: float,
+) -> tuple[bytes, bytes, int] | int:
+    """The subset construction of an NFA over byte intervals: ``(table, accepting,
+    n_states)`` (int32 ``(n_states, 256)`` and flag bytes), or ``-2`` past ``max_states``,
+    ``-3`` past ``deadline`` (the thread's CPU time; negative: none)."""
+
 def trie_build(
     tokens: Sequence[bytes], excluded: Buffer
 ) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes, int]:

@@ -9,7 +9,6 @@ minimises it.
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import interegular
@@ -19,6 +18,7 @@ from corral.automata.cache import AutomataCache
 from corral.automata.dfa import ByteDFA
 from corral.automata.minimize import trim_and_minimize
 from corral.automata.nesting import REGEX_TOKENS, check_nesting
+from corral.automata.subset import determinize
 from corral.automata.utf8 import (
     MAX_UNICODE,
     code_point_complement,
@@ -144,64 +144,6 @@ class _Builder:
         return s, e
 
 
-def _closure(eps: list[list[int]], states: set[int]) -> frozenset[int]:
-    todo = list(states)
-    seen = set(states)
-    while todo:
-        for t in eps[todo.pop()]:
-            if t not in seen:
-                seen.add(t)
-                todo.append(t)
-    return frozenset(seen)
-
-
-def _determinize(
-    b: _Builder, initial: int, final: int, budget: Budget | None
-) -> tuple[np.ndarray, np.ndarray]:
-    max_states = limits_of(budget).max_dfa_states
-    start = _closure(b.eps, {initial})
-    ids: dict[frozenset[int], int] = {frozenset(): 0, start: 1}
-    order: list[frozenset[int]] = [frozenset(), start]
-    rows: list[list[int]] = [[0] * 256]
-    # bytes split into intervals no edge range cuts: work per interval, not per byte
-    cuts = sorted({0, 256} | {x for edges in b.edges for lo, hi, _ in edges for x in (lo, hi + 1)})
-    spans = list(itertools.pairwise(cuts))
-    first = {c: k for k, c in enumerate(cuts)}
-    edge_spans = [[(first[lo], first[hi + 1], t) for lo, hi, t in edges] for edges in b.edges]
-    i = 1
-    while i < len(order):
-        if i & 63 == 0 and budget is not None:
-            budget.check()
-        cur = order[i]
-        targets: dict[int, set[int]] = {}
-        for s in cur:
-            for k0, k1, t in edge_spans[s]:
-                for k in range(k0, k1):
-                    targets.setdefault(k, set()).add(t)
-        row = [0] * 256
-        cache: dict[frozenset[int], int] = {}
-        for k, tset in targets.items():
-            raw = frozenset(tset)
-            sid = cache.get(raw)
-            if sid is None:
-                key = _closure(b.eps, tset)
-                sid = ids.get(key)
-                if sid is None:
-                    sid = len(order)
-                    if sid > max_states:
-                        raise GrammarError(f"{b.what}: regex automaton exceeds {max_states} states")
-                    ids[key] = sid
-                    order.append(key)
-                cache[raw] = sid
-            lo, hi = spans[k]
-            row[lo:hi] = [sid] * (hi - lo)
-        rows.append(row)
-        i += 1
-    table = np.array(rows, dtype=np.int32)
-    accepting = np.array([final in st for st in order], dtype=bool)
-    return table, accepting
-
-
 def compile_regex(
     regex: str,
     what: str = "regex",
@@ -258,7 +200,7 @@ def _compile(regex: str, what: str, budget: Budget | None) -> ByteDFA:
         raise GrammarError(
             f"{what}: unsupported regex {shown} (interegular cannot parse it: {exc})"
         ) from exc
-    table, accepting = _determinize(builder, start, final, budget)
+    table, accepting = determinize(builder.eps, builder.edges, start, final, what, budget)
     table, accepting = trim_and_minimize(table, accepting)
     return ByteDFA(table, accepting)
 

@@ -23,11 +23,11 @@ bracket the exact language:
 
 A lower tier that passes its share of the work bound tries again with the grammar's large
 terminals cut to their short words (:mod:`.short_lexemes`), a subset of the language; only a
-completion found there counts. Only what the bounds leave open goes to the full trie. Every tier is a chart of :mod:`.chart`
-over a template automaton with other tries, so each answer it gives is exact by the argument
-of that chart; the tiers only choose which chart answers (the sandwich of an under- and an
-over-approximation used by abstraction refinement, Clarke et al. 2000, with the refinement
-taken all at once).
+completion found there counts. Only what the bounds leave open goes to the full trie. Every
+tier is a chart of :mod:`.chart` over a template automaton with other tries, so each answer it
+gives is exact by the argument of that chart; the tiers only choose which chart answers (the
+sandwich of an under- and an over-approximation used by abstraction refinement, Clarke et al.
+2000, with the refinement taken all at once).
 """
 
 from __future__ import annotations
