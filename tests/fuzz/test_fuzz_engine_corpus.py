@@ -18,7 +18,7 @@ import corral
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from fuzz_engine import GRAMMARS, LIBRARY, SCHEMAS, make_target  # noqa: E402
+from fuzz_engine import GRAMMARS, LIBRARY, MAX_MASKS, SCHEMAS, make_target  # noqa: E402
 
 SEEDS = sorted(p for p in (HERE / "engine_corpus").iterdir() if p.is_file())
 
@@ -43,3 +43,30 @@ def test_seed(seed: Path, target: Callable[[bytes], None]) -> None:
 )
 def test_short_and_hostile_inputs(data: bytes, target: Callable[[bytes], None]) -> None:
     target(data)
+
+
+def test_masks_per_input_are_bounded(
+    target: Callable[[bytes], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An input of forty mask operations (the seed ``many_masks``, once past the fuzzer's
+    10-second bound per input in the reference engine) runs ``MAX_MASKS`` of them."""
+    data = (HERE / "engine_corpus" / "many_masks").read_bytes()
+    calls: list[object] = []
+    kinds = {type(corral.Matcher(cg)) for cg in _compiled()}
+    for kind in kinds:
+        original = kind.allowed_token_mask
+
+        def counted(self: object, _original: Callable[..., object] = original) -> object:
+            calls.append(self)
+            return _original(self)
+
+        monkeypatch.setattr(kind, "allowed_token_mask", counted)
+    target(data)
+    assert data.count(0xAC) // 2 > MAX_MASKS  # 0xAC 0xAC...: a mask, then a token chosen from it
+    assert len(calls) == 2 * MAX_MASKS  # the native and the reference matcher
+
+
+def _compiled() -> list[object]:
+    g = corral.Grammar.from_lark(GRAMMARS[0])
+    tok = corral.Tokenizer.default()
+    return [corral.compile(g, tok, engine=e) for e in ("native", "reference")]

@@ -374,16 +374,21 @@ def test_bench_infill_command(tmp_path: Path) -> None:
 
 def test_bench_infill_canvases(tmp_path: Path) -> None:
     """The DLM-style rows: documents placed in random order on canvases (every placement
-    accepted, the text is the document) and the diffusion loop (constrained: in the language)."""
+    accepted, the text is the document) and the diffusion loops (constrained by masks and by
+    checked proposals: in the language)."""
     out = io.StringIO()
     code = main(["bench", "infill", "--n", "2", "--tasks", "jsonschema", "--canvas", "32",
                  "--loops", "1", "--out", str(tmp_path)], out=out)  # fmt: skip
     assert code == 0 and "| jsonschema | replay 32 |" in out.getvalue()
     rows = json.loads((tmp_path / "infill.json").read_text())["tasks"]["jsonschema"]
-    replay, loop = rows["replay 32"], rows["loop 32"]
+    replay = rows["replay 32"]
     assert replay["canvases"] > 0 and replay["checks"] > 0
     assert replay["wrong"] == 0 and replay["timeouts"] == 0
-    assert loop["canvases"] == 1 and loop["in_language"] == 1 and loop["wrong"] == 0
+    for name in ("loop 32", "loop 32 propose"):  # masks, checked proposals
+        loop = rows[name]
+        assert loop["canvases"] == 1 and loop["in_language"] == 1 and loop["wrong"] == 0, name
+        assert loop["checks"] > 0
+    assert "| jsonschema | loop 32 propose |" in out.getvalue()
 
 
 def test_fixed_parts_as_token_ids() -> None:

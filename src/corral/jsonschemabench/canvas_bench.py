@@ -7,8 +7,9 @@
   placement must be accepted (a refusal is a wrong answer), the final text must be the document,
   and a check past ``Limits.max_infill_work`` is a timeout.
 * **Decoding loop.** :func:`corral.backends.diffusion.diffusion_generate` on the same grammars
-  with a seeded random denoiser, constrained by masks and unconstrained; the share of final
-  texts the matcher accepts (the constrained loop must reach 100 %).
+  with a seeded random denoiser, constrained by masks (row ``loop N``), by checked proposals
+  (``loop N propose``) and unconstrained; the share of final texts the matcher accepts (the
+  constrained loops must reach 100 %).
 
 Per task: time per placed token (p50, p99, max), wrong answers, timeouts, and the loops'
 shares.
@@ -30,7 +31,12 @@ from corral.errors import GrammarError, LimitExceeded
 from corral.infill import Canvas
 from corral.tokenizers.base import Tokenizer
 
-__all__ = ["run_canvas_tasks"]
+__all__ = ["LOOP_MODES", "run_canvas_tasks"]
+
+LOOP_MODES = ("mask", "propose")
+"""The constrained decoding loops run per task: masks (``Canvas.allowed``) at every placed
+position, and checked proposals (the denoiser's best tokens tried with ``Canvas.place``, the
+mask only when none of eight fits)."""
 
 
 def _accepts(cg: CompiledGrammar, text: bytes) -> bool:
@@ -69,17 +75,15 @@ def _loop(cg: CompiledGrammar, length: int, seed: int) -> dict[str, Any]:
     def denoise(tokens: Sequence[int | None]) -> np.ndarray:
         return rng.normal(size=(len(tokens), cg.vocab_size))
 
-    got: dict[str, Any] = {"ms": [], "timeouts": 0}
-    for mode in ("mask", "none"):
+    got: dict[str, Any] = {}
+    for mode in (*LOOP_MODES, "none"):
         try:
             res = diffusion_generate(cg, denoise, length, mode=mode, per_step=2)
         except LimitExceeded:
-            got["timeouts"] += 1
-            got[mode] = False
+            got[mode] = {"ms": [], "timeouts": 1, "in_language": False}
             continue
-        got[mode] = _accepts(cg, res.text)
-        if mode == "mask":
-            got["ms"] = [s * 1000 for s in res.constraint_seconds]
+        ms = [s * 1000 for s in res.constraint_seconds]
+        got[mode] = {"ms": ms, "timeouts": 0, "in_language": _accepts(cg, res.text)}
     return got
 
 
@@ -114,17 +118,24 @@ def run_canvas_tasks(
                 if progress is not None:
                     progress(done, total)
         length = min(lengths)
-        row = rows[f"loop {length}"] = {"ms": [], "wrong": 0, "timeouts": 0, "canvases": 0,
-                                        "in_language": 0, "free_in_language": 0}  # fmt: skip
+        loop_rows: dict[str, dict[str, Any]] = {
+            mode: {"ms": [], "wrong": 0, "timeouts": 0, "canvases": 0, "in_language": 0,
+                   "free_in_language": 0}
+            for mode in LOOP_MODES
+        }  # fmt: skip
+        for mode, row in loop_rows.items():
+            rows[f"loop {length}" + ("" if mode == "mask" else f" {mode}")] = row
         for k, (cg, _) in enumerate(items[:loops]):
             try:
                 got = _loop(cg, length, seed + k)
             except GrammarError:  # no word of the grammar fits the canvas
                 continue
-            row["canvases"] += 1
-            row["ms"] += got["ms"]
-            row["timeouts"] += got["timeouts"]
-            row["in_language"] += bool(got.get("mask"))
-            row["free_in_language"] += bool(got.get("none"))
-            row["wrong"] += not got.get("mask") and not got["timeouts"]
+            for mode, row in loop_rows.items():
+                mine = got[mode]
+                row["canvases"] += 1
+                row["ms"] += mine["ms"]
+                row["timeouts"] += mine["timeouts"]
+                row["in_language"] += mine["in_language"]
+                row["free_in_language"] += got["none"]["in_language"]
+                row["wrong"] += not mine["in_language"] and not mine["timeouts"]
     return out
