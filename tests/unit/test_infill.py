@@ -9,6 +9,7 @@ matcher and keep the fixed parts in order.
 from __future__ import annotations
 
 import functools
+import gc
 import io
 import itertools
 import json
@@ -30,6 +31,7 @@ from corral.cli import main
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.errors import GrammarError, LimitExceeded
 from corral.infill import Hole, complete, is_completable
+from corral.infill.chart import Chart
 from corral.infill.fill import fill_template
 from corral.infill.template import Part, pattern_of
 from corral.jsonschemabench.infill_bench import random_words, spans_removed
@@ -204,6 +206,32 @@ def test_work_is_bounded() -> None:
     cg = compile_grammar(g, smollm2(), limits=Limits(max_infill_work=500))
     with pytest.raises(LimitExceeded, match="max_infill_work"):
         is_completable(cg, ["a", Hole(), "b" * 40, Hole(), "c" * 40])
+
+
+def test_charts_are_freed_without_the_collector() -> None:
+    """A chart, finished or stopped at the work bound, holds no cycle: it is freed when its
+    last reference goes (a timed-out chart of millions of items once waited for the garbage
+    collector, a 600 ms pause in a later check)."""
+    g = Grammar.from_lark('start: x+\nx: "a" | "aa" | "b" x "c"\n')
+    tight = compile_grammar(g, smollm2(), limits=Limits(max_infill_work=500))
+    cg = compile_grammar(g, smollm2())
+
+    def charts() -> int:
+        return sum(isinstance(o, Chart) for o in gc.get_objects())
+
+    gc.collect()
+    gc.disable()
+    try:
+        before = charts()
+        chart = Chart(cg, pattern_of(["a", Hole(), "c"], cg.limits, cg.trie))
+        assert chart.completable and charts() == before + 1
+        del chart
+        assert charts() == before
+        with pytest.raises(LimitExceeded):
+            is_completable(tight, ["a", Hole(), "b" * 40, Hole(), "c" * 40])
+        assert charts() == before
+    finally:
+        gc.enable()
 
 
 def test_unique_and_empty_grammars() -> None:

@@ -47,6 +47,28 @@ Ref = tuple[int, Item]  # (state, item)
 Cause = tuple[object, ...]
 
 
+class _Meter:
+    """The work of one chart against its bound. The chart's span search charges it too; being
+    its own object, it keeps the search from holding the chart (a cycle that only the garbage
+    collector would free: a timed-out chart of millions of items, freed in one pause later)."""
+
+    __slots__ = ("limit", "work")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.work = 0
+
+    def charge(self, n: int) -> None:
+        """Count ``n`` steps of work; past the bound, raise."""
+        self.work += n
+        if self.work > self.limit:
+            raise LimitExceeded(
+                f"infilling check took more than {self.limit} steps (Limits.max_infill_work)",
+                limit="max_infill_work",
+                value=self.limit,
+            )
+
+
 class Chart:
     """The fixed point for one compiled grammar and template (run by the constructor); token
     holes are crossed with ``moves`` (a new :class:`TokenMoves` when not given). With
@@ -67,8 +89,9 @@ class Chart:
     ) -> None:
         self.cg = cg
         self.pattern = pattern
-        self.limit = cg.limits.max_infill_work if limit is None else limit
-        self.work = 0
+        self._meter = _Meter(cg.limits.max_infill_work if limit is None else limit)
+        self.charge = self._meter.charge
+        """Count ``n`` steps of work; past the bound, raise :class:`LimitExceeded`."""
         self.moves = TokenMoves(cg) if moves is None else moves
         self.spans = Spans(cg.dfas, pattern, self.charge, self.moves)
         self.items: defaultdict[int, set[Item]] = defaultdict(set)
@@ -86,15 +109,15 @@ class Chart:
             self._add(r, (0, 0), ("predict",))
         self._run()
 
-    def charge(self, n: int) -> None:
-        """Count ``n`` steps of work; past the bound, raise."""
-        self.work += n
-        if self.work > self.limit:
-            raise LimitExceeded(
-                f"infilling check took more than {self.limit} steps (Limits.max_infill_work)",
-                limit="max_infill_work",
-                value=self.limit,
-            )
+    @property
+    def work(self) -> int:
+        """Steps of work spent so far."""
+        return self._meter.work
+
+    @property
+    def limit(self) -> int:
+        """The bound on :attr:`work`."""
+        return self._meter.limit
 
     @property
     def completable(self) -> bool:
@@ -105,9 +128,10 @@ class Chart:
         here = self.items[r]
         if item in here:
             return
-        self.work += 1
-        if self.work > self.limit:
-            self.charge(0)
+        meter = self._meter
+        meter.work += 1
+        if meter.work > meter.limit:
+            meter.charge(0)
         here.add(item)
         if self._causes:
             self.cause[(r, item)] = cause
