@@ -216,6 +216,43 @@ def test_diffusion_sampler_ends_in_the_language(mode: str, adversarial: bool, se
         assert result.refused > 0
 
 
+@pytest.mark.parametrize("seed", range(2))
+def test_proposals_take_the_masks_tokens(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Greedy proposals take the best-ranked token that keeps the canvas completable — the
+    mask's choice. The denoiser is surest of the leftmost masked position and ranks ``]``
+    first there, so the one proposal is refused and, the positions before being placed, the
+    ranking goes on within the left-to-right matcher's mask instead of computing the canvas's."""
+    cg = compile_grammar(Grammar.from_json_schema(PERSON_SCHEMA), smollm2())
+    close = smollm2().token_bytes_tuple().index(b"]")
+
+    def denoiser():  # type: ignore[no-untyped-def]
+        rng = np.random.default_rng(seed)
+
+        def denoise(tokens):  # type: ignore[no-untyped-def]
+            out = rng.normal(size=(len(tokens), cg.vocab_size))
+            left = next(i for i, t in enumerate(tokens) if t is None)
+            out[left, close] += 60.0
+            return out
+
+        return denoise
+
+    masks: list[int] = []
+    allowed_mask = Canvas.allowed_mask
+
+    def counted(self: Canvas, position: int):  # type: ignore[no-untyped-def]
+        masks.append(position)
+        return allowed_mask(self, position)
+
+    monkeypatch.setattr(Canvas, "allowed_mask", counted)
+    by_mask = diffusion_generate(cg, denoiser(), 20, mode="mask")
+    n_mask = len(masks)
+    proposed = diffusion_generate(cg, denoiser(), 20, mode="propose", tries=1)
+    assert proposed.tokens == by_mask.tokens
+    assert n_mask == 20 and len(masks) - n_mask <= 3 and proposed.refused > 0
+    m = Matcher(cg)
+    assert m.accept_bytes(proposed.text) and m.is_accepting()
+
+
 def test_diffusion_sampler_without_constraint_and_bad_input() -> None:
     cg = compile_grammar(Grammar.from_json_schema(PERSON_SCHEMA), smollm2())
     denoise = random_denoiser(cg.vocab_size, 0, adversarial=True)

@@ -11,8 +11,11 @@ others stay masked for the next step. The constraint is a :class:`corral.infill.
   :meth:`~corral.infill.Canvas.allowed` (exact: the tokens that keep the canvas completable),
   then the token is taken (greedy, or sampled with ``temperature``);
 * ``mode="propose"``: *checked proposals* — the position's tokens are tried best first with
-  :meth:`~corral.infill.Canvas.place`, up to ``tries`` of them, and only then the mask is
-  computed (greedy decoding only: with a ``temperature`` the mask is sampled from directly);
+  :meth:`~corral.infill.Canvas.place`, up to ``tries`` of them; where every position before it
+  is placed, up to 64 more down the ranking among the tokens the left-to-right matcher allows
+  after those (a superset of what the position may take); only then the mask is computed
+  (greedy decoding only: with a ``temperature`` the mask is sampled from directly). The token
+  taken is the best-ranked one that keeps the canvas completable, as with the mask;
 * ``mode="none"``: the same loop with no constraint (the baseline of ``corral bench infill``).
 
 The canvas stays completable after every placed token, so no masked position ever has an empty
@@ -30,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from corral.constraint_engine.compiler import CompiledGrammar
+from corral.constraint_engine.matcher import Matcher
 from corral.errors import GrammarError
 from corral.infill.canvas import Canvas
 
@@ -40,6 +44,9 @@ Denoiser = Callable[[Sequence[int | None]], npt.ArrayLike]
 rows of positions that are not masked are ignored."""
 
 _MODES = ("mask", "propose", "none")
+_BOUND_TRIES = 64
+"""Proposals tried down the ranking within the matcher's mask (``mode="propose"``, where the
+positions before the chosen one are all placed) before the canvas's mask is computed."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,21 @@ def _pick(scores: np.ndarray, temperature: float, rng: np.random.Generator) -> i
     z -= z[finite].max()
     p = np.exp(z)
     return int(rng.choice(scores.shape[0], p=p / p.sum()))
+
+
+def _prefix_bound(canvas: Canvas, p: int) -> npt.NDArray[np.bool_] | None:
+    """Where every position before ``p`` holds a text token, the tokens the left-to-right
+    matcher allows after them (end of sequence where it accepts), else ``None``. A superset of
+    what ``p`` may take: a completion's text starts with those tokens and ``p``'s, a prefix of
+    a word of the language, and the matcher's mask is exact on prefixes."""
+    cg = canvas.compiled
+    eos = set(cg.eos_ids)
+    matcher = Matcher(cg)
+    for t in canvas.tokens[:p]:
+        data = None if t is None or t in eos else cg.token_bytes(t)
+        if data is None or not matcher.accept_bytes(data):
+            return None
+    return matcher.allowed_token_mask()
 
 
 def _confidence(row: np.ndarray) -> float:
@@ -176,11 +198,22 @@ def diffusion_generate(
                 continue
             tok = -1
             if mode == "propose" and temperature <= 0:
-                for cand in np.argsort(-row, kind="stable")[:tries].tolist():
+                ranked = np.argsort(-row, kind="stable")
+                for cand in ranked[:tries].tolist():
                     if np.isfinite(row[cand]) and canvas.place(p, cand):
                         tok = cand
                         break
                     refused += 1
+                bound = None if tok >= 0 else _prefix_bound(canvas, p)
+                if bound is not None:  # on down the ranking, within the matcher's mask
+                    more = ranked[tries:][bound[ranked[tries:]]][:_BOUND_TRIES]
+                    for cand in more.tolist():
+                        if not np.isfinite(row[cand]):
+                            break  # the ranking is descending: the rest is -inf too
+                        if canvas.place(p, cand):
+                            tok = cand
+                            break
+                        refused += 1
             if tok < 0:
                 allowed = canvas.allowed_mask(p)
                 tok = _pick(np.where(allowed, row, -np.inf), temperature, rng)

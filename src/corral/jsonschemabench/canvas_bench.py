@@ -36,7 +36,7 @@ __all__ = ["LOOP_MODES", "run_canvas_tasks"]
 LOOP_MODES = ("mask", "propose")
 """The constrained decoding loops run per task: masks (``Canvas.allowed``) at every placed
 position, and checked proposals (the denoiser's best tokens tried with ``Canvas.place``, the
-mask only when none of eight fits)."""
+mask only when none fits: :func:`corral.backends.diffusion.diffusion_generate`)."""
 
 
 def _accepts(cg: CompiledGrammar, text: bytes) -> bool:
