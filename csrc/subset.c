@@ -64,12 +64,11 @@ typedef struct {
     int32_t *table; /* n_dfa rows of 256 next states */
 } builder;
 
-static int next_gen(builder *b) {
+static void next_gen(builder *b) {
     if (++b->gen == 0) {
         memset(b->mark, 0, b->nfa->n_states * sizeof(uint32_t));
         b->gen = 1;
     }
-    return 0;
 }
 
 /* The ε-closure of seeds[0..n) into b->closed, sorted. */

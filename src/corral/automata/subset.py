@@ -27,9 +27,12 @@ _NATIVE = native_function("subset_construct")
 _TOO_LARGE, _DEADLINE = -2, -3
 
 
-def _cuts(edges: Edges) -> list[int]:
-    """The interval cuts: 0, 256 and every edge's bounds."""
-    return sorted({0, 256} | {x for out in edges for lo, hi, _ in out for x in (lo, hi + 1)})
+def _intervals(edges: Edges) -> tuple[list[int], list[list[tuple[int, int, int]]]]:
+    """The interval cuts (0, 256 and every edge's bounds) and each state's edges over them:
+    ``(k0, k1, target)``, the edge reading intervals ``k0 .. k1 - 1``."""
+    cuts = sorted({0, 256} | {x for out in edges for lo, hi, _ in out for x in (lo, hi + 1)})
+    first = {c: k for k, c in enumerate(cuts)}
+    return cuts, [[(first[lo], first[hi + 1], t) for lo, hi, t in out] for out in edges]
 
 
 def _closure(eps: list[list[int]], states: set[int]) -> frozenset[int]:
@@ -65,10 +68,8 @@ def determinize_py(
     ids: dict[frozenset[int], int] = {frozenset(): 0, start: 1}
     order: list[frozenset[int]] = [frozenset(), start]
     rows: list[list[int]] = [[0] * 256]
-    cuts = _cuts(edges)
+    cuts, edge_spans = _intervals(edges)
     spans = list(itertools.pairwise(cuts))
-    first = {c: k for k, c in enumerate(cuts)}
-    edge_spans = [[(first[lo], first[hi + 1], t) for lo, hi, t in out] for out in edges]
     i = 1
     while i < len(order):
         if i & 63 == 0 and budget is not None:
@@ -115,11 +116,9 @@ def determinize_native(
     """
     if _NATIVE is None:  # pragma: no cover - depends on the build
         raise ImportError("corral's native extension is not built")
-    cuts = _cuts(edges)
-    first = {c: k for k, c in enumerate(cuts)}
-    flat = [(first[lo], first[hi + 1], t) for out in edges for lo, hi, t in out]
-    k0, k1, tgt = (np.array(col, dtype=np.int32) for col in zip(*flat, strict=True)) if flat else (
-        np.zeros(0, dtype=np.int32) for _ in range(3))  # fmt: skip
+    cuts, edge_spans = _intervals(edges)
+    flat = np.array([e for out in edge_spans for e in out], dtype=np.int32).reshape(-1, 3)
+    k0, k1, tgt = (np.ascontiguousarray(flat[:, j]) for j in range(3))
     eps_ptr = np.zeros(len(eps) + 1, dtype=np.int64)
     np.cumsum([len(x) for x in eps], out=eps_ptr[1:])
     edge_ptr = np.zeros(len(edges) + 1, dtype=np.int64)
