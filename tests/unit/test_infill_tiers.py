@@ -24,7 +24,7 @@ from corral.constraint_engine.compiler import CompiledGrammar
 from corral.infill import Canvas, Hole
 from corral.infill.chart import Chart
 from corral.infill.template import Part, pattern_of
-from corral.infill.tiers import Tiers, _over, finite_terminals
+from corral.infill.tiers import Tiers, _loose, _over, finite_terminals
 from corral.infill.token_moves import TokenMoves
 from corral.tokenizers.token_trie import TokenTrie
 from helpers import PERSON_SCHEMA
@@ -71,6 +71,7 @@ def bracketed(cg: CompiledGrammar, parts: list[Part]) -> None:
     for trie in tiers._tries():
         assert not over(cg, parts, trie, moves).completable or want, parts
     assert over(cg, _over(parts), tiers._upper(), moves).completable or not want, parts
+    assert over(cg, _loose(parts), tiers._upper(), moves).completable or not want, parts
     chart = tiers.chart(parts, utf8=False)
     assert chart.completable is want, parts
     text = chart.text()
@@ -128,7 +129,19 @@ def test_canvas_checks_agree_with_the_full_trie(engine: str, seed: int) -> None:
                 canvas.unplace(p)
             assert canvas.place(p, seq[p])
     assert canvas.text() == doc
-    assert sum(canvas._tiers.decided[:4]) > 0
+    assert sum(canvas._tiers.decided[:5]) > 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_loose_upper_bound_refutes_first(engine: str) -> None:
+    """No word of ``a^n c b^n`` ends with ``a``: no narrowed tier completes the template, and
+    the upper bound with every token hole a loop (``Σ*``) refutes it before the counted one."""
+    cg = tiny("nested", engine)
+    tiers = Tiers(cg, TokenMoves(cg))
+    parts: list[Part] = [Hole(tokens=3), b"a", Hole(max_tokens=2), b"a"]
+    assert not tiers.chart(parts, utf8=False).completable
+    assert tiers.decided == [0, 0, 0, 1, 0, 0]
+    assert not exact(cg, parts, TokenMoves(cg))
 
 
 def test_finite_terminals() -> None:

@@ -18,8 +18,10 @@ bracket the exact language:
   Each token hole has its own trie, so between the two come *mixed* tiers: the holes of at most
   ``_SHORT`` tokens over tier 2 (short holes need dense tokens), the others over tier 1.
 
-* **From above.** ``n`` tokens are at least ``n`` bytes, so exactly ``n`` tokens is a subset of
-  ``Σ^n Σ*`` and at most ``n`` tokens of ``Σ*``; no completion there, none at all.
+* **From above.** Any number of tokens is a subset of ``Σ*``: every token hole a loop, one
+  state instead of ``n`` copies of a trie, so a cheap chart, tried first. ``n`` tokens are at
+  least ``n`` bytes, so exactly ``n`` tokens is also a subset of ``Σ^n Σ*`` (tighter, dearer).
+  No completion there, none at all.
 
 A lower tier that passes its share of the work bound tries again with the grammar's large
 terminals cut to their short words (:mod:`.short_lexemes`), a subset of the language; only a
@@ -187,6 +189,12 @@ def _over(parts: Sequence[Part]) -> list[Part]:
     return out
 
 
+def _loose(parts: Sequence[Part]) -> list[Part]:
+    """``parts`` with each token hole widened to ``Σ*``: looser than :func:`_over`, and a
+    cheaper chart (one loop state per hole instead of ``n`` copies of a trie)."""
+    return [Hole() if _is_hole(p) else p for p in parts]
+
+
 class Tiers:
     """The narrowed tries of one compiled grammar and their whole-token moves, made on first
     use and kept (a canvas keeps one for all its checks); ``moves`` are the full trie's.
@@ -207,9 +215,9 @@ class Tiers:
         self._short: tuple[CompiledGrammar, TokenMoves] | None = None
         self._short_made = False
         self._from = 0  # the ladder's first rung: the last that held a completion
-        self.decided = [0, 0, 0, 0, 0]
-        """Checks decided by tier 1, tiers 1 and 2 mixed, tier 2, the upper bound, the full
-        trie."""
+        self.decided = [0, 0, 0, 0, 0, 0]
+        """Checks decided by tier 1, tiers 1 and 2 mixed, tier 2, the loose upper bound, the
+        counted upper bound, the full trie."""
 
     def _tries(self) -> list[TokenTrie]:
         if not self._narrow:
@@ -267,9 +275,10 @@ class Tiers:
         return self._short
 
     def chart(self, parts: Sequence[Part], *, utf8: bool = True, causes: bool = True) -> Chart:
-        """A chart that decides ``parts``: a narrowed tier's when it holds a completion, the
-        upper bound's when it holds none, else the full trie's; with ``causes`` (for
-        :meth:`Chart.text`) or without.
+        """A chart that decides ``parts``: a narrowed tier's when it holds a completion, an
+        upper bound's when it holds none (first every token hole widened to ``Σ*``, then to
+        ``Σ^n Σ*``), else the full trie's; with ``causes`` (for :meth:`Chart.text`) or
+        without.
 
         The narrowed tiers only grow (single bytes, mixed, tier 2 everywhere: each language
         holds the one before), so when one has no completion none before it has: the ladder
@@ -302,14 +311,18 @@ class Tiers:
                     self.decided[kind] += 1
                     self._from = level
                     return got
+            got = self._chart(_loose(parts), {}, utf8, share, lower=False)
+            if got is not None and not got.completable:
+                self.decided[3] += 1
+                return got
             widened = _over(parts)
             holes = sum(1 for p in widened if _is_hole(p))
             got = self._chart(
                 widened, dict.fromkeys(range(holes), self._upper()), utf8, share, lower=False
             )
             if got is not None and not got.completable:
-                self.decided[3] += 1
+                self.decided[4] += 1
                 return got
-        self.decided[4] += 1
+        self.decided[5] += 1
         pattern = pattern_of(parts, self.compiled.limits, self.compiled.trie, utf8=utf8)
         return Chart(self.compiled, pattern, self.moves, full=False, causes=causes)
