@@ -253,6 +253,41 @@ def test_proposals_take_the_masks_tokens(seed: int, monkeypatch: pytest.MonkeyPa
     assert m.accept_bytes(proposed.text) and m.is_accepting()
 
 
+def test_refused_positions_are_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where every proposal is refused at a position with masked positions before it, the next
+    surest position goes first and the mask waits.
+    The denoiser is surest of position 5 and ranks a control character (never in JSON text)
+    first there, then of position 0 with ``{`` first: the first step places ``{`` at 0 and
+    computes no mask, and position 5 waits while positions before it are masked."""
+    cg = compile_grammar(Grammar.from_json_schema(PERSON_SCHEMA), smollm2())
+    vocab = smollm2().token_bytes_tuple()
+    bad, brace = vocab.index(b"\x01"), vocab.index(b"{")
+    seen: list[tuple[int | None, ...]] = []
+
+    def denoise(tokens):  # type: ignore[no-untyped-def]
+        seen.append(tuple(tokens))
+        out = np.random.default_rng(len(seen)).normal(size=(len(tokens), cg.vocab_size))
+        out[5, bad] += 90.0
+        out[0, brace] += 60.0
+        return out
+
+    masks: list[tuple[int, int]] = []
+    allowed_mask = Canvas.allowed_mask
+
+    def counted(self: Canvas, position: int):  # type: ignore[no-untyped-def]
+        masks.append((len(seen), position))
+        return allowed_mask(self, position)
+
+    monkeypatch.setattr(Canvas, "allowed_mask", counted)
+    got = diffusion_generate(cg, denoise, 24, mode="propose", tries=1)
+    assert seen[1][0] == brace and seen[1][5] is None
+    assert all(step > 1 for step, _ in masks)  # no mask in the first step
+    passed = [k for k, tokens in enumerate(seen) if tokens[5] is None and k > 0]
+    assert len(passed) > 1 and got.tokens[5] != bad and got.refused >= len(passed)
+    m = Matcher(cg)
+    assert m.accept_bytes(got.text) and m.is_accepting()
+
+
 def test_diffusion_sampler_without_constraint_and_bad_input() -> None:
     cg = compile_grammar(Grammar.from_json_schema(PERSON_SCHEMA), smollm2())
     denoise = random_denoiser(cg.vocab_size, 0, adversarial=True)

@@ -15,7 +15,14 @@ others stay masked for the next step. The constraint is a :class:`corral.infill.
   is placed, up to 64 more down the ranking among the tokens the left-to-right matcher allows
   after those (a superset of what the position may take); only then the mask is computed
   (greedy decoding only: with a ``temperature`` the mask is sampled from directly). The token
-  taken is the best-ranked one that keeps the canvas completable, as with the mask;
+  taken is the best-ranked one that keeps the canvas completable, as with the mask. When every
+  proposal at a position with masked positions before it is refused, the next surest position
+  is tried instead (up to two positions passed over per step), leaving that position's mask for
+  a later step, when more of the canvas is placed: a mask on a mostly masked canvas is the
+  dearest check there is, and
+  on ``c.lark`` and ``sql.lark`` one ran past the work bound where the other positions' proposals
+  went through. When too few positions are left to place ``per_step``, the surest of those passed
+  over take their masks;
 * ``mode="none"``: the same loop with no constraint (the baseline of ``corral bench infill``).
 
 The canvas stays completable after every placed token, so no masked position ever has an empty
@@ -47,6 +54,10 @@ _MODES = ("mask", "propose", "none")
 _BOUND_TRIES = 64
 """Proposals tried down the ranking within the matcher's mask (``mode="propose"``, where the
 positions before the chosen one are all placed) before the canvas's mask is computed."""
+_PASSES = 2
+"""Positions passed over per step when every proposal there is refused (``mode="propose"``):
+the next surest position is tried instead, and the mask is left for a later step, when more
+of the canvas is placed (a mask on a mostly masked canvas is the dearest check)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,40 @@ def _prefix_bound(canvas: Canvas, p: int) -> npt.NDArray[np.bool_] | None:
         if data is None or not matcher.accept_bytes(data):
             return None
     return matcher.allowed_token_mask()
+
+
+def _proposals(canvas: Canvas, p: int, row: np.ndarray, tries: int) -> tuple[int, int, bool]:
+    """Greedy checked proposals at ``p`` (module docstring): the token placed (``-1``: none),
+    the proposals refused, and whether every position before ``p`` holds a text token."""
+    refused = 0
+    ranked = np.argsort(-row, kind="stable")
+    for cand in ranked[:tries].tolist():
+        if np.isfinite(row[cand]) and canvas.place(p, cand):
+            return cand, refused, True
+        refused += 1
+    bound = _prefix_bound(canvas, p)
+    if bound is not None:  # on down the ranking, within the matcher's mask
+        more = ranked[tries:][bound[ranked[tries:]]][:_BOUND_TRIES]
+        for cand in more.tolist():
+            if not np.isfinite(row[cand]):
+                break  # the ranking is descending: the rest is -inf too
+            if canvas.place(p, cand):
+                return cand, refused, True
+            refused += 1
+    return -1, refused, bound is not None
+
+
+def _masked(
+    canvas: Canvas, p: int, row: np.ndarray, temperature: float, rng: np.random.Generator
+) -> int:
+    """The token taken at ``p`` from the canvas's mask (placed)."""
+    allowed = canvas.allowed_mask(p)
+    tok = _pick(np.where(allowed, row, -np.inf), temperature, rng)
+    if not allowed[tok]:  # every allowed token scored -inf: take one anyway
+        tok = int(np.flatnonzero(allowed)[0])
+    placed = canvas.place(p, tok)
+    assert placed, "a token of the mask keeps the canvas completable"
+    return tok
 
 
 def _confidence(row: np.ndarray) -> float:
@@ -190,39 +235,37 @@ def diffusion_generate(
         steps += 1
         masked = [i for i, t in enumerate(tokens) if t is None]
         order = sorted(masked, key=lambda i: -_confidence(logits[i]))
-        for p in order[:per_step]:
+        if mode == "none":
+            for p in order[:per_step]:
+                tokens[p] = _pick(logits[p], temperature, rng)
+            continue
+        placed_now = 0
+        passed: list[int] = []  # positions whose proposals were all refused, this step
+        start = time.perf_counter()
+        for p in order:
+            if placed_now == per_step:
+                break
             row = logits[p]
-            start = time.perf_counter()
-            if mode == "none":
-                tokens[p] = _pick(row, temperature, rng)
-                continue
             tok = -1
             if mode == "propose" and temperature <= 0:
-                ranked = np.argsort(-row, kind="stable")
-                for cand in ranked[:tries].tolist():
-                    if np.isfinite(row[cand]) and canvas.place(p, cand):
-                        tok = cand
-                        break
-                    refused += 1
-                bound = None if tok >= 0 else _prefix_bound(canvas, p)
-                if bound is not None:  # on down the ranking, within the matcher's mask
-                    more = ranked[tries:][bound[ranked[tries:]]][:_BOUND_TRIES]
-                    for cand in more.tolist():
-                        if not np.isfinite(row[cand]):
-                            break  # the ranking is descending: the rest is -inf too
-                        if canvas.place(p, cand):
-                            tok = cand
-                            break
-                        refused += 1
+                tok, n_refused, placed_before = _proposals(canvas, p, row, tries)
+                refused += n_refused
+                if tok < 0 and not placed_before and len(passed) < _PASSES:
+                    passed.append(p)
+                    continue
             if tok < 0:
-                allowed = canvas.allowed_mask(p)
-                tok = _pick(np.where(allowed, row, -np.inf), temperature, rng)
-                if not allowed[tok]:  # every allowed token scored -inf: take one anyway
-                    tok = int(np.flatnonzero(allowed)[0])
-                placed = canvas.place(p, tok)
-                assert placed, "a token of the mask keeps the canvas completable"
+                tok = _masked(canvas, p, row, temperature, rng)
             tokens[p] = tok
+            placed_now += 1
             spent.append(time.perf_counter() - start)
+            start = time.perf_counter()
+        for p in passed:  # too few placed: the surest positions passed over take their masks
+            if placed_now == per_step:
+                break
+            tokens[p] = _masked(canvas, p, logits[p], temperature, rng)
+            placed_now += 1
+            spent.append(time.perf_counter() - start)
+            start = time.perf_counter()
     final = [t for t in tokens if t is not None]
     eos = set(compiled.eos_ids)
     text = b"".join(
