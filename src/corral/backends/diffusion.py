@@ -9,7 +9,11 @@ others stay masked for the next step. The constraint is a :class:`corral.infill.
 
 * ``mode="mask"``: the chosen position's logits are masked with
   :meth:`~corral.infill.Canvas.allowed` (exact: the tokens that keep the canvas completable),
-  then the token is taken (greedy, or sampled with ``temperature``);
+  then the token is taken (greedy, or sampled with ``temperature``). A mask that runs past the
+  work bound gives way to draws in its law, each checked with
+  :meth:`~corral.infill.Canvas.place`: without replacement, greedy down the ranking (the mask's
+  best token) or from the softmax over the tokens not yet refused (the softmax restricted to the
+  mask); a fully masked canvas, where masks cost most, admits most tokens;
 * ``mode="propose"``: *checked proposals* — the position's tokens are tried best first with
   :meth:`~corral.infill.Canvas.place`, up to ``tries`` of them; where every position before it
   is placed, up to 64 more down the ranking among the tokens the left-to-right matcher allows
@@ -41,7 +45,7 @@ import numpy.typing as npt
 
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.constraint_engine.matcher import Matcher
-from corral.errors import GrammarError
+from corral.errors import GrammarError, LimitExceeded
 from corral.infill.canvas import Canvas
 
 __all__ = ["Denoiser", "DiffusionResult", "diffusion_generate"]
@@ -54,6 +58,8 @@ _MODES = ("mask", "propose", "none")
 _BOUND_TRIES = 64
 """Proposals tried down the ranking within the matcher's mask (``mode="propose"``, where the
 positions before the chosen one are all placed) before the canvas's mask is computed."""
+_FALLBACK_TRIES = 16
+"""Draws at a position whose mask ran past the work bound (:func:`_in_the_masks_law`)."""
 _PASSES = 2
 """Positions passed over per step when every proposal there is refused (``mode="propose"``):
 the next surest position is tried instead, and the mask is left for a later step, when more
@@ -78,6 +84,9 @@ class DiffusionResult:
         Proposals that :meth:`~corral.infill.Canvas.place` refused (``mode="propose"``).
     constraint_seconds:
         Time spent in the constraint for each placed token, in placing order.
+    past_bound:
+        Masks that ran past ``Limits.max_infill_work``, their tokens taken from proposals in
+        the mask's law instead (:func:`diffusion_generate`).
     """
 
     tokens: tuple[int, ...]
@@ -86,6 +95,7 @@ class DiffusionResult:
     checks: int
     refused: int
     constraint_seconds: tuple[float, ...]
+    past_bound: int = 0
 
 
 def _logits(denoise: Denoiser, tokens: Sequence[int | None], vocab: int) -> np.ndarray:
@@ -147,15 +157,45 @@ def _proposals(canvas: Canvas, p: int, row: np.ndarray, tries: int) -> tuple[int
 
 def _masked(
     canvas: Canvas, p: int, row: np.ndarray, temperature: float, rng: np.random.Generator
-) -> int:
-    """The token taken at ``p`` from the canvas's mask (placed)."""
-    allowed = canvas.allowed_mask(p)
+) -> tuple[int, bool]:
+    """The token taken at ``p`` from the canvas's mask (placed), and whether the mask ran past
+    the work bound (the token then came from :func:`_in_the_masks_law`)."""
+    try:
+        allowed = canvas.allowed_mask(p)
+    except LimitExceeded:
+        tok = _in_the_masks_law(canvas, p, row, temperature, rng)
+        if tok < 0:
+            raise
+        return tok, True
     tok = _pick(np.where(allowed, row, -np.inf), temperature, rng)
     if not allowed[tok]:  # every allowed token scored -inf: take one anyway
         tok = int(np.flatnonzero(allowed)[0])
     placed = canvas.place(p, tok)
     assert placed, "a token of the mask keeps the canvas completable"
-    return tok
+    return tok, False
+
+
+def _in_the_masks_law(
+    canvas: Canvas, p: int, row: np.ndarray, temperature: float, rng: np.random.Generator
+) -> int:
+    """Where the mask at ``p`` ran past the work bound: the token drawn as from the mask, by
+    :meth:`Canvas.place` checks (placed; ``-1`` when none is taken within
+    ``_FALLBACK_TRIES`` draws, or a check runs past the bound too). Draws go without
+    replacement: greedy, down the ranking, so the first token taken is the mask's best; sampled,
+    from the softmax over the tokens not yet refused, so a token ``t`` the canvas takes is
+    drawn with probability ``p(t) / p(taken)``, the softmax restricted to the mask."""
+    scores = row.copy()
+    for _ in range(_FALLBACK_TRIES):
+        if not np.isfinite(scores).any():
+            return -1
+        cand = _pick(scores, temperature, rng)
+        try:
+            if canvas.place(p, cand):
+                return cand
+        except LimitExceeded:
+            return -1
+        scores[cand] = -np.inf
+    return -1
 
 
 def _confidence(row: np.ndarray) -> float:
@@ -213,7 +253,12 @@ def diffusion_generate(
     TypeError, ValueError
         A bad argument, or logits of the wrong shape.
     LimitExceeded
-        A check went past ``Limits.max_infill_work`` steps.
+        A proposal's check went past ``Limits.max_infill_work`` steps, or a mask did and no
+        token was taken in the mask's law within 16 draws (where a mask runs past the bound,
+        its token is drawn by :meth:`~corral.infill.Canvas.place` checks instead, without
+        replacement: greedy, down the ranking — the mask's best token; sampled, from the
+        softmax over the tokens not yet refused — the softmax restricted to the mask; counted in
+        :attr:`DiffusionResult.past_bound`).
     """
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
@@ -229,7 +274,7 @@ def diffusion_generate(
     rng = np.random.default_rng(seed)
     tokens: list[int | None] = [None] * length
     spent: list[float] = []
-    steps = refused = 0
+    steps = refused = past_bound = 0
     while any(t is None for t in tokens):
         logits = _logits(denoise, tuple(tokens), compiled.vocab_size)
         steps += 1
@@ -254,7 +299,8 @@ def diffusion_generate(
                     passed.append(p)
                     continue
             if tok < 0:
-                tok = _masked(canvas, p, row, temperature, rng)
+                tok, past = _masked(canvas, p, row, temperature, rng)
+                past_bound += past
             tokens[p] = tok
             placed_now += 1
             spent.append(time.perf_counter() - start)
@@ -262,7 +308,8 @@ def diffusion_generate(
         for p in passed:  # too few placed: the surest positions passed over take their masks
             if placed_now == per_step:
                 break
-            tokens[p] = _masked(canvas, p, logits[p], temperature, rng)
+            tokens[p], past = _masked(canvas, p, logits[p], temperature, rng)
+            past_bound += past
             placed_now += 1
             spent.append(time.perf_counter() - start)
             start = time.perf_counter()
@@ -273,4 +320,6 @@ def diffusion_generate(
             (i for i, t in enumerate(final) if t in eos), len(final)
         )]
     )  # fmt: skip
-    return DiffusionResult(tuple(final), text, steps, canvas.checks, refused, tuple(spent))
+    return DiffusionResult(
+        tuple(final), text, steps, canvas.checks, refused, tuple(spent), past_bound
+    )

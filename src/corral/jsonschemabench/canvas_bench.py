@@ -9,7 +9,9 @@
 * **Decoding loop.** :func:`corral.backends.diffusion.diffusion_generate` on the same grammars
   with a seeded random denoiser, constrained by masks (row ``loop N``), by checked proposals
   (``loop N propose``) and unconstrained; the share of final texts the matcher accepts (the
-  constrained loops must reach 100 %).
+  constrained loops must reach 100 %). Timeouts count loops stopped by a check past the work
+  bound and masks past it whose token the loop drew by checks instead
+  (:attr:`~corral.backends.diffusion.DiffusionResult.past_bound`).
 
 Per task: time per placed token (p50, p99, max), wrong answers, timeouts, and the loops'
 shares.
@@ -80,10 +82,11 @@ def _loop(cg: CompiledGrammar, length: int, seed: int) -> dict[str, Any]:
         try:
             res = diffusion_generate(cg, denoise, length, mode=mode, per_step=2)
         except LimitExceeded:
-            got[mode] = {"ms": [], "timeouts": 1, "in_language": False}
+            got[mode] = {"ms": [], "timeouts": 1, "in_language": False, "done": False}
             continue
         ms = [s * 1000 for s in res.constraint_seconds]
-        got[mode] = {"ms": ms, "timeouts": 0, "in_language": _accepts(cg, res.text)}
+        got[mode] = {"ms": ms, "timeouts": res.past_bound, "done": True,
+                     "in_language": _accepts(cg, res.text)}  # fmt: skip
     return got
 
 
@@ -137,5 +140,5 @@ def run_canvas_tasks(
                 row["timeouts"] += mine["timeouts"]
                 row["in_language"] += mine["in_language"]
                 row["free_in_language"] += got["none"]["in_language"]
-                row["wrong"] += not mine["in_language"] and not mine["timeouts"]
+                row["wrong"] += mine["done"] and not mine["in_language"]
     return out
