@@ -71,14 +71,20 @@ def _replay(cg: CompiledGrammar, ids: list[int], length: int, rng: random.Random
     return {"ms": ms, "wrong": wrong, "timeouts": timeouts}
 
 
-def _loop(cg: CompiledGrammar, length: int, seed: int) -> dict[str, Any]:
+def _denoiser(vocab: int, seed: int) -> Callable[[Sequence[int | None]], np.ndarray]:
+    """Seeded random logits (a fresh stream per loop: every mode sees the same denoiser)."""
     rng = np.random.default_rng(seed)
 
     def denoise(tokens: Sequence[int | None]) -> np.ndarray:
-        return rng.normal(size=(len(tokens), cg.vocab_size))
+        return rng.normal(size=(len(tokens), vocab))
 
+    return denoise
+
+
+def _loop(cg: CompiledGrammar, length: int, seed: int) -> dict[str, Any]:
     got: dict[str, Any] = {}
     for mode in (*LOOP_MODES, "none"):
+        denoise = _denoiser(cg.vocab_size, seed)
         try:
             res = diffusion_generate(cg, denoise, length, mode=mode, per_step=2)
         except LimitExceeded:
