@@ -23,10 +23,9 @@ others stay masked for the next step. The constraint is a :class:`corral.infill.
   proposal at a position with masked positions before it is refused, the next surest position
   is tried instead (up to two positions passed over per step), leaving that position's mask for
   a later step, when more of the canvas is placed: a mask on a mostly masked canvas is the
-  dearest check there is, and
-  on ``c.lark`` and ``sql.lark`` one ran past the work bound where the other positions' proposals
-  went through. When too few positions are left to place ``per_step``, the surest of those passed
-  over take their masks;
+  dearest check there is, and on ``c.lark`` and ``sql.lark`` one ran past the work bound where
+  the other positions' proposals went through. When too few positions are left to place
+  ``per_step``, the surest of those passed over take their masks;
 * ``mode="none"``: the same loop with no constraint (the baseline of ``corral bench infill``).
 
 The canvas stays completable after every placed token, so no masked position ever has an empty

@@ -19,9 +19,9 @@ bracket the exact language:
   ``_SHORT`` tokens over tier 2 (short holes need dense tokens), the others over tier 1.
 
 * **From above.** Any number of tokens is a subset of ``Σ*``: every token hole a loop, one
-  state instead of ``n`` copies of a trie, so a cheap chart, tried first. ``n`` tokens are at
-  least ``n`` bytes, so exactly ``n`` tokens is also a subset of ``Σ^n Σ*`` (tighter, dearer).
-  No completion there, none at all.
+  state instead of ``n`` copies of a trie, so a cheap chart, tried first of the two. ``n``
+  tokens are at least ``n`` bytes, so exactly ``n`` tokens is also a subset of ``Σ^n Σ*``
+  (tighter, dearer). No completion there, none at all.
 
 A lower tier that passes its share of the work bound tries again with the grammar's large
 terminals cut to their short words (:mod:`.short_lexemes`), a subset of the language; only a
