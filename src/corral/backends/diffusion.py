@@ -135,7 +135,9 @@ def _prefix_bound(canvas: Canvas, p: int) -> npt.NDArray[np.bool_] | None:
 
 def _proposals(canvas: Canvas, p: int, row: np.ndarray, tries: int) -> tuple[int, int, bool]:
     """Greedy checked proposals at ``p`` (module docstring): the token placed (``-1``: none),
-    the proposals refused, and whether every position before ``p`` holds a text token."""
+    the proposals refused, and, when none was placed, whether every position before ``p``
+    holds a text token (the matcher's mask was then searched too; ``True`` once one is placed).
+    """
     refused = 0
     ranked = np.argsort(-row, kind="stable")
     for cand in ranked[:tries].tolist():

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from corral.backends.diffusion import diffusion_generate
+from corral.backends.diffusion import Denoiser, diffusion_generate
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.constraint_engine.matcher import Matcher
 from corral.errors import GrammarError, LimitExceeded
@@ -71,7 +71,7 @@ def _replay(cg: CompiledGrammar, ids: list[int], length: int, rng: random.Random
     return {"ms": ms, "wrong": wrong, "timeouts": timeouts}
 
 
-def _denoiser(vocab: int, seed: int) -> Callable[[Sequence[int | None]], np.ndarray]:
+def _denoiser(vocab: int, seed: int) -> Denoiser:
     """Seeded random logits (a fresh stream per loop: every mode sees the same denoiser)."""
     rng = np.random.default_rng(seed)
 
