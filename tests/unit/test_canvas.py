@@ -322,6 +322,80 @@ def test_masks_past_the_bound_take_the_masks_token(monkeypatch: pytest.MonkeyPat
     assert got.tokens == want.tokens and (want.past_bound, got.past_bound) == (0, 1)
 
 
+def test_positions_whose_masks_find_no_token_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mask past the work bound whose draws are all refused, at a position with masked
+    positions before it, gives way to the next surest position; the position waits until the
+    positions before it are placed. The denoiser is surest of position 0 (``{``), then of
+    position 5, where it ranks every control character (never in JSON text) first; position
+    5's mask runs past the bound while a position before it is masked."""
+    cg = compile_grammar(Grammar.from_json_schema(PERSON_SCHEMA), smollm2())
+    vocab = smollm2().token_bytes_tuple()
+    controls = [
+        t for t, b in enumerate(vocab) if b and all(c < 32 and c not in b"\t\n\r" for c in b)
+    ]
+    brace = vocab.index(b"{")
+    seen: list[tuple[int | None, ...]] = []
+
+    def denoise(tokens):  # type: ignore[no-untyped-def]
+        seen.append(tuple(tokens))
+        out = np.random.default_rng(len(seen)).normal(size=(len(tokens), cg.vocab_size))
+        out[5, controls] += 90.0
+        out[0, brace] += 60.0
+        return out
+
+    allowed_mask = Canvas.allowed_mask
+
+    def bounded(self: Canvas, position: int):  # type: ignore[no-untyped-def]
+        if position == 5 and None in self.tokens[:5]:
+            raise LimitExceeded("past the bound", limit="max_infill_work", value=1)
+        return allowed_mask(self, position)
+
+    monkeypatch.setattr(Canvas, "allowed_mask", bounded)
+    got = diffusion_generate(cg, denoise, 24, mode="mask")
+    assert seen[1][0] == brace and seen[1][5] is None
+    waited = [k for k, t in enumerate(seen) if k > 0 and t[5] is None and None in t[:5]]
+    assert len(waited) >= 4 and got.tokens[5] not in controls
+    assert got.past_bound == len(waited)  # given up once in each step after the first
+    m = Matcher(cg)
+    assert m.accept_bytes(got.text) and m.is_accepting()
+    monkeypatch.setattr(Canvas, "allowed_mask", lambda self, position: (_ for _ in ()).throw(
+        LimitExceeded("past the bound", limit="max_infill_work", value=1)))  # fmt: skip
+    with pytest.raises(LimitExceeded):  # the leftmost masked position never waits
+        diffusion_generate(cg, denoise, 24, mode="mask")
+
+
+def test_draws_past_the_bound_stay_within_the_matchers_mask() -> None:
+    """Where the positions before are placed, the draws that stand in for a mask past the bound
+    are taken within the left-to-right matcher's mask (a superset of the canvas's): twenty
+    tokens that cannot follow ``{`` ranked first do not use up the draws."""
+    cg = compile_grammar(Grammar.from_json_schema(PERSON_SCHEMA), smollm2())
+    vocab = smollm2().token_bytes_tuple()
+    canvas = Canvas(cg, 24, [vocab.index(b"{")] + [None] * 23)
+    row = np.zeros(cg.vocab_size)
+    row[[vocab.index(bytes((c,))) for c in b"abcdefghijklmnopqrst"]] = 50.0
+    row[vocab.index(b'"')] = 40.0
+    rng = np.random.default_rng(0)
+    assert _in_the_masks_law(canvas, 1, row, 0.0, rng) == vocab.index(b'"')
+    assert canvas.checks == 1
+
+
+def test_masks_past_the_bound_are_remembered() -> None:
+    """A mask that ran past the work bound raises again for the same content without a new
+    chart."""
+    bounded = compile_grammar(Grammar.from_json_schema(PERSON_SCHEMA), smollm2(),
+                              limits=Limits(max_infill_work=200))  # fmt: skip
+    canvas = Canvas(bounded, 30)
+    with pytest.raises(LimitExceeded, match="max_infill_work"):
+        canvas.allowed(10)
+    checks = canvas.checks
+    with pytest.raises(LimitExceeded, match="max_infill_work"):
+        canvas.allowed(10)
+    assert canvas.checks == checks
+    with pytest.raises(LimitExceeded, match="max_infill_work"):  # a check of its own
+        canvas.place(10, smollm2().token_bytes_tuple().index(b"1"))
+    assert canvas.checks > checks
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_sampling_past_the_bound_follows_the_masks_law(engine: str) -> None:
     """Sampled draws without replacement, checked by ``place``, follow the softmax restricted to

@@ -13,7 +13,12 @@ others stay masked for the next step. The constraint is a :class:`corral.infill.
   work bound gives way to draws in its law, each checked with
   :meth:`~corral.infill.Canvas.place`: without replacement, greedy down the ranking (the mask's
   best token) or from the softmax over the tokens not yet refused (the softmax restricted to the
-  mask); a fully masked canvas, where masks cost most, admits most tokens;
+  mask); a fully masked canvas, where masks cost most, admits most tokens. Where every position
+  before is placed, the draws are taken within the left-to-right matcher's mask (a superset of
+  the canvas's, so still in the mask's law). When no draw is taken at a position with masked
+  positions before it, the next surest position is tried instead (up to two given up per step)
+  and the position waits for more of the canvas to be placed: its mask gets cheaper as the
+  canvas fills, and the leftmost masked position is never given up;
 * ``mode="propose"``: *checked proposals* — the position's tokens are tried best first with
   :meth:`~corral.infill.Canvas.place`, up to ``tries`` of them; where every position before it
   is placed, up to 64 more down the ranking among the tokens the left-to-right matcher allows
@@ -60,9 +65,10 @@ positions before the chosen one are all placed) before the canvas's mask is comp
 _FALLBACK_TRIES = 16
 """Draws at a position whose mask ran past the work bound (:func:`_in_the_masks_law`)."""
 _PASSES = 2
-"""Positions passed over per step when every proposal there is refused (``mode="propose"``):
-the next surest position is tried instead, and the mask is left for a later step, when more
-of the canvas is placed (a mask on a mostly masked canvas is the dearest check)."""
+"""Positions passed over per step when every proposal there is refused (``mode="propose"``),
+and positions given up per step when their mask ran past the bound and no draw was taken: the
+next surest position is tried instead, and the mask is left for a later step, when more of the
+canvas is placed (a mask on a mostly masked canvas is the dearest check)."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,8 @@ class DiffusionResult:
     constraint_seconds:
         Time spent in the constraint for each placed token, in placing order.
     past_bound:
-        Masks that ran past ``Limits.max_infill_work``, their tokens taken from proposals in
-        the mask's law instead (:func:`diffusion_generate`).
+        Masks that ran past ``Limits.max_infill_work``: their tokens drawn in the mask's law
+        instead, or their positions left for a later step (:func:`diffusion_generate`).
     """
 
     tokens: tuple[int, ...]
@@ -184,8 +190,14 @@ def _in_the_masks_law(
     ``_FALLBACK_TRIES`` draws, or a check runs past the bound too). Draws go without
     replacement: greedy, down the ranking, so the first token taken is the mask's best; sampled,
     from the softmax over the tokens not yet refused, so a token ``t`` the canvas takes is
-    drawn with probability ``p(t) / p(taken)``, the softmax restricted to the mask."""
+    drawn with probability ``p(t) / p(taken)``, the softmax restricted to the mask. Where every
+    position before ``p`` holds a text token, only tokens of the left-to-right matcher's mask
+    (:func:`_prefix_bound`, a superset of the canvas's) are drawn: the same law, fewer draws
+    spent on tokens the canvas refuses."""
     scores = row.copy()
+    bound = _prefix_bound(canvas, p)
+    if bound is not None:  # a superset of the mask: drawing within it keeps the mask's law
+        scores[~bound[: scores.shape[0]]] = -np.inf
     for _ in range(_FALLBACK_TRIES):
         if not np.isfinite(scores).any():
             return -1
@@ -255,11 +267,12 @@ def diffusion_generate(
         A bad argument, or logits of the wrong shape.
     LimitExceeded
         A proposal's check went past ``Limits.max_infill_work`` steps, or a mask did and no
-        token was taken in the mask's law within 16 draws (where a mask runs past the bound,
-        its token is drawn by :meth:`~corral.infill.Canvas.place` checks instead, without
-        replacement: greedy, down the ranking — the mask's best token; sampled, from the
-        softmax over the tokens not yet refused — the softmax restricted to the mask; counted in
-        :attr:`DiffusionResult.past_bound`).
+        token was taken in the mask's law within 16 draws at a position that may not wait (where
+        a mask runs past the bound, its token is drawn by :meth:`~corral.infill.Canvas.place`
+        checks instead, without replacement: greedy, down the ranking — the mask's best token;
+        sampled, from the softmax over the tokens not yet refused — the softmax restricted to
+        the mask; when none is taken, a position with masked positions before it waits, at most
+        two per step; counted in :attr:`DiffusionResult.past_bound`).
     """
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
@@ -287,6 +300,7 @@ def diffusion_generate(
             continue
         placed_now = 0
         passed: list[int] = []  # positions whose proposals were all refused, this step
+        given_up: list[int] = []  # positions whose mask and draws found no token, this step
         start = time.perf_counter()
         for p in order:
             if placed_now == per_step:
@@ -300,7 +314,14 @@ def diffusion_generate(
                     passed.append(p)
                     continue
             if tok < 0:
-                tok, past = _masked(canvas, p, row, temperature, rng)
+                try:
+                    tok, past = _masked(canvas, p, row, temperature, rng)
+                except LimitExceeded:
+                    if len(given_up) == _PASSES or None not in tokens[:p]:
+                        raise
+                    given_up.append(p)  # its mask waits for more of the canvas
+                    past_bound += 1
+                    continue
                 past_bound += past
             tokens[p] = tok
             placed_now += 1

@@ -16,7 +16,9 @@ positions a token hole — exactly as many tokens as the run, except the run bef
   changed since (no new check), otherwise checks the template with the token placed.
 * Results are kept per canvas content (a memo of 256 entries, masks packed one bit per
   token), so :meth:`Canvas.unplace` gives back the earlier masks without new work, and the memo
-  is exact because a result depends only on the content.
+  is exact because a result depends only on the content. A mask that ran past the work bound
+  is remembered too, and raises again for the same content without a new chart (it would cost
+  as much again).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import numpy.typing as npt
 
 from corral.constraint_engine.bitmask import bitmask_words, pack_bitmask
 from corral.constraint_engine.compiler import CompiledGrammar
-from corral.errors import GrammarError
+from corral.errors import GrammarError, LimitExceeded
 from corral.infill.chart import Chart
 from corral.infill.outside import slot_tokens
 from corral.infill.template import MAX_HOLE_TOKENS, Hole, Part, pattern_of
@@ -207,8 +209,14 @@ class Canvas:
         others[p] = None
         key = ("a", tuple(others), p)
         got = self._memo.get(key)
+        if isinstance(got, LimitExceeded):  # this mask ran past the bound before: it would again
+            raise LimitExceeded(str(got), limit=got.limit, value=got.value)
         if got is None:
-            got = np.packbits(self._allowed(others, p))  # kept packed: 1 bit per token
+            try:
+                got = np.packbits(self._allowed(others, p))  # kept packed: 1 bit per token
+            except LimitExceeded as exc:
+                self._remember(key, exc)
+                raise
             self._remember(key, got)
         return np.unpackbits(np.asarray(got), count=self.compiled.vocab_size).astype(bool)
 
@@ -241,7 +249,8 @@ class Canvas:
         TypeError, ValueError
             ``position`` not an int in ``[0, length)``.
         LimitExceeded
-            A check went past ``Limits.max_infill_work`` steps.
+            A check went past ``Limits.max_infill_work`` steps (now, or for the same content
+            before: remembered, not run again).
         """
         words = pack_bitmask(self.allowed_mask(position))
         out = np.zeros(bitmask_words(self.compiled.vocab_size), dtype=np.int32)
@@ -265,7 +274,7 @@ class Canvas:
         if self._tokens[p] is not None:
             raise ValueError(f"position {p} already holds token {self._tokens[p]}; unplace it")
         known = self._memo.get(("a", tuple(self._tokens), p))
-        if known is not None:
+        if known is not None and not isinstance(known, LimitExceeded):
             ok = bool(np.asarray(known)[tok >> 3] >> (7 - (tok & 7)) & 1)
         else:
             probe = list(self._tokens)
