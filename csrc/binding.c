@@ -501,7 +501,7 @@ fail:
 
 PyDoc_STRVAR(trie_walk_doc,
              "trie_walk(child_ptr, child_ids, node_byte, node_tok_ptr, node_tok_ids, vocab_size,\n"
-             "          table, accepting, start)\n"
+             "          table, accepting, start, moves=False)\n"
              "--\n\n"
              "Step a byte automaton from `start` down the whole token trie, level by level.\n\n"
              "child_ptr, child_ids: int64 CSR children of the trie's nodes (root 0);\n"
@@ -510,15 +510,21 @@ PyDoc_STRVAR(trie_walk_doc,
              "(n_states, 256); accepting: bool (n_states,).  Returns (allowed, done_nodes,\n"
              "done_states, level_ends): vocab_size bytes flagging the tokens that end at a\n"
              "surviving node, and, as int64 bytes, per level (ending at level_ends) the\n"
-             "surviving nodes with children where the automaton accepts, with its state.\n");
+             "surviving nodes with children where the automaton accepts, with its state.\n"
+             "With moves true, allowed is empty, and after level_ends come end_nodes,\n"
+             "group_states, group_ends (int64 bytes: the surviving nodes where a token ends,\n"
+             "grouped by the automaton's state there, ascending, each group level by level) and\n"
+             "work, the sum over the frontiers stepped of 1 + their children // 64 (infilling's\n"
+             "whole-token moves).\n");
 
 static PyObject *native_trie_walk(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *objs[7];
     Py_ssize_t vocab_size = 0;
     Py_ssize_t start = 0;
-    if (!PyArg_ParseTuple(args, "OOOOOnOOn:trie_walk", &objs[0], &objs[1], &objs[2], &objs[5],
-                          &objs[6], &vocab_size, &objs[3], &objs[4], &start)) {
+    int moves = 0;
+    if (!PyArg_ParseTuple(args, "OOOOOnOOn|p:trie_walk", &objs[0], &objs[1], &objs[2], &objs[5],
+                          &objs[6], &vocab_size, &objs[3], &objs[4], &start, &moves)) {
         return NULL;
     }
     if (vocab_size < 0) {
@@ -587,11 +593,11 @@ static PyObject *native_trie_walk(PyObject *self, PyObject *args) {
                               (const int64_t *)views[6].buf, (size_t)n_nodes,
                               (size_t)views[1].shape[0], (size_t)views[6].shape[0],
                               (size_t)vocab_size};
-    corral_walk walk = {NULL, NULL, NULL, NULL, 0};
+    corral_walk walk = {NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0};
     int code;
     Py_BEGIN_ALLOW_THREADS
     code = corral_trie_walk(&trie, (const int32_t *)views[3].buf, (size_t)n_states,
-                            (const uint8_t *)views[4].buf, (size_t)start, &walk);
+                            (const uint8_t *)views[4].buf, (size_t)start, moves, &walk);
     Py_END_ALLOW_THREADS
     if (code == CORRAL_WALK_NO_MEMORY) {
         PyErr_NoMemory();
@@ -604,10 +610,20 @@ static PyObject *native_trie_walk(PyObject *self, PyObject *args) {
         goto done;
     }
     const Py_ssize_t n_done = walk.n_levels ? (Py_ssize_t)walk.level_ends[walk.n_levels - 1] : 0;
-    result = Py_BuildValue("(y#y#y#y#)", (const char *)walk.allowed, vocab_size,
-                           (const char *)walk.done_nodes, n_done * 8,
-                           (const char *)walk.done_states, n_done * 8,
-                           (const char *)walk.level_ends, (Py_ssize_t)walk.n_levels * 8);
+    if (moves) {
+        result = Py_BuildValue(
+            "(y#y#y#y#y#y#y#L)", "", (Py_ssize_t)0, (const char *)walk.done_nodes, n_done * 8,
+            (const char *)walk.done_states, n_done * 8, (const char *)walk.level_ends,
+            (Py_ssize_t)walk.n_levels * 8, (const char *)walk.end_nodes,
+            (Py_ssize_t)walk.n_ends * 8, (const char *)walk.group_states,
+            (Py_ssize_t)walk.n_groups * 8, (const char *)walk.group_ends,
+            (Py_ssize_t)walk.n_groups * 8, (long long)walk.work);
+    } else {
+        result = Py_BuildValue("(y#y#y#y#)", (const char *)walk.allowed, vocab_size,
+                               (const char *)walk.done_nodes, n_done * 8,
+                               (const char *)walk.done_states, n_done * 8,
+                               (const char *)walk.level_ends, (Py_ssize_t)walk.n_levels * 8);
+    }
     corral_walk_free(&walk);
 done:
     for (int k = 0; k < have; ++k) {

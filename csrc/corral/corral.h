@@ -113,11 +113,20 @@ typedef struct corral_trie {
 } corral_trie;
 
 typedef struct corral_walk {
-    uint8_t *allowed;     /* vocab_size flags: the tokens ending at a surviving node */
+    uint8_t *allowed;     /* vocab_size flags: the tokens ending at a surviving node (not
+                             with `moves`: NULL) */
     int64_t *done_nodes;  /* per level, the surviving nodes with children where it accepts */
     int64_t *done_states; /* ... and the automaton's state there */
     int64_t *level_ends;  /* per level, the end of its entries in done_nodes / done_states */
     size_t n_levels;
+    /* Only with `moves` (corral_trie_walk), else NULL and 0: */
+    int64_t *end_nodes;    /* the surviving nodes where some token ends, grouped by the
+                              automaton's state there (ascending), level by level in a group */
+    size_t n_ends;
+    int64_t *group_states; /* each group's state */
+    int64_t *group_ends;   /* ... and the end of its nodes in end_nodes */
+    size_t n_groups;
+    int64_t work; /* the sum over the frontiers stepped of 1 + their children / 64 */
 } corral_walk;
 
 #define CORRAL_WALK_OK 0
@@ -127,10 +136,12 @@ typedef struct corral_walk {
 /*
  * Walk the trie with `table` (row-major (n_states, 256)) from `start`; `accepting` has
  * n_states entries (0 or not).  Every offset, node id and state read is range-checked.
+ * With `moves` non-zero, also list the surviving nodes that end tokens and count each
+ * frontier's children (the whole-token moves of infilling).
  * On CORRAL_WALK_OK, *out holds malloc'd arrays (free with corral_walk_free).
  */
 int corral_trie_walk(const corral_trie *trie, const int32_t *table, size_t n_states,
-                     const uint8_t *accepting, size_t start, corral_walk *out);
+                     const uint8_t *accepting, size_t start, int moves, corral_walk *out);
 
 /* Free what corral_trie_walk allocated (safe on a zeroed struct). */
 void corral_walk_free(corral_walk *walk);

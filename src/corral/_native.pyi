@@ -1,7 +1,7 @@
 """Type stub of the C extension ``corral.constraint_engine._native``."""
 
 from collections.abc import Iterable, Sequence
-from typing import SupportsIndex
+from typing import Literal, SupportsIndex, overload
 
 from typing_extensions import Buffer
 
@@ -18,6 +18,7 @@ def lexer_product(tables: Sequence[Buffer], max_states: int) -> tuple[bytes, byt
     """Product automaton of int32 ``(n_states, 256)`` byte DFAs: ``(table, tuples, n_states)``
     as int32 bytes, or ``None`` past ``max_states`` (several tables only)."""
 
+@overload
 def trie_walk(
     child_ptr: Buffer,
     child_ids: Buffer,
@@ -28,9 +29,26 @@ def trie_walk(
     table: Buffer,
     accepting: Buffer,
     start: int,
+    moves: Literal[False] = False,
 ) -> tuple[bytes, bytes, bytes, bytes]:
     """A byte automaton stepped from ``start`` down the whole token trie: ``(allowed,
     done_nodes, done_states, level_ends)``, one byte per token, then int64 bytes."""
+
+@overload
+def trie_walk(
+    child_ptr: Buffer,
+    child_ids: Buffer,
+    node_byte: Buffer,
+    node_tok_ptr: Buffer,
+    node_tok_ids: Buffer,
+    vocab_size: int,
+    table: Buffer,
+    accepting: Buffer,
+    start: int,
+    moves: Literal[True],
+) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes, int]:
+    """With ``moves``: ``allowed`` empty, then ``end_nodes, group_states, group_ends`` (int64
+    bytes: the nodes where tokens end, grouped by state) and the work."""
 
 def minimize(table: Buffer, accepting: Buffer) -> tuple[bytes, bytes, int]:
     """Trim and minimise an int32 ``(n, 256)`` byte DFA (Hopcroft's refinement):

@@ -57,6 +57,9 @@ def test_trie_walk_never_crashes(
     except (ValueError, TypeError):
         return
     assert len(got[0]) == vocab
+    moves = _native.trie_walk(child_ptr, child_ids, node_byte, tok_ptr, tok_ids, vocab, table,
+                              accepting, start, True)  # fmt: skip
+    assert moves[1:4] == got[1:4] and len(moves[5]) == len(moves[6]) and moves[7] >= 1
 
 
 @settings(max_examples=300, deadline=None)

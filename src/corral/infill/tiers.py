@@ -34,7 +34,7 @@ sandwich of an under- and an over-approximation used by abstraction refinement, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeGuard
 
 import numpy as np
@@ -171,6 +171,13 @@ def _any_byte_trie(trie: TokenTrie) -> TokenTrie:
     return trie.memo("infill.any_byte", build)
 
 
+def _nbytes(tries: Iterable[TokenTrie]) -> int:
+    """The memory of narrowed tries' arrays, for the run-time cache's bound."""
+    arrays = ("node_byte", "child_ptr", "child_ids", "n_children", "node_tok_ptr",
+              "node_tok_ids", "token_node")  # fmt: skip
+    return sum(int(getattr(t, a).nbytes) for t in tries for a in arrays)
+
+
 def _is_hole(p: Part) -> TypeGuard[Hole]:
     """Whether ``p`` is a token hole."""
     return isinstance(p, Hole) and (p.tokens is not None or p.max_tokens is not None)
@@ -221,14 +228,20 @@ class Tiers:
 
     def _tries(self) -> list[TokenTrie]:
         if not self._narrow:
-            trie, spelled = self.compiled.trie, self.compiled.token_byte_strings
-            singles = _singles(trie, spelled)
-            dfas = self.compiled.dfas
-            finite = finite_terminals(dfas)
-            used = bytes(sorted({b for t in finite for row in dfas[t].out_bytes for b in row}))
-            wider = singles | _punctuation(trie, spelled, used) | _factors(trie, dfas, finite)
-            self._narrow = [trie.subset(singles, spelled), trie.subset(wider, spelled)]
+            cg = self.compiled
+            self._narrow = list(cg.cache.get_or_build(("infill.tiers",), self._build, _nbytes))
         return self._narrow
+
+    def _build(self) -> tuple[TokenTrie, TokenTrie]:
+        """Tier 1's and tier 2's tries (kept in the compiled grammar's run-time cache, so the
+        canvases and checks of one grammar share them)."""
+        trie, spelled = self.compiled.trie, self.compiled.token_byte_strings
+        singles = _singles(trie, spelled)
+        dfas = self.compiled.dfas
+        finite = finite_terminals(dfas)
+        used = bytes(sorted({b for t in finite for row in dfas[t].out_bytes for b in row}))
+        wider = singles | _punctuation(trie, spelled, used) | _factors(trie, dfas, finite)
+        return trie.subset(singles, spelled), trie.subset(wider, spelled)
 
     def _upper(self) -> TokenTrie:
         if self._wide is None:

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from corral.automata.dfa import ByteDFA
+from corral.automata.native import native_function
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.infill.lookahead import Lookahead
 from corral.tokenizers.token_trie import TokenTrie
@@ -33,7 +34,9 @@ from corral.tokenizers.token_trie import TokenTrie
 __all__ = ["TokenMoves", "Walk"]
 
 _NODES_PER_STEP = 64
-"""Nodes of a vectorised trie level counted as one step of work."""
+"""Nodes of a vectorised trie level counted as one step of work (the native walk counts the
+same: ``csrc/trie_walk.c``)."""
+_NATIVE_WALK = native_function("trie_walk")
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,45 @@ class TokenMoves:
         return got
 
     def _walk(self, t: int, d: int, charge: Callable[[int], None]) -> Walk:
+        if _NATIVE_WALK is None:  # pragma: no cover - depends on the build
+            return self._walk_py(t, d, charge)
+        return self._walk_native(t, d, charge)
+
+    def _walk_native(self, t: int, d: int, charge: Callable[[int], None]) -> Walk:
+        """:meth:`_walk_py` in C (``_native.trie_walk`` with ``moves``, the GIL released): the
+        same walk, charged the same work (all at once, after the walk)."""
+        if _NATIVE_WALK is None:  # pragma: no cover - depends on the build
+            raise ImportError("corral's native extension is not built")
+        trie = self.trie
+        dfa = self.compiled.dfas[t]
+        got = _NATIVE_WALK(
+            trie.child_ptr, trie.child_ids, trie.node_byte, trie.node_tok_ptr, trie.node_tok_ids,
+            trie.vocab_size, dfa.table, dfa.accepting, d, True,
+        )  # fmt: skip
+        charge(got[7])
+        done_nodes = np.frombuffer(got[1], dtype=np.int64).tolist()
+        done_states = np.frombuffer(got[2], dtype=np.int64).tolist()
+        inner = tuple(
+            (n, s)
+            for n, s in zip(done_nodes, done_states, strict=True)
+            if not self.dropped_end(t, n)
+        )
+        nodes = np.frombuffer(got[4], dtype=np.int64)
+        whole: dict[int, npt.NDArray[np.int64]] = {}
+        lo = 0
+        for state, hi in zip(
+            np.frombuffer(got[5], dtype=np.int64).tolist(),
+            np.frombuffer(got[6], dtype=np.int64).tolist(),
+            strict=True,
+        ):
+            whole[state] = nodes[lo:hi]
+            lo = hi
+        return Walk(whole, inner)
+
+    def _walk_py(self, t: int, d: int, charge: Callable[[int], None]) -> Walk:
+        """The trie walked level by level with NumPy from state ``d`` of terminal ``t``'s
+        automaton (the specification of :meth:`_walk_native`): each level charged
+        ``1 + children // _NODES_PER_STEP`` steps."""
         trie = self.trie
         dfa = self.compiled.dfas[t]
         table, accepting = dfa.table, dfa.accepting
@@ -195,15 +237,22 @@ class TokenMoves:
             nodes, states = kids[more], nxt[more]
         all_nodes = np.concatenate(end_nodes) if end_nodes else np.zeros(0, dtype=np.int64)
         all_states = np.concatenate(end_states) if end_states else np.zeros(0, dtype=np.int64)
-        whole: dict[int, npt.NDArray[np.int64]] = {}
-        if all_nodes.shape[0]:
-            order = np.argsort(all_states, kind="stable")
-            s_sorted, n_sorted = all_states[order], all_nodes[order]
-            keys, starts = np.unique(s_sorted, return_index=True)
-            bounds = [*starts.tolist(), s_sorted.shape[0]]
-            for k, key in enumerate(keys.tolist()):
-                whole[key] = n_sorted[bounds[k] : bounds[k + 1]]
-        return Walk(whole, tuple(inner))
+        return Walk(_by_state(all_nodes, all_states), tuple(inner))
+
+
+def _by_state(
+    nodes: npt.NDArray[np.int64], states: npt.NDArray[np.int64]
+) -> dict[int, npt.NDArray[np.int64]]:
+    """``nodes`` grouped by their ``states`` (each group in the order given)."""
+    whole: dict[int, npt.NDArray[np.int64]] = {}
+    if nodes.shape[0]:
+        order = np.argsort(states, kind="stable")
+        s_sorted, n_sorted = states[order], nodes[order]
+        keys, starts = np.unique(s_sorted, return_index=True)
+        bounds = [*starts.tolist(), s_sorted.shape[0]]
+        for k, key in enumerate(keys.tolist()):
+            whole[key] = n_sorted[bounds[k] : bounds[k + 1]]
+    return whole
 
 
 def _pairs(x: ByteDFA, y: ByteDFA, start: set[tuple[int, int]]) -> set[tuple[int, int]]:
