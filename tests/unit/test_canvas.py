@@ -8,6 +8,7 @@ those sequences hold at the position, and ``is_completable`` whether one is left
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import json
 import random
@@ -26,6 +27,7 @@ from corral.constraint_engine.bitmask import unpack_bitmask
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.errors import GrammarError, LimitExceeded
 from corral.infill import Canvas
+from corral.infill.chart import Chart
 from corral.jsonschemabench.infill_bench import random_words
 from corral.limits import Limits
 from helpers import PERSON_SCHEMA
@@ -388,6 +390,8 @@ def test_masks_past_the_bound_are_remembered() -> None:
     with pytest.raises(LimitExceeded, match="max_infill_work"):
         canvas.allowed(10)
     checks = canvas.checks
+    gc.collect()
+    assert not [x for x in gc.get_objects() if isinstance(x, Chart)]  # the memo holds no chart
     with pytest.raises(LimitExceeded, match="max_infill_work"):
         canvas.allowed(10)
     assert canvas.checks == checks

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +46,15 @@ MAX_CANVAS = MAX_HOLE_TOKENS
 
 _SLOT = -1
 _MEMO = 256
+
+
+@dataclass(frozen=True)
+class _PastBound:
+    """A mask that ran past the work bound, as the memo keeps it."""
+
+    message: str
+    limit: str
+    value: int
 
 
 def _index(value: object, name: str, size: int) -> int:
@@ -209,13 +219,13 @@ class Canvas:
         others[p] = None
         key = ("a", tuple(others), p)
         got = self._memo.get(key)
-        if isinstance(got, LimitExceeded):  # this mask ran past the bound before: it would again
-            raise LimitExceeded(str(got), limit=got.limit, value=got.value)
+        if isinstance(got, _PastBound):  # this mask ran past the bound before: it would again
+            raise LimitExceeded(got.message, limit=got.limit, value=got.value)
         if got is None:
             try:
                 got = np.packbits(self._allowed(others, p))  # kept packed: 1 bit per token
-            except LimitExceeded as exc:
-                self._remember(key, exc)
+            except LimitExceeded as exc:  # kept without its traceback (which holds the chart)
+                self._remember(key, _PastBound(str(exc), exc.limit, exc.value))
                 raise
             self._remember(key, got)
         return np.unpackbits(np.asarray(got), count=self.compiled.vocab_size).astype(bool)
@@ -274,7 +284,7 @@ class Canvas:
         if self._tokens[p] is not None:
             raise ValueError(f"position {p} already holds token {self._tokens[p]}; unplace it")
         known = self._memo.get(("a", tuple(self._tokens), p))
-        if known is not None and not isinstance(known, LimitExceeded):
+        if known is not None and not isinstance(known, _PastBound):
             ok = bool(np.asarray(known)[tok >> 3] >> (7 - (tok & 7)) & 1)
         else:
             probe = list(self._tokens)

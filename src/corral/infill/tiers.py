@@ -140,13 +140,23 @@ def _factors(trie: TokenTrie, dfas: Sequence[ByteDFA], finite: list[int]) -> set
     automaton, minimal, every state but the dead one leads to a word)."""
     child_ptr, child_ids, node_byte, _ = trie.lists()
     tok_ptr, tok_ids = trie.node_tok_ptr, trie.node_tok_ids
+    root = trie.memo(
+        "infill.root_children",
+        lambda: {node_byte[c]: c for c in child_ids[child_ptr[0] : child_ptr[1]]},
+    )
     out: set[int] = set()
     for t in finite:
-        rows = dfas[t].rows
+        rows, live = dfas[t].rows, dfas[t].out_bytes
         got: set[int] = set()
         budget = _FACTOR_NODES
         for first in range(1, len(rows)):
-            stack = [(0, first)]
+            stack = []
+            for b in live[first]:  # the root's children by the bytes that live (few), not all
+                c = root.get(b)
+                if c is not None:
+                    budget -= 1
+                    got.update(tok_ids[tok_ptr[c] : tok_ptr[c + 1]].tolist())
+                    stack.append((c, rows[first][b]))
             while stack and budget > 0:
                 node, state = stack.pop()
                 for c in child_ids[child_ptr[node] : child_ptr[node + 1]]:
@@ -241,7 +251,8 @@ class Tiers:
         finite = finite_terminals(dfas)
         used = bytes(sorted({b for t in finite for row in dfas[t].out_bytes for b in row}))
         wider = singles | _punctuation(trie, spelled, used) | _factors(trie, dfas, finite)
-        return trie.subset(singles, spelled), trie.subset(wider, spelled)
+        single = trie.memo("infill.single_trie", lambda: trie.subset(singles, spelled))
+        return single, trie.subset(wider, spelled)
 
     def _upper(self) -> TokenTrie:
         if self._wide is None:
