@@ -501,9 +501,10 @@ fail:
 
 PyDoc_STRVAR(trie_walk_doc,
              "trie_walk(child_ptr, child_ids, node_byte, node_tok_ptr, node_tok_ids, vocab_size,\n"
-             "          table, accepting, start, moves=False)\n"
+             "          table, accepting, start, moves=False, node=0)\n"
              "--\n\n"
-             "Step a byte automaton from `start` down the whole token trie, level by level.\n\n"
+             "Step a byte automaton from `start` down the token trie below `node` (the root:\n"
+             "all of it), level by level.\n\n"
              "child_ptr, child_ids: int64 CSR children of the trie's nodes (root 0);\n"
              "node_byte: uint8 byte into each node; node_tok_ptr, node_tok_ids: int64 CSR token\n"
              "ids ending at each node (below vocab_size); table: C-contiguous int32\n"
@@ -523,8 +524,9 @@ static PyObject *native_trie_walk(PyObject *self, PyObject *args) {
     Py_ssize_t vocab_size = 0;
     Py_ssize_t start = 0;
     int moves = 0;
-    if (!PyArg_ParseTuple(args, "OOOOOnOOn|p:trie_walk", &objs[0], &objs[1], &objs[2], &objs[5],
-                          &objs[6], &vocab_size, &objs[3], &objs[4], &start, &moves)) {
+    Py_ssize_t from = 0;
+    if (!PyArg_ParseTuple(args, "OOOOOnOOn|pn:trie_walk", &objs[0], &objs[1], &objs[2], &objs[5],
+                          &objs[6], &vocab_size, &objs[3], &objs[4], &start, &moves, &from)) {
         return NULL;
     }
     if (vocab_size < 0) {
@@ -588,6 +590,10 @@ static PyObject *native_trie_walk(PyObject *self, PyObject *args) {
         PyErr_Format(PyExc_ValueError, "start state %zd is outside [0, %zd)", start, n_states);
         goto done;
     }
+    if (from < 0 || from >= n_nodes) {
+        PyErr_Format(PyExc_ValueError, "node %zd is outside [0, %zd)", from, n_nodes);
+        goto done;
+    }
     const corral_trie trie = {(const int64_t *)views[0].buf, (const int64_t *)views[1].buf,
                               (const uint8_t *)views[2].buf, (const int64_t *)views[5].buf,
                               (const int64_t *)views[6].buf, (size_t)n_nodes,
@@ -597,7 +603,8 @@ static PyObject *native_trie_walk(PyObject *self, PyObject *args) {
     int code;
     Py_BEGIN_ALLOW_THREADS
     code = corral_trie_walk(&trie, (const int32_t *)views[3].buf, (size_t)n_states,
-                            (const uint8_t *)views[4].buf, (size_t)start, moves, &walk);
+                            (const uint8_t *)views[4].buf, (size_t)start, (size_t)from, moves,
+                            &walk);
     Py_END_ALLOW_THREADS
     if (code == CORRAL_WALK_NO_MEMORY) {
         PyErr_NoMemory();

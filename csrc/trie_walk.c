@@ -84,7 +84,8 @@ static int mark_tokens(const corral_trie *trie, size_t node, uint8_t *allowed) {
 }
 
 int corral_trie_walk(const corral_trie *trie, const int32_t *table, size_t n_states,
-                     const uint8_t *accepting, size_t start, int moves, corral_walk *out) {
+                     const uint8_t *accepting, size_t start, size_t from, int moves,
+                     corral_walk *out) {
     const size_t n = trie->n_nodes;
     const size_t cap = n > 0 ? n : 1;
     corral_walk w = {NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, 0};
@@ -116,12 +117,12 @@ int corral_trie_walk(const corral_trie *trie, const int32_t *table, size_t n_sta
         goto done;
     }
     code = CORRAL_WALK_BAD_INPUT;
-    if (n == 0 || start >= n_states) {
+    if (n == 0 || start >= n_states || from >= n) {
         goto done;
     }
     size_t n_front = 1;
     size_t n_done = 0;
-    front_nodes[0] = 0;
+    front_nodes[0] = (int64_t)from;
     front_states[0] = (int64_t)start;
     while (n_front > 0) {
         size_t n_next = 0;

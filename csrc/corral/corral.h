@@ -134,14 +134,15 @@ typedef struct corral_walk {
 #define CORRAL_WALK_BAD_INPUT (-2) /* an offset, node id or state out of range */
 
 /*
- * Walk the trie with `table` (row-major (n_states, 256)) from `start`; `accepting` has
- * n_states entries (0 or not).  Every offset, node id and state read is range-checked.
- * With `moves` non-zero, also list the surviving nodes that end tokens and count each
- * frontier's children (the whole-token moves of infilling).
+ * Walk the subtrie below node `from` (0: the whole trie) with `table` (row-major (n_states,
+ * 256)) from state `start`; `accepting` has n_states entries (0 or not).  Every offset, node id
+ * and state read is range-checked.  With `moves` non-zero, also list the surviving nodes that
+ * end tokens and count each frontier's children (the whole-token moves of infilling).
  * On CORRAL_WALK_OK, *out holds malloc'd arrays (free with corral_walk_free).
  */
 int corral_trie_walk(const corral_trie *trie, const int32_t *table, size_t n_states,
-                     const uint8_t *accepting, size_t start, int moves, corral_walk *out);
+                     const uint8_t *accepting, size_t start, size_t from, int moves,
+                     corral_walk *out);
 
 /* Free what corral_trie_walk allocated (safe on a zeroed struct). */
 void corral_walk_free(corral_walk *walk);

@@ -30,9 +30,11 @@ def trie_walk(
     accepting: Buffer,
     start: int,
     moves: Literal[False] = False,
+    node: int = 0,
 ) -> tuple[bytes, bytes, bytes, bytes]:
-    """A byte automaton stepped from ``start`` down the whole token trie: ``(allowed,
-    done_nodes, done_states, level_ends)``, one byte per token, then int64 bytes."""
+    """A byte automaton stepped from ``start`` down the token trie below ``node`` (the root:
+    all of it): ``(allowed, done_nodes, done_states, level_ends)``, one byte per token, then
+    int64 bytes."""
 
 @overload
 def trie_walk(
@@ -46,6 +48,7 @@ def trie_walk(
     accepting: Buffer,
     start: int,
     moves: Literal[True],
+    node: int = 0,
 ) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes, int]:
     """With ``moves``: ``allowed`` empty, then ``end_nodes, group_states, group_ends`` (int64
     bytes: the nodes where tokens end, grouped by state) and the work."""

@@ -60,6 +60,11 @@ def test_trie_walk_never_crashes(
     moves = _native.trie_walk(child_ptr, child_ids, node_byte, tok_ptr, tok_ids, vocab, table,
                               accepting, start, True)  # fmt: skip
     assert moves[1:4] == got[1:4] and len(moves[5]) == len(moves[6]) and moves[7] >= 1
+    try:  # from another node: the checks hold below any node
+        _native.trie_walk(child_ptr, child_ids, node_byte, tok_ptr, tok_ids, vocab, table,
+                          accepting, start, True, start % 7)  # fmt: skip
+    except ValueError:
+        pass
 
 
 @settings(max_examples=300, deadline=None)

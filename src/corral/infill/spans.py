@@ -130,6 +130,9 @@ class Spans:
                 if pat.root_move(r) is not None:
                     self._across(t, d, r, seen, ends, nxt)
                     continue
+                if (d, r) == start:  # begun inside a token: the rest of its tokens at once
+                    self._below(t, d, r, seen, ends, nxt)
+                    continue
                 for node, how in self.successors(t, d, r):
                     if node in seen:
                         continue
@@ -191,6 +194,41 @@ class Spans:
                         seen.add(node)
                         ends.setdefault(copy + inside, node)
             level = nxt
+
+    def _below(
+        self,
+        t: int,
+        d: int,
+        r: int,
+        seen: set[tuple[int, int]],
+        ends: dict[int, tuple[int, int]],
+        out: list[tuple[int, int]],
+    ) -> None:
+        """:meth:`ends`'s search from ``(d, r)``, ``r`` inside a token of a token hole: the
+        subtrie below ``r``'s node walked at once (:meth:`TokenMoves.below`) instead of a
+        search step per node. Its lexeme ends inside tokens are ends; where its tokens end, the
+        product states after them (the next boundary, or the hole's exit) go to ``out``."""
+        pat, acc = self.pattern, self.dfas[t].accept_list
+        hole = pat._hole_of(r)
+        j, inside = divmod(r - hole.base, hole.nodes)
+        copy = hole.base + j * hole.nodes
+        walk = self.moves.for_trie(hole.trie).below(t, d, inside, self.charge)
+        after = pat.closure(hole.base + (j + 1) * hole.nodes if j + 1 < hole.slots else hole.exit)
+        self.charge(1 + len(walk.whole) * len(after) + len(walk.inner))
+        for d2 in walk.whole:
+            for r2 in after:
+                node = (d2, r2)
+                if node in seen:
+                    continue
+                seen.add(node)
+                out.append(node)
+                if acc[d2] and r2 not in ends and not self._merged(t, r2):
+                    ends[r2] = node
+        for n2, d2 in walk.inner:
+            node = (d2, copy + n2)
+            if node not in seen:
+                seen.add(node)
+                ends.setdefault(copy + n2, node)
 
     def _search(
         self, t: int, p: int

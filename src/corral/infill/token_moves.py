@@ -64,6 +64,7 @@ class TokenMoves:
         self.compiled = compiled
         self.trie = compiled.trie if trie is None else trie
         self._walks: dict[tuple[int, int], Walk] = {}
+        self._below: dict[tuple[int, int, int], Walk] = {}
         self._lookahead: Lookahead | None = None
         self._absorbs: dict[tuple[int, int, int], bool] = {}
         self._dropped: dict[tuple[int, tuple[int, ...]], bool] = {}
@@ -169,12 +170,21 @@ class TokenMoves:
             got = self._walks[key] = self._walk(t, d, charge)
         return got
 
-    def _walk(self, t: int, d: int, charge: Callable[[int], None]) -> Walk:
-        if _NATIVE_WALK is None:  # pragma: no cover - depends on the build
-            return self._walk_py(t, d, charge)
-        return self._walk_native(t, d, charge)
+    def below(self, t: int, d: int, node: int, charge: Callable[[int], None]) -> Walk:
+        """The walk of terminal ``t``'s automaton from state ``d`` down the subtrie below
+        ``node`` (a lexeme begun inside a token): the rest of the tokens through ``node``."""
+        key = (t, d, node)
+        got = self._below.get(key)
+        if got is None:
+            got = self._below[key] = self._walk(t, d, charge, node)
+        return got
 
-    def _walk_native(self, t: int, d: int, charge: Callable[[int], None]) -> Walk:
+    def _walk(self, t: int, d: int, charge: Callable[[int], None], node: int = 0) -> Walk:
+        if _NATIVE_WALK is None:  # pragma: no cover - depends on the build
+            return self._walk_py(t, d, charge, node)
+        return self._walk_native(t, d, charge, node)
+
+    def _walk_native(self, t: int, d: int, charge: Callable[[int], None], node: int = 0) -> Walk:
         """:meth:`_walk_py` in C (``_native.trie_walk`` with ``moves``, the GIL released): the
         same walk, charged the same work (all at once, after the walk)."""
         if _NATIVE_WALK is None:  # pragma: no cover - depends on the build
@@ -183,7 +193,7 @@ class TokenMoves:
         dfa = self.compiled.dfas[t]
         got = _NATIVE_WALK(
             trie.child_ptr, trie.child_ids, trie.node_byte, trie.node_tok_ptr, trie.node_tok_ids,
-            trie.vocab_size, dfa.table, dfa.accepting, d, True,
+            trie.vocab_size, dfa.table, dfa.accepting, d, True, node,
         )  # fmt: skip
         charge(got[7])
         done_nodes = np.frombuffer(got[1], dtype=np.int64).tolist()
@@ -205,15 +215,15 @@ class TokenMoves:
             lo = hi
         return Walk(whole, inner)
 
-    def _walk_py(self, t: int, d: int, charge: Callable[[int], None]) -> Walk:
-        """The trie walked level by level with NumPy from state ``d`` of terminal ``t``'s
-        automaton (the specification of :meth:`_walk_native`): each level charged
-        ``1 + children // _NODES_PER_STEP`` steps."""
+    def _walk_py(self, t: int, d: int, charge: Callable[[int], None], node: int = 0) -> Walk:
+        """The trie below ``node`` (the root: all of it) walked level by level with NumPy from
+        state ``d`` of terminal ``t``'s automaton (the specification of :meth:`_walk_native`):
+        each level charged ``1 + children // _NODES_PER_STEP`` steps."""
         trie = self.trie
         dfa = self.compiled.dfas[t]
         table, accepting = dfa.table, dfa.accepting
         tok_ptr, n_children = trie.node_tok_ptr, trie.n_children
-        nodes = np.zeros(1, dtype=np.int64)
+        nodes = np.full(1, node, dtype=np.int64)
         states = np.full(1, d, dtype=np.int64)
         end_nodes: list[npt.NDArray[np.int64]] = []
         end_states: list[npt.NDArray[np.int64]] = []
