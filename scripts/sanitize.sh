@@ -22,4 +22,4 @@ LD_PRELOAD="$asan:$ubsan" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
   tests/unit/test_lexer_product.py tests/unit/test_native_engine_inputs.py tests/unit/test_token_trie_build.py \
   tests/property/test_native_differential.py tests/unit/test_unique_items.py \
   tests/unit/test_unique_values.py tests/unit/test_bounded_classes.py tests/unit/test_compact_automata.py \
-  tests/unit/test_acyclic_minimize.py tests/unit/test_native_subset.py
+  tests/unit/test_acyclic_minimize.py tests/unit/test_native_subset.py tests/unit/test_infill_walks.py
