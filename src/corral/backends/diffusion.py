@@ -17,8 +17,9 @@ others stay masked for the next step. The constraint is a :class:`corral.infill.
   before is placed, the draws are taken within the left-to-right matcher's mask (a superset of
   the canvas's, so still in the mask's law). When no draw is taken at a position with masked
   positions before it, the next surest position is tried instead (up to two given up per step)
-  and the position waits for more of the canvas to be placed: its mask gets cheaper as the
-  canvas fills, and the leftmost masked position is never given up;
+  and the position waits for more of the canvas to be placed — it is not asked again until a
+  position before it is placed: its mask gets cheaper as the canvas fills, and the leftmost
+  masked position is never given up;
 * ``mode="propose"``: *checked proposals* — the position's tokens are tried best first with
   :meth:`~corral.infill.Canvas.place`, up to ``tries`` of them; where every position before it
   is placed, up to 64 more down the ranking among the tokens the left-to-right matcher allows
@@ -289,6 +290,7 @@ def diffusion_generate(
     tokens: list[int | None] = [None] * length
     spent: list[float] = []
     steps = refused = past_bound = 0
+    waiting: dict[int, int] = {}  # position -> positions placed before it when it last waited
     while any(t is None for t in tokens):
         logits = _logits(denoise, tuple(tokens), compiled.vocab_size)
         steps += 1
@@ -305,6 +307,9 @@ def diffusion_generate(
         for p in order:
             if placed_now == per_step:
                 break
+            before = p - tokens[:p].count(None)
+            if waiting.get(p) == before:
+                continue  # its mask ran past the bound: asked again once more is placed before
             row = logits[p]
             tok = -1
             if mode == "propose" and temperature <= 0:
@@ -320,6 +325,7 @@ def diffusion_generate(
                     if len(given_up) == _PASSES or None not in tokens[:p]:
                         raise
                     given_up.append(p)  # its mask waits for more of the canvas
+                    waiting[p] = before
                     past_bound += 1
                     continue
                 past_bound += past
