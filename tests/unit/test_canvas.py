@@ -22,7 +22,7 @@ from jsonschema import Draft202012Validator
 from conftest import ENGINES, compiled_library, smollm2
 from corral import Grammar, Matcher, Tokenizer
 from corral import compile as compile_grammar
-from corral.backends.diffusion import _in_the_masks_law, diffusion_generate
+from corral.backends.diffusion import Denoiser, _in_the_masks_law, diffusion_generate
 from corral.constraint_engine.bitmask import unpack_bitmask
 from corral.constraint_engine.compiler import CompiledGrammar
 from corral.errors import GrammarError, LimitExceeded
@@ -255,6 +255,23 @@ def test_proposals_take_the_masks_tokens(seed: int, monkeypatch: pytest.MonkeyPa
     assert m.accept_bytes(proposed.text) and m.is_accepting()
 
 
+def surest_of_0_and_5(
+    cg: CompiledGrammar, seen: list[tuple[int | None, ...]], at_5: list[int]
+) -> Denoiser:
+    """A denoiser surest of position 0, with ``{`` first, then of position 5, with ``at_5``
+    first; it keeps every canvas it is shown in ``seen``."""
+    brace = smollm2().token_bytes_tuple().index(b"{")
+
+    def denoise(tokens):  # type: ignore[no-untyped-def]
+        seen.append(tuple(tokens))
+        out = np.random.default_rng(len(seen)).normal(size=(len(tokens), cg.vocab_size))
+        out[5, at_5] += 90.0
+        out[0, brace] += 60.0
+        return out
+
+    return denoise
+
+
 def test_refused_positions_are_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where every proposal is refused at a position with masked positions before it, the next
     surest position goes first and the mask waits.
@@ -265,13 +282,7 @@ def test_refused_positions_are_passed_over(monkeypatch: pytest.MonkeyPatch) -> N
     vocab = smollm2().token_bytes_tuple()
     bad, brace = vocab.index(b"\x01"), vocab.index(b"{")
     seen: list[tuple[int | None, ...]] = []
-
-    def denoise(tokens):  # type: ignore[no-untyped-def]
-        seen.append(tuple(tokens))
-        out = np.random.default_rng(len(seen)).normal(size=(len(tokens), cg.vocab_size))
-        out[5, bad] += 90.0
-        out[0, brace] += 60.0
-        return out
+    denoise = surest_of_0_and_5(cg, seen, [bad])
 
     masks: list[tuple[int, int]] = []
     allowed_mask = Canvas.allowed_mask
@@ -338,13 +349,7 @@ def test_positions_whose_masks_find_no_token_wait(monkeypatch: pytest.MonkeyPatc
     ]
     brace = vocab.index(b"{")
     seen: list[tuple[int | None, ...]] = []
-
-    def denoise(tokens):  # type: ignore[no-untyped-def]
-        seen.append(tuple(tokens))
-        out = np.random.default_rng(len(seen)).normal(size=(len(tokens), cg.vocab_size))
-        out[5, controls] += 90.0
-        out[0, brace] += 60.0
-        return out
+    denoise = surest_of_0_and_5(cg, seen, controls)
 
     allowed_mask = Canvas.allowed_mask
     asked: list[int] = []  # positions placed before 5 each time its mask ran past the bound

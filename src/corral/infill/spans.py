@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from corral.automata.dfa import ByteDFA
 from corral.infill.template import Pattern
-from corral.infill.token_moves import TokenMoves
+from corral.infill.token_moves import TokenMoves, Walk
 
 __all__ = ["Spans", "Step"]
 
@@ -188,11 +188,7 @@ class Spans:
                             nxt.append(d2)
                         else:
                             out.append(node)
-                for inside, d2 in walk.inner:
-                    node = (d2, copy + inside)
-                    if node not in seen:
-                        seen.add(node)
-                        ends.setdefault(copy + inside, node)
+                _inner_ends(walk, copy, seen, ends)
             level = nxt
 
     def _below(
@@ -224,11 +220,7 @@ class Spans:
                 out.append(node)
                 if acc[d2] and r2 not in ends and not self._merged(t, r2):
                     ends[r2] = node
-        for n2, d2 in walk.inner:
-            node = (d2, copy + n2)
-            if node not in seen:
-                seen.add(node)
-                ends.setdefault(copy + n2, node)
+        _inner_ends(walk, copy, seen, ends)
 
     def _search(
         self, t: int, p: int
@@ -325,3 +317,14 @@ class Spans:
                 chunks.append(self.moves.for_trie(hole.trie).node_bytes(inside))
             node = (d, r)
         return b"".join(reversed(chunks))
+
+
+def _inner_ends(
+    walk: Walk, copy: int, seen: set[tuple[int, int]], ends: dict[int, tuple[int, int]]
+) -> None:
+    """The lexeme ends inside tokens of ``walk``, in the trie copy whose root is ``copy``."""
+    for inside, d2 in walk.inner:
+        node = (d2, copy + inside)
+        if node not in seen:
+            seen.add(node)
+            ends.setdefault(copy + inside, node)
