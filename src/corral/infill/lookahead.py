@@ -14,6 +14,8 @@ lexeme to begin, so nothing that could be used is left out: the chart stays exac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from corral.constraint_engine.compiler import CompiledGrammar
@@ -86,6 +88,7 @@ class Lookahead:
         self.by_byte: list[frozenset[int]] = [frozenset(ts) for ts in first_bytes]
         """Byte -> the terminals whose automaton can read it first."""
         self.ignore = frozenset(tables.ignore)
+        self._after_byte: dict[int, frozenset[int] | None] = {}  # starters of chain states
 
     @staticmethod
     def _first_of(
@@ -121,8 +124,18 @@ class Lookahead:
         ε-move leads to, which holds every item ``r`` holds (spans end at whole ε-closures)."""
         if pattern.root_move(r) is not None or (r < len(pattern.loop) and pattern.loop[r]):
             return None
+        if r < len(pattern.chain_byte):  # one fixed byte, or none, leaves a chain state
+            b = pattern.chain_byte[r]
+            if b not in self._after_byte:
+                self._after_byte[b] = self._starting(() if b < 0 else (b,))
+            return self._after_byte[b]
+        return self._starting(pattern.candidates(r, range(256)))
+
+    def _starting(self, following: Sequence[int]) -> frozenset[int] | None:
+        """The terminals that may begin with one of the bytes ``following`` (``None``: an
+        ignored one may, so any may)."""
         out: set[int] = set()
-        for b in pattern.candidates(r, range(256)):
+        for b in following:
             out |= self.by_byte[b]
         if out & self.ignore:
             return None

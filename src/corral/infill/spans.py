@@ -79,7 +79,7 @@ class Spans:
                 self._ends[key] = _NONE
                 return _NONE
         acc, rows = self.dfas[t].accept_list, self.dfas[t].rows
-        chain, loop, n_chain = pat.chain_byte, pat.loop, len(pat.chain_byte)
+        chain, loop, n_chain, entries = pat.chain_byte, pat.loop, len(pat.chain_byte), pat.entries
         start = (1, p)
         seen = {start}
         ends: dict[int, tuple[int, int]] = {}
@@ -95,16 +95,15 @@ class Spans:
                         d = rows[d][b]
                         if d == 0:
                             break
-                        after = pat.step(r, b)
-                        r = after[0]
-                        if len(after) == 1 and r < n_chain and not loop[r]:
+                        if r + 1 < n_chain and not loop[r + 1] and r + 1 not in entries:
+                            r += 1  # the next state of the chain, with no ε-move or loop
                             if (d, r) in seen:
                                 break
                             seen.add((d, r))
                             if acc[d] and r not in ends and not self._merged(t, r):
                                 ends[r] = (d, r)
                             continue
-                        for r2 in after:  # a hole or a loop ahead: the general search
+                        for r2 in pat.step(r, b):  # a hole or a loop ahead: the general search
                             if (d, r2) not in seen:
                                 seen.add((d, r2))
                                 nxt.append((d, r2))
