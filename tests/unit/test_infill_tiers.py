@@ -24,7 +24,7 @@ from corral.constraint_engine.compiler import CompiledGrammar
 from corral.infill import Canvas, Hole
 from corral.infill.chart import Chart
 from corral.infill.template import Part, pattern_of
-from corral.infill.tiers import Tiers, _loose, _over, finite_terminals
+from corral.infill.tiers import Tiers, _factors, _loose, _over, finite_terminals
 from corral.infill.token_moves import TokenMoves
 from corral.tokenizers.token_trie import TokenTrie
 from helpers import PERSON_SCHEMA
@@ -149,6 +149,22 @@ def test_finite_terminals() -> None:
     names = cg.tables.terminal_names
     finite = {names[t] for t in finite_terminals(cg.dfas)}
     assert finite == set(names) - {"NAME", "__IGNORE_0"}, finite
+
+
+def test_factor_tokens_spell_factors_of_finite_terminals() -> None:
+    """Tier 2's factor tokens: exactly the tokens that spell a factor (a substring) of a word of
+    a terminal with finitely many words, checked against the words listed by brute force."""
+    vocab = [b"<eos>", b"a", b"b", b"c", b"ab", b"bc", b"abc", b"ca", b"x", b"y", b"xy", b"yx",
+             b"q", b"qq"]  # fmt: skip
+    tok = Tokenizer.from_token_bytes(vocab, special_ids=[0], eos_ids=[0])
+    cg = compile_grammar(Grammar.from_lark('start: "abc" | "xy" | NAME\nNAME: /q+/\n'), tok)
+    finite = finite_terminals(cg.dfas)
+    words = [b"abc", b"xy"]
+    spelled = cg.token_byte_strings
+    want = {i for i, b in enumerate(spelled) if b and any(b in w for w in words)}
+    assert _factors(cg.trie, cg.dfas, finite) == want
+    assert {spelled[i] for i in want} == {b"a", b"b", b"c", b"ab", b"bc", b"abc", b"x", b"y",
+                                          b"xy"}  # fmt: skip
 
 
 def test_subset_keeps_ids() -> None:

@@ -72,25 +72,25 @@ def finite_terminals(dfas: Sequence[ByteDFA]) -> list[int]:
     for t, dfa in enumerate(dfas):
         if dfa.n_states > _FINITE_STATES:
             continue
+        succ = [set(row) for row in dfa.class_table()[2].tolist()]  # over byte classes: small
         colour = [0] * dfa.n_states  # 0 new, 1 on the path, 2 done
-        stack = [(1, iter(dfa.out_bytes[1]))]
+        stack = [(1, iter(succ[1]))]
         colour[1] = 1
         finite = True
         while stack and finite:
             state, rest = stack[-1]
-            b = next(rest, None)
-            if b is None:
+            nxt = next(rest, None)
+            if nxt is None:
                 colour[state] = 2
                 stack.pop()
                 continue
-            nxt = dfa.rows[state][b]
             if nxt == 0 or colour[nxt] == 2:
                 continue
             if colour[nxt] == 1:
                 finite = False
             else:
                 colour[nxt] = 1
-                stack.append((nxt, iter(dfa.out_bytes[nxt])))
+                stack.append((nxt, iter(succ[nxt])))
         if finite:
             out.append(t)
     return out
@@ -146,21 +146,26 @@ def _factors(trie: TokenTrie, dfas: Sequence[ByteDFA], finite: list[int]) -> set
     )
     out: set[int] = set()
     for t in finite:
-        rows, live = dfas[t].rows, dfas[t].out_bytes
+        width, classes_a, table = dfas[t].class_table()  # over byte classes: a small table
+        rows, classes = table.tolist(), classes_a.tolist()
+        members: list[list[int]] = [[] for _ in range(width)]
+        for b, k in enumerate(classes):
+            members[k].append(b)
         got: set[int] = set()
         budget = _FACTOR_NODES
         for first in range(1, len(rows)):
             stack = []
-            for b in live[first]:  # the root's children by the bytes that live (few), not all
-                c = root.get(b)
-                if c is not None:
-                    budget -= 1
-                    got.update(tok_ids[tok_ptr[c] : tok_ptr[c + 1]].tolist())
-                    stack.append((c, rows[first][b]))
+            for k, to in enumerate(rows[first]):  # the root's children by the bytes that live
+                for b in members[k] if to else ():
+                    c = root.get(b)
+                    if c is not None:
+                        budget -= 1
+                        got.update(tok_ids[tok_ptr[c] : tok_ptr[c + 1]].tolist())
+                        stack.append((c, to))
             while stack and budget > 0:
                 node, state = stack.pop()
                 for c in child_ids[child_ptr[node] : child_ptr[node + 1]]:
-                    nxt = rows[state][node_byte[c]]
+                    nxt = rows[state][classes[node_byte[c]]]
                     if nxt:
                         budget -= 1
                         got.update(tok_ids[tok_ptr[c] : tok_ptr[c + 1]].tolist())
