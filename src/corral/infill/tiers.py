@@ -186,6 +186,14 @@ def _any_byte_trie(trie: TokenTrie) -> TokenTrie:
     return trie.memo("infill.any_byte", build)
 
 
+def _read_bytes(dfa: ByteDFA) -> set[int]:
+    """The bytes some state of ``dfa`` reads to a state other than the dead one (on its table
+    of byte classes: one column per class)."""
+    _, classes, table = dfa.class_table()
+    live = np.asarray(table.any(axis=0))
+    return set(np.flatnonzero(live[classes]).tolist())
+
+
 def _nbytes(tries: Iterable[TokenTrie]) -> int:
     """The memory of narrowed tries' arrays, for the run-time cache's bound."""
     arrays = ("node_byte", "child_ptr", "child_ids", "n_children", "node_tok_ptr",
@@ -254,7 +262,7 @@ class Tiers:
         singles = _singles(trie, spelled)
         dfas = self.compiled.dfas
         finite = finite_terminals(dfas)
-        used = bytes(sorted({b for t in finite for row in dfas[t].out_bytes for b in row}))
+        used = bytes(sorted(set().union(*(_read_bytes(dfas[t]) for t in finite))))
         wider = singles | _punctuation(trie, spelled, used) | _factors(trie, dfas, finite)
         single = trie.memo("infill.single_trie", lambda: trie.subset(singles, spelled))
         return single, trie.subset(wider, spelled)
